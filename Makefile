@@ -1,0 +1,77 @@
+# Civic Assistant. `make run` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+STAMP := $(VENV)/.installed
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+# Rasa 3.6 needs Python 3.10: python3.10 on PATH if it runs, else pyenv's 3.10.
+PYTHON310 ?= $(shell (python3.10 -c 'import sys' >/dev/null 2>&1 && command -v python3.10) || ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10*/bin/python3.10 2>/dev/null | sort -V | tail -1)
+
+CONTENT_IN := $(wildcard data/content/*.yml)
+GENERATED := data/nlu/content.generated.yml data/responses/content.generated.yml data/rules/content.generated.yml
+SPACY_MODEL := build/spacy/harbor_en/meta.json
+
+.PHONY: help install content spacy train run test lint validate bench eval eval-oos lock clean
+
+help:
+	@echo "make run      set up everything and start the assistant (Ctrl-C stops)"
+	@echo "make test     set up everything and run the whole test suite"
+	@echo "make train    train a model if data or config changed"
+	@echo "make content  regenerate Rasa data from data/content (after editing content)"
+	@echo "make validate content check + rasa data validate"
+	@echo "make lint     ruff"
+	@echo "make bench    latency, throughput, memory and training-time figures"
+	@echo "make eval-oos out-of-scope evaluation on CLINC150 (../shared/datasets)"
+
+$(STAMP): requirements.txt requirements.lock pyproject.toml
+	@test -n "$(PYTHON310)" || { echo "error: Python 3.10 not found (python3.10 on PATH or pyenv versions/3.10*)"; exit 1; }
+	@echo "using $(PYTHON310)"
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+content: $(STAMP)
+	$(PY) -m bot content generate
+
+spacy: $(STAMP)
+	$(PY) -m bot nlp build
+
+# Rasa fingerprints config, domain and data: an unchanged project is not retrained.
+train: content spacy
+	$(RASA) train --out models --num-threads 2
+
+run: train
+	$(PY) -m bot run
+
+validate: content spacy
+	$(PY) -m bot content check
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check bot actions tests bench
+	$(VENV)/bin/ruff format --check bot actions tests bench
+
+test: train
+	$(PY) -m bot content check
+	$(VENV)/bin/ruff check bot actions tests bench
+	$(PY) -m pytest -p no:cacheprovider -rs $(PYTEST_ARGS)
+
+bench: train
+	$(PY) bench/latency.py
+
+eval-oos: train
+	$(PY) bench/eval_oos.py
+
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf build results .pytest_cache

@@ -1,0 +1,1 @@
+"""Civic Assistant: the Harbor City citizen-engagement chatbot."""

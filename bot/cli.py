@@ -1,0 +1,112 @@
+"""The subcommands of `python -m bot`: each parses its arguments and calls one module."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from bot.content import check as content_check
+from bot.content.generate import generated_files, write_generated
+from bot.content.model import ContentError, load_content, load_render_settings
+
+
+def _content_generate(args: argparse.Namespace) -> int:
+    try:
+        files = generated_files(load_content(), load_render_settings())
+    except ContentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    changed = write_generated(files)
+    for path in changed:
+        print(f"wrote {path}")
+    if not changed:
+        print("generated files are up to date")
+    return 0
+
+
+def _content_check(args: argparse.Namespace) -> int:
+    return content_check.main(run_rasa=not args.no_rasa)
+
+
+def _nlp_build(args: argparse.Namespace) -> int:
+    from bot.nlp.build import PIPELINE_DIR, build
+
+    rebuilt = build(force=args.force)
+    print(f"{'built' if rebuilt else 'up to date:'} {PIPELINE_DIR}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.settings import Settings
+    from bot.stack import Stack, StackError
+
+    settings = Settings.from_env()
+    if not settings.rasa_token:
+        token = secrets.token_urlsafe(24)
+        settings = Settings(**{**settings.__dict__, "rasa_token": token})
+        print(f"RASA_TOKEN was not set; generated one for this run: {token}")
+    stack = Stack(settings, root=Path.cwd())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        print("starting Redis, the action server and Rasa (logs in var/log/) ...", flush=True)
+        stack.start()
+        _print_urls(stack)
+        while not stop.wait(1.0):
+            dead = [s.name for s in stack.services if not s.running()]
+            if dead:
+                print(f"{', '.join(dead)} stopped unexpectedly; see var/log/. Stopping.", file=sys.stderr)
+                return 1
+        return 0
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("\nstopping ...", flush=True)
+        stack.stop()
+        print("stopped.")
+
+
+def _print_urls(stack: Any) -> None:
+    redis = stack.redis
+    lines = [
+        "",
+        "Civic Assistant is running:",
+        f"  Redis            redis://{redis.host}:{redis.port}/{redis.db}",
+    ]
+    for service in stack.services:
+        if service.url:
+            lines.append(f"  {service.name:<16} {service.url}")
+    rasa = stack.settings.rasa_port
+    lines += [
+        f"  REST channel     POST http://127.0.0.1:{rasa}/webhooks/rest/webhook",
+        f"  socket.io        http://127.0.0.1:{rasa}/socket.io",
+        f"  HTTP API         http://127.0.0.1:{rasa}/status?token=<RASA_TOKEN>",
+        "Press Ctrl-C to stop everything.",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def add_commands(commands: Any) -> None:
+    content = commands.add_parser("content", help="staff content: generate Rasa data, check").add_subparsers(
+        dest="content_command", required=True
+    )
+    generate = content.add_parser("generate", help="write Rasa data and responses from data/content")
+    generate.set_defaults(handler=_content_generate)
+    check = content.add_parser("check", help="validate content, then run `rasa data validate`")
+    check.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate`")
+    check.set_defaults(handler=_content_check)
+
+    nlp = commands.add_parser("nlp", help="the spaCy pipeline").add_subparsers(dest="nlp_command", required=True)
+    build = nlp.add_parser("build", help="build build/spacy/harbor_en from packages and data/entities")
+    build.add_argument("--force", action="store_true")
+    build.set_defaults(handler=_nlp_build)
+
+    run = commands.add_parser("run", help="start Redis, the action server and Rasa; Ctrl-C stops all")
+    run.set_defaults(handler=_run)

@@ -1,0 +1,189 @@
+"""The content model: FAQ and rumor entries that agency staff own.
+
+Content lives in ``data/content/<topic>.yml``; everything Rasa trains on or says
+about it is generated from these files, so this module is the one reader.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONTENT_DIR = Path("data/content")
+SETTINGS_FILE = "_settings.yml"
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+KINDS = ("faq", "rumor")
+VERDICTS = ("true", "false", "misleading")
+
+
+class ContentError(ValueError):
+    """A content file that cannot be used, with the place a person can open."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One FAQ or rumor, as staff wrote it."""
+
+    id: str
+    kind: str
+    questions: tuple[str, ...]
+    answer: str
+    source: str
+    department: str
+    last_reviewed: str
+    short_answer: str = ""
+    claim: str = ""
+    verdict: str = ""
+    sensitive: bool = False
+    topic: str = ""
+    path: str = ""
+    line: int = 0
+
+    @property
+    def intent(self) -> str:
+        """The Rasa intent this entry is trained and predicted as."""
+        if self.sensitive:
+            return f"sensitive_{self.id}"
+        return f"{self.kind}/{self.id}"
+
+    @property
+    def response(self) -> str:
+        return f"utter_{self.intent}"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A content file: one topic area with its entries."""
+
+    id: str
+    title: str
+    path: Path
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How entries become replies; kept in ``_settings.yml`` so staff can reword it."""
+
+    sms_limit: int
+    templates: dict[str, str]
+    verdicts: dict[str, str]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of every mapping, for error messages."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay strings: staff write 2026-09-01 and expect to read it back unchanged.
+_LineLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml_with_lines(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ContentError(path, f"not valid YAML: {exc}", mark.line + 1 if mark else None) from exc
+
+
+def _text(raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip()
+
+
+def parse_entry(raw: Any, path: Path, topic: str) -> Entry:
+    """Turn one YAML mapping into an Entry, or say precisely what is wrong with it."""
+    if not isinstance(raw, dict):
+        raise ContentError(path, "each entry must be a mapping with id, kind, questions, ...")
+    line = int(raw.get("__line__", 0))
+    entry_id = _text(raw, "id")
+    if not ID_PATTERN.match(entry_id):
+        raise ContentError(path, f"id {entry_id!r} must be lowercase letters, digits and _", line)
+    kind = _text(raw, "kind") or "faq"
+    if kind not in KINDS:
+        raise ContentError(path, f"{entry_id}: kind must be one of {', '.join(KINDS)}", line)
+    questions = raw.get("questions") or []
+    if not isinstance(questions, list) or not all(isinstance(q, (str, int, float)) for q in questions):
+        raise ContentError(path, f"{entry_id}: questions must be a list of texts", line)
+    verdict = _text(raw, "verdict").lower()
+    if kind == "rumor" and verdict not in VERDICTS:
+        raise ContentError(path, f"{entry_id}: a rumor needs verdict {' / '.join(VERDICTS)}", line)
+    return Entry(
+        id=entry_id,
+        kind=kind,
+        questions=tuple(str(q).strip() for q in questions if str(q).strip()),
+        answer=_text(raw, "answer"),
+        short_answer=_text(raw, "short_answer"),
+        source=_text(raw, "source"),
+        department=_text(raw, "department"),
+        last_reviewed=_text(raw, "last_reviewed"),
+        claim=_text(raw, "claim"),
+        verdict=verdict,
+        sensitive=bool(raw.get("sensitive", False)),
+        topic=topic,
+        path=str(path),
+        line=line,
+    )
+
+
+def load_topic(path: Path) -> Topic:
+    raw = read_yaml_with_lines(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get("entries"), list):
+        raise ContentError(path, "a content file needs a list under 'entries:'")
+    meta = raw.get("topic") or {}
+    topic_id = str(meta.get("id") or path.stem)
+    title = str(meta.get("title") or topic_id.replace("_", " ").capitalize())
+    entries = tuple(parse_entry(item, path, topic_id) for item in raw["entries"])
+    return Topic(id=topic_id, title=title, path=path, entries=entries)
+
+
+def topic_files(content_dir: Path = CONTENT_DIR) -> list[Path]:
+    """Every topic file, in a stable order; files starting with ``_`` are settings."""
+    return sorted(p for p in content_dir.glob("*.yml") if not p.name.startswith("_"))
+
+
+def load_content(content_dir: Path = CONTENT_DIR) -> list[Topic]:
+    return [load_topic(path) for path in topic_files(content_dir)]
+
+
+def all_entries(topics: list[Topic]) -> list[Entry]:
+    return [entry for topic in topics for entry in topic.entries]
+
+
+def load_render_settings(content_dir: Path = CONTENT_DIR) -> RenderSettings:
+    path = content_dir / SETTINGS_FILE
+    raw = read_yaml_with_lines(path)
+    try:
+        return RenderSettings(
+            sms_limit=int(raw["sms_limit"]),
+            templates={k: str(v) for k, v in raw["templates"].items() if k != "__line__"},
+            verdicts={str(k): str(v) for k, v in raw["verdicts"].items() if k != "__line__"},
+            extra={k: v for k, v in raw.items() if k not in {"sms_limit", "templates", "verdicts"}},
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ContentError(path, f"needs sms_limit, templates and verdicts ({exc})") from exc

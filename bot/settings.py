@@ -1,0 +1,81 @@
+"""One frozen settings object filled from the environment: the only reader of env vars.
+
+Every variable is documented in the README's configuration table. Secrets have
+no defaults; where a local run needs one, the stack generates it per run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class RedisTarget:
+    """Where Redis is, split the way Rasa's endpoints.yml wants it."""
+
+    host: str
+    port: int
+    db: int = 0
+    password: str = ""
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisTarget:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("redis", ""):
+            raise ValueError(f"REDIS_URL must start with redis:// (got {parsed.scheme}://)")
+        db_part = parsed.path.lstrip("/")
+        return cls(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 6379,
+            db=int(db_part) if db_part else 0,
+            password=parsed.password or "",
+        )
+
+    @property
+    def url(self) -> str:
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/{self.db}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the processes of the stack are configured with."""
+
+    redis_url: str = ""
+    redis_port: int = 6379
+    rasa_port: int = 5005
+    action_port: int = 5055
+    rasa_token: str = ""
+    conversation_expiry_seconds: int = 7 * 24 * 3600
+    model_dir: Path = Path("models")
+    var_dir: Path = Path("var")
+    log_level: str = "INFO"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            redis_url=env.get("REDIS_URL", "").strip(),
+            redis_port=_int(env, "REDIS_PORT", 6379),
+            rasa_port=_int(env, "RASA_PORT", 5005),
+            action_port=_int(env, "ACTION_PORT", 5055),
+            rasa_token=env.get("RASA_TOKEN", "").strip(),
+            conversation_expiry_seconds=_int(env, "CONVERSATION_EXPIRY_SECONDS", 7 * 24 * 3600),
+            model_dir=Path(env.get("MODEL_DIR", "models")),
+            var_dir=Path(env.get("VAR_DIR", "var")),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        )
