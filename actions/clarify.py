@@ -33,4 +33,8 @@ class ActionPrepareClarification(Action):
         options = suggestions(tracker.latest_message, content_titles())
         mode = clarification_mode(consecutive_misunderstandings(tracker.events), options)
         options += [""] * (2 - len(options))
-        return [SlotSet("clarification", mode), SlotSet("option_1", options[0]), SlotSet("option_2", options[1])]
+        return [
+            SlotSet("clarification", mode),
+            SlotSet("option_1", options[0]),
+            SlotSet("option_2", options[1]),
+        ]

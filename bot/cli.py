@@ -103,7 +103,9 @@ def add_commands(commands: Any) -> None:
     check.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate`")
     check.set_defaults(handler=_content_check)
 
-    nlp = commands.add_parser("nlp", help="the spaCy pipeline").add_subparsers(dest="nlp_command", required=True)
+    nlp = commands.add_parser("nlp", help="the spaCy pipeline").add_subparsers(
+        dest="nlp_command", required=True
+    )
     build = nlp.add_parser("build", help="build build/spacy/harbor_en from packages and data/entities")
     build.add_argument("--force", action="store_true")
     build.set_defaults(handler=_nlp_build)

@@ -164,7 +164,9 @@ class Stack:
             "--dir", str(data_dir.resolve()), "--appendonly", "yes", "--save", "",
             "--protected-mode", "yes", "--daemonize", "no",
         ]  # fmt: skip
-        self._start(Service("redis", argv, dict(os.environ), lambda: redis_ping(target), self._log("redis")), 30)
+        self._start(
+            Service("redis", argv, dict(os.environ), lambda: redis_ping(target), self._log("redis")), 30
+        )
         return target
 
     def _log(self, name: str) -> Path:
@@ -192,7 +194,9 @@ class Stack:
         port = self.settings.action_port
         argv = [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
         url = f"http://127.0.0.1:{port}"
-        return Service("action server", argv, self._env(), lambda: http_ok(f"{url}/health"), self._log("actions"), url)
+        return Service(
+            "action server", argv, self._env(), lambda: http_ok(f"{url}/health"), self._log("actions"), url
+        )
 
     def _rasa(self) -> Service:
         if not self.settings.rasa_token:

@@ -30,6 +30,7 @@ def entry_problems(entries: list[Entry]) -> list[Problem]:
     problems = []
     counts = Counter(e.id for e in entries)
     for entry in entries:
+
         def add(message: str, error: bool = True, entry: Entry = entry) -> None:
             problems.append(Problem(entry.path, entry.line, f"{entry.id}: {message}", error))
 

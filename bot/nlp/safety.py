@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 
@@ -43,9 +43,15 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def variants(text: str) -> set[str]:
+    """The normalised text, and with long letter runs made single ("dieee" -> "die")."""
+    base = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+    return {normalise(text), " ".join(re.sub(r"(\w)\1{2,}", r"\1", base).split())}
+
+
 def match(triggers: Iterable[Trigger], *texts: str) -> str | None:
     """The sensitive intent any of ``texts`` triggers, or None."""
-    candidates = [normalise(t) for t in texts if t]
+    candidates = [v for t in texts if t for v in variants(t)]
     for trigger in triggers:
         for pattern in trigger.patterns:
             if any(pattern.search(text) for text in candidates):

@@ -64,8 +64,9 @@ class SafetyGuard(GraphComponent, IntentClassifier):
             return found
         for candidate in message.get(INTENT_RANKING_KEY) or []:
             name = str(candidate.get("name", ""))
-            if name.startswith(SENSITIVE_PREFIX) and candidate.get("confidence", 0) >= self.config[
-                "classifier_threshold"
-            ]:
+            if (
+                name.startswith(SENSITIVE_PREFIX)
+                and candidate.get("confidence", 0) >= self.config["classifier_threshold"]
+            ):
                 return name
         return None

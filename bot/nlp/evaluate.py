@@ -1,0 +1,109 @@
+"""Evaluate a trained model on held-out NLU examples, FAQ answers included.
+
+Rasa's own ``rasa test nlu`` scores the intent classifier (where every FAQ is
+just ``faq``) and the ResponseSelector separately. What a citizen notices is the
+pair, so this scores the *full* intent: ``faq/pothole``, ``greet``,
+``sensitive_...``, exactly as the held-out files label them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_MARKUP = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+RETRIEVAL = ("faq", "rumor")
+
+
+def read_examples(paths: Iterable[Path]) -> list[tuple[str, str]]:
+    """(text, intent) pairs from Rasa NLU YAML files, entity markup removed."""
+    pairs = []
+    for path in paths:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in data.get("nlu", []):
+            if "intent" not in block:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    pairs.append((_MARKUP.sub(r"\1", line[2:]).strip(), block["intent"]))
+    return pairs
+
+
+def full_intent(parse: dict[str, Any]) -> str:
+    """``faq/<id>`` for retrieval intents, the plain intent name otherwise."""
+    name = str((parse.get("intent") or {}).get("name") or "")
+    if name in RETRIEVAL:
+        key = selector_prediction_dict(parse, name).get("response", {}).get("intent_response_key")
+        return str(key or name)
+    return name
+
+
+def selector_prediction_dict(parse: dict[str, Any], intent: str) -> dict[str, Any]:
+    selector = parse.get("response_selector") or {}
+    return selector.get(intent) or selector.get("default") or {}
+
+
+@dataclass(frozen=True)
+class Report:
+    total: int
+    correct: int
+    f1_weighted: float
+    f1_macro: float
+    errors: list[tuple[str, str, str]]
+    rows: list[tuple[str, str, str]]
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+def f1_scores(truth: list[str], predicted: list[str]) -> tuple[float, float]:
+    """Weighted and macro F1 over the labels that occur in ``truth``."""
+    support = Counter(truth)
+    tp = Counter(t for t, p in zip(truth, predicted, strict=True) if t == p)
+    pred_count = Counter(predicted)
+    f1s = {}
+    for label in support:
+        precision = tp[label] / pred_count[label] if pred_count[label] else 0.0
+        recall = tp[label] / support[label]
+        f1s[label] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    total = sum(support.values())
+    weighted = sum(f1s[label] * support[label] for label in support) / total if total else 0.0
+    macro = sum(f1s.values()) / len(f1s) if f1s else 0.0
+    return weighted, macro
+
+
+class Parser:
+    """A loaded model that turns texts into full intents (one load, many parses)."""
+
+    def __init__(self, model_path: str) -> None:
+        from rasa.core.agent import Agent
+
+        self.agent = Agent.load(model_path)
+        self.loop = asyncio.new_event_loop()
+
+    def parse(self, texts: list[str]) -> list[dict[str, Any]]:
+        return [self.loop.run_until_complete(self.agent.parse_message(text)) for text in texts]
+
+    def predict(self, texts: list[str]) -> list[str]:
+        return [full_intent(parse) for parse in self.parse(texts)]
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+def evaluate(parser: Parser, examples: list[tuple[str, str]]) -> Report:
+    predicted = parser.predict([text for text, _ in examples])
+    truth = [intent for _, intent in examples]
+    weighted, macro = f1_scores(truth, predicted)
+    rows = [(text, want, got) for (text, want), got in zip(examples, predicted, strict=True)]
+    errors = [row for row in rows if row[1] != row[2]]
+    return Report(len(examples), len(examples) - len(errors), weighted, macro, errors, rows)

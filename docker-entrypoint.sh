@@ -1,0 +1,13 @@
+#!/bin/sh
+# `rasa` (default): the Rasa server; `actions`: the action server; else run the command.
+set -e
+case "$1" in
+  rasa)
+    : "${RASA_TOKEN:?RASA_TOKEN must be set: the HTTP API never runs without auth}"
+    exec rasa run --enable-api --auth-token "$RASA_TOKEN" --port 5005 --model models \
+      --endpoints endpoints.yml --credentials credentials.yml ;;
+  actions)
+    exec python -m rasa_sdk --actions actions --port 5055 ;;
+  *)
+    exec "$@" ;;
+esac

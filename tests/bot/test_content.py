@@ -1,0 +1,73 @@
+"""The content files are the single source of what the assistant says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.content.generate import generated_files, render_answer
+from bot.content.model import ContentError, all_entries, load_content, load_render_settings, load_topic
+
+AGENCY_FILE = Path(__file__).resolve().parents[3] / "shared" / "agency" / "harbor-city-faq.yml"
+
+
+@pytest.fixture(scope="module")
+def entries():
+    return {e.id: e for e in all_entries(load_content())}
+
+
+def test_generated_files_are_up_to_date_and_marked():
+    for item in generated_files(load_content(), load_render_settings()):
+        assert item.path.read_text(encoding="utf-8") == item.text, f"{item.path}: run `make content`"
+        assert item.text.startswith("# GENERATED"), item.path
+
+
+def test_generation_is_byte_stable():
+    first = generated_files(load_content(), load_render_settings())
+    second = generated_files(load_content(), load_render_settings())
+    assert [f.text for f in first] == [f.text for f in second]
+
+
+def test_every_intent_has_at_least_15_distinct_examples(entries):
+    for entry in entries.values():
+        assert len({q.lower() for q in entry.questions}) >= 15, entry.id
+
+
+@pytest.mark.skipif(not AGENCY_FILE.exists(), reason="the agency's published file is not beside the checkout")
+def test_every_published_faq_and_rumor_is_in_our_content_word_for_word(entries):
+    published = yaml.safe_load(AGENCY_FILE.read_text(encoding="utf-8"))
+    for faq in published["faqs"]:
+        ours = entries[faq["id"]]
+        assert ours.answer == faq["answer"].strip() and ours.source == faq["source"], faq["id"]
+        assert ours.sensitive == bool(faq.get("sensitive")), faq["id"]
+    for rumor in published["rumors"]:
+        ours = entries[rumor["id"]]
+        assert ours.kind == "rumor" and ours.answer == rumor["facts"].strip(), rumor["id"]
+        assert ours.verdict == ("true" if rumor["verdict"] else "false") and ours.source == rumor["source"]
+
+
+def test_replies_carry_the_facts_and_the_source_link(entries):
+    settings = load_render_settings()
+    for entry in entries.values():
+        reply = render_answer(entry, settings)
+        assert entry.answer in reply and entry.source in reply, entry.id
+    rumor = render_answer(entries["sunday_meters"], settings)
+    assert rumor.startswith(settings.verdicts["true"])
+    assert render_answer(entries["data_sold"], settings).startswith(settings.verdicts["false"])
+
+
+def test_a_broken_entry_is_reported_with_file_and_line(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("entries:\n- id: ok_entry\n  answer: fine\n- id: Bad Id\n  answer: x\n", encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_topic(bad)
+    assert caught.value.line == 4 and "Bad Id" in str(caught.value)
+
+
+def test_a_rumor_without_verdict_is_refused(tmp_path):
+    bad = tmp_path / "rumors.yml"
+    bad.write_text("entries:\n- id: r1\n  kind: rumor\n  answer: x\n", encoding="utf-8")
+    with pytest.raises(ContentError, match="verdict"):
+        load_topic(bad)

@@ -1,0 +1,69 @@
+"""The keyword net alone: crisis messages are caught, ordinary questions are not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.nlp.evaluate import read_examples
+from bot.nlp.safety import load_triggers, match, normalise
+
+TESTS = Path(__file__).resolve().parents[1] / "nlu"
+DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
+# Which lifeline a reply carries: 988, the outreach line, or 911.
+LIFELINE = {
+    "sensitive_mental_health_crisis": "988",
+    "sensitive_homelessness_help": "outreach",
+    "sensitive_abuse_help": "911",
+    "sensitive_immediate_danger": "911",
+}
+
+
+@pytest.fixture(scope="module")
+def triggers():
+    return load_triggers()
+
+
+def all_examples() -> list[tuple[str, str]]:
+    return read_examples(sorted(TESTS.glob("*.yml")) + sorted(DATA.glob("*.yml")))
+
+
+def test_every_crisis_example_gets_its_lifeline_from_the_keyword_net_alone(triggers):
+    sensitive = [(text, intent) for text, intent in all_examples() if intent in LIFELINE]
+    assert len(sensitive) > 300
+    missed = [
+        (t, i, match(triggers, t))
+        for t, i in sensitive
+        if LIFELINE.get(match(triggers, t) or "") != LIFELINE[i]
+    ]
+    recall = 1 - len(missed) / len(sensitive)
+    print(f"keyword-net lifeline recall: {recall:.3f} on {len(sensitive)} messages")
+    assert recall >= 0.97, missed
+
+
+def test_ordinary_questions_do_not_trigger_a_lifeline(triggers):
+    ordinary = [(t, i) for t, i in all_examples() if i not in LIFELINE and not i.startswith("sensitive")]
+    assert len(ordinary) > 1500
+    alarms = [(t, i, match(triggers, t)) for t, i in ordinary if match(triggers, t)]
+    assert len(alarms) / len(ordinary) <= 0.01, alarms
+
+
+@pytest.mark.parametrize(
+    "text,lifeline",
+    [
+        ("i want to kill myself", "988"),
+        ("i wanna dieee", "988"),
+        ("I\u2019m thinking about ending it all", "988"),
+        ("i have no where to sleep tonite", "outreach"),
+        ("sleeping in my car since tuesday", "outreach"),
+        ("my husband hits me", "911"),
+        ("someone is breaking into my house right now", "911"),
+    ],
+)
+def test_typical_phrasings(triggers, text, lifeline):
+    assert LIFELINE[match(triggers, text) or ""] == lifeline
+
+
+def test_normalise_squeezes_repeated_letters_and_apostrophes():
+    assert normalise("PLEEEASE  I\u2019m") == "pleease i'm"

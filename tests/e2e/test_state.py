@@ -1,0 +1,58 @@
+"""Conversations live in Redis: they survive a restart of Rasa; the API needs its token."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+import redis
+
+from bot.stack import Stack
+from tests.conftest import RestClient, sender_id, stack_settings
+
+pytestmark = pytest.mark.stack
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_http_api_requires_the_token(stack):
+    base = f"http://127.0.0.1:{stack.settings.rasa_port}"
+    assert get(f"{base}/status")[0] == 401
+    assert get(f"{base}/status?token=wrong")[0] == 401
+    assert get(f"{base}/conversations/someone/tracker")[0] == 401
+    assert get(f"{base}/status?token={stack.settings.rasa_token}")[0] == 200
+
+
+def test_trackers_are_in_redis(stack, rest: RestClient):
+    user = sender_id("redis")
+    rest.say(user, "hi")
+    target = stack.redis
+    assert target is not None
+    client = redis.Redis(host=target.host, port=target.port, db=target.db, password=target.password or None)
+    assert client.exists(f"civic{user}") or any(client.scan_iter(match=f"*{user}*"))
+
+
+def test_conversation_survives_a_restart_of_rasa(tmp_path, model_path):
+    settings = stack_settings(tmp_path)
+    with Stack(settings) as first:
+        user = sender_id("restart")
+        RestClient(f"http://127.0.0.1:{settings.rasa_port}").say(user, "when is city hall open")
+        rasa = next(s for s in first.services if s.name == "rasa")
+        rasa.stop()
+        first.services.remove(rasa)
+        first._start(first._rasa(), 180)  # same Redis, a brand-new Rasa process
+        base = f"http://127.0.0.1:{settings.rasa_port}"
+        status, body = get(f"{base}/conversations/{user}/tracker?token={settings.rasa_token}")
+        assert status == 200
+        texts = [e.get("text") for e in json.loads(body)["events"] if e.get("event") == "user"]
+        assert texts == ["when is city hall open"]
+        reply = RestClient(base).say(user, "thanks")
+        assert "welcome" in reply.lower()
