@@ -12,7 +12,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.suggestions import consecutive_misunderstandings, content_titles, suggestions
+from actions.suggestions import (
+    consecutive_misunderstandings,
+    content_titles,
+    leans_out_of_scope,
+    suggestions,
+)
 
 
 def clarification_mode(misunderstandings: int, options: list[str]) -> str:
@@ -30,7 +35,8 @@ class ActionPrepareClarification(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        options = suggestions(tracker.latest_message, content_titles())
+        latest = tracker.latest_message
+        options = [] if leans_out_of_scope(latest) else suggestions(latest, content_titles())
         mode = clarification_mode(consecutive_misunderstandings(tracker.events), options)
         options += [""] * (2 - len(options))
         return [

@@ -26,6 +26,12 @@ def consecutive_misunderstandings(events: Iterable[Mapping[str, Any]]) -> int:
     return count
 
 
+def leans_out_of_scope(parse_data: Mapping[str, Any]) -> bool:
+    """The classifier's own best guess (under the fallback) was "not a city question"."""
+    ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    return bool(ranking) and ranking[0].get("name") == "out_of_scope"
+
+
 @lru_cache(maxsize=1)
 def content_titles() -> dict[str, str]:
     """``faq/<id>`` -> the entry's first question, the wording staff chose to show."""
@@ -33,7 +39,7 @@ def content_titles() -> dict[str, str]:
 
 
 def suggestions(
-    parse_data: Mapping[str, Any], titles: Mapping[str, str], limit: int = 2, floor: float = 0.02
+    parse_data: Mapping[str, Any], titles: Mapping[str, str], limit: int = 2, floor: float = 0.2
 ) -> list[str]:
     """The most likely content entries for a message, as the questions to offer."""
     selector = parse_data.get("response_selector") or {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import secrets
 import signal
 import sys
@@ -48,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if not settings.rasa_token:
         token = secrets.token_urlsafe(24)
-        settings = Settings(**{**settings.__dict__, "rasa_token": token})
+        settings = dataclasses.replace(settings, rasa_token=token)
         print(f"RASA_TOKEN was not set; generated one for this run: {token}")
     stack = Stack(settings, root=Path.cwd())
     stop = threading.Event()

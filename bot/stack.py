@@ -186,6 +186,7 @@ class Stack:
             TF_CPP_MIN_LOG_LEVEL="2",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             PYTHONUNBUFFERED="1",
+            LOG_LEVEL=self.settings.log_level,
         )
         env.update(self.settings.extra_env)
         return env
@@ -206,7 +207,6 @@ class Stack:
             str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.settings.rasa_token,
             "--port", str(port), "--model", str(self.settings.model_dir),
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-            "--log-level", self.settings.log_level,
         ]  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         token = self.settings.rasa_token

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clarify import ActionPrepareClarification, clarification_mode
-from actions.suggestions import consecutive_misunderstandings, content_titles, suggestions
+from actions.suggestions import consecutive_misunderstandings, content_titles, leans_out_of_scope, suggestions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,9 +33,15 @@ def test_counts_only_the_latest_run_of_fallbacks_in_this_session():
 
 def test_suggestions_are_the_two_likeliest_answers_by_their_published_question():
     titles = content_titles()
-    parse = selector(("faq/pothole", 0.4), ("faq/streetlight", 0.35), ("faq/graffiti", 0.1))
+    parse = selector(("faq/pothole", 0.4), ("faq/streetlight", 0.35), ("faq/graffiti", 0.3))
     assert suggestions(parse, titles) == [titles["faq/pothole"], titles["faq/streetlight"]]
-    assert suggestions(selector(("faq/pothole", 0.01)), titles) == []
+    assert suggestions(selector(("faq/pothole", 0.15)), titles) == []
+
+
+def test_a_message_leaning_out_of_scope_is_declined_not_clarified():
+    parse = {"intent_ranking": [{"name": "nlu_fallback"}, {"name": "out_of_scope"}, {"name": "faq"}]}
+    assert leans_out_of_scope(parse)
+    assert not leans_out_of_scope({"intent_ranking": [{"name": "nlu_fallback"}, {"name": "faq"}]})
 
 
 def test_modes():

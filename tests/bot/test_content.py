@@ -9,8 +9,10 @@ import yaml
 
 from bot.content.generate import generated_files, render_answer
 from bot.content.model import ContentError, all_entries, load_content, load_render_settings, load_topic
+from bot.nlp.evaluate import read_examples
 
-AGENCY_FILE = Path(__file__).resolve().parents[3] / "shared" / "agency" / "harbor-city-faq.yml"
+ROOT = Path(__file__).resolve().parents[2]
+AGENCY_FILE = ROOT.parent / "shared" / "agency" / "harbor-city-faq.yml"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,20 @@ def test_generation_is_byte_stable():
 def test_every_intent_has_at_least_15_distinct_examples(entries):
     for entry in entries.values():
         assert len({q.lower() for q in entry.questions}) >= 15, entry.id
+    core: dict[str, set[str]] = {}
+    for text, intent in read_examples([ROOT / "data" / "nlu" / "core.yml"]):
+        core.setdefault(intent, set()).add(text.lower())
+    assert core and all(len(texts) >= 15 for texts in core.values()), {i: len(t) for i, t in core.items()}
+
+
+def test_held_out_examples_are_never_trained_on(entries):
+    def norm(text: str) -> str:
+        return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
+
+    trained = {norm(q) for e in entries.values() for q in e.questions}
+    trained |= {norm(t) for t, _ in read_examples([ROOT / "data" / "nlu" / "core.yml"])}
+    held_out = read_examples(sorted((ROOT / "tests" / "nlu").glob("*.yml")))
+    assert held_out and not [t for t, _ in held_out if norm(t) in trained]
 
 
 @pytest.mark.skipif(not AGENCY_FILE.exists(), reason="the agency's published file is not beside the checkout")
