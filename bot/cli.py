@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bot.content import check as content_check
+from bot.content import commands as content_commands
 from bot.content.generate import generated_files, write_generated
 from bot.content.model import ContentError, load_content, load_render_settings
 
@@ -28,10 +28,6 @@ def _content_generate(args: argparse.Namespace) -> int:
     if not changed:
         print("generated files are up to date")
     return 0
-
-
-def _content_check(args: argparse.Namespace) -> int:
-    return content_check.main(run_rasa=not args.no_rasa)
 
 
 def _nlp_build(args: argparse.Namespace) -> int:
@@ -95,14 +91,12 @@ def _print_urls(stack: Any) -> None:
 
 
 def add_commands(commands: Any) -> None:
-    content = commands.add_parser("content", help="staff content: generate Rasa data, check").add_subparsers(
-        dest="content_command", required=True
-    )
+    content = commands.add_parser(
+        "content", help="staff content: generate Rasa data, check, export/import CSV"
+    ).add_subparsers(dest="content_command", required=True)
     generate = content.add_parser("generate", help="write Rasa data and responses from data/content")
     generate.set_defaults(handler=_content_generate)
-    check = content.add_parser("check", help="validate content, then run `rasa data validate`")
-    check.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate`")
-    check.set_defaults(handler=_content_check)
+    content_commands.add_commands(content)
 
     nlp = commands.add_parser("nlp", help="the spaCy pipeline").add_subparsers(
         dest="nlp_command", required=True

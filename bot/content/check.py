@@ -1,70 +1,85 @@
-"""`python -m bot content check`: problems a person can fix, with file and line."""
+"""`python -m bot content check`: problems a person can fix, with file and line.
+
+What counts as an error and what as a warning is explained in ``bot.content.lint``
+and in ``python -m bot content check --help``. Errors make the check fail;
+warnings alone do not.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections import Counter
-from dataclasses import dataclass
+from datetime import date
+from itertools import groupby
 from pathlib import Path
 
 from bot.content.generate import generated_files
-from bot.content.model import ContentError, Entry, all_entries, load_content, load_render_settings
+from bot.content.lint import (
+    Problem,
+    content_error,
+    entry_problems,
+    formatting_findings,
+    load_checked,
+    question_findings,
+    reading_findings,
+    review_findings,
+    sms_findings,
+)
+from bot.content.model import CONTENT_DIR, ContentError, all_entries, load_content, load_render_settings
+
+__all__ = ["Problem", "content_problems", "main", "stale_generated"]
 
 BIN = Path(sys.executable).parent
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    line: int
-    message: str
-    error: bool = True
-
-    def __str__(self) -> str:
-        kind = "error" if self.error else "warning"
-        return f"{self.path}:{self.line}: {kind}: {self.message}"
-
-
-def entry_problems(entries: list[Entry]) -> list[Problem]:
-    problems = []
-    counts = Counter(e.id for e in entries)
-    for entry in entries:
-
-        def add(message: str, error: bool = True, entry: Entry = entry) -> None:
-            problems.append(Problem(entry.path, entry.line, f"{entry.id}: {message}", error))
-
-        if counts[entry.id] > 1:
-            add("duplicate id (used by another entry)")
-        if not entry.answer:
-            add("missing answer")
-        if not entry.source:
-            add("missing source link")
-        if not entry.questions:
-            add("needs at least one example question")
+def content_problems(content_dir: Path = CONTENT_DIR, today: date | None = None) -> list[Problem]:
+    """Every finding for the content files in ``content_dir`` (no generated files, no Rasa)."""
+    topics, problems = load_checked(content_dir)
+    entries = all_entries(topics)
+    problems += entry_problems(entries)
+    problems += question_findings(entries)
+    try:
+        problems += sms_findings(entries, load_render_settings(content_dir))
+    except ContentError as exc:
+        problems.append(content_error(exc))
+    problems += formatting_findings(entries)
+    problems += reading_findings(entries)
+    problems += review_findings(entries, today or date.today())
     return problems
 
 
-def stale_generated() -> list[Problem]:
+def stale_generated(content_dir: Path = CONTENT_DIR) -> list[Problem]:
     """Generated files that do not match the content: someone edited them or forgot `make content`."""
     problems = []
-    for item in generated_files(load_content(), load_render_settings()):
+    for item in generated_files(load_content(content_dir), load_render_settings(content_dir)):
         if not item.path.exists() or item.path.read_text(encoding="utf-8") != item.text:
             problems.append(Problem(str(item.path), 1, "out of date: run `make content`"))
     return problems
 
 
-def main(run_rasa: bool = True) -> int:
-    try:
-        problems = entry_problems(all_entries(load_content())) + stale_generated()
-    except ContentError as exc:
-        print(f"{exc.path}:{exc.line or 1}: error: {exc}")
-        return 1
-    for problem in problems:
-        print(problem)
+def report(problems: list[Problem]) -> str:
+    """Findings in file order; grouped ones (stale reviews) last, under their department."""
+    ungrouped = sorted((p for p in problems if not p.group), key=lambda p: (p.path, p.line))
+    lines = [str(p) for p in ungrouped]
+    grouped = sorted((p for p in problems if p.group), key=lambda p: (p.group, p.path, p.line))
+    for group, members in groupby(grouped, key=lambda p: p.group):
+        lines += [f"review due, {group}:", *(f"  {p}" for p in members)]
+    return "\n".join(lines)
+
+
+def main(run_rasa: bool = True, content_dir: Path = CONTENT_DIR, today: date | None = None) -> int:
+    problems = content_problems(content_dir, today)
+    if content_dir == CONTENT_DIR:
+        try:
+            problems += stale_generated(content_dir)
+        except ContentError:
+            pass  # the files cannot be read; that is already reported above
+    if problems:
+        print(report(problems))
     errors = sum(p.error for p in problems)
+    warnings = len(problems) - errors
     if run_rasa:
         result = subprocess.run([str(BIN / "rasa"), "data", "validate", "--fail-on-warnings"], check=False)
         errors += result.returncode != 0
-    print(f"content check: {errors} error(s), {len(problems) - errors} warning(s)")
+    print(f"content check: {errors} error(s), {warnings} warning(s)")
     return 1 if errors else 0

@@ -1,0 +1,130 @@
+"""`python -m bot content check | export | import`: argument parsing and printing only."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.content import check as content_check
+from bot.content.csvio import ImportRefused, export_csv
+from bot.content.importer import ImportPlan, import_csv
+from bot.content.model import CONTENT_DIR, ContentError, load_content
+
+CHECK_EPILOG = """\
+errors (exit status 1):
+  a file or entry that cannot be read (YAML, unknown key, wrong type, bad id/kind/verdict),
+  a duplicate id, a missing answer/source/department/example question, a rumor without
+  claim or verdict, a last_reviewed that is not a YYYY-MM-DD date, a source or a link in
+  a reply that is not an absolute https:// URL, the same example question (ignoring case,
+  punctuation and word order) under two entries, generated files out of date, and
+  `rasa data validate --fail-on-warnings` failing.
+warnings (shown, exit status 0):
+  example questions nearly the same (similarity >= 0.9) under two entries, an SMS reply
+  (as rendered with the template) longer than sms_limit, reading level above grade 9
+  (Flesch-Kincaid), unbalanced brackets, quotes or */_ markdown, and entries whose
+  last_reviewed is over 12 months old or missing (listed by department) or in the future.
+"""
+
+EXPORT_DESCRIPTION = """\
+Write every entry of data/content to one CSV (UTF-8 with a byte-order mark for Excel, a header
+row, one example question per line inside the `questions` cell). A cell starting with =, +, -, @
+or ' gets a leading ' so a spreadsheet does not run it as a formula; `content import` removes it.
+Edit the CSV, then `python -m bot content import FILE.csv`.
+"""
+
+IMPORT_EPILOG = """\
+Rows are matched to entries by id: a new id becomes a new entry in the topic file named
+by its `topic` (created if new), a known id replaces that entry. Entries whose id is not
+in the CSV are NOT deleted: remove them from data/content/*.yml by hand. A CSV with any
+bad row is refused whole, with the row number as a spreadsheet shows it (the header is
+row 1), and nothing is written. A cell's leading ' is removed (export adds one before
+=, +, -, @ so spreadsheets do not run the cell as a formula).
+"""
+
+
+def _today(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-09-01") from exc
+
+
+def _check(args: argparse.Namespace) -> int:
+    return content_check.main(run_rasa=not args.no_rasa, today=args.today)
+
+
+def _export(args: argparse.Namespace) -> int:
+    try:
+        count = export_csv(load_content(CONTENT_DIR), args.file)
+    except ContentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {count} entries to {args.file}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    try:
+        plan = import_csv(args.file, load_content(CONTENT_DIR), CONTENT_DIR, write=not args.dry_run)
+    except (ImportRefused, ContentError) as exc:
+        problems = exc.problems if isinstance(exc, ImportRefused) else [str(exc)]
+        print("\n".join(f"error: {problem}" for problem in problems), file=sys.stderr)
+        print(f"import refused ({len(problems)} problem(s)); nothing was written", file=sys.stderr)
+        return 1
+    print(_summary(plan, dry_run=args.dry_run))
+    return 0
+
+
+def _summary(plan: ImportPlan, dry_run: bool) -> str:
+    verb = "would write" if dry_run else "wrote"
+    lines = [f"{verb} {topic.path}" for topic in plan.changed]
+    lines += [f"note: {note}" for note in plan.notes]
+    lines.append(
+        f"{len(plan.added)} added, {len(plan.updated)} updated, {plan.unchanged} unchanged; "
+        f"{plan.kept} entries not in the CSV kept (import never deletes)"
+    )
+    if plan.changed and not dry_run:
+        lines.append("next: `make validate`, then `make content` (or `make run`) to use the changes")
+    return "\n".join(lines)
+
+
+def add_commands(content: Any) -> None:
+    """Register check, export and import under `python -m bot content`."""
+    check = content.add_parser(
+        "check",
+        help="validate content, then run `rasa data validate`",
+        description="Report content problems with the file and line to open.",
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate`")
+    check.add_argument(
+        "--today",
+        type=_today,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="judge review dates as of this day (default: today)",
+    )
+    check.set_defaults(handler=_check)
+
+    export = content.add_parser(
+        "export",
+        help="write every entry to one CSV for a spreadsheet",
+        description=EXPORT_DESCRIPTION,
+    )
+    export.add_argument("file", type=Path, metavar="FILE.csv")
+    export.set_defaults(handler=_export)
+
+    importer = content.add_parser(
+        "import",
+        help="add and update entries from a CSV (never deletes)",
+        description="Add and update content entries from a CSV written by `content export`.",
+        epilog=IMPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    importer.add_argument("file", type=Path, metavar="FILE.csv")
+    importer.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+    importer.set_defaults(handler=_import)

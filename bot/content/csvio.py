@@ -1,0 +1,248 @@
+"""Content as one spreadsheet: ``content export`` writes it, ``content import`` reads it back.
+
+Staff who prefer a spreadsheet to YAML edit the CSV. This module is the CSV format:
+columns, formula protection, and validating rows into entries. A CSV with any bad
+row is refused whole, with row numbers as a spreadsheet shows them (the header is
+row 1); ``importer`` merges the entries into the content files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from bot.content.model import ID_PATTERN, KINDS, VERDICTS, Entry, Topic
+from bot.content.textcheck import url_problem
+
+COLUMNS = (
+    "topic",
+    "id",
+    "kind",
+    "department",
+    "claim",
+    "verdict",
+    "sensitive",
+    "questions",
+    "answer",
+    "short_answer",
+    "source",
+    "last_reviewed",
+)
+ONE_LINE = ("topic", "id", "kind", "department", "verdict", "sensitive", "source", "last_reviewed")
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (CSV injection). Export puts a ' in front; import removes one leading ', so any text,
+# including one that really starts with ', comes back unchanged.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+TRUE_WORDS = {"true", "yes", "1"}
+FALSE_WORDS = {"false", "no", "0", ""}
+
+
+def protect(cell: str) -> str:
+    """Make a cell safe to open in a spreadsheet; ``unprotect`` reverses it exactly."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def unprotect(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") else cell
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def entry_row(entry: Entry) -> list[str]:
+    values = {
+        "topic": entry.topic,
+        "id": entry.id,
+        "kind": entry.kind,
+        "department": entry.department,
+        "claim": entry.claim,
+        "verdict": entry.verdict,
+        "sensitive": "true" if entry.sensitive else "false",
+        "questions": "\n".join(entry.questions),
+        "answer": entry.answer,
+        "short_answer": entry.short_answer,
+        "source": entry.source,
+        "last_reviewed": entry.last_reviewed,
+    }
+    return [protect(values[column]) for column in COLUMNS]
+
+
+def export_text(topics: Iterable[Topic]) -> str:
+    """All entries, in file order, as CSV text (header first)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for topic in topics:
+        writer.writerows(entry_row(entry) for entry in topic.entries)
+    return buffer.getvalue()
+
+
+def export_csv(topics: list[Topic], path: Path) -> int:
+    """Write the CSV with a UTF-8 byte-order mark: without it Excel reads UTF-8 as ANSI."""
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        stream.write(export_text(topics))
+    return sum(len(topic.entries) for topic in topics)
+
+
+# --- import: reading and validating rows ------------------------------------------------------
+
+
+class ImportRefused(Exception):
+    """The CSV (or the content it would change) has problems; nothing was written."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """(spreadsheet row number, cells by column) for every non-empty row; refuses a bad header."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRefused([f"{path}: not UTF-8 ({exc.reason}); save it as 'CSV UTF-8'"]) from exc
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows:
+        raise ImportRefused([f"{path}: empty file; expected a header row: {','.join(COLUMNS)}"])
+    header = [cell.strip() for cell in rows[0]]
+    _check_header(path, header)
+    return [
+        (number, _cells(header, row))
+        for number, row in enumerate(rows[1:], start=2)
+        if any(cell.strip() for cell in row)
+    ]
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    problems = []
+    missing = [column for column in COLUMNS if column not in header]
+    if missing:
+        hint = " (the file looks ;-separated: export comma-separated)" if ";" in "".join(header) else ""
+        problems.append(f"{path}: row 1: missing column(s) {', '.join(missing)}{hint}")
+    unknown = [column for column in header if column not in COLUMNS]
+    if unknown and not missing:
+        problems.append(f"{path}: row 1: unknown column(s) {', '.join(map(repr, unknown))}")
+    repeated = sorted({column for column in header if header.count(column) > 1})
+    if repeated:
+        problems.append(f"{path}: row 1: column(s) given twice: {', '.join(repeated)}")
+    if problems:
+        raise ImportRefused(problems)
+
+
+def _cells(header: list[str], row: list[str]) -> dict[str, str]:
+    cells = {column: unprotect(value.strip()).strip() for column, value in zip(header, row, strict=False)}
+    if len(row) > len(header) and any(value.strip() for value in row[len(header) :]):
+        cells["__extra__"] = f"has {len(row)} cells but the header has {len(header)}"
+    return cells
+
+
+def _unix_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _bool(value: str) -> bool | None:
+    word = value.lower()
+    return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
+
+
+def row_problems(cells: dict[str, str]) -> list[str]:
+    """Everything wrong with one row, in words a member of staff can act on."""
+    problems = [cells["__extra__"]] if "__extra__" in cells else []
+    return problems + _name_problems(cells) + _field_problems(cells) + _rumor_problems(cells)
+
+
+def _name_problems(cells: dict[str, str]) -> list[str]:
+    """id and topic become an intent name and a file name, so they are strict."""
+    problems = []
+    for column, role in (("id", "it names the intent"), ("topic", "it names the file")):
+        value = cells.get(column, "")
+        if not value:
+            problems.append(f"missing {column}")
+        elif not ID_PATTERN.match(value):
+            problems.append(f"{column} {value!r} must be lowercase letters, digits and _ ({role})")
+    kind = cells.get("kind", "")
+    if kind.lower() not in KINDS:
+        problems.append(f"{'unknown kind ' + repr(kind) if kind else 'missing kind'} (use faq or rumor)")
+    return problems
+
+
+def _field_problems(cells: dict[str, str]) -> list[str]:
+    get = cells.get
+    problems = [
+        f"{column} must be on one line" for column in ONE_LINE if any(c in get(column, "") for c in "\r\n")
+    ]
+    problems += [f"missing {column}" for column in ("answer", "source", "department") if not get(column)]
+    if get("source") and (problem := url_problem(get("source", ""))):
+        problems.append(f"source {get('source')!r} {problem}")
+    if not _questions(get("questions", "")):
+        problems.append("needs at least one example question (one per line in the cell)")
+    if _bool(get("sensitive", "")) is None:
+        problems.append(f"sensitive {get('sensitive')!r} must be true or false")
+    if get("last_reviewed") and not _is_date(get("last_reviewed", "")):
+        problems.append(
+            f"last_reviewed {get('last_reviewed')!r} is not a date like 2026-09-01 "
+            "(a spreadsheet may have reformatted it: format the column as text)"
+        )
+    return problems
+
+
+def _rumor_problems(cells: dict[str, str]) -> list[str]:
+    verdict, is_rumor = cells.get("verdict", "").lower(), cells.get("kind", "").lower() == "rumor"
+    problems = []
+    if verdict and verdict not in VERDICTS:
+        problems.append(f"verdict {cells.get('verdict')!r} must be {' / '.join(VERDICTS)}")
+    elif is_rumor and not verdict:
+        problems.append(f"rumor without a verdict: use {' / '.join(VERDICTS)}")
+    if is_rumor and not cells.get("claim"):
+        problems.append("rumor without a claim")
+    return problems
+
+
+def _is_date(text: str) -> bool:
+    try:
+        return len(text) == 10 and bool(date.fromisoformat(text))
+    except ValueError:
+        return False
+
+
+def _questions(cell: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in _unix_newlines(cell).split("\n") if line.strip())
+
+
+def row_entry(cells: dict[str, str]) -> Entry:
+    """The entry a valid row describes, exactly as the loader would read it back."""
+    return Entry(
+        id=cells["id"],
+        kind=cells["kind"].lower(),
+        questions=_questions(cells["questions"]),
+        answer=_unix_newlines(cells["answer"]),
+        short_answer=_unix_newlines(cells.get("short_answer", "")),
+        source=cells["source"],
+        department=cells["department"],
+        last_reviewed=cells.get("last_reviewed", ""),
+        claim=_unix_newlines(cells.get("claim", "")),
+        verdict=cells.get("verdict", "").lower(),
+        sensitive=bool(_bool(cells.get("sensitive", ""))),
+        topic=cells["topic"],
+    )
+
+
+def parse_rows(rows: list[tuple[int, dict[str, str]]], label: str = "") -> list[Entry]:
+    """Entries for all rows, or ImportRefused listing every bad row."""
+    prefix = f"{label}: " if label else ""
+    problems, entries, first_row = [], [], {}
+    for number, cells in rows:
+        found = row_problems(cells)
+        entry_id = cells.get("id", "")
+        if entry_id in first_row:
+            found.append(f"duplicate id {entry_id!r} (also row {first_row[entry_id]})")
+        first_row.setdefault(entry_id, number)
+        problems += [f"{prefix}row {number}: {entry_id or '?'}: {problem}" for problem in found]
+        if not found:
+            entries.append(row_entry(cells))
+    if problems:
+        raise ImportRefused(problems)
+    return entries

@@ -1,0 +1,291 @@
+"""The findings of ``content check``, each with the file and line a person can open.
+
+Errors are content the assistant cannot use or would get wrong (it cannot be
+read, a required field is missing, a link is broken, two entries are trained on
+the same question). Warnings need a person's judgement (reading level, long SMS,
+nearly-duplicate questions, stray formatting, reviews older than a year).
+Every function takes what it checks as arguments, so tests can point them at a
+small content directory.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.content.generate import render_answer
+from bot.content.model import (
+    VERDICTS,
+    ContentError,
+    Entry,
+    RenderSettings,
+    Topic,
+    parse_entry,
+    read_yaml_with_lines,
+    topic_files,
+)
+from bot.content.similar import Question, similar_pairs
+from bot.content.textcheck import (
+    READING_GRADE_LIMIT,
+    formatting_problems,
+    link_problems,
+    reading_grade,
+    url_problem,
+)
+from bot.content.writer import ENTRY_KEYS, unknown_keys
+
+TEXT_KEYS = tuple(key for key in ENTRY_KEYS if key not in {"questions", "sensitive"})
+REPLY_FIELDS = ("answer", "short_answer", "claim")
+STALE_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+    error: bool = True
+    group: str = ""  # findings printed together under this heading, e.g. a department
+
+    def __str__(self) -> str:
+        kind = "error" if self.error else "warning"
+        return f"{self.path}:{self.line}: {kind}: {self.message}"
+
+
+def _at(entry: Entry, message: str, error: bool = True, group: str = "") -> Problem:
+    return Problem(entry.path, entry.line, f"{entry.id}: {message}", error, group)
+
+
+# --- reading the files, one problem per broken entry instead of one per directory ------------
+
+
+def content_error(exc: ContentError) -> Problem:
+    """A loader error as a finding; YAML syntax errors in one line, not PyYAML's five."""
+    cause = exc.__cause__
+    if isinstance(cause, yaml.MarkedYAMLError) and cause.problem_mark:
+        # The context (e.g. where an unclosed quote opened) is where a person should look.
+        found = cause.problem_mark.line + 1
+        if cause.context and cause.context_mark:
+            message = f"not valid YAML: {cause.context}, {cause.problem} (line {found})"
+            return Problem(exc.path, cause.context_mark.line + 1, message)
+        return Problem(exc.path, found, f"not valid YAML: {cause.problem}")
+    prefix = f"{exc.path}:{exc.line}: " if exc.line else f"{exc.path}: "
+    return Problem(exc.path, exc.line or 1, str(exc).removeprefix(prefix))
+
+
+def load_checked(content_dir: Path) -> tuple[list[Topic], list[Problem]]:
+    """Every entry that can be read, and a problem for each file or entry that cannot."""
+    topics, problems = [], []
+    for path in topic_files(content_dir):
+        try:
+            raw = read_yaml_with_lines(path)
+        except ContentError as exc:
+            problems.append(content_error(exc))
+            continue
+        topic, found = _read_topic(path, raw)
+        problems += found
+        if topic:
+            topics.append(topic)
+    return topics, problems
+
+
+def _read_topic(path: Path, raw: Any) -> tuple[Topic | None, list[Problem]]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("entries"), list):
+        return None, [Problem(str(path), 1, "a content file needs a list under 'entries:'")]
+    meta = raw.get("topic") or {}
+    if not isinstance(meta, dict):
+        return None, [Problem(str(path), 1, "'topic:' must be a mapping with id and title")]
+    topic_id = str(meta.get("id") or path.stem)
+    title = str(meta.get("title") or topic_id.replace("_", " ").capitalize())
+    problems = [Problem(str(path), line, f"unknown key {key!r} (a typo?)") for line, key in unknown_keys(raw)]
+    entries = []
+    for item in raw["entries"]:
+        try:
+            entries.append(parse_entry(item, path, topic_id))
+        except ContentError as exc:
+            problems.append(content_error(exc))
+            continue
+        problems += raw_entry_problems(item, entries[-1])
+    return Topic(id=topic_id, title=title, path=path, entries=tuple(entries)), problems
+
+
+def raw_entry_problems(raw: dict[str, Any], entry: Entry) -> list[Problem]:
+    """What the loader quietly converts: a list as an answer, ``sensitive: 'no'`` read as true."""
+    problems = [
+        _at(entry, f"{key} must be a text, not a list or mapping") for key in TEXT_KEYS if _nested(raw, key)
+    ]
+    if "sensitive" in raw and not isinstance(raw["sensitive"], bool):
+        problems.append(_at(entry, "sensitive must be true or false, without quotes"))
+    problems += [
+        _at(entry, f"example question {str(q)[:40]!r}... spans several lines: one question per line")
+        for q in raw.get("questions") or []
+        if "\n" in str(q).strip()
+    ]
+    return problems
+
+
+def _nested(raw: dict[str, Any], key: str) -> bool:
+    return isinstance(raw.get(key), (list, dict))
+
+
+# --- one entry at a time ---------------------------------------------------------------------
+
+
+def entry_problems(entries: list[Entry]) -> list[Problem]:
+    """Required fields, ids used twice, links."""
+    problems = []
+    counts = Counter(e.id for e in entries)
+    for entry in entries:
+        if counts[entry.id] > 1:
+            problems.append(_at(entry, "duplicate id (used by another entry)"))
+        for key in ("answer", "source", "department"):
+            if not getattr(entry, key):
+                problems.append(_at(entry, f"missing {key}" + (" link" if key == "source" else "")))
+        if not entry.questions:
+            problems.append(_at(entry, "needs at least one example question"))
+        if entry.kind == "rumor" and not entry.claim:
+            problems.append(_at(entry, "a rumor needs the claim it answers"))
+        if entry.verdict and entry.verdict not in VERDICTS:
+            problems.append(_at(entry, f"verdict {entry.verdict!r} must be {' / '.join(VERDICTS)}"))
+        if entry.last_reviewed and not _date(entry.last_reviewed):
+            message = f"last_reviewed {entry.last_reviewed!r} is not a date like 2026-09-01"
+            problems.append(_at(entry, message))
+        problems += link_findings(entry)
+    return problems
+
+
+def link_findings(entry: Entry) -> list[Problem]:
+    """The source and every link in a reply must be an absolute https URL a citizen can open."""
+    problems = []
+    if entry.source and (problem := url_problem(entry.source)):
+        problems.append(_at(entry, f"source {entry.source!r} {problem}"))
+    for key in REPLY_FIELDS:
+        problems += [_at(entry, f"{key}: {message}") for message in link_problems(getattr(entry, key))]
+    return problems
+
+
+def formatting_findings(entries: list[Entry]) -> list[Problem]:
+    """Unbalanced brackets, quotes and markdown: warnings, as a text can use them on purpose."""
+    return [
+        _at(entry, f"{key}: {message}", error=False)
+        for entry in entries
+        for key in REPLY_FIELDS
+        for message in formatting_problems(getattr(entry, key))
+    ]
+
+
+def sms_findings(entries: list[Entry], settings: RenderSettings) -> list[Problem]:
+    """Replies longer than ``sms_limit`` arrive as several texts (and cost several)."""
+    problems = []
+    for entry in entries:
+        length = len(render_answer(entry, settings, short=True))
+        if length <= settings.sms_limit:
+            continue
+        message = f"SMS reply is {length} characters, over sms_limit {settings.sms_limit}"
+        hint = ": shorten the short_answer" if entry.short_answer else ": add a short_answer"
+        problems.append(_at(entry, message + hint, error=False))
+    return problems
+
+
+def reading_findings(entries: list[Entry], limit: float = READING_GRADE_LIMIT) -> list[Problem]:
+    problems = []
+    for entry in entries:
+        for key in ("answer", "short_answer"):
+            text = getattr(entry, key)
+            grade = reading_grade(text) if text else 0.0
+            if grade > limit:
+                message = f"{key} reads at grade {grade:.1f} (Flesch-Kincaid), above {limit:g}"
+                problems.append(_at(entry, message, error=False))
+    return problems
+
+
+# --- review dates ----------------------------------------------------------------------------
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` earlier (the 28th when that month is shorter)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    for last in (day.day, 30, 29, 28):
+        try:
+            return date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has a 28th")
+
+
+def review_findings(entries: list[Entry], today: date, months: int = STALE_MONTHS) -> list[Problem]:
+    """Entries nobody has reviewed for ``months``, grouped by the department that owns them."""
+    cutoff = months_before(today, months)
+    problems = []
+    for entry in entries:
+        department = entry.department or "(no department)"
+        reviewed = _date(entry.last_reviewed)
+        if not entry.last_reviewed:
+            problems.append(_at(entry, "no last_reviewed date", error=False, group=department))
+        elif reviewed and reviewed < cutoff:
+            message = f"last reviewed {entry.last_reviewed}, over {months} months ago"
+            problems.append(_at(entry, message, error=False, group=department))
+        elif reviewed and reviewed > today:
+            problems.append(_at(entry, f"last_reviewed {entry.last_reviewed} is in the future", error=False))
+    return problems
+
+
+# --- example questions across entries --------------------------------------------------------
+
+
+def question_lines(path: Path) -> dict[tuple[int, str], int]:
+    """(entry line, question text) -> the line of that question, so a duplicate points at it."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[int, str], int] = {}
+    for entry in _mapping_get(root, "entries", yaml.SequenceNode):
+        questions = _mapping_get(entry, "questions", yaml.SequenceNode)
+        for node in questions:
+            if isinstance(node, yaml.ScalarNode):
+                key = (entry.start_mark.line + 1, node.value.strip())
+                lines.setdefault(key, node.start_mark.line + 1)
+    return lines
+
+
+def _mapping_get(node: Any, key: str, kind: type) -> list[Any]:
+    if isinstance(node, yaml.MappingNode):
+        for name, value in node.value:
+            if isinstance(name, yaml.ScalarNode) and name.value == key and isinstance(value, kind):
+                return list(value.value)
+    return []
+
+
+def question_findings(entries: list[Entry]) -> list[Problem]:
+    """The same question under two entries is an error; nearly the same (>= 0.9) a warning."""
+    lines: dict[tuple[int, str], int] = {}
+    for path in sorted({entry.path for entry in entries}):
+        lines.update({(path, *key): line for key, line in question_lines(Path(path)).items()})
+    questions = [Question(text, entry) for entry in entries for text in entry.questions]
+    problems = []
+    for pair in similar_pairs(questions):
+        first, second = pair.first.owner, pair.second.owner
+        assert isinstance(first, Entry) and isinstance(second, Entry)
+        where = lines.get((second.path, second.line, pair.second.text), second.line)
+        there = lines.get((first.path, first.line, pair.first.text), first.line)
+        same = "the same as" if pair.score == 1.0 else f"nearly the same (similarity {pair.score:.2f}) as"
+        message = (
+            f"{second.id}: example question {pair.second.text!r} is {same} {pair.first.text!r} "
+            f"under {first.id} ({first.path}:{there})"
+        )
+        problems.append(Problem(second.path, where, message, error=pair.score == 1.0))
+    return problems

@@ -1,0 +1,51 @@
+"""`python -m bot.demo_agency`: run the demo agency API on its own.
+
+The Open311 API key and the admin token come from DEMO_AGENCY_API_KEY and
+DEMO_AGENCY_ADMIN_TOKEN (or --api-key / --admin-token); unset, a fresh one is
+generated per run and printed, like the Rasa token in `make run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.demo_agency.app import DATA_DIR, create_app
+from bot.demo_agency.config import DemoConfig
+from bot.settings import Settings
+
+
+def parse_args(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Namespace:
+    """Command line over environment defaults, so a test can pass both."""
+    parser = argparse.ArgumentParser(prog="python -m bot.demo_agency", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(env.get("DEMO_AGENCY_PORT") or 8000))
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    parser.add_argument("--state-dir", type=Path, default=None, help="default: $VAR_DIR/demo_agency")
+    parser.add_argument("--api-key", default=env.get("DEMO_AGENCY_API_KEY", ""))
+    parser.add_argument("--admin-token", default=env.get("DEMO_AGENCY_ADMIN_TOKEN", ""))
+    args = parser.parse_args(argv)
+    args.state_dir = args.state_dir or Settings.from_env(dict(env)).var_dir / "demo_agency"
+    args.api_key = args.api_key or secrets.token_urlsafe(16)
+    args.admin_token = args.admin_token or secrets.token_urlsafe(16)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv, os.environ)
+    config = DemoConfig(state_dir=args.state_dir, api_key=args.api_key, admin_token=args.admin_token)
+    base = f"http://{args.host}:{args.port}"
+    print(f"demo agency on {base} (Open311 at {base}/open311/v2)", flush=True)
+    print(f"api_key={args.api_key} admin_token={args.admin_token} state={args.state_dir}", flush=True)
+    web.run_app(create_app(args.data_dir, config), host=args.host, port=args.port, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The alert feed in two shapes: NWS-style GeoJSON and CAP 1.2 ATOM.
+
+Both are rendered from one list (data file plus admin-added alerts). Expired
+alerts stay in the feed on purpose, as a stale cache would leave them: the
+client must drop them, and the demo shows that it does.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.demo_agency.keys import CONFIG, DATA, STATE
+from bot.demo_agency.store import iso, resolve_relative
+
+ATOM = "http://www.w3.org/2005/Atom"
+CAP = "urn:oasis:names:tc:emergency:cap:1.2"
+NWS_CONTEXT = [
+    "https://geojson.org/geojson-ld/geojson-context.jsonld",
+    {
+        "@version": "1.1",
+        "wx": "https://api.weather.gov/ontology#",
+        "@vocab": "https://api.weather.gov/ontology#",
+    },
+]
+ET.register_namespace("", ATOM)
+ET.register_namespace("cap", CAP)
+
+
+def current(request: web.Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(feed settings, alerts): data-file alerts plus admin ones, minus cancelled ones."""
+    config, state = request.app[CONFIG], request.app[STATE]
+    feed = resolve_relative(request.app[DATA].get("alerts"), config.clock(), ZoneInfo(config.timezone))
+    alerts = [*feed["alerts"], *state.alerts.values()]
+    return feed, [a for a in alerts if str(a["id"]) not in state.cancelled_alerts]
+
+
+def origin(request: web.Request) -> str:
+    """scheme://host[:port]; not request.url, which aiohttp 3.9.5 cannot build with yarl 1.25."""
+    return f"{request.scheme}://{request.host}"
+
+
+def properties(alert: dict[str, Any], feed: dict[str, Any], base: str) -> dict[str, Any]:
+    """One alert as api.weather.gov's feature properties."""
+    return {
+        "@id": f"{base}/alerts/{alert['id']}",
+        "@type": "wx:Alert",
+        "id": alert["id"],
+        "areaDesc": alert["area"],
+        "geocode": {"SAME": [], "UGC": []},
+        "affectedZones": [],
+        "references": [],
+        "sent": alert.get("sent") or alert["effective"],
+        "effective": alert["effective"],
+        "onset": alert.get("onset") or alert["effective"],
+        "expires": alert["expires"],
+        "ends": alert.get("ends") or alert["expires"],
+        "status": alert.get("status", "Actual"),
+        "messageType": alert.get("message_type", "Alert"),
+        "category": alert.get("category", "Safety"),
+        "severity": alert["severity"],
+        "certainty": alert.get("certainty", "Likely"),
+        "urgency": alert.get("urgency", "Expected"),
+        "event": alert["event"],
+        "sender": feed.get("sender_email", ""),
+        "senderName": feed.get("sender", ""),
+        "headline": alert.get("headline", alert["event"]),
+        "description": alert.get("description", ""),
+        "instruction": alert.get("instruction") or None,
+        "response": alert.get("response", "Prepare"),
+        "parameters": {},
+    }
+
+
+async def geojson(request: web.Request) -> web.Response:
+    feed, alerts = current(request)
+    base = origin(request)
+    features = [
+        {
+            "id": f"{base}/alerts/{a['id']}",
+            "type": "Feature",
+            "geometry": None,
+            "properties": properties(a, feed, base),
+        }
+        for a in alerts
+    ]
+    body = {
+        "@context": NWS_CONTEXT,
+        "type": "FeatureCollection",
+        "features": features,
+        "title": feed.get("title", "Current alerts"),
+        "updated": iso(request.app[CONFIG].clock(), ZoneInfo(request.app[CONFIG].timezone)),
+    }
+    return web.json_response(body, content_type="application/geo+json")
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    element.text = text
+    return element
+
+
+def atom_entry(feed_el: ET.Element, alert: dict[str, Any], feed: dict[str, Any], base: str) -> None:
+    props = properties(alert, feed, base)
+    entry = _sub(feed_el, f"{{{ATOM}}}entry")
+    _sub(entry, f"{{{ATOM}}}id", props["@id"])
+    _sub(entry, f"{{{ATOM}}}updated", props["sent"])
+    _sub(entry, f"{{{ATOM}}}published", props["sent"])
+    _sub(_sub(entry, f"{{{ATOM}}}author"), f"{{{ATOM}}}name", props["senderName"])
+    _sub(entry, f"{{{ATOM}}}title", props["headline"])
+    _sub(entry, f"{{{ATOM}}}link", href=props["@id"])
+    _sub(entry, f"{{{ATOM}}}summary", props["description"])
+    cap_fields = ("event", "effective", "expires", "status", "category", "urgency", "severity", "certainty")
+    for name in cap_fields:
+        _sub(entry, f"{{{CAP}}}{name}", props[name])
+    _sub(entry, f"{{{CAP}}}msgType", props["messageType"])
+    _sub(entry, f"{{{CAP}}}areaDesc", props["areaDesc"])
+    if props["instruction"]:
+        _sub(entry, f"{{{CAP}}}instruction", props["instruction"])
+
+
+async def atom(request: web.Request) -> web.Response:
+    feed, alerts = current(request)
+    base = origin(request)
+    config = request.app[CONFIG]
+    root = ET.Element(f"{{{ATOM}}}feed")
+    _sub(root, f"{{{ATOM}}}id", f"{base}/alerts.atom")
+    _sub(root, f"{{{ATOM}}}title", feed.get("title", "Current alerts"))
+    _sub(root, f"{{{ATOM}}}updated", iso(config.clock(), ZoneInfo(config.timezone)))
+    _sub(_sub(root, f"{{{ATOM}}}author"), f"{{{ATOM}}}name", feed.get("sender", ""))
+    for alert in alerts:
+        atom_entry(root, alert, feed, base)
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/alerts.geojson", geojson)
+    app.router.add_get("/alerts.atom", atom)
