@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.nlp.evaluate import Parser, full_intent, read_examples  # noqa: E402
 
-FACT_PREFIXES = ("faq/", "rumor/")
+FACT_PREFIXES = ("faq/",)
 GRID = [0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8]
 
 
@@ -44,7 +44,7 @@ def raw_scores(parse: dict[str, Any]) -> tuple[str, float, float]:
 def answers_with_fact(
     name: str, intent_conf: float, selector_conf: float, t_intent: float, t_sel: float
 ) -> bool:
-    return name in ("faq", "rumor") and intent_conf >= t_intent and selector_conf >= t_sel
+    return name == "faq" and intent_conf >= t_intent and selector_conf >= t_sel
 
 
 def false_accept_rate(parses: list[dict[str, Any]]) -> float:

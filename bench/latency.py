@@ -127,7 +127,7 @@ def main() -> int:
     texts = [e.questions[0] for e in all_entries(load_content()) if not e.sensitive] + OUR_EXTRA
     workdir = Path(tempfile.mkdtemp(prefix="civic-bench-"))
     settings = Settings(
-        redis_port=free_port(), rasa_port=free_port(), action_port=free_port(),
+        redis_port=free_port(), rasa_port=free_port(), action_port=free_port(), demo_agency_port=free_port(),
         rasa_token=secrets.token_urlsafe(16), var_dir=workdir / "var", log_level="WARNING",
     )  # fmt: skip
     ours_train = None

@@ -58,6 +58,8 @@ class Settings:
     redis_port: int = 6379
     rasa_port: int = 5005
     action_port: int = 5055
+    demo_agency_port: int = 8000
+    demo_agency_api_key: str = ""
     rasa_token: str = ""
     conversation_expiry_seconds: int = 7 * 24 * 3600
     model_dir: Path = Path("models")
@@ -73,6 +75,8 @@ class Settings:
             redis_port=_int(env, "REDIS_PORT", 6379),
             rasa_port=_int(env, "RASA_PORT", 5005),
             action_port=_int(env, "ACTION_PORT", 5055),
+            demo_agency_port=_int(env, "DEMO_AGENCY_PORT", 8000),
+            demo_agency_api_key=env.get("DEMO_AGENCY_API_KEY", "").strip(),
             rasa_token=env.get("RASA_TOKEN", "").strip(),
             conversation_expiry_seconds=_int(env, "CONVERSATION_EXPIRY_SECONDS", 7 * 24 * 3600),
             model_dir=Path(env.get("MODEL_DIR", "models")),

@@ -7,7 +7,9 @@ log file; stopping is SIGTERM, then SIGKILL for stragglers.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -119,6 +121,7 @@ class Stack:
     def start(self, timeout: float = 180.0) -> None:
         try:
             self.redis = self._ensure_redis()
+            self._start(self._demo_agency(), timeout)
             self._start(self._action_server(), timeout)
             self._start(self._rasa(), timeout)
         except BaseException:
@@ -187,9 +190,35 @@ class Stack:
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             PYTHONUNBUFFERED="1",
             LOG_LEVEL=self.settings.log_level,
+            DEMO_AGENCY_PORT=str(self.settings.demo_agency_port),
+            DEMO_AGENCY_API_KEY=self.demo_api_key,
         )
         env.update(self.settings.extra_env)
         return env
+
+    @property
+    def demo_api_key(self) -> str:
+        """One Open311 key per run, shared by the demo agency and the action server."""
+        if not self.settings.demo_agency_api_key:
+            self.settings = dataclasses.replace(self.settings, demo_agency_api_key=secrets.token_urlsafe(16))
+        return self.settings.demo_agency_api_key
+
+    def _demo_agency(self) -> Service:
+        """The demo agency API: the agency systems the live lookups talk to when none is configured."""
+        port = self.settings.demo_agency_port
+        argv = [
+            str(BIN / "python"), "-m", "bot.demo_agency", "--port", str(port),
+            "--state-dir", str((self.var / "demo_agency").resolve()),
+        ]  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        return Service(
+            "demo agency API",
+            argv,
+            self._env(),
+            lambda: http_ok(f"{url}/status.json"),
+            self._log("demo_agency"),
+            url,
+        )
 
     def _action_server(self) -> Service:
         port = self.settings.action_port

@@ -37,6 +37,7 @@ def stack_settings(var_dir: Path, **overrides: Any) -> Settings:
         redis_port=free_port(),
         rasa_port=free_port(),
         action_port=free_port(),
+        demo_agency_port=free_port(),
         rasa_token=secrets.token_urlsafe(16),
         var_dir=var_dir,
         log_level="WARNING",

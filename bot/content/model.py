@@ -51,10 +51,15 @@ class Entry:
 
     @property
     def intent(self) -> str:
-        """The Rasa intent this entry is trained and predicted as."""
+        """The Rasa intent this entry is trained and predicted as.
+
+        FAQs and rumors share the retrieval intent ``faq``: one ResponseSelector
+        picks the answer among all of them, so the intent classifier never has to
+        tell "how do I pay my water bill" from "are they shutting off water Friday".
+        """
         if self.sensitive:
             return f"sensitive_{self.id}"
-        return f"{self.kind}/{self.id}"
+        return f"faq/{self.id}"
 
     @property
     def response(self) -> str:

@@ -1,7 +1,7 @@
 """Rasa NLU component: an unsure FAQ pick becomes a fallback, not a wrong answer.
 
-``FallbackClassifier`` only looks at the intent classifier. For retrieval intents
-(``faq``, ``rumor``) the answer is chosen by the ResponseSelector, whose own
+``FallbackClassifier`` only looks at the intent classifier. For the retrieval
+intent ``faq`` (FAQs and rumors) the answer is chosen by the ResponseSelector, whose own
 confidence must also clear a threshold before the bot answers with a fact.
 """
 
@@ -31,7 +31,7 @@ class RetrievalGate(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"threshold": 0.5, "retrieval_intents": ["faq", "rumor"]}
+        return {"threshold": 0.5, "retrieval_intents": ["faq"]}
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config

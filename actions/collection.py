@@ -1,0 +1,116 @@
+"""Trash, recycling and yard-waste days by address: `collection_day_form` and `action_collection_day`.
+
+The address comes from the `address` entity or the form's question, and is remembered in the
+`address` slot (as the agency spells it) for the rest of the conversation, so "and recycling?"
+later needs no address. An address the agency does not serve is forgotten again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions import resources as shared
+from actions.common import (
+    COLLECTION,
+    NOT_AN_ANSWER,
+    EventList,
+    LookupAction,
+    fragment,
+    latest_intent,
+    latest_text,
+    lookup,
+    say_if_stale,
+)
+from actions.parsing import (
+    day_text,
+    entity_values,
+    is_cancel,
+    looks_like_location,
+    request_number,
+    stream_name,
+)
+from bot.clients.collection import CollectionSchedule
+from bot.clients.errors import NotFound
+
+SLOT = "address"
+# Without an address entity, free text counts as the address only for these intents.
+ANSWERS = frozenset({"inform", "ask_collection_day", "nlu_fallback"})
+
+
+class ValidateCollectionDayForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_collection_day_form"
+
+    async def extract_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        text = latest_text(tracker)
+        if latest_intent(tracker) in NOT_AN_ANSWER or is_cancel(text):
+            return {}
+        addresses = entity_values(tracker.latest_message, "address")
+        if addresses:
+            return {SLOT: addresses[0]}
+        if tracker.get_slot("requested_slot") == SLOT and latest_intent(tracker) in ANSWERS and text.strip():
+            return {SLOT: text}
+        return {}
+
+    def validate_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        text = " ".join(str(value or "").split())
+        if not text:
+            return {SLOT: None}
+        if not looks_like_location(text) or request_number(text) or not any(c.isdigit() for c in text):
+            dispatcher.utter_message(response="utter_collection_address_invalid")
+            return {SLOT: None}
+        return {SLOT: text}
+
+
+class ActionCollectionDay(LookupAction):
+    unavailable_response = "utter_collection_unavailable"
+
+    def name(self) -> str:
+        return "action_collection_day"
+
+    async def answer(
+        self,
+        resources: shared.Resources,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> EventList:
+        typed = entity_values(tracker.latest_message, "address")
+        address = typed[0] if typed else tracker.get_slot(SLOT)
+        if not address:
+            dispatcher.utter_message(response="utter_ask_collection_day_form_address")
+            return []
+        client = resources.collection
+        try:
+            fetched = await lookup(
+                resources, COLLECTION, lambda: client.schedule(address), address, kind=CollectionSchedule
+            )
+        except NotFound:
+            dispatcher.utter_message(response="utter_collection_unknown_address", address=address)
+            return [SlotSet(SLOT, None)]
+        say_if_stale(dispatcher, fetched, resources)
+        schedule = fetched.value
+        lines = [
+            fragment(
+                domain, "utter_part_pickup", stream=stream_name(p.stream), day=p.day.capitalize(),
+                frequency=p.frequency, next=day_text(p.next_pickup) if p.next_pickup else "", note=p.note,
+            )
+            for p in schedule.pickups
+        ]  # fmt: skip
+        dispatcher.utter_message(
+            response="utter_collection_day",
+            address=schedule.address,
+            district=schedule.district,
+            pickups="\n".join(lines),
+            note=schedule.note,
+        )
+        return [SlotSet(SLOT, schedule.address)]

@@ -1,0 +1,1 @@
+"""Forms: the 311 report (`report_issue`, `submit_report`)."""

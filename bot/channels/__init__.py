@@ -1,0 +1,16 @@
+"""Messaging-platform connectors for Rasa, one module per channel (issue 6).
+
+| Module | Class (the key in credentials.yml) | Webhook |
+|---|---|---|
+| `facebook` | `bot.channels.facebook.MessengerInput` | `/webhooks/facebook/webhook` |
+| `instagram` | `bot.channels.instagram.InstagramInput` | `/webhooks/instagram/webhook` |
+| `whatsapp` | `bot.channels.whatsapp.WhatsAppInput` | `/webhooks/whatsapp/webhook` |
+| `twilio` | `bot.channels.twilio.TwilioSmsInput` | `/webhooks/twilio/webhook` |
+| `telegram` | `bot.channels.telegram.TelegramBotInput` | `/webhooks/telegram/webhook` |
+
+What they share is in `base` (the webhook pipeline: size cap, signature first, duplicates,
+background processing, the output-channel base), `store` (Redis), `http` (outgoing calls with
+retries), `text` (pure helpers: splitting, titles, numbered options) and `config` (which channels
+are switched on, and their credentials.yml sections). This package's `__init__` imports nothing,
+so `bot.channels.config` can be used without importing Rasa.
+"""

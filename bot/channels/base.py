@@ -1,0 +1,421 @@
+"""The webhook pipeline every connector shares, and the base of their output channels.
+
+A POST to `/webhooks/<channel>/webhook` goes through, in this order:
+
+1. size: the body is read in chunks and refused with 413 past `max_body_bytes` (64 KB), before
+   anything else looks at it;
+2. signature: `verify_request()` (HMAC of the raw body, constant-time); 403 when it fails, and
+   nothing of the request reaches a conversation;
+3. parsing: `parse_events()` turns the body into `Inbound` events, in the order the platform
+   sent them (every event of a batch, not only the first); malformed JSON or form data is 400,
+   an event we do not handle (receipts, reactions, echoes, unknown kinds) is simply not one;
+4. acknowledgement: the platform gets its 200 at once, and the events are handled in order in
+   a background task, so a slow NLU or action never makes a platform time out and redeliver;
+5. each event: a duplicate (same platform message id within `dedup_ttl`) is dropped; a media
+   message we cannot read gets the `unsupported_text` notice; a text, button or shared location
+   becomes a Rasa `UserMessage` (locations and media ids in `metadata`).
+
+Everything a connector needs besides its secrets comes from its credentials (see `common_options`):
+Redis (`redis_host`, `redis_port`, `redis_db`, `redis_password`), the platform's base URL
+(`api_url`), and optional limits. `idle()` waits for the background work (tests use it);
+Sanic's `after_server_stop` drains it and closes the HTTP session and the Redis client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.shared.exceptions import RasaException
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.http import PlatformError, PlatformSender
+from bot.channels.store import ChannelStore, RedisConfig, is_stash_token, ref
+from bot.channels.text import button_payload, fits_bytes, split_text, typed_text
+
+log = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+DEFAULT_MAX_BODY = 64 * 1024
+DEFAULT_UNSUPPORTED = "Sorry, I can only read text messages. Please type your question."
+DEFAULT_OPTIONS_PROMPT = "Reply with the number of your choice."
+DEFAULT_OPTIONS_LABEL = "Options"
+WINDOW_SECONDS = 24 * 3600
+SHUTDOWN_GRACE = 10.0
+
+TEXT, PAYLOAD, UNSUPPORTED = "text", "payload", "unsupported"
+
+
+class ChannelConfigError(RasaException):
+    """A connector's credentials are missing or invalid; Rasa refuses to start with the message."""
+
+
+class BadPayload(ValueError):
+    """The body is not what the platform sends (not JSON, not an object, undecodable form): 400."""
+
+
+class Credentials:
+    """Typed reads of one connector's section of credentials.yml (values arrive as strings)."""
+
+    def __init__(self, channel: str, values: dict[str, Any] | None) -> None:
+        self.channel = channel
+        self.values = values or {}
+
+    def text(self, *keys: str, required: bool = False, default: str = "") -> str:
+        for key in keys:
+            value = self.values.get(key)
+            if value is not None and str(value).strip():
+                return str(value).strip()
+        if required:
+            raise ChannelConfigError(
+                f"The {self.channel} channel needs '{keys[0]}' in its credentials (the environment "
+                f"variable behind it is empty or unset); see README, section Channels."
+            )
+        return default
+
+    def number(self, key: str, default: float, *, whole: bool = True) -> Any:
+        raw = self.text(key)
+        if not raw:
+            return default
+        try:
+            value = int(raw) if whole else float(raw)
+        except ValueError as exc:
+            raise ChannelConfigError(f"{self.channel}: '{key}' must be a number, got {raw!r}") from exc
+        if value < 0:
+            raise ChannelConfigError(f"{self.channel}: '{key}' must not be negative")
+        return value
+
+
+@dataclass(frozen=True)
+class CommonOptions:
+    """What every connector reads from its credentials besides the platform's secrets."""
+
+    api_url: str
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    public_base_url: str = ""
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    dedup_ttl: int = 7 * 24 * 3600  # WhatsApp redelivers for up to 7 days
+    options_ttl: int = 3600
+    button_ttl: int = 7 * 24 * 3600
+    retry_attempts: int = 4
+    retry_backoff: float = 0.5
+    unsupported_text: str = DEFAULT_UNSUPPORTED
+
+    @classmethod
+    def from_credentials(cls, creds: Credentials, default_api_url: str) -> CommonOptions:
+        return cls(
+            api_url=creds.text("api_url", default=default_api_url).rstrip("/"),
+            redis=RedisConfig(
+                host=creds.text("redis_host", default="127.0.0.1"),
+                port=creds.number("redis_port", 6379),
+                db=creds.number("redis_db", 0),
+                password=creds.text("redis_password"),
+            ),
+            public_base_url=creds.text("public_base_url").rstrip("/"),
+            max_body_bytes=creds.number("max_body_bytes", DEFAULT_MAX_BODY),
+            dedup_ttl=creds.number("dedup_ttl", 7 * 24 * 3600),
+            options_ttl=creds.number("options_ttl", 3600),
+            button_ttl=creds.number("button_ttl", 7 * 24 * 3600),
+            retry_attempts=creds.number("retry_attempts", 4),
+            retry_backoff=creds.number("retry_backoff", 0.5, whole=False),
+            unsupported_text=creds.text("unsupported_text", default=DEFAULT_UNSUPPORTED),
+        )
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a citizen did that deserves an answer, as parsed from a webhook."""
+
+    sender_id: str
+    kind: str  # TEXT (typed, or a shared location), PAYLOAD (a button), UNSUPPORTED (media we can't read)
+    text: str = ""
+    message_id: str = ""  # the platform's id, for duplicates; "" when it has none
+    timestamp: float | None = None  # epoch seconds, when the platform says
+    metadata: dict[str, Any] = field(default_factory=dict)
+    reply_token: str = ""  # Telegram: the callback query to answer
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadPayload("malformed JSON") from exc
+    if not isinstance(payload, dict):
+        raise BadPayload("the body must be a JSON object")
+    return payload
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def as_id(value: Any) -> str:
+    """A platform id given as a string or a number ("" for anything else)."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, (str, int)):
+        return str(value)
+    return ""
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The raw body, or None as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    if request.body or request.stream is None:
+        return request.body if len(request.body) <= limit else None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            break
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    request.body = b"".join(chunks)
+    return request.body
+
+
+class WebhookChannel:
+    """Mixin for the connectors (put it first in the bases, before Rasa's InputChannel subclass)."""
+
+    ack_body: ClassVar[str] = "ok"
+    ack_content_type: ClassVar[str] = "text/plain; charset=utf-8"
+
+    common: CommonOptions
+    store: ChannelStore
+    sender: PlatformSender
+
+    @classmethod
+    def name(cls) -> str:  # overridden by every connector
+        raise NotImplementedError
+
+    def _setup(self, common: CommonOptions) -> None:
+        self.common = common
+        self.store = ChannelStore(common.redis, self.name())
+        self.sender = PlatformSender(
+            self.name(), attempts=common.retry_attempts, backoff=common.retry_backoff
+        )
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._output: PlatformOutput | None = None
+
+    # --- what each connector provides ---------------------------------------------------------
+
+    def verify_request(self, request: Request, body: bytes) -> bool:
+        raise NotImplementedError
+
+    def parse_events(self, request: Request, body: bytes) -> list[Inbound]:
+        raise NotImplementedError
+
+    def make_output(self) -> PlatformOutput:
+        raise NotImplementedError
+
+    def add_routes(self, blueprint: Blueprint) -> None:
+        """Routes besides health and the POST webhook (Meta's GET verification)."""
+
+    async def on_start(self) -> None:
+        """Run once the server's loop runs (Telegram registers its webhook)."""
+
+    async def on_event(self, event: Inbound, output: PlatformOutput) -> None:
+        """Before an event is handled, after the duplicate check."""
+
+    async def user_text(self, event: Inbound) -> str:
+        """The text Rasa gets: a button's payload (long ones come back as tokens), or what was typed."""
+        if event.kind == PAYLOAD:
+            if is_stash_token(event.text):
+                payload = await self.store.unstash(event.text)
+                if payload is None:
+                    log.warning("%s: an expired or unknown button from %s", self.name(), ref(event.sender_id))
+                return payload or ""
+            return event.text.strip()
+        return typed_text(event.text)
+
+    # --- Rasa's InputChannel interface ----------------------------------------------------------
+
+    def get_output_channel(self) -> PlatformOutput:
+        if self._output is None:
+            self._output = self.make_output()
+        return self._output
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        webhook = Blueprint(f"civic_{self.name()}_webhook", url_prefix=None)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request, on_new_message)
+
+        self.add_routes(webhook)
+
+        @webhook.listener("before_server_start")
+        async def start(_app: Any, _loop: Any) -> None:
+            self.spawn(self.on_start())
+
+        @webhook.listener("after_server_stop")
+        async def stop(_app: Any, _loop: Any) -> None:
+            await self.shutdown()
+
+        return webhook
+
+    # --- the pipeline -------------------------------------------------------------------------
+
+    async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        limit = self.common.max_body_bytes
+        body = await read_body(request, limit)
+        if body is None:
+            log.warning("%s: refused a webhook body over %d bytes", self.name(), limit)
+            return response.json({"error": f"request body too large: the limit is {limit} bytes"}, status=413)
+        if not self.verify_request(request, body):
+            log.warning("%s: refused a webhook call without a valid signature", self.name())
+            return response.json({"error": "invalid or missing signature"}, status=403)
+        try:
+            events = self.parse_events(request, body)
+        except BadPayload as exc:
+            log.warning("%s: refused a malformed webhook body: %s", self.name(), exc)
+            return response.json({"error": str(exc)}, status=400)
+        except Exception:
+            # A shape our parser did not foresee: acknowledged (a 5xx makes the platform retry
+            # the same body, and Meta eventually disables the webhook), and logged in full.
+            log.exception("%s: could not read a signed webhook body; acknowledged and dropped", self.name())
+            events = []
+        if events:
+            self.spawn(self.handle_events(events, on_new_message))
+        return response.text(self.ack_body, content_type=self.ack_content_type)
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def idle(self) -> None:
+        """Wait until every webhook received so far (and start-up work) has been handled."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def shutdown(self) -> None:
+        try:
+            await asyncio.wait_for(self.idle(), SHUTDOWN_GRACE)
+        except asyncio.TimeoutError:
+            log.warning("%s: stopped with %d webhook(s) still being handled", self.name(), len(self._tasks))
+        await self.sender.close()
+        await self.store.close()
+
+    async def handle_events(self, events: list[Inbound], on_new_message: OnNewMessage) -> None:
+        output = self.get_output_channel()
+        for event in events:
+            try:
+                await self.handle_event(event, output, on_new_message)
+            except Exception:
+                log.exception("%s: could not handle a message from %s", self.name(), ref(event.sender_id))
+
+    async def handle_event(
+        self, event: Inbound, output: PlatformOutput, on_new_message: OnNewMessage
+    ) -> None:
+        if event.message_id and not await self.store.first_delivery(event.message_id, self.common.dedup_ttl):
+            log.info("%s: dropped a duplicate delivery from %s", self.name(), ref(event.sender_id))
+            return
+        await self.on_event(event, output)
+        if event.kind == UNSUPPORTED:
+            await output.send_response(event.sender_id, {"text": self.common.unsupported_text})
+            return
+        text = await self.user_text(event)
+        if not text:
+            return
+        await on_new_message(
+            UserMessage(
+                text,
+                output,
+                event.sender_id,
+                input_channel=self.name(),
+                message_id=event.message_id or None,
+                metadata=event.metadata or None,
+            )
+        )
+
+
+class PlatformOutput(OutputChannel):
+    """Base of the output channels: long texts split at the platform's limit, failures logged, not raised.
+
+    `name()` is the channel's name, which is what Rasa matches response variations against
+    (`channel: twilio` gives SMS users the short answers).
+    """
+
+    channel: ClassVar[str] = ""
+    text_limit: ClassVar[int] = 2000
+
+    def __init__(self, connector: WebhookChannel) -> None:
+        super().__init__()
+        self.connector = connector
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.channel
+
+    @property
+    def common(self) -> CommonOptions:
+        return self.connector.common
+
+    @property
+    def store(self) -> ChannelStore:
+        return self.connector.store
+
+    @property
+    def sender(self) -> PlatformSender:
+        return self.connector.sender
+
+    async def may_send(self, recipient_id: str) -> bool:
+        """False when the platform forbids a normal message now (Meta's 24-hour window)."""
+        return True
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if not await self.may_send(recipient_id):
+            return
+        try:
+            await super().send_response(recipient_id, dict(message))
+        except PlatformError as exc:
+            log.warning("%s: a reply to %s was not delivered: %s", self.channel, ref(recipient_id), exc)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for part in split_text(text or "", self.text_limit):
+            await self.send_text_part(recipient_id, part)
+
+    async def send_text_part(self, recipient_id: str, text: str) -> None:
+        raise NotImplementedError
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def button_id(self, button: dict[str, Any], max_bytes: int) -> str:
+        """The id a platform button carries: the payload, or a short token for it when it is too long."""
+        payload = button_payload(button)
+        if fits_bytes(payload, max_bytes):
+            return payload
+        token = await self.store.stash(payload, self.common.button_ttl)
+        if token is not None:
+            return token
+        title = str(button.get("title") or "")
+        return title.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")

@@ -1,0 +1,154 @@
+"""Which messaging channels are switched on, and the credentials.yml that Rasa gets for them.
+
+A channel is on when all of its secrets are set in the environment, off when none are, and a
+configuration error when only some are (a half-configured channel would otherwise be silently
+missing, or worse, run without a secret). Rasa refuses to start on an unset `${VAR}`, so the
+stack writes `var/credentials.yml`: the always-on channels of `credentials.yml` (REST,
+socket.io) followed by a section per enabled channel. Every value is a `${VAR}` placeholder,
+so secrets never reach the disk (Rasa substitutes them from the environment); an optional
+variable that is unset (an API base URL, PUBLIC_BASE_URL, the Telegram bot name) is left out
+of the section, and the connector uses its default. The Redis keys are always written: the
+stack sets REDIS_HOST, REDIS_PORT, REDIS_DB and REDIS_PASSWORD for Rasa (endpoints.yml needs
+them too).
+
+Nothing here reads `os.environ`: `bot.settings` passes the environment in. No Rasa import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REDIS_KEYS = (
+    ("redis_host", "REDIS_HOST"),
+    ("redis_port", "REDIS_PORT"),
+    ("redis_db", "REDIS_DB"),
+    ("redis_password", "REDIS_PASSWORD"),
+)
+
+
+class ChannelSetupError(ValueError):
+    """Some but not all of a channel's secrets are set."""
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    name: str  # the webhook is /webhooks/<name>/webhook
+    title: str
+    class_path: str  # the section's key in credentials.yml
+    secrets: tuple[tuple[str, str], ...]  # (credentials key, env var): all set switches the channel on
+    options: tuple[tuple[str, str], ...] = ()  # (credentials key, env var): written only when set
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(var for _, var in self.secrets)
+
+    def section(self, set_vars: Collection[str]) -> str:
+        """This channel's credentials.yml section; `set_vars` are the names of the variables that are set."""
+        options = tuple((key, var) for key, var in self.options if var in set_vars)
+        lines = [f"{self.class_path}:"]
+        lines += [f"  {key}: ${{{var}}}" for key, var in (*self.secrets, *options, *REDIS_KEYS)]
+        return "\n".join(lines) + "\n"
+
+
+CHANNELS: tuple[ChannelSpec, ...] = (
+    ChannelSpec(
+        "facebook",
+        "Facebook Messenger",
+        "bot.channels.facebook.MessengerInput",
+        (
+            ("verify", "MESSENGER_VERIFY_TOKEN"),
+            ("secret", "MESSENGER_APP_SECRET"),
+            ("page-access-token", "MESSENGER_PAGE_ACCESS_TOKEN"),
+        ),
+        (("api_url", "META_GRAPH_URL"),),
+    ),
+    ChannelSpec(
+        "instagram",
+        "Instagram messaging",
+        "bot.channels.instagram.InstagramInput",
+        (
+            ("verify_token", "INSTAGRAM_VERIFY_TOKEN"),
+            ("app_secret", "INSTAGRAM_APP_SECRET"),
+            ("access_token", "INSTAGRAM_ACCESS_TOKEN"),
+        ),
+        (("api_url", "META_GRAPH_URL"),),
+    ),
+    ChannelSpec(
+        "whatsapp",
+        "WhatsApp Cloud API",
+        "bot.channels.whatsapp.WhatsAppInput",
+        (
+            ("verify_token", "WHATSAPP_VERIFY_TOKEN"),
+            ("app_secret", "WHATSAPP_APP_SECRET"),
+            ("access_token", "WHATSAPP_ACCESS_TOKEN"),
+            ("phone_number_id", "WHATSAPP_PHONE_NUMBER_ID"),
+        ),
+        (("api_url", "META_GRAPH_URL"),),
+    ),
+    ChannelSpec(
+        "twilio",
+        "SMS and WhatsApp via Twilio",
+        "bot.channels.twilio.TwilioSmsInput",
+        (
+            ("account_sid", "TWILIO_ACCOUNT_SID"),
+            ("auth_token", "TWILIO_AUTH_TOKEN"),
+            ("twilio_number", "TWILIO_NUMBER"),
+        ),
+        (("api_url", "TWILIO_API_URL"), ("public_base_url", "PUBLIC_BASE_URL")),
+    ),
+    ChannelSpec(
+        "telegram",
+        "Telegram",
+        "bot.channels.telegram.TelegramBotInput",
+        (("access_token", "TELEGRAM_TOKEN"), ("secret_token", "TELEGRAM_SECRET_TOKEN")),
+        (
+            ("verify", "TELEGRAM_BOT_NAME"),
+            ("api_url", "TELEGRAM_API_URL"),
+            ("public_base_url", "PUBLIC_BASE_URL"),
+        ),
+    ),
+)
+BY_NAME = {spec.name: spec for spec in CHANNELS}
+CHANNEL_VARS = tuple(sorted({var for spec in CHANNELS for _, var in (*spec.secrets, *spec.options)}))
+
+
+def enabled_channels(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Names of the channels whose secrets are all set; ChannelSetupError for a half-configured one."""
+    enabled = []
+    for spec in CHANNELS:
+        present = [var for var in spec.required if env.get(var, "").strip()]
+        if len(present) == len(spec.required):
+            enabled.append(spec.name)
+        elif present:
+            missing = ", ".join(var for var in spec.required if var not in present)
+            raise ChannelSetupError(
+                f"{spec.title} is half configured: {', '.join(present)} set but {missing} not "
+                f"(set all of {', '.join(spec.required)} to switch it on, or none)"
+            )
+    return tuple(enabled)
+
+
+def set_channel_vars(env: Mapping[str, str]) -> frozenset[str]:
+    """The names (never the values) of the channel variables that are set."""
+    return frozenset(var for var in CHANNEL_VARS if env.get(var, "").strip())
+
+
+def credentials_yaml(base: str, channels: Iterable[str], set_vars: Collection[str] = ()) -> str:
+    """`base` (the always-on channels) followed by a section for each enabled channel."""
+    sections = [BY_NAME[name].section(set_vars) for name in channels]
+    if not sections:
+        return base
+    header = "\n# Messaging channels switched on by their environment variables (bot/channels/config.py).\n"
+    return base.rstrip("\n") + "\n" + header + "\n".join(sections)
+
+
+def write_credentials(
+    base: Path, target: Path, channels: Iterable[str], set_vars: Collection[str] = ()
+) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        credentials_yaml(base.read_text(encoding="utf-8"), channels, set_vars), encoding="utf-8"
+    )
+    return target

@@ -1,0 +1,234 @@
+"""WhatsApp Cloud API: a custom connector on Meta's common pipeline.
+
+Webhooks arrive as `{"object": "whatsapp_business_account", "entry": [{"changes": [{"field":
+"messages", "value": {"metadata": {"phone_number_id"}, "contacts", "messages": [...],
+"statuses": [...]}}]}]}`, signed with the app secret in `X-Hub-Signature-256`. Only changes
+for our own phone number id are handled (a business account may have several numbers on one
+app). Message types:
+
+| type | becomes |
+|---|---|
+| `text` | the text |
+| `interactive` (`button_reply`, `list_reply`), `button` (template quick reply) | the button's id / payload |
+| `location` | "lat, long" with metadata `{"location": {"lat", "long"}}` |
+| `image` with a caption | the caption, metadata `{"media_id": <WhatsApp media id>}` |
+| `image` without caption, `audio`, `video`, `document`, `sticker`, `contacts`, ... | the "text only" notice |
+| `reaction`, `system`, `statuses` (sent/delivered/read/failed) | nothing |
+
+A media id, not a URL, is passed on: WhatsApp's media URLs need the access token to download.
+
+Replies: `POST {META_GRAPH_URL}/{phone-number-id}/messages`, Bearer token. Texts split at 4096
+characters; up to 3 buttons become reply buttons (titles cut to 20 characters), 4 to 10 a list
+message (rows of 24 characters, the full title as the row's description); more than 10 are cut
+to 10. Interactive bodies are limited to 1024 characters, so a longer text goes first as plain
+messages. Nothing is sent outside the 24-hour customer service window.
+
+credentials.yml (key `bot.channels.whatsapp.WhatsAppInput`): `verify_token`, `app_secret`,
+`access_token`, `phone_number_id`, `api_url`, optional `options_label` (the list button), and
+the keys `CommonOptions` reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from rasa.core.channels.channel import InputChannel
+
+from bot.channels.base import (
+    DEFAULT_OPTIONS_LABEL,
+    PAYLOAD,
+    TEXT,
+    UNSUPPORTED,
+    CommonOptions,
+    Credentials,
+    Inbound,
+    PlatformOutput,
+    as_dict,
+    as_id,
+    as_list,
+    as_text,
+)
+from bot.channels.meta import DEFAULT_GRAPH_URL, MetaChannel, MetaOutput, bearer
+from bot.channels.text import button_title, lead_and_last, location, shorten
+
+log = logging.getLogger(__name__)
+
+IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome", "ephemeral"})
+
+
+class WhatsAppOutput(MetaOutput):
+    channel: ClassVar[str] = "whatsapp"
+    text_limit: ClassVar[int] = 4096
+    body_limit: ClassVar[int] = 1024
+    max_buttons: ClassVar[int] = 3
+    max_rows: ClassVar[int] = 10
+    button_title: ClassVar[int] = 20
+    row_title: ClassVar[int] = 24
+    row_description: ClassVar[int] = 72
+    button_id_bytes: ClassVar[int] = 256
+    row_id_bytes: ClassVar[int] = 200
+
+    connector: WhatsAppInput
+
+    async def send(self, recipient_id: str, message: dict[str, Any], what: str) -> None:
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": recipient_id}
+        body.update(message)
+        await self.sender.post(
+            f"{self.common.api_url}/{self.connector.phone_number_id}/messages",
+            what=what,
+            json_body=body,
+            headers=bearer(self.connector.access_token),
+        )
+
+    async def send_text_part(self, recipient_id: str, text: str) -> None:
+        await self.send(
+            recipient_id, {"type": "text", "text": {"preview_url": False, "body": text}}, "send text"
+        )
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        lead, body = lead_and_last(text or "", self.text_limit, self.body_limit)
+        for part in lead:
+            await self.send_text_part(recipient_id, part)
+        label = self.connector.options_label
+        if len(buttons) <= self.max_buttons:
+            interactive: dict[str, Any] = {
+                "type": "button",
+                "body": {"text": body or label},
+                "action": {
+                    "buttons": [
+                        {
+                            "type": "reply",
+                            "reply": {
+                                "id": await self.button_id(button, self.button_id_bytes),
+                                "title": shorten(button_title(button), self.button_title),
+                            },
+                        }
+                        for button in buttons
+                    ]
+                },
+            }
+        else:
+            if len(buttons) > self.max_rows:
+                log.warning("whatsapp: %d buttons, listing the first %d", len(buttons), self.max_rows)
+            interactive = {
+                "type": "list",
+                "body": {"text": body or label},
+                "action": {
+                    "button": shorten(label, self.button_title),
+                    "sections": [{"rows": [await self.row(b) for b in buttons[: self.max_rows]]}],
+                },
+            }
+        await self.send(recipient_id, {"type": "interactive", "interactive": interactive}, "send buttons")
+
+    async def row(self, button: dict[str, Any]) -> dict[str, str]:
+        title = button_title(button)
+        row = {"id": await self.button_id(button, self.row_id_bytes), "title": shorten(title, self.row_title)}
+        if row["title"] != title:
+            row["description"] = shorten(title, self.row_description)
+        return row
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send(recipient_id, {"type": "image", "image": {"link": image}}, "send image")
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        """A response's `custom` is merged into the Cloud API message (e.g. `type` and its object)."""
+        await self.send(recipient_id, dict(json_message), "send custom message")
+
+
+class WhatsAppInput(MetaChannel, InputChannel):
+    webhook_object: ClassVar[str] = "whatsapp_business_account"
+
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        creds = Credentials(cls.name(), credentials)
+        return cls(
+            creds.text("verify_token", "verify", required=True),
+            creds.text("app_secret", "secret", required=True),
+            creds.text("access_token", required=True),
+            creds.text("phone_number_id", required=True),
+            CommonOptions.from_credentials(creds, DEFAULT_GRAPH_URL),
+            options_label=creds.text("options_label", default=DEFAULT_OPTIONS_LABEL),
+        )
+
+    def __init__(
+        self,
+        verify_token: str,
+        app_secret: str,
+        access_token: str,
+        phone_number_id: str,
+        common: CommonOptions | None = None,
+        *,
+        options_label: str = DEFAULT_OPTIONS_LABEL,
+    ) -> None:
+        self.verify_token, self.app_secret, self.access_token = verify_token, app_secret, access_token
+        self.phone_number_id = phone_number_id
+        self.options_label = options_label
+        self._setup(common or CommonOptions(api_url=DEFAULT_GRAPH_URL))
+
+    def make_output(self) -> PlatformOutput:
+        return WhatsAppOutput(self)
+
+    def entry_events(self, entry: dict[str, Any]) -> list[Inbound]:
+        events: list[Inbound] = []
+        for change in as_list(entry.get("changes")):
+            change = as_dict(change)
+            value = as_dict(change.get("value"))
+            if change.get("field") != "messages":
+                continue
+            number = as_id(as_dict(value.get("metadata")).get("phone_number_id"))
+            if number != self.phone_number_id:
+                log.info("whatsapp: ignored messages for another phone number id")
+                continue
+            for raw in as_list(value.get("messages")):
+                try:
+                    event = self.message_event(as_dict(raw))
+                except (TypeError, ValueError, AttributeError):
+                    log.warning("whatsapp: skipped a message of an unexpected shape")
+                    continue
+                if event is not None:
+                    events.append(event)
+        return events
+
+    @staticmethod
+    def message_event(message: dict[str, Any]) -> Inbound | None:
+        sender, message_id = as_id(message.get("from")), as_text(message.get("id"))
+        kind = as_text(message.get("type"))
+        if not sender or kind in IGNORED_TYPES:
+            return None
+        stamp = as_id(message.get("timestamp"))
+        timestamp = float(stamp) if stamp.isdigit() else None
+        if kind == "text":
+            body = as_text(as_dict(message.get("text")).get("body"))
+            return Inbound(sender, TEXT, body, message_id, timestamp) if body.strip() else None
+        if kind == "interactive":
+            interactive = as_dict(message.get("interactive"))
+            reply = as_dict(interactive.get("button_reply") or interactive.get("list_reply"))
+            chosen = as_text(reply.get("id")) or as_text(reply.get("title"))
+            return Inbound(sender, PAYLOAD, chosen, message_id, timestamp) if chosen else None
+        if kind == "button":
+            button = as_dict(message.get("button"))
+            chosen = as_text(button.get("payload")) or as_text(button.get("text"))
+            return Inbound(sender, PAYLOAD, chosen, message_id, timestamp) if chosen else None
+        if kind == "location":
+            place = as_dict(message.get("location"))
+            pin = location(place.get("latitude"), place.get("longitude"))
+            if pin:
+                return Inbound(sender, TEXT, pin[0], message_id, timestamp, pin[1])
+            return Inbound(sender, UNSUPPORTED, "", message_id, timestamp)
+        if kind == "image":
+            image = as_dict(message.get("image"))
+            media = {"media_id": as_text(image.get("id"))} if image.get("id") else {}
+            caption = as_text(image.get("caption"))
+            if caption.strip():
+                return Inbound(sender, TEXT, caption, message_id, timestamp, media)
+            return Inbound(sender, UNSUPPORTED, "", message_id, timestamp, media)
+        return Inbound(sender, UNSUPPORTED, "", message_id, timestamp)

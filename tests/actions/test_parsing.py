@@ -1,0 +1,252 @@
+"""Pure helpers: request numbers, cancel, corrections, pins, service matching, facility state, formatting."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from lookup_support import FIXTURES
+
+from actions.parsing import (
+    ago_text,
+    alert_areas,
+    as_of_text,
+    clock_time,
+    contact_details,
+    coordinates,
+    day_text,
+    facility_now,
+    find_area,
+    find_by_name,
+    hours_text,
+    is_cancel,
+    is_skip,
+    location_pin,
+    looks_like_location,
+    match_services,
+    next_opening,
+    parse_correction,
+    request_number,
+)
+from bot.clients.errors import Reader
+from bot.clients.facilities import parse_facilities
+from bot.clients.open311 import Service, parse_service
+from bot.clients.service_status import parse_statuses
+from bot.demo_agency import DATA_DIR
+
+NY = ZoneInfo("America/New_York")
+
+
+def services(path) -> list[Service]:
+    return [parse_service(Reader("open311", s, "service")) for s in json.loads(path.read_text())]
+
+
+@pytest.fixture(scope="module")
+def harbor_services() -> list[Service]:
+    return services(DATA_DIR / "services.json")
+
+
+@pytest.fixture(scope="module")
+def facilities():
+    return {f.id: f for f in parse_facilities(json.loads((DATA_DIR / "facilities.json").read_text()))}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["request 512077", "#512077", "# 512077", "SR-512077", "sr512077", "my pothole report 512077",
+     "512077", "whats up with 512077??", "case no. 512077", "Request #512077 status pls"],
+)  # fmt: skip
+def test_request_numbers_in_the_agencys_formats(text):
+    assert request_number(text) == "512077"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what's the status of my request", "call me at 555-010-3110", "12 Elm St 06510 and 06511", "1234"],
+)
+def test_no_request_number_is_guessed(text):
+    assert request_number(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["cancel", "Cancel!", "stop", "never mind", "nevermind", "nvm", "forget it", "ok cancel that",
+     "no stop", "please cancel the report", "i changed my mind", "don't file it", "STOP 🙏", "quit"],
+)  # fmt: skip
+def test_cancel(text):
+    assert is_cancel(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the stop sign is down", "cancel my water service", "a streetlight that never stops flickering", ""],
+)
+def test_not_cancel(text):
+    assert not is_cancel(text)
+
+
+@pytest.mark.parametrize("text", ["skip", "Skip", "no thanks", "rather not", "none", "no", "nope", "n/a"])
+def test_skip(text):
+    assert is_skip(text)
+
+
+def test_contact_details():
+    assert contact_details("jo.smith+311@example.org") == ("email", "jo.smith+311@example.org")
+    assert contact_details("my email is Jo@Example.org.") == ("email", "Jo@Example.org")
+    assert contact_details("(555) 010-3110") == ("phone", "5550103110")
+    assert contact_details("+1 555 010 3110") == ("phone", "+15550103110")
+    assert contact_details("call me maybe") is None
+    assert contact_details("12345") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("change the address to 12 Elm St", ("location", "12 Elm St")),
+        ("Change address to 140 Elm Street!", ("location", "140 Elm Street")),
+        ("no, the address is 88 Main St", ("location", "88 Main St")),
+        ("actually it's at 9 Church Street", ("location", "9 Church Street")),
+        ("wrong address, it's 27 Harbor Rd", ("location", "27 Harbor Rd")),
+        (
+            "change the description to a deep hole in the bike lane",
+            ("description", "a deep hole in the bike lane"),
+        ),
+        ("update my email to jo@example.org", ("contact", "jo@example.org")),
+        ("change the type to graffiti", ("service_code", "graffiti")),
+        ("the location should be Oak Ave and 3rd", ("location", "Oak Ave and 3rd")),
+    ],
+)
+def test_corrections(text, expected):
+    assert parse_correction(text) == expected
+
+
+@pytest.mark.parametrize("text", ["12 Elm St", "there's a big hole", "change", "the hole is deep"])
+def test_not_corrections(text):
+    assert parse_correction(text) is None
+
+
+def test_location_pin_convention():
+    assert location_pin({"location": {"lat": 41.30412, "long": -72.92471}}) == (41.30412, -72.92471)
+    assert location_pin({"location": {"latitude": "41.3", "longitude": "-72.9"}}) == (41.3, -72.9)
+    assert location_pin({"location": {"lat": 41.3, "lng": -72.9}}) == (41.3, -72.9)
+    entities = [{"entity": "latitude", "value": 41.3}, {"entity": "longitude", "value": -72.9}]
+    assert location_pin({}, entities) == (41.3, -72.9)
+    assert location_pin({"location": {"lat": 141.3, "long": -72.9}}) is None
+    assert location_pin({"location": {"lat": True, "long": -72.9}}) is None
+    assert location_pin({"location": "41.3,-72.9"}) is None
+    assert location_pin(None) is None
+    assert coordinates("41.30412, -72.92471") == (41.30412, -72.92471)
+    assert coordinates("12, 5") is None
+    assert looks_like_location("12 Elm St") and looks_like_location("corner of Oak and 3rd")
+    assert not looks_like_location("no") and not looks_like_location("??")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("pothole", "PW-POT"),
+        ("Pothole", "PW-POT"),
+        ("there's a huge hole in the road", "PW-POT"),
+        ("the street light is out on my block", "PW-SLO"),
+        ("lamps are dark on Oak Ave", "PW-SLO"),
+        ("my trash wasn't picked up", "SAN-MC"),
+        ("someone dumped a mattress in the alley", "SAN-ILD"),
+        ("water gushing from a hydrant", "WTR-LEAK"),
+        ("abandoned car with no plates", "TR-ABV"),
+        ("spray paint on the bridge", "PW-GRF"),
+        ("PW-GRF", "PW-GRF"),
+    ],
+)
+def test_services_are_matched_on_the_agencys_own_words(harbor_services, text, code):
+    assert [s.service_code for s in match_services(text, harbor_services)] == [code]
+
+
+def test_unclear_or_unknown_service(harbor_services):
+    tie = match_services("garbage dumped", harbor_services)
+    assert sorted(s.service_code for s in tie) == ["SAN-ILD", "SAN-MC"]
+    assert match_services("my neighbour's dog keeps barking", harbor_services) == []
+
+
+def test_another_citys_services_match_too():
+    other = services(FIXTURES / "open311" / "services.json")
+    assert [s.service_code for s in match_services("street light out", other)] == ["DPW-SL"]
+    assert [s.service_code for s in match_services("the curb ramp is cracked", other)] == ["003"]
+
+
+def test_find_by_name(facilities):
+    listed = list(facilities.values())
+    assert [f.id for f in find_by_name("library", listed)] == ["central-library"]
+    assert [f.id for f in find_by_name("is the main library open today", listed)] == ["central-library"]
+    assert {f.id for f in find_by_name("pool", listed)} == {"westside-pool", "north-end-pool"}
+    assert [f.id for f in find_by_name("when does town hall close", listed)] == ["city-hall"]
+    assert find_by_name("is the zoo open", listed) == []
+    statuses = parse_statuses(json.loads((FIXTURES / "service_status" / "status.json").read_text()))
+    assert [s.id for s in find_by_name("can i pay online right now", statuses)] == ["payments"]
+
+
+def test_areas():
+    areas = alert_areas(["Riverside; Old Town", "Downtown"])
+    assert areas == ["Riverside", "Old Town", "Downtown"]
+    assert find_area("anything happening in old town?", areas) == "Old Town"
+    assert find_area("any alerts", areas) is None
+
+
+def test_formatting():
+    assert clock_time(time(8, 30)) == "8:30 am"
+    assert clock_time(time(16, 0)) == "4 pm"
+    assert clock_time(time(12, 0)) == "12 pm"
+    assert clock_time(time(0, 0)) == "12 am"
+    assert day_text(date(2026, 11, 30)) == "Mon 30 Nov"
+    now = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
+    assert ago_text(now, now) == "just now"
+    assert ago_text(datetime(2026, 11, 25, 14, 59, tzinfo=timezone.utc), now) == "1 minute ago"
+    assert ago_text(datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc), now) == "3 hours ago"
+    assert ago_text(datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc), now) == "2 days ago"
+    assert as_of_text(datetime(2026, 11, 25, 15, 42, tzinfo=timezone.utc), NY, now) == "10:42 am"
+    assert as_of_text(datetime(2026, 11, 24, 15, 42, tzinfo=timezone.utc), NY, now) == "Tue 24 Nov, 10:42 am"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=NY)
+
+
+def test_facility_state_at_the_edges(facilities):
+    city_hall = facilities["city-hall"]
+    before_close = facility_now(city_hall, at("2026-11-25 16:29"))
+    assert (before_close.state, before_close.closes) == ("open", "4:30 pm")
+    after_close = facility_now(city_hall, at("2026-11-25 16:30"))
+    assert after_close.state == "closed_rest_of_day"
+    assert after_close.next_open == "Mon 30 Nov, 8:30 am"  # Thanksgiving and the day after are holidays
+    holiday = facility_now(city_hall, at("2026-11-26 10:00"))
+    assert (holiday.state, holiday.reason) == ("closed_for", "Thanksgiving Day")
+    early = facility_now(city_hall, at("2026-11-25 07:00"))
+    assert (early.state, early.opens) == ("opens_later", "8:30 am")
+    eve = facility_now(city_hall, at("2026-12-24 11:59"))
+    assert (eve.state, eve.closes, eve.note) == ("open", "12 pm", "Closes at noon on Christmas Eve")
+    assert facility_now(facilities["impound-lot"], at("2026-11-26 03:00")).state == "open_all_day"
+    pool = facility_now(facilities["westside-pool"], at("2026-11-25 12:00"))
+    assert (pool.state, pool.next_open) == ("closed_today", "Tue 15 Jun, 11 am")
+    saturday = facility_now(city_hall, at("2026-11-28 12:00"))
+    assert (saturday.state, saturday.next_open) == ("closed_today", "Mon 30 Nov, 8:30 am")
+
+
+def test_overnight_hours_and_daylight_saving():
+    feed = {
+        "timezone": "America/New_York",
+        "facilities": [{"id": "shelter", "name": "Night Shelter", "hours": {"friday": ["22:00-02:00"]}}],
+    }
+    (shelter,) = parse_facilities(feed)
+    late = facility_now(shelter, at("2026-11-28 01:30"))  # Saturday 1:30, opened Friday
+    assert (late.state, late.closes) == ("open", "2 am")
+    assert facility_now(shelter, at("2026-11-28 02:00")).state == "closed_today"
+    assert next_opening(shelter, at("2026-11-28 02:00")) == at("2026-12-04 22:00")
+    # 1 November 2026: clocks go back at 2 am; hours are wall-clock times in Harbor City.
+    (library,) = parse_facilities(
+        {"facilities": [{"id": "lib", "name": "Library", "hours": {"sunday": ["13:00-17:00"]}}]}
+    )
+    sunday = datetime(2026, 11, 1, 17, 59, tzinfo=timezone.utc)  # 12:59 EST
+    assert facility_now(library, sunday).state == "opens_later"
+    assert facility_now(library, sunday).hours_today == hours_text(library.week[6]) == "1 pm–5 pm"
+    assert facility_now(library, datetime(2026, 11, 1, 18, 0, tzinfo=timezone.utc)).state == "open"

@@ -1,0 +1,195 @@
+"""The 311 report form, run by Rasa's own FormAction calling our actions over HTTP, filing with the demo.
+
+The test plays the dialogue policy (which action runs next, as the staged rules say); everything
+else is real: slot extraction and validation, the form's questions, rejection of "cancel".
+"""
+
+from __future__ import annotations
+
+import pytest
+from lookup_support import Conversation, agency_env, entity
+
+from actions.resources import close_resources, open_resources
+from bot.agency_config import AgencyConfig
+
+FORM = "report_issue_form"
+
+
+async def start(chat: Conversation, text: str, **kwargs) -> list[str]:
+    chat.user(text, "report_problem", **kwargs)
+    texts = await chat.run(FORM)
+    assert texts is not None
+    return texts
+
+
+async def answer(chat: Conversation, text: str, intent: str = "inform", **kwargs) -> list[str] | None:
+    chat.user(text, intent, **kwargs)
+    return await chat.run(FORM)
+
+
+async def test_a_whole_report_is_filed_once_with_the_number(conversation, demo):
+    text = "I want to report a pothole on 12 Elm St"
+    asked = await start(conversation, text, entities=[entity("address", "12 Elm St", text)])
+    assert conversation.slot("service_code") == "PW-POT" and conversation.slot("location") == "12 Elm St"
+    assert asked == ["Tell me a bit about it (for example: how big, which lane, any danger)."]
+    asked = await answer(conversation, "Deep hole in the northbound lane, bikes swerve into traffic")
+    assert conversation.slot("requested_slot") == "contact" and "email or phone" in asked[0]
+    assert await answer(conversation, "skip") == []
+    assert conversation.active_loop is None and conversation.slot("contact") == "none"
+    (summary,) = await conversation.run("action_confirm_report")
+    assert "Type: Pothole\nWhere: 12 Elm St\nDetails: Deep hole in the northbound lane" in summary
+    assert [b["payload"] for b in conversation.buttons()] == ["/affirm", "/deny"]
+    conversation.user("/affirm", "affirm")
+    (filed,) = await conversation.run("action_submit_report")
+    assert (
+        "Your report is filed as request 512089. Most potholes are repaired within 5 business days." in filed
+    )
+    assert demo.hits_on("POST", "/open311/v2/requests.json") == 1
+    stored = await demo.get("/open311/v2/requests/512089.json")
+    assert stored[0]["address"] == "12 Elm St" and stored[0]["service_code"] == "PW-POT"
+    assert conversation.slot("description") is None and conversation.slot("location") is None
+
+
+async def test_unclear_type_offers_the_agencys_services_as_buttons(conversation):
+    asked = await start(conversation, "I need to report something")
+    assert len(asked) == 1 and asked[0].startswith("What kind of problem is it? Pick one, or describe it")
+    titles = [b["title"] for b in conversation.buttons()]
+    assert titles == ["Pothole", "Streetlight out", "Missed collection", "Graffiti", "Illegal dumping",
+                      "Water leak", "Abandoned vehicle"]  # fmt: skip
+    asked = await answer(conversation, "garbage dumped out back")
+    assert asked == ["Which of these is it?"]
+    assert [b["title"] for b in conversation.buttons()] == ["Missed collection", "Illegal dumping"]
+    asked = await answer(conversation, "Illegal dumping")
+    assert conversation.slot("service_code") == "SAN-ILD" and asked[0].startswith("Where is it?")
+    asked = await answer(conversation, "my cat is sad")
+    assert conversation.slot("location") == "my cat is sad"  # any place description is accepted as text
+
+
+async def test_nothing_matching_says_so_and_offers_every_service(conversation):
+    await start(conversation, "report something")
+    asked = await answer(conversation, "my neighbour plays loud music")
+    assert asked[0] == "Sorry, I couldn't match that to a type of 311 request."
+    assert len(conversation.buttons()) == 7
+
+
+async def test_a_location_pin_from_the_channel_is_sent_as_lat_long(conversation, demo):
+    await start(conversation, "streetlight out")
+    assert conversation.slot("service_code") == "PW-SLO"
+    pin = {"location": {"lat": 41.30412, "long": -72.92471}}
+    asked = await answer(conversation, "📍", metadata=pin)
+    assert conversation.slot("location") == "41.30412, -72.92471" and asked[0].startswith("Tell me")
+    await answer(conversation, "pole 1142 is dark")
+    await answer(conversation, "jo@example.org")
+    assert conversation.slot("contact") == "jo@example.org"
+    (summary,) = await conversation.run("action_confirm_report")
+    assert "Where: 41.30412, -72.92471" in summary and "Contact: jo@example.org" in summary
+    conversation.user("/affirm", "affirm")
+    await conversation.run("action_submit_report")
+    (stored,) = await demo.get("/open311/v2/requests/512089.json")
+    assert (stored["lat"], stored["long"], stored["address"]) == (41.30412, -72.92471, "")
+
+
+async def test_a_pin_as_entities_from_a_button_payload(conversation):
+    await start(conversation, "graffiti on the bridge")
+    entities = [entity("latitude", 41.3), entity("longitude", -72.9)]
+    await answer(conversation, '/inform{"latitude": 41.3, "longitude": -72.9}', entities=entities)
+    assert conversation.slot("location") == "41.30000, -72.90000"
+
+
+async def test_corrections_during_the_form_and_at_the_confirmation(conversation):
+    await start(
+        conversation,
+        "pothole at 88 Main St",
+        entities=[entity("address", "88 Main St", "pothole at 88 Main St")],
+    )
+    asked = await answer(conversation, "change the address to 140 Elm Street")
+    assert conversation.slot("location") == "140 Elm Street"
+    assert asked[0].startswith("Tell me a bit about it")  # and the form asks its question again
+    await answer(conversation, "big hole")
+    await answer(conversation, "555 010 3110")
+    assert conversation.slot("contact") == "5550103110"
+    await conversation.run("action_confirm_report")
+    conversation.user("no, the description should be a deep hole by the bus stop", "inform")
+    assert await conversation.run(FORM) == []  # every slot still filled: the form ends at once
+    (summary,) = await conversation.run("action_confirm_report")
+    assert "Details: a deep hole by the bus stop" in summary and "Where: 140 Elm Street" in summary
+    conversation.user("change the type to graffiti", "inform")
+    await conversation.run(FORM)
+    (summary,) = await conversation.run("action_confirm_report")
+    assert "Type: Graffiti" in summary
+
+
+async def test_invalid_answers_are_asked_again(conversation):
+    await start(conversation, "water leak", entities=[])
+    asked = await answer(conversation, "??")
+    assert asked[0].startswith("I need a place") and conversation.slot("requested_slot") == "location"
+    await answer(conversation, "hydrant at Oak Ave and 3rd St")
+    asked = await answer(conversation, "x" * 4001)
+    assert "at most 4000 characters" in asked[0]
+    await answer(conversation, "water everywhere")
+    asked = await answer(conversation, "call me maybe")
+    assert asked[0].startswith("That doesn't look like an email")
+    assert conversation.active_loop == FORM
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"), [("cancel", "cancel"), ("never mind", "deny"), ("stop", "inform")]
+)
+async def test_cancel_is_never_taken_as_an_answer(conversation, demo, text, intent):
+    await start(
+        conversation,
+        "pothole on 12 Elm St",
+        entities=[entity("address", "12 Elm St", "pothole on 12 Elm St")],
+    )
+    assert await answer(conversation, text, intent) is None  # rejected: the rules run action_cancel_report
+    (said,) = await conversation.run("action_cancel_report")
+    assert said.startswith("OK, I've cancelled the report and nothing was sent.")
+    assert conversation.active_loop is None
+    assert conversation.slot("service_code") is None and conversation.slot("location") is None
+    assert demo.hits_on("POST", "/open311/v2/requests.json") == 0
+
+
+async def test_a_crisis_message_is_never_taken_as_a_description(conversation):
+    await start(conversation, "graffiti on the school wall")
+    await answer(conversation, "9 Church Street")
+    assert await answer(conversation, "i want to end my life", "sensitive_mental_health_crisis") is None
+
+
+async def test_a_new_report_forgets_the_last_unfinished_one(conversation):
+    await start(conversation, "pothole", entities=[])
+    await answer(conversation, "12 Elm St")
+    await answer(conversation, "deep")
+    await conversation.run("action_deactivate_loop")
+    asked = await start(conversation, "report graffiti")
+    assert conversation.slot("service_code") == "PW-GRF"
+    assert conversation.slot("location") is None and conversation.slot("description") is None
+    assert asked[0].startswith("Where is it?")
+
+
+@pytest.fixture
+async def other_city_conversation(other_city, demo, redis_url, clock, domain, action_endpoint):
+    config = AgencyConfig.from_env(agency_env(demo, redis_url, OPEN311_BASE_URL=other_city.open311))
+    await open_resources(config, clock=clock)
+    yield Conversation(domain, action_endpoint)
+    await close_resources()
+
+
+async def test_another_city_answers_with_a_token(other_city, other_city_conversation):
+    chat = other_city_conversation
+    await start(chat, "street light out")
+    assert chat.slot("service_code") == "DPW-SL"
+    await answer(chat, "8th Ave and Judah St")
+    await answer(chat, "dark for a week")
+    await answer(chat, "no thanks")
+    await chat.run("action_confirm_report")
+    chat.user("/affirm", "affirm")
+    (said,) = await chat.run("action_submit_report")
+    assert "311 has received your report (reference 12345)" in said
+
+
+async def test_the_311_system_down_ends_the_form_politely(conversation, demo):
+    await demo.stop()
+    asked = await start(conversation, "I want to report a problem")
+    assert asked[0].startswith("Sorry, I can't reach the 311 system right now")
+    assert conversation.active_loop is None
+    assert await conversation.run("action_confirm_report") == []  # nothing to confirm
