@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import Answer, FakePlatform, Harness, mounted
+from channel_support import Answer, FakePlatform, Harness, mounted
 from rasa.core.channels.channel import UserMessage
 from twilio.request_validator import RequestValidator
 

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Answer, FakePlatform, mounted
+from channel_support import Answer, FakePlatform, mounted
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels.whatsapp import WhatsAppInput

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from civic_testing import RestClient, sender_id
 
 from bot.content.model import all_entries, load_content
-from tests.conftest import RestClient, sender_id
 
 pytestmark = pytest.mark.stack
 

@@ -8,9 +8,9 @@ import urllib.request
 
 import pytest
 import redis
+from civic_testing import RestClient, sender_id, stack_settings
 
 from bot.stack import Stack
-from tests.conftest import RestClient, sender_id, stack_settings
 
 pytestmark = pytest.mark.stack
 
