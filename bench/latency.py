@@ -100,6 +100,7 @@ def timed(argv: list[str], cwd: Path) -> float:
 
 def vanilla_project(workdir: Path, redis_host: str, redis_port: int) -> tuple[Path, float]:
     project = workdir / "vanilla"
+    project.mkdir()
     seconds = timed([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(project)], workdir)
     (project / "endpoints.yml").write_text(
         "tracker_store:\n  type: redis\n"
@@ -144,6 +145,7 @@ def main() -> int:
             ours_20 = asyncio.run(drive(ours_url, texts, 20, args.messages))
             ours_pid = next(s for s in stack.services if s.name == "rasa").process.pid  # type: ignore[union-attr]
             ours_rss = peak_rss_mb(ours_pid)
+            report("ours", ours_1, ours_20, ours_rss)
 
             project, vanilla_train = vanilla_project(workdir, stack.redis.host, stack.redis.port)
             port = free_port()
