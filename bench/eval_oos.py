@@ -51,6 +51,15 @@ def false_accept_rate(parses: list[dict[str, Any]]) -> float:
     return sum(full_intent(p).startswith(FACT_PREFIXES) for p in parses) / len(parses)
 
 
+def flatten(queries: list[Any]) -> list[str]:
+    """A domain's query texts, interleaved across its CLINC intents for a varied sample."""
+    by_intent: dict[str, list[str]] = {}
+    for item in queries:
+        text, intent = (item["text"], item.get("clinc_intent", "")) if isinstance(item, dict) else (item, "")
+        by_intent.setdefault(intent, []).append(text)
+    return [q for row in zip(*by_intent.values(), strict=False) for q in row]
+
+
 def latest_model() -> str:
     return str(max((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime))
 
@@ -81,7 +90,7 @@ def main() -> int:
             print(f"  {t_intent:4.2f}     {t_sel:4.2f}        {far:6.1%}                 {kept:6.1%}")
 
     test = model.parse(oos["oos_test"])
-    sample = [q for queries in other.values() for q in queries[: args.other_domains_sample]]
+    sample = [q for domain in other.values() for q in flatten(domain)[: args.other_domains_sample]]
     domains = model.parse(sample)
     print(f"\nwith config.yml thresholds {thresholds}:")
     print(f"  oos_test false-accept rate: {false_accept_rate(test):.1%} of {len(test)} queries")

