@@ -45,9 +45,14 @@ content: $(STAMP)
 spacy: $(STAMP)
 	$(PY) -m bot nlp build
 
-# Rasa fingerprints config, domain and data: an unchanged project is not retrained.
+# Rasa fingerprints config, domain and data: `rasa train --dry-run` exits 0 when
+# the latest model is up to date, and then nothing is trained or repackaged.
 train: content spacy
-	$(RASA) train --out models --num-threads 2
+	@if ls models/*.tar.gz >/dev/null 2>&1 && $(RASA) train --dry-run >/dev/null 2>&1; then \
+	  echo "model is up to date (Rasa fingerprint): not retraining"; \
+	else \
+	  $(RASA) train --out models --num-threads 2; \
+	fi
 
 run: train
 	$(PY) -m bot run
