@@ -16,21 +16,10 @@ from pathlib import Path
 
 from bot.content.model import ID_PATTERN, KINDS, VERDICTS, Entry, Topic
 from bot.content.textcheck import url_problem
+from bot.content.writer import ENTRY_KEYS
 
-COLUMNS = (
-    "topic",
-    "id",
-    "kind",
-    "department",
-    "claim",
-    "verdict",
-    "sensitive",
-    "questions",
-    "answer",
-    "short_answer",
-    "source",
-    "last_reviewed",
-)
+# The CSV is the topic file's name, then an entry's keys in the order content files use.
+COLUMNS = ("topic", *ENTRY_KEYS)
 ONE_LINE = ("topic", "id", "kind", "department", "verdict", "sensitive", "source", "last_reviewed")
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
 # (CSV injection). Export puts a ' in front; import removes one leading ', so any text,
