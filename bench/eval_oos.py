@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.nlp.evaluate import Parser, full_intent, read_examples  # noqa: E402
+from bot.nlp.evaluate import Parser, full_intent, read_examples, selector_prediction  # noqa: E402
 
 FACT_PREFIXES = ("faq/",)
 GRID = [0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8]
@@ -32,8 +32,7 @@ def raw_scores(parse: dict[str, Any]) -> tuple[str, float, float]:
     """The classifier's own top intent and confidence, and the selector's, before any gate."""
     ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
     top = ranking[0] if ranking else {"name": "", "confidence": 0.0}
-    selector = parse.get("response_selector") or {}
-    chosen = selector.get(top["name"]) or selector.get("default") or {}
+    chosen = selector_prediction(parse, str(top["name"]))
     return (
         str(top["name"]),
         float(top["confidence"]),

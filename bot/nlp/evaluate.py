@@ -41,7 +41,7 @@ def full_intent(parse: dict[str, Any]) -> str:
     """``faq/<id>`` for retrieval intents, the plain intent name otherwise."""
     name = str((parse.get("intent") or {}).get("name") or "")
     if name in RETRIEVAL:
-        key = selector_prediction_dict(parse, name).get("response", {}).get("intent_response_key")
+        key = selector_prediction(parse, name).get("response", {}).get("intent_response_key")
         return str(key or name)
     return name
 
@@ -51,9 +51,13 @@ def base_intent(name: str) -> str:
     return name.split("/", 1)[0]
 
 
-def selector_prediction_dict(parse: dict[str, Any], intent: str) -> dict[str, Any]:
-    selector = parse.get("response_selector") or {}
-    return selector.get(intent) or selector.get("default") or {}
+def selector_prediction(parsed: Any, retrieval_intent: str) -> dict[str, Any]:
+    """The ResponseSelector's answer for ``retrieval_intent`` (or its shared "default" model).
+
+    ``parsed`` is a parse result or a Rasa ``Message``: both answer ``.get``.
+    """
+    selector = parsed.get("response_selector") or {}
+    return selector.get(retrieval_intent) or selector.get("default") or {}
 
 
 @dataclass(frozen=True)

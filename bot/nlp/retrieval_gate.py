@@ -18,11 +18,7 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
-
-def selector_prediction(message: Message, retrieval_intent: str) -> dict[str, Any]:
-    """The ResponseSelector's answer for ``retrieval_intent`` (or its shared "default" model)."""
-    selector = message.get("response_selector") or {}
-    return selector.get(retrieval_intent) or selector.get("default") or {}
+from bot.nlp.evaluate import selector_prediction
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
