@@ -19,6 +19,7 @@ RUN pip install -c requirements.lock -r requirements.txt
 
 COPY bot/ bot/
 COPY actions/ actions/
+COPY rasa_sdk_plugins/ rasa_sdk_plugins/
 RUN pip install --no-deps --no-build-isolation .
 
 COPY config.yml domain.yml endpoints.yml credentials.yml ./

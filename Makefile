@@ -17,7 +17,7 @@ CONTENT_IN := $(wildcard data/content/*.yml)
 GENERATED := data/nlu/content.generated.yml data/responses/content.generated.yml data/rules/content.generated.yml
 SPACY_MODEL := build/spacy/harbor_en/meta.json
 
-.PHONY: chromium help install content spacy train run test lint validate bench eval eval-oos lock clean
+.PHONY: chromium help install content spacy train run test lint validate bench eval eval-oos lock clean reload
 
 help:
 	@echo "make run      set up everything and start the assistant (Ctrl-C stops)"
@@ -79,6 +79,11 @@ bench: train
 
 eval-oos: train
 	$(PY) bench/eval_oos.py
+
+# Train on the current content and swap the model into the running Rasa (refuses a worse model
+# unless FORCE=1); conversations carry on.
+reload: content spacy
+	$(PY) -m bot model reload $(if $(FORCE),--force)
 
 lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock

@@ -4,8 +4,10 @@ set -e
 case "$1" in
   rasa)
     : "${RASA_TOKEN:?RASA_TOKEN must be set: the HTTP API never runs without auth}"
+    # credentials.yml plus a section per messaging channel whose variables are set.
+    python -m bot credentials var/credentials.yml
     exec rasa run --enable-api --auth-token "$RASA_TOKEN" --port 5005 --model models \
-      --endpoints endpoints.yml --credentials credentials.yml ;;
+      --endpoints endpoints.yml --credentials var/credentials.yml ;;
   actions)
     exec python -m rasa_sdk --actions actions --port 5055 ;;
   *)

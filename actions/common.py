@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources as shared
 from actions.parsing import as_of_text
 from bot.cache import Fetched, cache_key
 from bot.clients.errors import AgencyUnavailable
+from bot.handoff.triage import lookup_failures
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -172,4 +174,6 @@ class LookupAction(Action, abc.ABC):
         except Exception:
             log.exception("%s failed (conversation %s)", self.name(), conversation_ref(tracker))
         dispatcher.utter_message(response=self.unavailable_response)
+        if lookup_failures(tracker.events) >= 1:  # this is the second in the session: offer a person
+            return [*self.after_failure(tracker), FollowupAction("action_handoff")]
         return self.after_failure(tracker)

@@ -42,7 +42,11 @@ def _run(args: argparse.Namespace) -> int:
     from bot.settings import Settings
     from bot.stack import Stack, StackError
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if not settings.rasa_token:
         token = secrets.token_urlsafe(24)
         settings = dataclasses.replace(settings, rasa_token=token)
@@ -84,13 +88,43 @@ def _print_urls(stack: Any) -> None:
     lines += [
         f"  REST channel     POST http://127.0.0.1:{rasa}/webhooks/rest/webhook",
         f"  socket.io        http://127.0.0.1:{rasa}/socket.io",
+        f"  web chat page    http://127.0.0.1:{stack.settings.demo_agency_port}/",
+    ]
+    lines += [
+        f"  {name:<16} POST http://127.0.0.1:{rasa}/webhooks/{name}/webhook"
+        for name in stack.settings.channels
+    ]
+    lines += [
         f"  HTTP API         http://127.0.0.1:{rasa}/status?token=<RASA_TOKEN>",
         "Press Ctrl-C to stop everything.",
     ]
     print("\n".join(lines), flush=True)
 
 
+def _credentials(args: argparse.Namespace) -> int:
+    """Write credentials.yml plus the enabled channels' sections (the Docker entrypoint runs this)."""
+    from bot.channels.config import write_credentials
+    from bot.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    path = write_credentials(args.base, args.out, settings.channels, settings.channel_vars)
+    print(f"wrote {path} (channels: {', '.join(('rest', 'socketio', *settings.channels))})")
+    return 0
+
+
 def add_commands(commands: Any) -> None:
+    from bot.handoff.cli import add_commands as add_agent_commands
+
+    add_agent_commands(commands)
+    from bot.inbox.commands import add_commands as add_inbox_commands
+    from bot.model_ops.commands import add_commands as add_model_commands
+
+    add_inbox_commands(commands)
+    add_model_commands(commands)
     content = commands.add_parser(
         "content", help="staff content: generate Rasa data, check, export/import CSV"
     ).add_subparsers(dest="content_command", required=True)
@@ -107,3 +141,10 @@ def add_commands(commands: Any) -> None:
 
     run = commands.add_parser("run", help="start Redis, the action server and Rasa; Ctrl-C stops all")
     run.set_defaults(handler=_run)
+
+    credentials = commands.add_parser(
+        "credentials", help="write credentials.yml for the channels switched on in the environment"
+    )
+    credentials.add_argument("out", type=Path, help="e.g. var/credentials.yml")
+    credentials.add_argument("--base", type=Path, default=Path("credentials.yml"))
+    credentials.set_defaults(handler=_credentials)

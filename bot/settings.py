@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bot.channels.config import enabled_channels, set_channel_vars
+
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
@@ -20,6 +22,24 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _origin(env: dict[str, str], name: str) -> str:
+    """An http(s) origin without a trailing slash; a typo here would leave the web chat silently dead."""
+    raw = env.get(name, "").strip().rstrip("/")
+    if raw and (urlparse(raw).scheme not in ("http", "https") or not urlparse(raw).netloc):
+        raise ValueError(f"{name} must be an http:// or https:// URL, got {raw!r}")
+    return raw
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -65,7 +85,24 @@ class Settings:
     model_dir: Path = Path("models")
     var_dir: Path = Path("var")
     log_level: str = "INFO"
+    # Human handoff console (bot/handoff): port, accounts file, staffed hours, inactivity rule.
+    handoff_port: int = 8080
+    handoff_agents_file: Path = Path("var/agents.yml")
+    handoff_hours: str = ""  # "always": staffed around the clock (demos, tests); else the hours file
+    handoff_hours_file: Path = Path("data/handoff/hours.yml")
+    handoff_inactivity_minutes: float = 30.0
+    # Messaging channels (bot/channels/config.py): the ones whose secrets are all set, and the
+    # names (never the values) of the channel variables that are set; Rasa reads the values.
+    channels: tuple[str, ...] = ()
+    channel_vars: frozenset[str] = frozenset()
+    # Where a citizen's browser reaches Rasa's socket.io (the web chat); empty: this machine's Rasa port.
+    rasa_public_url: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rasa_browser_url(self) -> str:
+        """The Rasa origin the web chat page connects to (RASA_PUBLIC_URL, else 127.0.0.1:RASA_PORT)."""
+        return self.rasa_public_url or f"http://127.0.0.1:{self.rasa_port}"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -82,4 +119,12 @@ class Settings:
             model_dir=Path(env.get("MODEL_DIR", "models")),
             var_dir=Path(env.get("VAR_DIR", "var")),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            handoff_port=_int(env, "HANDOFF_PORT", 8080),
+            handoff_agents_file=Path(env.get("HANDOFF_AGENTS_FILE", "").strip() or "var/agents.yml"),
+            handoff_hours=env.get("HANDOFF_HOURS", "").strip().lower(),
+            handoff_hours_file=Path(env.get("HANDOFF_HOURS_FILE", "").strip() or "data/handoff/hours.yml"),
+            handoff_inactivity_minutes=_float(env, "HANDOFF_INACTIVITY_MINUTES", 30.0),
+            channels=enabled_channels(env),
+            channel_vars=set_channel_vars(env),
+            rasa_public_url=_origin(env, "RASA_PUBLIC_URL"),
         )

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.channels.config import write_credentials
 from bot.settings import RedisTarget, Settings
 
 BIN = Path(sys.executable).parent
@@ -124,6 +125,7 @@ class Stack:
             self._start(self._demo_agency(), timeout)
             self._start(self._action_server(), timeout)
             self._start(self._rasa(), timeout)
+            self._start(self._handoff_console(), timeout)
         except BaseException:
             self.stop()
             raise
@@ -193,8 +195,39 @@ class Stack:
             DEMO_AGENCY_PORT=str(self.settings.demo_agency_port),
             DEMO_AGENCY_API_KEY=self.demo_api_key,
         )
+        env.update(self._handoff_env())
+        # sitecustomize in bot/privacy/site installs the log filter that redacts personal data.
+        site = str((self.root / "bot/privacy/site").resolve())
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (site, env.get("PYTHONPATH", "")) if p)
         env.update(self.settings.extra_env)
         return env
+
+    def _handoff_env(self) -> dict[str, str]:
+        """What the actions and the console share about the handoff (paths made absolute)."""
+        settings = self.settings
+        return {
+            "HANDOFF_PORT": str(settings.handoff_port),
+            "HANDOFF_AGENTS_FILE": str((self.root / settings.handoff_agents_file).resolve()),
+            "HANDOFF_HOURS": settings.handoff_hours,
+            "HANDOFF_HOURS_FILE": str((self.root / settings.handoff_hours_file).resolve()),
+            "HANDOFF_INACTIVITY_MINUTES": str(settings.handoff_inactivity_minutes),
+        }
+
+    def _handoff_console(self) -> Service:
+        """The agents' console and JSON API (bot/handoff); it relays through Rasa's HTTP API."""
+        assert self.redis is not None
+        port = self.settings.handoff_port
+        env = self._env()
+        env.update(
+            REDIS_URL=self.redis.url,
+            RASA_PORT=str(self.settings.rasa_port),
+            RASA_TOKEN=self.settings.rasa_token,
+        )
+        argv = [str(BIN / "python"), "-m", "bot.handoff", "--port", str(port)]
+        url = f"http://127.0.0.1:{port}"
+        return Service(
+            "handoff console", argv, env, lambda: http_ok(f"{url}/health"), self._log("handoff"), url
+        )
 
     @property
     def demo_api_key(self) -> str:
@@ -209,6 +242,7 @@ class Stack:
         argv = [
             str(BIN / "python"), "-m", "bot.demo_agency", "--port", str(port),
             "--state-dir", str((self.var / "demo_agency").resolve()),
+            "--rasa-url", self.settings.rasa_browser_url,
         ]  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         return Service(
@@ -228,6 +262,15 @@ class Stack:
             "action server", argv, self._env(), lambda: http_ok(f"{url}/health"), self._log("actions"), url
         )
 
+    def _credentials(self) -> Path:
+        """credentials.yml plus a section per enabled channel, all `${VAR}` (bot/channels/config.py)."""
+        return write_credentials(
+            self.root / "credentials.yml",
+            self.var / "credentials.yml",
+            self.settings.channels,
+            self.settings.channel_vars,
+        )
+
     def _rasa(self) -> Service:
         if not self.settings.rasa_token:
             raise StackError("RASA_TOKEN is empty: the Rasa HTTP API must not run without auth")
@@ -235,7 +278,7 @@ class Stack:
         argv = [
             str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.settings.rasa_token,
             "--port", str(port), "--model", str(self.settings.model_dir),
-            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            "--endpoints", "endpoints.yml", "--credentials", str(self._credentials()),
         ]  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         token = self.settings.rasa_token

@@ -40,6 +40,11 @@ def stack_settings(var_dir: Path, **overrides: Any) -> Settings:
         rasa_port=free_port(),
         action_port=free_port(),
         demo_agency_port=free_port(),
+        handoff_port=free_port(),
+        # Staffed around the clock, so a handoff test does not depend on the time CI runs;
+        # the after-hours tests pass their own hours file and handoff_hours="".
+        handoff_hours="always",
+        handoff_agents_file=var_dir / "agents.yml",
         rasa_token=secrets.token_urlsafe(16),
         var_dir=var_dir,
         log_level="WARNING",

@@ -40,7 +40,9 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync playwright keeps an event loop running while it is open, and async tests
+# collected after a browser test could not run their own loop.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's headless chromium driven by playwright (`make test` apt-installs it; never downloaded)."""
     from playwright.sync_api import sync_playwright

@@ -20,6 +20,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 REDIS_KEYS = (
     ("redis_host", "REDIS_HOST"),
     ("redis_port", "REDIS_PORT"),
@@ -111,7 +113,11 @@ CHANNELS: tuple[ChannelSpec, ...] = (
     ),
 )
 BY_NAME = {spec.name: spec for spec in CHANNELS}
-CHANNEL_VARS = tuple(sorted({var for spec in CHANNELS for _, var in (*spec.secrets, *spec.options)}))
+# The web chat (socket.io, always on) checks a JWT in the connect packet when this is set.
+SOCKETIO_JWT_VAR = "SOCKETIO_JWT_SECRET"
+CHANNEL_VARS = tuple(
+    sorted({var for spec in CHANNELS for _, var in (*spec.secrets, *spec.options)} | {SOCKETIO_JWT_VAR})
+)
 
 
 def enabled_channels(env: Mapping[str, str]) -> tuple[str, ...]:
@@ -135,8 +141,22 @@ def set_channel_vars(env: Mapping[str, str]) -> frozenset[str]:
     return frozenset(var for var in CHANNEL_VARS if env.get(var, "").strip())
 
 
+def with_socketio_jwt(base: str) -> str:
+    """`base` with Rasa's `jwt_key`/`jwt_method` in its socketio section: the web chat then needs a token.
+
+    Rasa's SocketIOInput refuses a connect packet without `{"token": <HS256 JWT signed with the secret>}`.
+    """
+    parsed = yaml.safe_load(base) or {}
+    socketio = parsed.get("socketio") or {}
+    socketio.update(jwt_key=f"${{{SOCKETIO_JWT_VAR}}}", jwt_method="HS256")
+    parsed["socketio"] = socketio
+    return yaml.safe_dump(parsed, sort_keys=False)
+
+
 def credentials_yaml(base: str, channels: Iterable[str], set_vars: Collection[str] = ()) -> str:
     """`base` (the always-on channels) followed by a section for each enabled channel."""
+    if SOCKETIO_JWT_VAR in set_vars:
+        base = with_socketio_jwt(base)
     sections = [BY_NAME[name].section(set_vars) for name in channels]
     if not sections:
         return base

@@ -30,8 +30,11 @@ def parse_args(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Names
     parser.add_argument("--state-dir", type=Path, default=None, help="default: $VAR_DIR/demo_agency")
     parser.add_argument("--api-key", default=env.get("DEMO_AGENCY_API_KEY", ""))
     parser.add_argument("--admin-token", default=env.get("DEMO_AGENCY_ADMIN_TOKEN", ""))
+    parser.add_argument("--rasa-url", default="", help="Rasa as the web chat page's browser sees it")
     args = parser.parse_args(argv)
-    args.state_dir = args.state_dir or Settings.from_env(dict(env)).var_dir / "demo_agency"
+    settings = Settings.from_env(dict(env))
+    args.state_dir = args.state_dir or settings.var_dir / "demo_agency"
+    args.rasa_url = args.rasa_url or settings.rasa_browser_url
     args.api_key = args.api_key or secrets.token_urlsafe(16)
     args.admin_token = args.admin_token or secrets.token_urlsafe(16)
     return args
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://{args.host}:{args.port}"
     print(f"demo agency on {base} (Open311 at {base}/open311/v2)", flush=True)
     print(f"api_key={args.api_key} admin_token={args.admin_token} state={args.state_dir}", flush=True)
-    web.run_app(create_app(args.data_dir, config), host=args.host, port=args.port, print=None)
+    web.run_app(create_app(args.data_dir, config, args.rasa_url), host=args.host, port=args.port, print=None)
     return 0
 
 

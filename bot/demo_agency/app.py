@@ -3,7 +3,7 @@
 Plays the part of Harbor City's systems so the assistant can be developed and
 tested without a real agency: Open311 under /open311/v2, alerts as GeoJSON and
 CAP ATOM, facilities, collection schedule and online-service status. Formats are
-in docs/agency-apis.md.
+in docs/agency-apis.md. Its home page (`/`) is an example agency page with the web chat.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.demo_agency import admin, alerts, lookups, open311
+from bot.demo_agency import admin, alerts, home, lookups, open311
 from bot.demo_agency.config import DemoConfig
 from bot.demo_agency.keys import CONFIG, DATA, STATE
 from bot.demo_agency.store import DataFiles, State
@@ -31,8 +31,13 @@ async def _state(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-def create_app(data_dir: Path, config: DemoConfig) -> web.Application:
-    """The demo agency over `data_dir`; created requests and admin edits go to `config.state_dir`."""
+def create_app(
+    data_dir: Path, config: DemoConfig, rasa_url: str = "http://127.0.0.1:5005"
+) -> web.Application:
+    """The demo agency over `data_dir`; created requests and admin edits go to `config.state_dir`.
+
+    `rasa_url` is where the home page's web chat finds Rasa's socket.io, as the browser sees it.
+    """
     app = web.Application()
     app[CONFIG] = config
     app[DATA] = DataFiles(data_dir)
@@ -41,4 +46,5 @@ def create_app(data_dir: Path, config: DemoConfig) -> web.Application:
     alerts.add_routes(app)
     lookups.add_routes(app)
     admin.add_routes(app)
+    home.add_routes(app, rasa_url)
     return app

@@ -32,21 +32,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-STAGING = ROOT / "staging" / "issue4"
-
-
-def staged_or_merged(staged: str, merged: Path) -> Path:
-    """The staged file until it is merged (delete staging/issue4 then), the merged one after."""
-    path = STAGING / staged
-    return path if path.exists() else merged
-
-
-# domain.yml, the response files Rasa merges into it, and the staged lookups domain until merged.
-DOMAIN_FILES = [
-    ROOT / "domain.yml",
-    *sorted((ROOT / "data" / "responses").glob("*.yml")),
-    *([STAGING / "domain_lookups.yml"] if (STAGING / "domain_lookups.yml").exists() else []),
-]
+# domain.yml and the response files Rasa merges into it.
+DOMAIN_FILES = [ROOT / "domain.yml", *sorted((ROOT / "data" / "responses").glob("*.yml"))]
 API_KEY = "demo-key"
 ADMIN_TOKEN = "demo-admin"
 # Wednesday 25 November 2026, 10:00 in Harbor City (the eve of Thanksgiving).

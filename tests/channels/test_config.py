@@ -126,3 +126,22 @@ def test_an_unset_variable_stops_rasa(tmp_path: Path, monkeypatch: pytest.Monkey
     path = write_credentials(ROOT / "credentials.yml", tmp_path / "credentials.yml", ["telegram"])
     with pytest.raises(Exception, match="TELEGRAM"):
         create_http_input_channels(None, str(path))
+
+
+def test_socketio_jwt_secret_makes_rasa_require_a_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOCKETIO_JWT_SECRET", "jwt-secret-1")
+    env = {"SOCKETIO_JWT_SECRET": "jwt-secret-1"}
+    assert enabled_channels(env) == () and set_channel_vars(env) == {"SOCKETIO_JWT_SECRET"}
+    path = write_credentials(
+        ROOT / "credentials.yml", tmp_path / "credentials.yml", (), set_channel_vars(env)
+    )
+    assert "jwt-secret-1" not in path.read_text()
+    [_rest, socketio] = create_http_input_channels(None, str(path))
+    assert (socketio.name(), socketio.jwt_key, socketio.jwt_algorithm) == (
+        "socketio",
+        "jwt-secret-1",
+        "HS256",
+    )
+    assert socketio.session_persistence is True  # the rest of the section is kept

@@ -1,0 +1,129 @@
+"""A Rasa event broker that appends every tracker event to the Redis stream `civic:events`.
+
+Configured in endpoints.yml (`event_broker: type: bot.events.broker.RedisStreamBroker`). Rasa calls
+`publish` synchronously from its event loop, so events go into an in-process queue and one writer
+task XADDs them in order. Redis trouble never reaches Rasa: the writer keeps a bounded backlog,
+logs the outage once (no conversation ids or text: they are personal data) and retries.
+Readers use consumer groups and never delete entries; the stream is trimmed to about `maxlen`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+from asyncio import AbstractEventLoop
+from typing import Any
+
+import redis.asyncio as aioredis
+from rasa.core.brokers.broker import EventBroker
+from rasa.utils.endpoints import EndpointConfig
+from redis.exceptions import RedisError
+
+from bot.events import STREAM
+
+log = logging.getLogger(__name__)
+DEFAULT_MAXLEN = 200_000
+MAX_BACKLOG = 50_000
+RETRY_SECONDS = 1.0
+
+
+class RedisStreamBroker(EventBroker):
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        stream: str = STREAM,
+        maxlen: int = DEFAULT_MAXLEN,
+        max_backlog: int = MAX_BACKLOG,
+    ) -> None:
+        self.client = client
+        self.stream = stream
+        self.maxlen = maxlen
+        self._backlog: collections.deque[str] = collections.deque(maxlen=max_backlog)
+        self._wakeup: asyncio.Event | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._failing = False
+        self.dropped = 0
+
+    @classmethod
+    async def from_endpoint_config(
+        cls, broker_config: EndpointConfig, event_loop: AbstractEventLoop | None = None
+    ) -> RedisStreamBroker:
+        kwargs = broker_config.kwargs
+        client = aioredis.Redis(
+            host=broker_config.url or "localhost",
+            port=int(kwargs.get("port") or 6379),
+            db=int(kwargs.get("db") or 0),
+            password=kwargs.get("password") or None,
+            socket_timeout=float(kwargs.get("socket_timeout") or 2.0),
+            socket_connect_timeout=float(kwargs.get("socket_timeout") or 2.0),
+        )
+        return cls(
+            client,
+            stream=str(kwargs.get("stream") or STREAM),
+            maxlen=int(kwargs.get("maxlen") or DEFAULT_MAXLEN),
+        )
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Queue the event for the writer task; never raises, never blocks."""
+        try:
+            body = json.dumps(event)
+        except (TypeError, ValueError):
+            log.warning("event broker: an event of type %s is not JSON; skipped", event.get("event"))
+            return
+        if len(self._backlog) == self._backlog.maxlen:
+            self.dropped += 1
+        self._backlog.append(body)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            log.warning("event broker: publish outside an event loop; event kept for the next one")
+            return
+        if self._writer is None or self._writer.done():
+            self._wakeup = asyncio.Event()
+            self._writer = loop.create_task(self._write_forever())
+        assert self._wakeup is not None
+        self._wakeup.set()
+
+    async def _write_forever(self) -> None:
+        assert self._wakeup is not None
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            await self._drain()
+
+    async def _drain(self) -> None:
+        while self._backlog:
+            body = self._backlog[0]
+            try:
+                await self.client.xadd(self.stream, {"event": body}, maxlen=self.maxlen, approximate=True)
+            except (RedisError, OSError) as exc:
+                if not self._failing:
+                    log.warning(
+                        "event broker: Redis unavailable (%s); keeping up to %d events and retrying",
+                        type(exc).__name__,
+                        self._backlog.maxlen,
+                    )
+                    self._failing = True
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            self._backlog.popleft()
+            if self._failing:
+                log.info("event broker: Redis is back; %d events were dropped meanwhile", self.dropped)
+                self._failing = False
+
+    async def flush(self, timeout: float = 5.0) -> None:
+        """Wait until the backlog is written (tests, shutdown)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._backlog and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+    def is_ready(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        await self.flush(timeout=2.0)
+        if self._writer is not None:
+            self._writer.cancel()
+        await self.client.close(close_connection_pool=True)

@@ -1,0 +1,1 @@
+"""Human handoff: the Redis queue, the event relay, accounts and the agent console (JSON API + pages)."""

@@ -1,0 +1,187 @@
+"""The JSON API under /api (documented in the README), and the live events websocket /api/events.
+
+Errors are JSON `{"error": reason}`: 401 without a valid token or session, 404 for an unknown
+conversation, 400 for a malformed body, 409 when the conversation's state forbids the operation
+(another agent holds it), 502 when Rasa cannot deliver. Message text is returned exactly as written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.handoff.accounts import Account
+from bot.handoff.auth import require_account
+from bot.handoff.keys import ACCOUNTS, HUB, SERVICE, STORE
+from bot.handoff.rasa import RasaUnavailable
+from bot.handoff.service import Conflict, NotFound
+from bot.handoff.views import conversation_view, queue_view
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE = 4000
+ONLINE_HEARTBEAT = 30.0
+
+
+def error(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+async def _agent(request: web.Request) -> Account:
+    account = await require_account(request)
+    await request.app[STORE].mark_online(account.name)
+    return account
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "the body must be a JSON object"}), content_type="application/json"
+        ) from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "the body must be a JSON object"}), content_type="application/json"
+        )
+    return body
+
+
+async def get_queue(request: web.Request) -> web.Response:
+    await _agent(request)
+    return web.json_response(await queue_view(request.app))
+
+
+async def get_conversation(request: web.Request) -> web.Response:
+    await _agent(request)
+    view = await conversation_view(request.app, request.match_info["conversation_id"])
+    if view is None:
+        return error(404, "no such conversation in the queue")
+    return web.json_response(view)
+
+
+async def _state(request: web.Request) -> web.Response:
+    view = await conversation_view(request.app, request.match_info["conversation_id"])
+    assert view is not None
+    return web.json_response({k: view[k] for k in ("conversation_id", "status", "agent")})
+
+
+async def _run(request: web.Request, operation: Any) -> web.Response:
+    try:
+        await operation
+    except NotFound:
+        return error(404, "no such conversation in the queue")
+    except Conflict as exc:
+        return error(409, str(exc))
+    except RasaUnavailable as exc:
+        log.warning("api: %s", exc)
+        return error(502, "Rasa did not accept the message; try again")
+    return await _state(request)
+
+
+async def claim(request: web.Request) -> web.Response:
+    agent = await _agent(request)
+    return await _run(request, request.app[SERVICE].claim(request.match_info["conversation_id"], agent.name))
+
+
+async def post_message(request: web.Request) -> web.Response:
+    agent = await _agent(request)
+    body = await _body(request)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return error(400, '"text" must be a non-empty string')
+    if len(text) > MAX_MESSAGE:
+        return error(400, f'"text" must be at most {MAX_MESSAGE} characters')
+    cid = request.match_info["conversation_id"]
+    return await _run(request, request.app[SERVICE].send(cid, agent.name, text))
+
+
+async def release(request: web.Request) -> web.Response:
+    agent = await _agent(request)
+    cid = request.match_info["conversation_id"]
+    return await _run(request, request.app[SERVICE].release(cid, agent.name, force=agent.is_editor))
+
+
+async def transfer(request: web.Request) -> web.Response:
+    agent = await _agent(request)
+    body = await _body(request)
+    to = body.get("agent")
+    if not isinstance(to, str) or not to:
+        return error(400, '"agent" must name the agent to transfer to')
+    if request.app[ACCOUNTS].get(to) is None:
+        return error(400, f"there is no agent named {to!r}")
+    cid = request.match_info["conversation_id"]
+    return await _run(request, request.app[SERVICE].transfer(cid, agent.name, to, force=agent.is_editor))
+
+
+async def close(request: web.Request) -> web.Response:
+    agent = await _agent(request)
+    cid = request.match_info["conversation_id"]
+    return await _run(request, request.app[SERVICE].close(cid, agent.name, force=agent.is_editor))
+
+
+async def ratings(request: web.Request) -> web.Response:
+    await _agent(request)
+    return web.json_response(await request.app[STORE].ratings())
+
+
+async def events(request: web.Request) -> web.WebSocketResponse:
+    """Live events: queued, ticket, claimed, released, transferred, message, closed (JSON, one per frame)."""
+    agent = await _agent(request)
+    ws = web.WebSocketResponse(heartbeat=30.0)
+    await ws.prepare(request)
+    store = request.app[STORE]
+
+    async def heartbeat() -> None:
+        while True:
+            await store.mark_online(agent.name)
+            await asyncio.sleep(ONLINE_HEARTBEAT)
+
+    beats = asyncio.create_task(heartbeat())
+    async with request.app[HUB].subscribe() as queue:
+        await ws.send_json({"type": "hello", "agent": agent.name})
+        reader = asyncio.create_task(_drain_client(ws))
+        getter: asyncio.Task[Any] | None = None
+        try:
+            while not ws.closed:
+                getter = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                event = getter.result()
+                if event is None:
+                    await ws.close(code=1013, message=b"fell behind: reload the queue")
+                    break
+                await ws.send_json(event)
+        finally:
+            for task in (reader, beats, getter):
+                if task is not None:
+                    task.cancel()
+            with contextlib.suppress(Exception):
+                await ws.close()
+    return ws
+
+
+async def _drain_client(ws: web.WebSocketResponse) -> None:
+    """Read (and ignore) client frames until it closes; the websocket is one-way."""
+    async for msg in ws:
+        if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+            break
+
+
+def setup_api(app: web.Application) -> None:
+    conv = "/api/conversations/{conversation_id}"
+    app.router.add_get("/api/queue", get_queue)
+    app.router.add_get("/api/ratings", ratings)
+    app.router.add_get("/api/events", events)
+    app.router.add_get(conv, get_conversation)
+    app.router.add_post(conv + "/claim", claim)
+    app.router.add_post(conv + "/messages", post_message)
+    app.router.add_post(conv + "/release", release)
+    app.router.add_post(conv + "/transfer", transfer)
+    app.router.add_post(conv + "/close", close)

@@ -1,0 +1,117 @@
+"""Background tasks of the console: relay Rasa's events into the queue, push changes, apply the rules.
+
+- `consume_events`: reads `civic:events` in the consumer group `handoff` and records the citizen's and
+  the bot's messages of queued conversations (exactly once: each is keyed by its stream id or message
+  id). Entries are acknowledged after recording and never deleted (the review inbox reads the stream
+  too). A restarted console first re-reads what it had received but not acknowledged.
+- `tail_changes`: pushes the queue's change stream to the websockets.
+- `sweep`: returns idle claimed chats to the bot and tells waiting citizens when the wait grows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from bot.events import STREAM
+from bot.handoff.hub import EventHub
+from bot.handoff.rasa import HANDOFF_METADATA, RasaUnavailable
+from bot.handoff.store import QueueStore, _t
+
+log = logging.getLogger(__name__)
+GROUP = "handoff"
+CONSUMER = "console"
+BATCH = 200
+
+
+async def ensure_group(redis: Redis, stream: str = STREAM, group: str = GROUP) -> None:
+    """Create the group at the start of the stream (old events of unqueued chats are simply skipped)."""
+    try:
+        await redis.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+async def relay_event(store: QueueStore, stream_id: str, event: dict[str, Any]) -> bool:
+    """Record one Rasa event if it is a message of a queued conversation; True if recorded."""
+    kind = event.get("event")
+    conversation_id = str(event.get("sender_id") or "")
+    if kind not in ("user", "bot") or not conversation_id:
+        return False
+    text = str(event.get("text") or "")
+    timestamp = float(event.get("timestamp") or time.time())
+    if kind == "user":
+        return await store.record(
+            conversation_id, "citizen", text, timestamp, dedupe=stream_id, after_seed=True
+        )
+    meta = (event.get("metadata") or {}).get(HANDOFF_METADATA) or {}
+    if meta.get("role") == "agent":
+        return await store.record(
+            conversation_id, "agent", text, timestamp, dedupe=str(meta.get("id")), touch=True,
+            agent=str(meta.get("agent") or ""),
+        )  # fmt: skip
+    dedupe = str(meta.get("id") or stream_id)
+    return await store.record(
+        conversation_id, "bot", text, timestamp, dedupe=dedupe, after_seed=True, touch=False
+    )
+
+
+async def _read(redis: Redis, start: str, block: int | None) -> list[tuple[str, dict[str, str]]]:
+    reply = await redis.xreadgroup(GROUP, CONSUMER, {STREAM: start}, count=BATCH, block=block)
+    if not reply:
+        return []
+    return [(_t(entry_id), {_t(k): _t(v) for k, v in fields.items()}) for entry_id, fields in reply[0][1]]
+
+
+async def consume_events(redis: Redis, store: QueueStore, block_ms: int = 1000) -> None:
+    """Forever: pending entries first (after a restart), then new ones; survives Redis outages."""
+    start = "0"
+    while True:
+        try:
+            await ensure_group(redis)
+            entries = await _read(redis, start, None if start == "0" else block_ms)
+            if start == "0" and not entries:
+                start = ">"
+                continue
+            for entry_id, fields in entries:
+                try:
+                    event = json.loads(fields.get("event", "{}"))
+                except ValueError:
+                    event = {}
+                await relay_event(store, entry_id, event)
+                await redis.xack(STREAM, GROUP, entry_id)
+        except (RedisError, OSError) as exc:
+            log.warning("relay: Redis unavailable (%s); retrying", type(exc).__name__)
+            start = "0"
+            await asyncio.sleep(1.0)
+
+
+async def tail_changes(redis: Redis, store: QueueStore, hub: EventHub, block_ms: int = 1000) -> None:
+    last = "$"
+    while True:
+        try:
+            reply = await redis.xread({store.changes_key: last}, block=block_ms, count=BATCH)
+            for _stream, entries in reply or []:
+                for entry_id, fields in entries:
+                    last = _t(entry_id)
+                    body = {_t(k): _t(v) for k, v in fields.items()}.get("event", "{}")
+                    hub.publish(json.loads(body))
+        except (RedisError, OSError) as exc:
+            log.warning("changes: Redis unavailable (%s); retrying", type(exc).__name__)
+            await asyncio.sleep(1.0)
+
+
+async def sweep_forever(service: Any, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await service.sweep()
+        except (RedisError, OSError, RasaUnavailable) as exc:
+            log.warning("sweep: %s", exc if isinstance(exc, RasaUnavailable) else type(exc).__name__)

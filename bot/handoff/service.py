@@ -1,0 +1,132 @@
+"""What an agent can do to a conversation, and the rules the console applies on its own.
+
+Each operation changes the queue (`QueueStore`) and speaks through Rasa (`RasaClient`) in the order that
+keeps the citizen informed: a chat is marked closed only after Rasa has taken it back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.handoff.rasa import RasaClient, RasaUnavailable
+from bot.handoff.store import Outcome, QueueStore
+from bot.handoff.texts import text
+
+log = logging.getLogger(__name__)
+CLOSED_INTENT = "EXTERNAL_handoff_closed"
+EXPIRED_INTENT = "EXTERNAL_handoff_expired"
+
+
+class Conflict(Exception):
+    """The request is valid but the conversation's state forbids it (HTTP 409); the message says why."""
+
+
+class NotFound(Exception):
+    """No such conversation in the queue (HTTP 404)."""
+
+
+def _check(outcome: Outcome, agent: str) -> None:
+    if outcome.result == "missing":
+        raise NotFound
+    if outcome.result == "closed":
+        raise Conflict("This conversation is closed already.")
+    if outcome.result == "taken":
+        raise Conflict(f"{outcome.holder} is handling this conversation; {agent} cannot take it over.")
+
+
+@dataclass
+class HandoffService:
+    store: QueueStore
+    rasa: RasaClient
+    data_dir: Path
+    inactivity_minutes: float = 30.0
+
+    async def claim(self, conversation_id: str, agent: str) -> Outcome:
+        outcome = await self.store.claim(conversation_id, agent)
+        _check(outcome, agent)
+        if outcome.previous == "waiting":
+            await self._announce(conversation_id, agent)
+        return outcome
+
+    async def _announce(self, conversation_id: str, agent: str) -> None:
+        """Tell the citizen who joined; the claim stands even when Rasa cannot deliver the notice."""
+        notice = text(self.data_dir, "agent_joined", agent=agent)
+        try:
+            message_id = await self.rasa.say(conversation_id, notice, role="notice", agent=agent)
+        except RasaUnavailable as exc:
+            log.warning("claim notice not delivered: %s", exc)
+            return
+        await self.store.record(conversation_id, "bot", notice, time.time(), dedupe=message_id, touch=False)
+
+    async def send(
+        self, conversation_id: str, agent: str, message: str, *, force: bool = False
+    ) -> dict[str, str]:
+        entry = await self.store.get(conversation_id)
+        if entry is None:
+            raise NotFound
+        if entry.status != "claimed":
+            raise Conflict(f"Claim this conversation before replying (it is {entry.status}).")
+        if entry.agent != agent and not force:
+            raise Conflict(f"{entry.agent} is handling this conversation; only they can reply.")
+        message_id = await self.rasa.say(conversation_id, message, role="agent", agent=agent)
+        await self.store.record(
+            conversation_id, "agent", message, time.time(), dedupe=message_id, agent=agent
+        )
+        return {"id": message_id}
+
+    async def release(self, conversation_id: str, agent: str, *, force: bool = False) -> Outcome:
+        outcome = await self.store.release(conversation_id, agent, force=force)
+        _check(outcome, agent)
+        return outcome
+
+    async def transfer(self, conversation_id: str, agent: str, to: str, *, force: bool = False) -> Outcome:
+        entry = await self.store.get(conversation_id)
+        if entry is None:
+            raise NotFound
+        if entry.status == "waiting":
+            raise Conflict("Claim this conversation before transferring it.")
+        outcome = await self.store.transfer(conversation_id, agent, to, force=force)
+        _check(outcome, agent)
+        return outcome
+
+    async def close(
+        self, conversation_id: str, agent: str, *, force: bool = False, how: str = "closed"
+    ) -> Outcome:
+        """Hand the chat back: resume the bot, let it speak (rating), then take it out of the queue."""
+        entry = await self.store.get(conversation_id)
+        if entry is None:
+            raise NotFound
+        if entry.status == "closed":
+            raise Conflict("This conversation is closed already.")
+        if entry.agent and entry.agent != agent and not force:
+            raise Conflict(f"{entry.agent} is handling this conversation; only they can close it.")
+        if entry.status in ("waiting", "claimed"):
+            await self.rasa.resume(conversation_id)
+            await self.rasa.trigger(conversation_id, EXPIRED_INTENT if how == "expired" else CLOSED_INTENT)
+        outcome = await self.store.close(conversation_id, agent, how=how, force=True)
+        _check(outcome, agent)
+        return outcome
+
+    async def sweep(self, now: float | None = None) -> None:
+        """The inactivity rule for claimed chats, and "the wait grew" notices for waiting ones."""
+        now = time.time() if now is None else now
+        idle_before = now - self.inactivity_minutes * 60
+        for entry in await self.store.queue():
+            if entry.status == "claimed" and entry.last_activity < idle_before:
+                log.info("returning an idle conversation to the bot (agent %s)", entry.agent)
+                await self.close(entry.conversation_id, entry.agent, force=True, how="expired")
+            elif entry.status == "waiting":
+                position = await self.store.position(entry.conversation_id)
+                if position is None:
+                    continue
+                minutes = await self.store.wait_minutes(position, now)
+                if minutes > entry.told_wait:
+                    notice = text(self.data_dir, "wait_grew", position=position, wait_minutes=minutes)
+                    message_id = await self.rasa.say(entry.conversation_id, notice, role="notice")
+                    await self.store.record(
+                        entry.conversation_id, "bot", notice, time.time(), dedupe=message_id, touch=False
+                    )
+                    await self.store.set_told_wait(entry.conversation_id, minutes)

@@ -1,0 +1,58 @@
+"""`python -m bot inbox show | purge`: the review inbox from a terminal (the console has the pages)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from redis.asyncio import Redis
+
+
+def _redis_url() -> str:
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    return settings.redis_url or f"redis://127.0.0.1:{settings.redis_port}/0"
+
+
+async def _show(limit: int) -> int:
+    from bot.inbox.config import InboxConfig
+    from bot.inbox.grouping import group_items
+    from bot.inbox.store import InboxStore
+
+    redis = Redis.from_url(_redis_url(), decode_responses=True)
+    try:
+        groups = group_items(await InboxStore(redis, InboxConfig.from_env().retention_seconds).items())
+    finally:
+        await redis.close()
+    for group in groups[:limit]:
+        reasons = ", ".join(f"{reason} {n}" for reason, n in group.reasons)
+        print(f"{group.count:>4}  {group.text}  ({reasons})")
+    print(f"{len(groups)} group(s); editors handle them at /inbox in the console")
+    return 0
+
+
+async def _purge() -> int:
+    from bot.inbox.config import InboxConfig
+    from bot.inbox.store import InboxStore
+
+    redis = Redis.from_url(_redis_url(), decode_responses=True)
+    try:
+        dropped = await InboxStore(redis, InboxConfig.from_env().retention_seconds).purge()
+    finally:
+        await redis.close()
+    print(f"dropped {dropped} message(s) older than INBOX_RETENTION_DAYS")
+    return 0
+
+
+def add_commands(commands: Any) -> None:
+    inbox = commands.add_parser(
+        "inbox", help="the review inbox: show groups, purge old messages"
+    ).add_subparsers(dest="inbox_command", required=True)
+    show = inbox.add_parser("show", help="print the inbox's groups, most frequent first (redacted text)")
+    show.add_argument("--limit", type=int, default=50)
+    show.set_defaults(handler=lambda args: asyncio.run(_show(args.limit)))
+    purge = inbox.add_parser(
+        "purge", help="drop messages past the retention period now (the console does it too)"
+    )
+    purge.set_defaults(handler=lambda args: asyncio.run(_purge()))

@@ -1,0 +1,146 @@
+"""Read Rasa's events from the ``civic:events`` stream and record unsure messages in the inbox.
+
+Runs inside the console app (``setup_inbox`` adds it as a cleanup context), in its own
+consumer group ``inbox``: the handoff relay reads the same stream in its group, and a
+restarted console resumes after the last event it acknowledged (pending ones first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.inbox import triage
+from bot.inbox.store import InboxStore
+from bot.inbox.triage import Message
+from bot.privacy.redact import Redactor
+
+log = logging.getLogger(__name__)
+PURGE_EVERY_SECONDS = 600.0
+
+
+class Recorder:
+    """Applies the triage rules to one event at a time, keeping per-conversation state in Redis."""
+
+    def __init__(self, store: InboxStore, redactor: Redactor, threshold: float) -> None:
+        self.store = store
+        self.redactor = redactor
+        self.threshold = threshold
+
+    async def handle(self, event: dict[str, Any]) -> None:
+        sender = str(event.get("sender_id") or "")
+        if not sender:
+            return
+        state = await self.store.conversation(sender)
+        before = json.dumps(state, sort_keys=True)
+        await self._apply(event, state)
+        if json.dumps(state, sort_keys=True) != before:
+            await self.store.save_conversation(sender, state)
+
+    async def _record(self, raw: dict[str, Any] | None, reason: str) -> None:
+        if raw:
+            await self.store.add(Message.from_dict(raw), [reason])
+
+    async def _apply(self, event: dict[str, Any], state: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "user":
+            await self._user(event, state)
+        elif kind == "action" and event.get("name") in triage.ACTION_REASONS:
+            await self._record(state.get("last"), triage.ACTION_REASONS[str(event["name"])])
+        elif triage.handoff_started(event) and not state.get("paused"):
+            await self._record(state.get("last"), triage.HANDOFF)
+            state["handoff"] = state.get("last")
+        if triage.low_rating(event):
+            await self._record(state.get("handoff") or state.get("last"), triage.LOW_RATING)
+        if kind == "pause":
+            state["paused"] = True
+        elif kind == "resume":
+            state["paused"] = False
+        elif kind == "active_loop":
+            state["loop"] = event.get("name") or ""
+        elif kind == "restart":
+            state.clear()
+
+    async def _user(self, event: dict[str, Any], state: dict[str, Any]) -> None:
+        if triage.is_feedback(event):
+            if triage.thumbs_down(event):
+                await self._record(state.get("last"), triage.THUMBS_DOWN)
+            return
+        if state.get("paused") or state.get("loop"):
+            return  # talking to a person, or filling in a form: not questions for the bot
+        message = triage.user_message(event, self.redactor)
+        if message is None:
+            return
+        state["last"] = message.as_dict()
+        reasons = triage.parse_reasons(message, self.threshold)
+        if reasons:
+            await self.store.add(message, reasons)
+
+
+async def ensure_group(redis: Redis, stream: str, group: str) -> None:
+    """Create the consumer group (and the stream) once; from the start of what the stream holds."""
+    try:
+        await redis.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _decode(fields: dict[str, str]) -> dict[str, Any] | None:
+    try:
+        event = json.loads(fields.get("event", ""))
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+async def consume_once(
+    redis: Redis, recorder: Recorder, stream: str, group: str, consumer: str, block_ms: int = 1000
+) -> int:
+    """Handle one batch: this consumer's unacknowledged events first, then new ones."""
+    handled = 0
+    for start in ("0", ">"):
+        batches = await redis.xreadgroup(
+            group, consumer, {stream: start}, count=200, block=None if start == "0" else block_ms
+        )
+        for _, entries in batches or []:
+            for entry_id, fields in entries:
+                event = _decode(fields)
+                if event is not None:
+                    await recorder.handle(event)
+                await redis.xack(stream, group, entry_id)
+                handled += 1
+        if handled:
+            break
+    return handled
+
+
+async def run_forever(
+    redis: Redis, recorder: Recorder, stream: str, group: str, consumer: str, stop: asyncio.Event
+) -> None:
+    """Consume until ``stop`` is set; Redis outages are logged (never with message text) and retried."""
+    last_purge = 0.0
+    while not stop.is_set():
+        try:
+            await ensure_group(redis, stream, group)
+            while not stop.is_set():
+                await consume_once(redis, recorder, stream, group, consumer)
+                if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
+                    dropped = await recorder.store.purge()
+                    last_purge = time.monotonic()
+                    if dropped:
+                        log.info("inbox: dropped %d message(s) past the retention period", dropped)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            log.warning("inbox: Redis unavailable (%s); retrying in 2s", type(exc).__name__)
+            try:
+                await asyncio.wait_for(stop.wait(), 2.0)
+            except asyncio.TimeoutError:
+                pass

@@ -1,0 +1,153 @@
+"""Decide, from the Rasa events of one conversation, which citizen messages the assistant was unsure about.
+
+Pure functions over the event dicts Rasa publishes (``sender_id`` plus ``Event.as_dict()``), so the
+rules are unit-tested without Redis. A message's reasons can come from its own parse (low confidence,
+fallback, out of scope) or from what the bot did next (clarify, decline, hand off), or later (a low
+rating or thumbs-down about the conversation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from bot.nlp.evaluate import RETRIEVAL, selector_prediction
+from bot.privacy.redact import Redactor
+
+LOW_CONFIDENCE = "low_confidence"
+FALLBACK = "fallback"
+CLARIFICATION = "clarification"
+DECLINED = "declined"
+HANDOFF = "handoff"
+LOW_RATING = "low_rating"
+THUMBS_DOWN = "thumbs_down"
+REASONS = (LOW_CONFIDENCE, FALLBACK, CLARIFICATION, DECLINED, HANDOFF, LOW_RATING, THUMBS_DOWN)
+
+ACTION_REASONS = {
+    "action_prepare_clarification": CLARIFICATION,
+    "utter_out_of_scope": DECLINED,
+}
+# Messages that rate the conversation rather than ask something: never inbox material themselves.
+FEEDBACK_INTENTS = frozenset({"feedback", "rate"})
+HANDOFF_FORMS = frozenset({"handoff_ticket_form"})
+RATING_SLOT = "handoff_rating"
+LOW_RATING_MAX = 2
+
+
+@dataclass(frozen=True)
+class Message:
+    """A citizen message as the inbox keeps it: redacted, with what the model thought of it."""
+
+    id: str
+    conversation: str
+    channel: str
+    intent: str
+    confidence: float
+    text: str
+    time: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "conversation": self.conversation,
+            "channel": self.channel,
+            "intent": self.intent,
+            "confidence": self.confidence,
+            "text": self.text,
+            "time": self.time,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Message:
+        return cls(
+            id=str(raw["id"]),
+            conversation=str(raw["conversation"]),
+            channel=str(raw.get("channel") or ""),
+            intent=str(raw.get("intent") or ""),
+            confidence=float(raw.get("confidence") or 0.0),
+            text=str(raw.get("text") or ""),
+            time=float(raw.get("time") or 0.0),
+        )
+
+
+def message_id(conversation: str, timestamp: float, text: str) -> str:
+    """Stable per message, so an event read twice (after a crash) is recorded once."""
+    return hashlib.sha256(f"{conversation}\x00{timestamp!r}\x00{text}".encode()).hexdigest()[:20]
+
+
+def intent_and_confidence(parse: dict[str, Any]) -> tuple[str, float]:
+    """The full intent (``faq/<id>`` for FAQs) and the confidence that decided it.
+
+    For a retrieval intent the selector's confidence counts: the classifier can be sure it is
+    "some FAQ" while the selector is not sure which one.
+    """
+    intent = parse.get("intent") or {}
+    name = str(intent.get("name") or "")
+    confidence = float(intent.get("confidence") or 0.0)
+    if name in RETRIEVAL:
+        response = selector_prediction(parse, name).get("response") or {}
+        key = response.get("intent_response_key")
+        if key:
+            return str(key), min(confidence, float(response.get("confidence") or 0.0))
+    return name, confidence
+
+
+def user_message(event: dict[str, Any], redactor: Redactor) -> Message | None:
+    """The redacted message of a ``user`` event; None for empty texts."""
+    text = str(event.get("text") or "").strip()
+    if not text:
+        return None
+    conversation = str(event.get("sender_id") or "")
+    timestamp = float(event.get("timestamp") or 0.0)
+    intent, confidence = intent_and_confidence(event.get("parse_data") or {})
+    return Message(
+        id=message_id(conversation, timestamp, text),
+        conversation=conversation,
+        channel=str(event.get("input_channel") or ""),
+        intent=intent,
+        confidence=round(confidence, 4),
+        text=redactor.redact(text),
+        time=timestamp,
+    )
+
+
+def parse_reasons(message: Message, threshold: float) -> list[str]:
+    """Reasons visible in the message's own parse."""
+    if message.intent == "nlu_fallback":
+        return [FALLBACK]
+    if message.intent == "out_of_scope":
+        return [DECLINED]
+    if message.intent and message.confidence < threshold:
+        return [LOW_CONFIDENCE]
+    return []
+
+
+def is_feedback(event: dict[str, Any]) -> bool:
+    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+    return intent in FEEDBACK_INTENTS
+
+
+def thumbs_down(event: dict[str, Any]) -> bool:
+    """``/feedback{"value":"down"}`` from the web chat's thumbs, however the entity is named."""
+    parse = event.get("parse_data") or {}
+    if (parse.get("intent") or {}).get("name") != "feedback":
+        return False
+    return any(
+        str(e.get("value", "")).lower() in {"down", "negative", "bad"} for e in parse.get("entities") or []
+    )
+
+
+def low_rating(event: dict[str, Any]) -> bool:
+    if event.get("event") != "slot" or event.get("name") != RATING_SLOT:
+        return False
+    try:
+        return float(str(event.get("value"))) <= LOW_RATING_MAX
+    except ValueError:
+        return False
+
+
+def handoff_started(event: dict[str, Any]) -> bool:
+    """The conversation went to a person (paused) or, out of hours, to the ticket form."""
+    kind = event.get("event")
+    return kind == "pause" or (kind == "active_loop" and event.get("name") in HANDOFF_FORMS)

@@ -1,0 +1,263 @@
+"""Write an editor's inbox decisions back to the content files, through ``bot.content``.
+
+Three decisions: a message becomes an example question of an existing FAQ, an
+out-of-scope example (``data/nlu/out_of_scope.staff.yml``, which Rasa trains on with
+the other NLU files), or a new FAQ draft (``data/content/_drafts.yml``: files starting
+with ``_`` are never trained or generated, so a draft waits there until an editor
+publishes it complete). After each write the generated Rasa files are regenerated and
+``content check``'s error rules are run; a write that would add an error is undone,
+so ``content check`` passes whatever an editor clicks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.content.generate import generated_files, write_generated
+from bot.content.lint import entry_problems, load_checked, question_findings
+from bot.content.model import ID_PATTERN, Entry, Topic, all_entries, load_content, load_render_settings
+from bot.content.similar import normalise
+from bot.content.writer import write_text_atomic, write_topic
+from bot.inbox.config import InboxConfig
+
+OUT_OF_SCOPE_HEADER = (
+    "# Out-of-scope examples added by editors from the review inbox (/inbox in the console).\n"
+    "# Staff may delete lines here; `make validate` checks the file;\n"
+    "# `python -m bot model reload` trains on it.\n"
+)
+DRAFTS_HEADER = (
+    "# FAQ drafts started from the review inbox. Never trained: a draft becomes an entry in its\n"
+    "# topic file when an editor publishes it with an answer, a source and a department.\n"
+)
+PLACEHOLDER = re.compile(r"\[(?:phone|email|card|id number|address)\]")
+_lock = threading.Lock()
+
+
+class WriteBackError(ValueError):
+    """A decision that cannot be written, with a reason an editor can act on."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A new FAQ in progress: the question from the inbox plus whatever the editor filled in."""
+
+    id: str
+    topic: str
+    questions: tuple[str, ...]
+    answer: str = ""
+    short_answer: str = ""
+    source: str = ""
+    department: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "questions": list(self.questions),
+            "answer": self.answer,
+            "short_answer": self.short_answer,
+            "source": self.source,
+            "department": self.department,
+        }
+
+    def missing(self) -> list[str]:
+        """What an editor still has to fill in before the draft can be published."""
+        required = {"answer": self.answer, "source": self.source, "department": self.department}
+        return [name for name, value in required.items() if not value.strip()]
+
+
+def clean_question(text: str) -> str:
+    """One line, trimmed; refuse redaction placeholders, which would teach the model nonsense."""
+    question = " ".join(text.split())
+    if not question:
+        raise WriteBackError("the question is empty")
+    if PLACEHOLDER.search(question):
+        raise WriteBackError(
+            "the question still contains a placeholder such as [phone] or [address]: "
+            "rewrite it the way a citizen would ask, without personal data"
+        )
+    return question
+
+
+class ContentEditor:
+    """Applies decisions to the content under ``config.content_dir`` (a temp copy in tests)."""
+
+    def __init__(self, config: InboxConfig) -> None:
+        self.config = config
+
+    def faqs(self) -> list[tuple[Topic, Entry]]:
+        """Every FAQ and rumor an example can be added to, by topic."""
+        return [(topic, entry) for topic in load_content(self.config.content_dir) for entry in topic.entries]
+
+    def topics(self) -> list[Topic]:
+        return load_content(self.config.content_dir)
+
+    def add_example(self, entry_id: str, text: str) -> Entry:
+        """Append ``text`` to the example questions of entry ``entry_id``."""
+        question = clean_question(text)
+        with _lock:
+            topics = load_content(self.config.content_dir)
+            self._refuse_known(question, topics)
+            found = [(t, i) for t in topics for i, e in enumerate(t.entries) if e.id == entry_id]
+            if not found:
+                raise WriteBackError(f"there is no FAQ with id {entry_id!r}")
+            topic, index = found[0]
+            entry = topic.entries[index]
+            updated = dataclasses.replace(entry, questions=(*entry.questions, question))
+            entries = (*topic.entries[:index], updated, *topic.entries[index + 1 :])
+            changed = dataclasses.replace(topic, entries=entries)
+            self._guarded([topic.path], lambda: write_topic(changed))
+        return updated
+
+    def mark_out_of_scope(self, text: str) -> Path:
+        """Add ``text`` to the staff's out-of-scope examples, so the assistant declines it."""
+        question = clean_question(text)
+        path = self.config.out_of_scope_file
+        with _lock:
+            self._refuse_known(question, load_content(self.config.content_dir))
+            examples = out_of_scope_examples(path)
+            if normalise(question) in {normalise(e) for e in examples}:
+                raise WriteBackError("this message is already marked out of scope")
+            self._guarded([path], lambda: write_text_atomic(path, out_of_scope_text([*examples, question])))
+        return path
+
+    def save_draft(self, draft: Draft) -> Draft:
+        """Keep a new FAQ draft (replacing one with the same id) in ``_drafts.yml``."""
+        if not ID_PATTERN.match(draft.id):
+            raise WriteBackError(
+                "the id must be lowercase letters, digits and _ (for example: dump_sunday_hours)"
+            )
+        questions = tuple(clean_question(q) for q in draft.questions if q.strip())
+        if not questions:
+            raise WriteBackError("a draft needs at least one example question")
+        draft = dataclasses.replace(draft, questions=questions)
+        with _lock:
+            if draft.id in {e.id for e in all_entries(load_content(self.config.content_dir))}:
+                raise WriteBackError(f"an FAQ with id {draft.id!r} exists already; choose another id")
+            drafts = [d for d in self.drafts() if d.id != draft.id]
+            write_text_atomic(self.config.drafts_file, drafts_text([*drafts, draft]))
+        return draft
+
+    def drafts(self) -> list[Draft]:
+        path = self.config.drafts_file
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+        return [_draft(item) for item in (raw or {}).get("drafts") or [] if isinstance(item, dict)]
+
+    def publish_draft(self, draft_id: str, today: date | None = None) -> Entry:
+        """Move a complete draft into its topic file, where the next training picks it up."""
+        with _lock:
+            draft = next((d for d in self.drafts() if d.id == draft_id), None)
+            if draft is None:
+                raise WriteBackError(f"there is no draft with id {draft_id!r}")
+            if draft.missing():
+                raise WriteBackError(f"fill in {', '.join(draft.missing())} before publishing")
+            topics = load_content(self.config.content_dir)
+            topic = next((t for t in topics if t.id == draft.topic), None)
+            if topic is None:
+                raise WriteBackError(f"there is no topic {draft.topic!r}")
+            for question in draft.questions:
+                self._refuse_known(question, topics)
+            entry = Entry(
+                id=draft.id,
+                kind="faq",
+                questions=draft.questions,
+                answer=draft.answer.strip(),
+                short_answer=draft.short_answer.strip(),
+                source=draft.source.strip(),
+                department=draft.department.strip(),
+                last_reviewed=(today or date.today()).isoformat(),
+                topic=topic.id,
+            )
+            rest = [d for d in self.drafts() if d.id != draft_id]
+
+            def write() -> None:
+                write_topic(dataclasses.replace(topic, entries=(*topic.entries, entry)))
+                write_text_atomic(self.config.drafts_file, drafts_text(rest))
+
+            self._guarded([topic.path, self.config.drafts_file], write)
+        return entry
+
+    def _refuse_known(self, question: str, topics: list[Topic]) -> None:
+        """The same question under two answers teaches the model a contradiction."""
+        key = normalise(question)
+        for entry in all_entries(topics):
+            if any(normalise(q) == key for q in entry.questions):
+                raise WriteBackError(f"{question!r} is already an example question of {entry.id!r}")
+
+    def _errors(self) -> set[str]:
+        """``content check``'s errors (its other rules only warn), without the slow warning rules."""
+        topics, problems = load_checked(self.config.content_dir)
+        entries = all_entries(topics)
+        problems += entry_problems(entries) + question_findings(entries)
+        return {str(p) for p in problems if p.error}
+
+    def _regenerate(self) -> None:
+        content_dir = self.config.content_dir
+        files = generated_files(load_content(content_dir), load_render_settings(content_dir))
+        write_generated(files, self.config.root)
+
+    def _guarded(self, paths: list[Path], write: Any) -> None:
+        """Write, regenerate and re-check; put every file back if the write added an error."""
+        before_errors = self._errors()
+        saved = {path: path.read_text(encoding="utf-8") if path.exists() else None for path in paths}
+        write()
+        new_errors = self._errors() - before_errors
+        if new_errors:
+            for path, text in saved.items():
+                if text is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    write_text_atomic(path, text)
+            raise WriteBackError("the change was not saved: " + "; ".join(sorted(new_errors)))
+        self._regenerate()
+
+
+def _draft(raw: dict[str, Any]) -> Draft:
+    return Draft(
+        id=str(raw.get("id") or ""),
+        topic=str(raw.get("topic") or ""),
+        questions=tuple(str(q) for q in raw.get("questions") or []),
+        answer=str(raw.get("answer") or ""),
+        short_answer=str(raw.get("short_answer") or ""),
+        source=str(raw.get("source") or ""),
+        department=str(raw.get("department") or ""),
+    )
+
+
+def drafts_text(drafts: list[Draft]) -> str:
+    body = yaml.safe_dump(
+        {"drafts": [d.as_dict() for d in drafts]}, sort_keys=False, allow_unicode=True, width=100
+    )
+    return DRAFTS_HEADER + body
+
+
+def out_of_scope_examples(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    examples: list[str] = []
+    for block in raw.get("nlu") or []:
+        if block.get("intent") == "out_of_scope":
+            examples += [
+                line.strip()[2:] for line in str(block.get("examples", "")).splitlines() if line.strip()
+            ]
+    return examples
+
+
+def _example(text: str) -> str:
+    """Rasa reads ``[x](y)`` and ``[x]{...}`` in examples as entity markup: escape the brackets' meaning."""
+    return re.sub(r"\[([^\]]*)\](?=[({])", r"\1", text)
+
+
+def out_of_scope_text(examples: list[str]) -> str:
+    lines = [OUT_OF_SCOPE_HEADER + 'version: "3.1"', "nlu:", "- intent: out_of_scope", "  examples: |"]
+    lines += [f"    - {_example(example)}" for example in examples]
+    return "\n".join(lines) + "\n"

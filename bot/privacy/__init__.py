@@ -1,0 +1,1 @@
+"""Keeping citizens' personal data out of what we store and log."""

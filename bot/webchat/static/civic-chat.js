@@ -1,0 +1,625 @@
+/*
+ * Civic Assistant web chat: a small, dependency-free widget for any agency page.
+ *
+ *   <script src="https://assistant.example/webchat/civic-chat.js"
+ *           data-socket-url="https://assistant.example" defer></script>
+ *
+ * or set `window.CivicChat = {socketUrl: "...", token: "...", strings: {...}}` before the
+ * script. It talks to Rasa 3.6's socket.io channel with the minimal Engine.IO v4 /
+ * Socket.IO v5 protocol over one WebSocket (no polling, so no CORS preflight): open `0{..}`,
+ * connect `40`, events `42[...]`, ping `2` / pong `3`. The session id is kept in
+ * localStorage (credentials.yml has `session_persistence: true`), so a reload continues the
+ * conversation; the transcript and unsent messages are kept with it.
+ *
+ * Bot text is only ever inserted as text: links are built as <a> elements (http/https only).
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (window.__civicChatLoaded) return;
+  window.__civicChatLoaded = true;
+
+  var STRINGS = {
+    launcher: "Chat",
+    launcherLabel: "Chat with Harbor City's assistant",
+    title: "Harbor City assistant",
+    intro: "Hi! I'm the city's automated assistant. Ask me about city services, or type \u201cwhat can you do?\u201d.",
+    close: "Close chat",
+    restart: "Start a new conversation",
+    restartText: "New chat",
+    inputLabel: "Your message",
+    placeholder: "Type your question\u2026",
+    send: "Send message",
+    sendText: "Send",
+    you: "You:",
+    bot: "Assistant:",
+    typing: "The assistant is typing\u2026",
+    connecting: "Connecting\u2026",
+    reconnecting: "Reconnecting\u2026 Your messages will be sent when the connection is back.",
+    rejected: "The chat could not connect. Retrying\u2026",
+    repliesLabel: "Suggested replies",
+    queued: "(waiting to send)",
+    image: "Image from the assistant",
+    conversation: "Conversation",
+    region: "Chat with Harbor City",
+  };
+
+  function dataConfig() {
+    var data = (script && script.dataset) || {};
+    var out = {};
+    if (data.socketUrl) out.socketUrl = data.socketUrl;
+    if (data.socketPath) out.socketPath = data.socketPath;
+    if (data.title) out.strings = { title: data.title };
+    return out;
+  }
+
+  var user = window.CivicChat || {};
+  var fromData = dataConfig();
+  var config = {
+    socketUrl: user.socketUrl || fromData.socketUrl || window.location.origin,
+    socketPath: user.socketPath || fromData.socketPath || "/socket.io",
+    token: user.token || null, // a JWT when Rasa's socketio has jwt_key (SOCKETIO_JWT_SECRET)
+    getToken: typeof user.getToken === "function" ? user.getToken : null,
+    stylesheet: user.stylesheet || (script && script.src ? new URL("civic-chat.css", script.src).href : null),
+    strings: Object.assign({}, STRINGS, fromData.strings || {}, user.strings || {}),
+    maxMessages: 100,
+  };
+  var T = config.strings;
+  var STORE_KEY = "civic-chat:" + config.socketUrl.replace(/\/+$/, "");
+  var OPEN_KEY = STORE_KEY + ":open";
+
+  /* ---------- storage: session id, transcript, unsent messages ---------- */
+
+  function load() {
+    try {
+      var saved = JSON.parse(window.localStorage.getItem(STORE_KEY) || "null");
+      if (saved && typeof saved === "object") {
+        return {
+          sessionId: typeof saved.sessionId === "string" ? saved.sessionId : null,
+          messages: Array.isArray(saved.messages) ? saved.messages : [],
+          queue: Array.isArray(saved.queue) ? saved.queue : [],
+        };
+      }
+    } catch (e) {
+      /* storage disabled or corrupt: start afresh */
+    }
+    return { sessionId: null, messages: [], queue: [] };
+  }
+
+  var state = load();
+
+  function save() {
+    state.messages = state.messages.slice(-config.maxMessages);
+    try {
+      window.localStorage.setItem(STORE_KEY, JSON.stringify(state));
+    } catch (e) {
+      /* private mode: the conversation lasts as long as the page */
+    }
+  }
+
+  function rememberOpen(open) {
+    try {
+      if (open) window.sessionStorage.setItem(OPEN_KEY, "1");
+      else window.sessionStorage.removeItem(OPEN_KEY);
+    } catch (e) {
+      /* ignore */
+    }
+  }
+
+  function wasOpen() {
+    try {
+      return window.sessionStorage.getItem(OPEN_KEY) === "1";
+    } catch (e) {
+      return false;
+    }
+  }
+
+  /* ---------- Engine.IO v4 / Socket.IO v5 over one WebSocket ---------- */
+
+  function socketAddress() {
+    var url = new URL(config.socketPath.replace(/\/?$/, "/"), config.socketUrl);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.search = "?EIO=4&transport=websocket";
+    return url.href;
+  }
+
+  function Connection(handlers) {
+    this.handlers = handlers;
+    this.ws = null;
+    this.attempt = 0;
+    this.heartbeat = null;
+    this.retryTimer = null;
+    this.stopped = true;
+    this.connected = false;
+  }
+
+  Connection.prototype.start = function () {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.open();
+  };
+
+  Connection.prototype.stop = function () {
+    this.stopped = true;
+    this.connected = false;
+    clearTimeout(this.heartbeat);
+    clearTimeout(this.retryTimer);
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close();
+      this.ws = null;
+    }
+  };
+
+  Connection.prototype.open = function () {
+    var self = this;
+    var ws;
+    try {
+      ws = new WebSocket(socketAddress());
+    } catch (e) {
+      self.retry();
+      return;
+    }
+    self.ws = ws;
+    ws.onmessage = function (event) {
+      if (typeof event.data === "string") self.receive(event.data);
+    };
+    ws.onclose = function () {
+      self.dropped();
+    };
+    ws.onerror = function () {
+      /* onclose follows */
+    };
+  };
+
+  Connection.prototype.send = function (packet) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(packet);
+    return true;
+  };
+
+  Connection.prototype.emit = function (name, data) {
+    return this.send("42" + JSON.stringify([name, data]));
+  };
+
+  Connection.prototype.expectPing = function () {
+    var self = this;
+    clearTimeout(self.heartbeat);
+    // The server pings every pingInterval; silence for longer than that plus pingTimeout is a dead link.
+    self.heartbeat = setTimeout(function () {
+      if (self.ws) self.ws.close();
+    }, self.pingInterval + self.pingTimeout);
+  };
+
+  Connection.prototype.receive = function (packet) {
+    var type = packet.charAt(0);
+    if (type === "0") {
+      var open = JSON.parse(packet.slice(1));
+      this.pingInterval = open.pingInterval || 25000;
+      this.pingTimeout = open.pingTimeout || 20000;
+      this.expectPing();
+      this.connectNamespace();
+    } else if (type === "2") {
+      this.send("3");
+      this.expectPing();
+    } else if (type === "1") {
+      if (this.ws) this.ws.close();
+    } else if (type === "4") {
+      this.receiveSocketIo(packet.slice(1));
+    }
+  };
+
+  Connection.prototype.connectNamespace = function () {
+    var self = this;
+    var pending = config.getToken ? Promise.resolve(config.getToken()) : Promise.resolve(config.token);
+    pending.then(
+      function (token) {
+        self.send(token ? "40" + JSON.stringify({ token: String(token) }) : "40");
+      },
+      function () {
+        if (self.ws) self.ws.close();
+      }
+    );
+  };
+
+  Connection.prototype.receiveSocketIo = function (packet) {
+    var type = packet.charAt(0);
+    var body = packet.slice(1).replace(/^\d+/, ""); // no namespace; drop an ack id
+    if (type === "0") {
+      this.connected = true;
+      this.attempt = 0;
+      this.handlers.connected();
+    } else if (type === "4") {
+      this.handlers.rejected();
+      if (this.ws) this.ws.close();
+    } else if (type === "1") {
+      if (this.ws) this.ws.close();
+    } else if (type === "2") {
+      var args;
+      try {
+        args = JSON.parse(body);
+      } catch (e) {
+        return;
+      }
+      if (Array.isArray(args) && typeof args[0] === "string") this.handlers.event(args[0], args[1]);
+    }
+  };
+
+  Connection.prototype.dropped = function () {
+    clearTimeout(this.heartbeat);
+    var wasConnected = this.connected;
+    this.connected = false;
+    this.ws = null;
+    if (this.stopped) return;
+    this.handlers.disconnected(wasConnected);
+    this.retry();
+  };
+
+  Connection.prototype.retry = function () {
+    var self = this;
+    // 0.5 s, 1 s, 2 s ... up to 30 s, with jitter so a restarted server is not hit by everyone at once.
+    var delay = Math.min(30000, 500 * Math.pow(2, self.attempt)) * (0.75 + Math.random() * 0.5);
+    self.attempt += 1;
+    clearTimeout(self.retryTimer);
+    self.retryTimer = setTimeout(function () {
+      if (!self.stopped) self.open();
+    }, delay);
+  };
+
+  /* ---------- DOM ---------- */
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      node.setAttribute(name, attrs[name]);
+    });
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  var LINK = /https?:\/\/[^\s<>"']+/g;
+
+  /* Text as text nodes; http(s) links as <a> built element by element (never innerHTML). */
+  function richText(container, text) {
+    var last = 0;
+    String(text).replace(LINK, function (match, offset) {
+      var url = match.replace(/[.,;:!?)]+$/, "");
+      container.appendChild(document.createTextNode(text.slice(last, offset)));
+      var parsed;
+      try {
+        parsed = new URL(url);
+      } catch (e) {
+        parsed = null;
+      }
+      if (parsed && (parsed.protocol === "http:" || parsed.protocol === "https:")) {
+        container.appendChild(el("a", { href: parsed.href, target: "_blank", rel: "noopener noreferrer" }, url));
+      } else {
+        container.appendChild(document.createTextNode(url));
+      }
+      last = offset + url.length;
+      return match;
+    });
+    container.appendChild(document.createTextNode(String(text).slice(last)));
+  }
+
+  var ui = {};
+
+  function bubbleIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "22");
+    svg.setAttribute("height", "22");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  function build() {
+    var root = el("aside", { class: "civic-chat", "aria-label": T.region });
+    var launcher = el("button", {
+      type: "button",
+      class: "civic-chat__launcher",
+      "aria-label": T.launcherLabel,
+      "aria-expanded": "false",
+      "aria-controls": "civic-chat-panel",
+    });
+    launcher.appendChild(bubbleIcon());
+    launcher.appendChild(el("span", {}, T.launcher));
+
+    var panel = el("section", {
+      id: "civic-chat-panel",
+      class: "civic-chat__panel",
+      role: "dialog",
+      "aria-modal": "false",
+      "aria-labelledby": "civic-chat-title",
+    });
+    panel.hidden = true;
+
+    var header = el("div", { class: "civic-chat__header" });
+    header.appendChild(el("h2", { id: "civic-chat-title", class: "civic-chat__title" }, T.title));
+    var restart = el("button", { type: "button", class: "civic-chat__restart", "aria-label": T.restart }, T.restartText);
+    var close = el("button", { type: "button", class: "civic-chat__close", "aria-label": T.close });
+    close.appendChild(el("span", { "aria-hidden": "true" }, "\u00D7"));
+    header.appendChild(restart);
+    header.appendChild(close);
+
+    var status = el("p", { class: "civic-chat__status", role: "status" });
+    var intro = el("p", { class: "civic-chat__intro" }, T.intro);
+    var log = el("div", {
+      class: "civic-chat__log",
+      role: "log",
+      "aria-live": "polite",
+      "aria-relevant": "additions",
+      "aria-label": T.conversation,
+      tabindex: "0",
+    });
+    var typing = el("p", { class: "civic-chat__typing" });
+    typing.appendChild(el("span", { class: "civic-chat__dots", "aria-hidden": "true" }));
+    typing.appendChild(el("span", {}, T.typing));
+    typing.hidden = true;
+
+    var form = el("form", { class: "civic-chat__form", novalidate: "" });
+    var label = el("label", { for: "civic-chat-input", class: "civic-chat__label" }, T.inputLabel);
+    var input = el("input", {
+      id: "civic-chat-input",
+      class: "civic-chat__input",
+      type: "text",
+      autocomplete: "off",
+      maxlength: "1000",
+      placeholder: T.placeholder,
+    });
+    var send = el("button", { type: "submit", class: "civic-chat__send", "aria-label": T.send }, T.sendText);
+    form.appendChild(label);
+    form.appendChild(input);
+    form.appendChild(send);
+
+    panel.appendChild(header);
+    panel.appendChild(status);
+    panel.appendChild(intro);
+    panel.appendChild(log);
+    panel.appendChild(typing);
+    panel.appendChild(form);
+    root.appendChild(panel);
+    root.appendChild(launcher);
+    document.body.appendChild(root);
+
+    ui = { root: root, launcher: launcher, panel: panel, log: log, typing: typing, status: status,
+      intro: intro, input: input, form: form, restart: restart, close: close };
+
+    launcher.addEventListener("click", function () {
+      if (panel.hidden) openPanel(true);
+      else closePanel();
+    });
+    close.addEventListener("click", closePanel);
+    restart.addEventListener("click", startOver);
+    panel.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        closePanel();
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      say(text, text);
+    });
+  }
+
+  function scrollToEnd() {
+    ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  function render(message) {
+    var mine = message.from === "user";
+    var item = el("div", { class: "civic-chat__msg civic-chat__msg--" + (mine ? "user" : "bot") });
+    item.appendChild(el("span", { class: "civic-chat__sr" }, (mine ? T.you : T.bot) + " "));
+    var body = el("span", { class: "civic-chat__text" });
+    if (message.text) richText(body, message.text);
+    item.appendChild(body);
+    if (message.image) {
+      var src = null;
+      try {
+        var parsed = new URL(message.image, window.location.href);
+        if (parsed.protocol === "https:" || parsed.protocol === "http:") src = parsed.href;
+      } catch (e) {
+        src = null;
+      }
+      if (src) item.appendChild(el("img", { src: src, alt: message.alt || T.image, class: "civic-chat__image" }));
+    }
+    if (message.queued) item.appendChild(el("span", { class: "civic-chat__queued" }, " " + T.queued));
+    ui.log.appendChild(item);
+    if (message.buttons && message.buttons.length) {
+      var group = el("div", { class: "civic-chat__replies", role: "group", "aria-label": T.repliesLabel });
+      message.buttons.forEach(function (button) {
+        var node = el("button", { type: "button", class: "civic-chat__reply" }, button.title);
+        node.addEventListener("click", function () {
+          say(button.payload || button.title, button.title);
+          ui.input.focus();
+        });
+        group.appendChild(node);
+      });
+      ui.log.appendChild(group);
+    }
+    ui.intro.hidden = true;
+    scrollToEnd();
+    return item;
+  }
+
+  function renderAll() {
+    ui.log.textContent = "";
+    ui.intro.hidden = false;
+    state.messages.forEach(render);
+    state.queue.forEach(function (queued) {
+      render({ from: "user", text: queued.display, queued: true });
+    });
+  }
+
+  /* ---------- conversation ---------- */
+
+  var connection = new Connection({
+    connected: function () {
+      refused = false;
+      ui.status.textContent = "";
+      connection.emit("session_request", { session_id: state.sessionId });
+    },
+    rejected: function () {
+      refused = true; // e.g. a missing or expired JWT: say so rather than "reconnecting"
+      ui.status.textContent = T.rejected;
+    },
+    disconnected: function () {
+      ready = false;
+      setTyping(false);
+      if (!refused) ui.status.textContent = T.reconnecting;
+    },
+    event: function (name, data) {
+      if (name === "session_confirm") confirmSession(data);
+      else if (name === "bot_uttered") receive(data);
+    },
+  });
+  var ready = false;
+  var refused = false;
+  var typingTimer = null;
+
+  function confirmSession(data) {
+    var id = typeof data === "string" ? data : data && data.session_id;
+    if (!id) return;
+    state.sessionId = String(id);
+    ready = true;
+    save();
+    flush();
+  }
+
+  function setTyping(on) {
+    clearTimeout(typingTimer);
+    ui.typing.hidden = !on;
+    if (on) {
+      typingTimer = setTimeout(function () {
+        ui.typing.hidden = true;
+      }, 20000);
+      scrollToEnd();
+    }
+  }
+
+  /* Show the citizen's message at once; send it now or when the connection is back (never lost). */
+  function say(payload, display) {
+    var queued = { payload: payload, display: display };
+    if (!(ready && connection.connected && transmit(queued))) {
+      state.queue.push(queued);
+      save();
+      render({ from: "user", text: display, queued: true });
+      connection.start();
+    }
+  }
+
+  function transmit(queued) {
+    if (!connection.emit("user_uttered", { message: queued.payload, session_id: state.sessionId })) return false;
+    var message = { from: "user", text: queued.display };
+    state.messages.push(message);
+    save();
+    render(message);
+    setTyping(true);
+    return true;
+  }
+
+  /* Send what was typed while offline, in order; whatever cannot go now stays queued. */
+  function flush() {
+    if (!state.queue.length) return;
+    var sent = 0;
+    while (sent < state.queue.length) {
+      var queued = state.queue[sent];
+      if (!connection.emit("user_uttered", { message: queued.payload, session_id: state.sessionId })) break;
+      state.messages.push({ from: "user", text: queued.display });
+      sent += 1;
+    }
+    state.queue = state.queue.slice(sent);
+    save();
+    renderAll(); // the sent ones lose their "(waiting to send)" mark
+    if (sent) setTyping(true);
+  }
+
+  function buttonsOf(data) {
+    var list = data.quick_replies || data.buttons || [];
+    if (!Array.isArray(list)) return [];
+    return list
+      .filter(function (b) {
+        return b && typeof b.title === "string";
+      })
+      .map(function (b) {
+        return { title: b.title, payload: typeof b.payload === "string" ? b.payload : b.title };
+      });
+  }
+
+  function receive(data) {
+    if (!data || typeof data !== "object") return;
+    var message = { from: "bot", text: typeof data.text === "string" ? data.text : "", buttons: buttonsOf(data) };
+    var attachment = data.attachment;
+    if (attachment && typeof attachment === "object") {
+      var payload = attachment.payload || {};
+      var url = payload.src || payload.url;
+      if (attachment.type === "image" && typeof url === "string") message.image = url;
+      else if (typeof url === "string") message.text = (message.text ? message.text + "\n" : "") + url;
+    }
+    if (!message.text && !message.image && !message.buttons.length) return;
+    setTyping(false);
+    state.messages.push(message);
+    save();
+    render(message);
+  }
+
+  function openPanel(moveFocus) {
+    ui.panel.hidden = false;
+    ui.launcher.setAttribute("aria-expanded", "true");
+    ui.root.classList.add("civic-chat--open");
+    rememberOpen(true);
+    if (!connection.connected) ui.status.textContent = T.connecting;
+    connection.start();
+    scrollToEnd();
+    if (moveFocus) ui.input.focus();
+  }
+
+  function closePanel() {
+    ui.panel.hidden = true;
+    ui.launcher.setAttribute("aria-expanded", "false");
+    ui.root.classList.remove("civic-chat--open");
+    rememberOpen(false);
+    ui.launcher.focus();
+  }
+
+  /* A fresh session (e.g. on a shared computer): forget the id, the transcript and the queue. */
+  function startOver() {
+    connection.stop();
+    ready = false;
+    state = { sessionId: null, messages: [], queue: [] };
+    save();
+    renderAll();
+    setTyping(false);
+    ui.status.textContent = T.connecting;
+    connection.start();
+    ui.input.focus();
+  }
+
+  function addStylesheet() {
+    if (!config.stylesheet || document.querySelector('link[data-civic-chat]')) return;
+    var link = el("link", { rel: "stylesheet", href: config.stylesheet, "data-civic-chat": "" });
+    document.head.appendChild(link);
+  }
+
+  function init() {
+    addStylesheet();
+    build();
+    renderAll();
+    if (wasOpen()) openPanel(false);
+    else if (state.queue.length) connection.start();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,324 @@
+"""The handoff end to end: real Redis, action server, Rasa (socket.io channel) and the console.
+
+Citizens are python-socketio clients (long-polling, see the issue); agents use the JSON API.
+The stack runs with an hours file in a temp dir that the tests rewrite (the actions read it per
+call), so one stack serves both staffed and after-hours tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import tarfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import socketio
+from civic_testing import ROOT, latest_model, stack_settings
+
+from bot.handoff.accounts import add_account
+from bot.stack import Service, Stack
+
+pytestmark = pytest.mark.stack
+OPEN = "timezone: UTC\nweekly:\n" + "".join(
+    f"  {d}: ['00:00-24:00']\n"
+    for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+)
+CLOSED = "timezone: UTC\nweekly: {}\n"
+
+
+def model_has_handoff(path: Path) -> bool:
+    with tarfile.open(path) as tar:
+        for member in tar.getmembers():
+            if member.name.endswith("domain_provider/domain.yml"):
+                handle = tar.extractfile(member)
+                return handle is not None and b"action_handoff" in handle.read()
+    return False
+
+
+@pytest.fixture(scope="module")
+def hstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, dict[str, str], Path]]:
+    if not model_has_handoff(latest_model()):
+        pytest.fail("the latest model in models/ predates the handoff intents: run `make train`")
+    var = tmp_path_factory.mktemp("handoff_var")
+    hours = var / "hours.yml"
+    hours.write_text(OPEN)
+    agents = var / "agents.yml"
+    tokens = {name: add_account(agents, name, "agent", f"{name}-password") for name in ("Dana", "Lee")}
+    settings = stack_settings(var, handoff_agents_file=agents, handoff_hours_file=hours, handoff_hours="")
+    with Stack(settings, root=ROOT) as running:
+        yield running, tokens, hours
+
+
+class Citizen:
+    """A web chat user on Rasa's socket.io channel, collecting everything the bot sends."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.session_id = secrets.token_hex(8)
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.received: list[str] = []
+        self.client.on("bot_uttered", self._got)
+
+    async def _got(self, data: dict[str, Any]) -> None:
+        self.received.append(str(data.get("text", "")))
+
+    async def connect(self) -> Citizen:
+        confirmed = asyncio.Event()
+        self.client.on("session_confirm", lambda *_: confirmed.set())
+        await self.client.connect(self.base, socketio_path="/socket.io")
+        await self.client.emit("session_request", {"session_id": self.session_id})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        return self
+
+    async def say(self, text: str) -> None:
+        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+
+    async def expect(self, predicate: Callable[[list[str]], bool], timeout: float = 60.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while not predicate(self.received):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the citizen never got it; they got {self.received}")
+            await asyncio.sleep(0.1)
+        return self.received
+
+    async def close(self) -> None:
+        await self.client.disconnect()
+
+
+class Agent:
+    def __init__(self, session: aiohttp.ClientSession, base: str, token: str) -> None:
+        self.session, self.base, self.headers = session, base, {"Authorization": f"Bearer {token}"}
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        async with self.session.request(method, self.base + path, json=body, headers=self.headers) as resp:
+            return resp.status, await resp.json()
+
+    async def conversation(self, cid: str) -> dict[str, Any]:
+        return (await self.call("GET", f"/api/conversations/{cid}"))[1]
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 60.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+def urls(stack: Stack) -> tuple[str, str]:
+    return f"http://127.0.0.1:{stack.settings.rasa_port}", f"http://127.0.0.1:{stack.settings.handoff_port}"
+
+
+async def handed_off(stack: Stack, agent: Agent) -> Citizen:
+    rasa, _ = urls(stack)
+    citizen = await Citizen(rasa).connect()
+    await citizen.say("I want to talk to a real person")
+    await citizen.expect(lambda got: any("number" in t and "line" in t for t in got))
+    await until(lambda: _queued(agent, citizen.session_id), what="the queue entry")
+    return citizen
+
+
+async def _queued(agent: Agent, cid: str) -> bool:
+    status, _ = await agent.call("GET", f"/api/conversations/{cid}")
+    return status == 200
+
+
+async def test_story_claim_talk_close_rating(hstack: Any) -> None:
+    stack, tokens, _ = hstack
+    async with aiohttp.ClientSession() as http:
+        dana = Agent(http, urls(stack)[1], tokens["Dana"])
+        citizen = await handed_off(stack, dana)
+        cid = citizen.session_id
+        _, queue = await dana.call("GET", "/api/queue")
+        entry = next(e for e in queue if e["conversation_id"] == cid)
+        assert (
+            entry["status"] == "waiting" and entry["reason"] == "requested" and entry["channel"] == "socketio"
+        )
+        assert "I want to talk to a real person" in entry["summary"]["last_messages"]
+        assert (await dana.call("POST", f"/api/conversations/{cid}/claim"))[0] == 200
+        await citizen.expect(lambda got: any("Dana" in t and "joined" in t for t in got))
+        before = len(citizen.received)
+        await citizen.say("my trash was not collected <b>twice</b>")
+        await until(
+            lambda: _has(dana, cid, "citizen", "my trash was not collected <b>twice</b>"),
+            what="citizen message",
+        )
+        await asyncio.sleep(2)
+        assert len(citizen.received) == before, "the bot must stay quiet while a person has the chat"
+        assert (
+            await dana.call("POST", f"/api/conversations/{cid}/messages", {"text": "Sorry! I'll log it."})
+        )[0] == 200
+        await citizen.expect(lambda got: "Sorry! I'll log it." in got)
+        assert (await dana.call("POST", f"/api/conversations/{cid}/close"))[0] == 200
+        got = await citizen.expect(lambda got: any("rate" in t.lower() for t in got))
+        assert any("back" in t for t in got)
+        await citizen.say("4 stars")
+        await citizen.expect(lambda got: any("feedback" in t.lower() or "add" in t.lower() for t in got[-2:]))
+        await citizen.say("skip")
+        await citizen.expect(lambda got: any("Thank you for your feedback" in t for t in got))
+        _, ratings = await dana.call("GET", "/api/ratings")
+        assert ratings["agents"]["Dana"]["count"] >= 1 and ratings["reasons"]["requested"]["count"] >= 1
+        await citizen.close()
+
+
+async def _has(agent: Agent, cid: str, sender: str, text: str) -> bool:
+    view = await agent.conversation(cid)
+    return any(m["sender"] == sender and m["text"] == text for m in view.get("messages", []))
+
+
+async def test_restart_while_handed_off_does_not_unpause(hstack: Any) -> None:
+    stack, tokens, _ = hstack
+    async with aiohttp.ClientSession() as http:
+        dana = Agent(http, urls(stack)[1], tokens["Dana"])
+        citizen = await handed_off(stack, dana)
+        before = len(citizen.received)
+        await citizen.say("/restart")
+        await citizen.say("hello?")
+        await until(
+            lambda: _has(dana, citizen.session_id, "citizen", "hello?"), what="message after /restart"
+        )
+        await asyncio.sleep(2)
+        assert citizen.received[before:] == []
+        assert (await tracker(stack, citizen.session_id))["paused"] is True
+        await citizen.close()
+
+
+async def tracker(stack: Stack, cid: str) -> dict[str, Any]:
+    rasa, _ = urls(stack)
+    async with aiohttp.ClientSession() as http:
+        url = f"{rasa}/conversations/{cid}/tracker?token={stack.settings.rasa_token}"
+        async with http.get(url) as resp:
+            return await resp.json()
+
+
+async def test_session_expiry_keeps_the_conversation_with_the_person(hstack: Any) -> None:
+    """Rasa starts a new session when the last `user` event is older than session_expiration_time (60 min).
+
+    We append a `user` event stamped two hours ago through the tracker events API (no side effects),
+    so the citizen's next message starts a new session, which our action_session_start keeps paused.
+    """
+    stack, tokens, _ = hstack
+    rasa, _ = urls(stack)
+    async with aiohttp.ClientSession() as http:
+        dana = Agent(http, urls(stack)[1], tokens["Dana"])
+        citizen = await handed_off(stack, dana)
+        cid = citizen.session_id
+        old = {"event": "user", "text": "(earlier)", "timestamp": time.time() - 7200, "parse_data": {}}
+        url = f"{rasa}/conversations/{cid}/tracker/events?token={stack.settings.rasa_token}"
+        async with http.post(url, json=old) as resp:
+            assert resp.status == 200
+        before = len(citizen.received)
+        await citizen.say("are you still there?")
+        await until(lambda: _has(dana, cid, "citizen", "are you still there?"), what="message after expiry")
+        await asyncio.sleep(2)
+        assert citizen.received[before:] == []
+        state = await tracker(stack, cid)
+        assert state["paused"] is True
+        assert sum(1 for e in state["events"] if e["event"] == "session_started") >= 2
+        await citizen.close()
+
+
+async def test_twenty_concurrent_chats_every_message_once_and_in_order(hstack: Any) -> None:
+    stack, tokens, _ = hstack
+    rounds = 4
+    async with aiohttp.ClientSession() as http:
+        agents = [Agent(http, urls(stack)[1], tokens[name]) for name in ("Dana", "Lee")]
+        citizens = await asyncio.gather(*(handed_off(stack, agents[i % 2]) for i in range(20)))
+
+        async def chat(i: int, citizen: Citizen) -> None:
+            agent = agents[i % 2]
+            cid = citizen.session_id
+            assert (await agent.call("POST", f"/api/conversations/{cid}/claim"))[0] == 200
+            for r in range(rounds):
+                await citizen.say(f"c{i}-{r}")
+                status, _ = await agent.call(
+                    "POST", f"/api/conversations/{cid}/messages", {"text": f"a{i}-{r}"}
+                )
+                assert status == 200
+            await citizen.expect(lambda got: f"a{i}-{rounds - 1}" in got)
+            await until(
+                lambda: _has(agent, cid, "citizen", f"c{i}-{rounds - 1}"), what="last citizen message"
+            )
+
+        await asyncio.gather(*(chat(i, c) for i, c in enumerate(citizens)))
+        for i, citizen in enumerate(citizens):
+            agent_texts = [t for t in citizen.received if t.startswith(f"a{i}-")]
+            assert agent_texts == [f"a{i}-{r}" for r in range(rounds)]
+            assert not any(
+                t.startswith("a") and not t.startswith(f"a{i}-") for t in citizen.received if "-" in t
+            )
+            view = await agents[i % 2].conversation(citizen.session_id)
+            said = [
+                m["text"] for m in view["messages"] if m["sender"] == "citizen" and m["text"].startswith("c")
+            ]
+            assert said == [f"c{i}-{r}" for r in range(rounds)]
+            written = [m["text"] for m in view["messages"] if m["sender"] == "agent"]
+            assert written == [f"a{i}-{r}" for r in range(rounds)]
+        for citizen in citizens:
+            await agents[0].call("POST", f"/api/conversations/{citizen.session_id}/close")
+            await citizen.close()
+
+
+async def test_console_restart_mid_chat_loses_nothing(hstack: Any) -> None:
+    stack, tokens, _ = hstack
+    console = next(s for s in stack.services if s.name == "handoff console")
+    async with aiohttp.ClientSession() as http:
+        dana = Agent(http, urls(stack)[1], tokens["Dana"])
+        citizen = await handed_off(stack, dana)
+        cid = citizen.session_id
+        await dana.call("POST", f"/api/conversations/{cid}/claim")
+        await citizen.say("before the restart")
+        await until(lambda: _has(dana, cid, "citizen", "before the restart"), what="first message")
+        await asyncio.to_thread(console.stop)
+        await citizen.say("while the console is down")
+        await citizen.say("still down")
+        await asyncio.sleep(1)
+        restarted = Service(
+            console.name, console.argv, console.env, console.ready, console.log_path, console.url
+        )
+        stack.services[stack.services.index(console)] = restarted
+        restarted.start(stack.root)
+        await until(lambda: asyncio.to_thread(restarted.ready), what="console back")
+        await until(lambda: _has(dana, cid, "citizen", "still down"), what="messages sent while down")
+        view = await dana.conversation(cid)
+        said = [m["text"] for m in view["messages"] if m["sender"] == "citizen"]
+        assert said[-3:] == ["before the restart", "while the console is down", "still down"]
+        assert view["status"] == "claimed" and view["agent"] == "Dana"
+        assert (await dana.call("POST", f"/api/conversations/{cid}/messages", {"text": "I'm back"}))[0] == 200
+        await citizen.expect(lambda got: "I'm back" in got)
+        await dana.call("POST", f"/api/conversations/{cid}/close")
+        await citizen.close()
+
+
+async def test_after_hours_leaves_a_ticket(hstack: Any) -> None:
+    stack, tokens, hours = hstack
+    hours.write_text(CLOSED)
+    try:
+        rasa, console = urls(stack)
+        async with aiohttp.ClientSession() as http:
+            dana = Agent(http, console, tokens["Dana"])
+            citizen = await Citizen(rasa).connect()
+            await citizen.say("can I talk to a human please")
+            await citizen.expect(lambda got: any("leave a message" in t for t in got))
+            await citizen.expect(lambda got: any("What would you like us to know" in t for t in got))
+            await citizen.say("The streetlight on Pier Street has been out for a week.")
+            await citizen.expect(lambda got: any("reach you" in t for t in got))
+            await citizen.say("pat@example.org")
+            await citizen.expect(lambda got: any("message is saved" in t for t in got))
+            _, queue = await dana.call("GET", "/api/queue")
+            ticket = next(e for e in queue if e["conversation_id"] == citizen.session_id)
+            assert ticket["status"] == "ticket"
+            assert ticket["ticket"] == {
+                "message": "The streetlight on Pier Street has been out for a week.",
+                "contact": "pat@example.org",
+            }
+            assert json.dumps(ticket)
+            await citizen.close()
+    finally:
+        hours.write_text(OPEN)

@@ -1,0 +1,78 @@
+"""Swapping the model into the running Rasa: a conversation in progress continues across the swap.
+
+Never trains (training takes ~10 minutes): the new model is a copy of the newest model file
+under another name, so Rasa really loads a second file through PUT /model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from civic_testing import ROOT, RestClient, sender_id
+
+from bot.model_ops import rasa_http
+from bot.model_ops.reload import ReloadPlan, reload
+from bot.stack import Stack
+
+FIXTURES = Path(__file__).parent / "fixtures"
+STILL_NOT = "still didn't understand"
+
+pytestmark = pytest.mark.stack
+T = TypeVar("T")
+
+
+def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run in a worker thread: once the session's playwright browser runs, this thread has a running loop,
+    and `reload` (like the `python -m bot model reload` command) starts its own."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
+def test_a_conversation_in_progress_continues_after_the_model_swap(
+    stack: Stack, rest: RestClient, model_path: Path, tmp_path: Path
+) -> None:
+    url, token = f"http://127.0.0.1:{stack.settings.rasa_port}", stack.settings.rasa_token
+    conversation = sender_id("reload")
+    first = rest.say(conversation, "/nlu_fallback")
+    assert first and STILL_NOT not in first  # the first misunderstanding: no person offered yet
+
+    candidate = tmp_path / "reload-candidate.tar.gz"
+    shutil.copyfile(model_path, candidate)
+    plan = ReloadPlan(
+        rasa_url=url,
+        rasa_token=token,
+        model_dir=ROOT / stack.settings.model_dir,
+        model=candidate,
+        holdout=[FIXTURES / "holdout_small.yml"],
+        cache_file=tmp_path / "scores.json",
+    )
+    said: list[str] = []
+    outcome = in_thread(reload, plan, say=said.append)
+
+    assert outcome.swapped, outcome.message
+    assert outcome.new == outcome.running and outcome.new is not None and outcome.new.examples == 4
+    assert in_thread(asyncio.run, rasa_http.running_model(url, token)) == "reload-candidate.tar.gz"
+    # Same conversation, new model: Rasa still knows this is the second misunderstanding in a row.
+    assert STILL_NOT in rest.say(conversation, "/nlu_fallback")
+
+    again = in_thread(reload, plan, say=said.append)
+    assert (
+        not again.swapped and again.message == "Rasa already serves reload-candidate.tar.gz; nothing to swap"
+    )
+
+
+def test_a_wrong_token_is_reported_not_swapped(stack: Stack, tmp_path: Path) -> None:
+    plan = ReloadPlan(
+        rasa_url=f"http://127.0.0.1:{stack.settings.rasa_port}",
+        rasa_token="wrong",
+        model_dir=ROOT / "models",
+        model=tmp_path / "unused.tar.gz",
+    )
+    with pytest.raises(rasa_http.RasaUnavailable, match="is RASA_TOKEN right"):
+        in_thread(reload, plan)

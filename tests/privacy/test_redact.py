@@ -1,0 +1,105 @@
+"""Redaction: each kind of personal data is replaced; request numbers, dates, times and prices stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.privacy.public import public_redactor
+from bot.privacy.redact import redact
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call me at (555) 123-4567 please", "call me at [phone] please"),
+        ("my number is 555-867-5309", "my number is [phone]"),
+        ("555.867.5309 is my cell", "[phone] is my cell"),
+        ("reach me on +1 555 867 5309", "reach me on [phone]"),
+        ("text me at 5558675309", "text me at [phone]"),
+        ("I'm in London, +44 20 7946 0958", "I'm in London, [phone]"),
+        ("mon portable +33 6 12 34 56 78", "mon portable [phone]"),
+        ("or 0049 30 1234567 from Berlin", "or [phone] from Berlin"),
+    ],
+)
+def test_phone_numbers(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("email me: jane.doe+311@example.com", "email me: [email]"),
+        ("Maria_Lopez@mail.harbor.gov.example wrote", "[email] wrote"),
+    ],
+)
+def test_emails(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "4111111111111111",
+        "3782 822463 10005",
+        "5555555555554444",
+    ],
+)
+def test_card_numbers_that_pass_luhn(card: str) -> None:
+    assert redact(f"charge my card {card} for the permit") == "charge my card [card] for the permit"
+
+
+def test_a_long_number_that_fails_luhn_is_not_a_card() -> None:
+    assert redact("account 4111 1111 1111 1112") == "account 4111 1111 1111 1112"
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["123-45-6789", "123 45 6789", "JG 10 37 56 A", "AB123456C", "046-454-286", "046 454 286"],
+)
+def test_national_id_numbers(number: str) -> None:
+    assert redact(f"my id is {number}, thanks") == "my id is [id number], thanks"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pothole outside 12 Elm St", "pothole outside [address]"),
+        ("I live at 1400 North Harbor Boulevard Apt 3.", "I live at [address]."),
+        ("trash not picked up at 77 sycamore lane unit 4b", "trash not picked up at [address]"),
+        ("send it to PO Box 1234", "send it to [address]"),
+        ("mail to P.O. Box 77, Harbor City", "mail to [address], Harbor City"),
+        ("streetlight out at 5 W. Maple Ave #2", "streetlight out at [address]"),
+    ],
+)
+def test_street_addresses(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is the status of request 512077",
+        "status of #512077?",
+        "SR-512077 still open",
+        "request 123456789012 is closed",
+        "ticket 5120771234",
+        "is the pool open on 2026-09-01",
+        "pickup on 12/05/2026 or 12-05-2026",
+        "open from 9:30 to 17:00, or 10am-4pm",
+        "the permit costs $45.00 or $1,250",
+        "my water bill is 123.45 dollars",
+        "311 or 911",
+        "it happened on 3 May at 5",
+    ],
+)
+def test_request_numbers_dates_times_and_prices_are_kept(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_the_citys_published_numbers_and_addresses_are_kept() -> None:
+    redactor = public_redactor()
+    text = "is the depot at 2200 Industrial Way open? I called 555-010-2000"
+    assert redactor.redact(text) == text
+    assert redactor.redact("I live at 12 Elm St, 555-867-5309") == "I live at [address], [phone]"
