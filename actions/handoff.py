@@ -39,6 +39,10 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 REASON_TTL = 3600
 NOT_SAID = "(none)"
+SKIPPED = "skipped"
+# A rating is a short answer ("4", "4 stars", "I'd say 4"); a longer message with a digit in it is
+# a question ("is city hall open on the 4th?").
+RATING_WORDS = 4
 # Channels that can only answer the request that carried the citizen's message: an agent's
 # reply could never reach the citizen, so a person is not offered there (README, Human handoff).
 NO_LATER_MESSAGES = frozenset({"rest"})
@@ -200,9 +204,14 @@ class ValidateHandoffRatingForm(FormValidationAction):
         return "validate_handoff_rating_form"
 
     async def extract_handoff_rating(self, dispatcher: Any, tracker: Tracker, domain: Any) -> dict[str, Any]:
+        """A rating; anything else ends the form without one, so a citizen who would rather ask
+        something than rate is never held in a loop of "pick a number from 1 to 5"."""
         if tracker.get_slot("requested_slot") != "handoff_rating":
             return {}
-        return {"handoff_rating": latest_text(tracker)}
+        said, intent = latest_text(tracker), latest_intent(tracker)
+        if intent == "rate" or (len(said.split()) <= RATING_WORDS and triage.parse_rating(said) is not None):
+            return {"handoff_rating": said}
+        return {"handoff_rating": SKIPPED, "handoff_comment": ""}
 
     async def extract_handoff_comment(self, dispatcher: Any, tracker: Tracker, domain: Any) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "handoff_comment":
@@ -214,6 +223,8 @@ class ValidateHandoffRatingForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any
     ) -> dict:
         entities = (tracker.latest_message or {}).get("entities") or []
+        if value == SKIPPED:
+            return {"handoff_rating": SKIPPED}
         rating = triage.parse_rating(str(value or ""), entities)
         if rating is None:
             dispatcher.utter_message(response="utter_rating_invalid")
@@ -246,7 +257,7 @@ class ActionStoreRating(Action):
                 log.warning(
                     "rating not saved (conversation %s): %s", conversation_ref(tracker), type(exc).__name__
                 )
-        dispatcher.utter_message(response="utter_rating_thanks")
+        dispatcher.utter_message(response="utter_rating_thanks" if rating else "utter_anything_else")
         return reset
 
 

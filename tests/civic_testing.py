@@ -5,22 +5,26 @@ Not named `tests.*`: a wheel in the venv ships a top-level `tests` package.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
 import subprocess
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from aiohttp import web
 
+from bot.handoff.config import HandoffConfig
 from bot.settings import Settings
-from bot.stack import free_port, redis_server_binary
+from bot.stack import free_port, http_ok, redis_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,3 +105,60 @@ def local_redis(data_dir: Path) -> Iterator[int]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def console_config(redis_url: str, agents_file: Path) -> HandoffConfig:
+    """A handoff console that never reaches Rasa (nothing listens on its Rasa URL)."""
+    return HandoffConfig(
+        redis_url=redis_url,
+        rasa_url=f"http://127.0.0.1:{free_port()}",
+        rasa_token="unused",
+        agents_file=agents_file,
+        port=free_port(),
+        sweep_seconds=3600.0,
+    )
+
+
+class _AppThread(threading.Thread):
+    """An aiohttp app in its own thread and loop, like a separate process; `stop()` runs its cleanups."""
+
+    def __init__(self, make_app: Callable[[], web.Application], port: int) -> None:
+        super().__init__(daemon=True)
+        self.make_app, self.port = make_app, port
+        self.loop = asyncio.new_event_loop()
+        self.stopped = threading.Event()
+        self.app: web.Application | None = None
+
+    def run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.app = self.make_app()
+        runner = web.AppRunner(self.app)
+        self.loop.run_until_complete(runner.setup())
+        self.loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.run_until_complete(runner.cleanup())
+            self.loop.close()
+            self.stopped.set()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.stopped.wait(15)
+
+
+@contextmanager
+def serve_app(make_app: Callable[[], web.Application], port: int) -> Iterator[web.Application]:
+    """Serve the app made by `make_app` on 127.0.0.1:`port` until the block ends; yields the app."""
+    server = _AppThread(make_app, port)
+    server.start()
+    deadline = time.monotonic() + 30
+    try:
+        while not http_ok(f"http://127.0.0.1:{port}/health"):
+            if time.monotonic() > deadline:
+                pytest.fail("the app did not start")
+            time.sleep(0.1)
+        assert server.app is not None
+        yield server.app
+    finally:
+        server.stop()

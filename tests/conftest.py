@@ -53,3 +53,13 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context per test (no cookies or storage carried over)."""
+    context = browser.new_context()
+    context.set_default_timeout(30_000)
+    opened = context.new_page()
+    yield opened
+    context.close()

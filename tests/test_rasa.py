@@ -52,10 +52,11 @@ def parser(model_path):
     loaded.close()
 
 
-# The target is intent F1 0.95; the model reaches about 0.945-0.95 from one
-# training to the next (README, Measurements). The floors below sit under the
-# measured values so that training noise cannot fail CI; raise them as the model improves.
-INTENT_F1_FLOOR = 0.93
+# The target is intent F1 0.95. With the live-lookup and handoff intents the model
+# measures 0.916 (answer F1 0.901; README, Measurements), and training is seeded, so a fresh
+# clone reproduces it. The floors sit under the measured values to catch regressions, not to
+# claim the target; raise them as the model improves.
+INTENT_F1_FLOOR = 0.90
 ANSWER_F1_FLOOR = 0.88
 
 

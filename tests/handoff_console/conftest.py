@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
-from console_testing import PASSWORDS, REDIS_DB, Console, console_config, serve
+from civic_testing import console_config
+from console_testing import PASSWORDS, REDIS_DB, Console, serve
 
 from bot.handoff.accounts import add_account
 
@@ -41,12 +41,3 @@ def fresh(console: Console) -> Console:
         client.delete(key)
     client.close()
     return console
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
+from civic_testing import serve_app
 from redis.asyncio import Redis as AsyncRedis
 
 from bot.handoff.app import create_app
 from bot.handoff.config import HandoffConfig
 from bot.handoff.store import QueueStore
-from bot.stack import free_port, http_ok
 
 PASSWORDS = {"dana": "dana-secret-pw", "lee": "lee-secret-pw", "erin": "erin-secret-pw"}
 REDIS_DB = 7  # this package's own database on the shared test Redis
@@ -94,60 +93,11 @@ def with_editor_page(app: Any) -> Any:
     return app
 
 
-class _Server(threading.Thread):
-    """The aiohttp app in its own event loop; `stop()` runs its cleanup contexts."""
-
-    def __init__(self, config: HandoffConfig) -> None:
-        super().__init__(daemon=True)
-        self.config = config
-        self.loop = asyncio.new_event_loop()
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        from aiohttp import web
-
-        asyncio.set_event_loop(self.loop)
-        runner = web.AppRunner(with_editor_page(create_app(self.config)))
-        self.loop.run_until_complete(runner.setup())
-        self.loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.config.port).start())
-        try:
-            self.loop.run_forever()
-        finally:
-            self.loop.run_until_complete(runner.cleanup())
-            self.loop.close()
-            self.stopped.set()
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.stopped.wait(15)
-
-
-def console_config(redis_url: str, agents_file: Path) -> HandoffConfig:
-    return HandoffConfig(
-        redis_url=redis_url,
-        rasa_url=f"http://127.0.0.1:{free_port()}",  # nothing listens: these tests never reach Rasa
-        rasa_token="unused",
-        agents_file=agents_file,
-        port=free_port(),
-        sweep_seconds=3600.0,
-    )
-
-
 @contextmanager
 def serve(config: HandoffConfig) -> Iterator[str]:
     """A running console process-alike (own thread and loop); yields its base URL."""
-    server = _Server(config)
-    server.start()
-    url = f"http://127.0.0.1:{config.port}"
-    deadline = time.monotonic() + 30
-    try:
-        while not http_ok(f"{url}/health"):
-            if time.monotonic() > deadline:
-                pytest.fail("the console did not start")
-            time.sleep(0.1)
-        yield url
-    finally:
-        server.stop()
+    with serve_app(lambda: with_editor_page(create_app(config)), config.port):
+        yield f"http://127.0.0.1:{config.port}"
 
 
 def sign_in(page: Any, url: str, name: str, password: str | None = None) -> None:

@@ -8,7 +8,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from console_testing import PASSWORDS, console_config, serve, sign_in
+from civic_testing import console_config
+from console_testing import PASSWORDS, serve, sign_in
 from playwright.sync_api import expect
 
 

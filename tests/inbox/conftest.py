@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis as redis_sync
-from civic_testing import ROOT
-from inbox_testing import CONSOLE_DB, PASSWORDS, Console, ConsoleServer
+from civic_testing import ROOT, console_config, serve_app
+from inbox_testing import CONSOLE_DB, PASSWORDS, Console, console_app
 
 from bot.handoff.accounts import add_account
-from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
 from bot.inbox.web import INBOX_CONFIG
-from bot.stack import free_port, http_ok
 
 
 @pytest.fixture
@@ -42,25 +38,11 @@ def console(
     }
     redis_url = f"redis://127.0.0.1:{redis_server}/{CONSOLE_DB}"
     redis_sync.Redis.from_url(redis_url).flushdb()
-    config = HandoffConfig(
-        redis_url=redis_url,
-        rasa_url=f"http://127.0.0.1:{free_port()}",  # nothing listens: the inbox never calls Rasa
-        rasa_token="unused",
-        agents_file=agents,
-        port=free_port(),
-        sweep_seconds=3600.0,
-    )
-    server = ConsoleServer(config, InboxConfig(content_dir=project / "data/content"))
-    server.start()
-    url = f"http://127.0.0.1:{config.port}"
-    deadline = time.monotonic() + 30
-    while not http_ok(f"{url}/health"):
-        if time.monotonic() > deadline:
-            pytest.fail("the console did not start")
-        time.sleep(0.1)
-    assert server.app is not None and server.app[INBOX_CONFIG].content_dir == project / "data/content"
-    yield Console(url, redis_url, project, tokens)
-    server.stop()
+    config = console_config(redis_url, agents)
+    inbox = InboxConfig(content_dir=project / "data/content")
+    with serve_app(lambda: console_app(config, inbox), config.port) as app:
+        assert app[INBOX_CONFIG].content_dir == project / "data/content"
+        yield Console(f"http://127.0.0.1:{config.port}", redis_url, project, tokens)
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +59,3 @@ def inbox(console: Console) -> Console:
         client.delete(key)
     client.close()
     return console
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    yield page
-    context.close()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,33 +22,11 @@ CONSOLE_DB = 9  # this package's own database on the shared test Redis
 PASSWORDS = {"ella": "ella-editor-pw", "sam": "sam-agent-pw"}
 
 
-class ConsoleServer(threading.Thread):
-    """The real console app (`create_app` + `setup_inbox`) in its own loop; `stop()` runs its cleanups."""
-
-    def __init__(self, config: HandoffConfig, inbox: InboxConfig) -> None:
-        super().__init__(daemon=True)
-        self.config, self.inbox = config, inbox
-        self.loop = asyncio.new_event_loop()
-        self.stopped = threading.Event()
-        self.app: web.Application | None = None
-
-    def run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.app = create_app(self.config)
-        setup_inbox(self.app, self.inbox)  # a no-op when create_app already mounted it (from CONTENT_DIR)
-        runner = web.AppRunner(self.app)
-        self.loop.run_until_complete(runner.setup())
-        self.loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.config.port).start())
-        try:
-            self.loop.run_forever()
-        finally:
-            self.loop.run_until_complete(runner.cleanup())
-            self.loop.close()
-            self.stopped.set()
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.stopped.wait(15)
+def console_app(config: HandoffConfig, inbox: InboxConfig) -> web.Application:
+    """The real console app with the inbox on the given content (a no-op mount when create_app did it)."""
+    app = create_app(config)
+    setup_inbox(app, inbox)
+    return app
 
 
 @dataclass
