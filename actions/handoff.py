@@ -116,7 +116,9 @@ class ActionHandoff(Action):
             log.info("handoff queued (conversation %s, reason %s)", conversation_ref(tracker), reason)
         response = "utter_handoff_queued" if created else "utter_handoff_already_queued"
         dispatcher.utter_message(response=response, position=position, wait_minutes=minutes)
-        return [ConversationPaused()]
+        # Paused, Rasa stops without listening; the turn must still end with `action_listen`, where
+        # every rule (the default `/restart` rule and EXTERNAL_handoff_* included) starts.
+        return [ConversationPaused(), ActionExecuted("action_listen")]
 
     async def _after_hours(
         self,
@@ -294,7 +296,9 @@ class ActionRestart(Action):
     ) -> EventList:
         if tracker.is_paused():
             log.info("restart ignored: conversation %s is with a person", conversation_ref(tracker))
-            return []
+            # Rasa keeps predicting after a `restart` intent even in a paused conversation; listening
+            # ends that turn, so the bot stays silent.
+            return [FollowupAction("action_listen")]
         if _has_response(domain, "utter_restart"):
             dispatcher.utter_message(response="utter_restart")
         return [Restarted()]

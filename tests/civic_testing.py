@@ -51,7 +51,7 @@ def stack_settings(var_dir: Path, **overrides: Any) -> Settings:
         handoff_agents_file=var_dir / "agents.yml",
         rasa_token=secrets.token_urlsafe(16),
         var_dir=var_dir,
-        log_level="WARNING",
+        log_level=os.environ.get("TEST_LOG_LEVEL", "WARNING"),
     )
     values.update(overrides)
     return Settings(**values)

@@ -54,11 +54,29 @@ def guard_key(sender_id: str, confirmed_at: float | None) -> str:
     return f"{GUARD_PREFIX}:{digest}"
 
 
+def report_media(events: list[dict[str, Any]]) -> str | None:
+    """The photo the citizen sent while reporting (a channel puts its URL in `metadata.media_url`).
+
+    Only messages since the report was asked for count, so an old photo never joins a new report.
+    """
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        url = (event.get("metadata") or {}).get("media_url")
+        if isinstance(url, str) and url.startswith(("https://", "http://")):
+            return url
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") == "report_problem":
+            return None
+    return None
+
+
 def request_fields(values: dict[str, Any]) -> dict[str, Any]:
     """Open311 create_request arguments: a pin as lat/long, else the typed address; email or phone."""
     fields: dict[str, Any] = {"description": values["description"]}
     pin = coordinates(values["location"])
     fields.update({"lat": pin[0], "long": pin[1]} if pin else {"address_string": values["location"]})
+    if values.get("media_url"):
+        fields["media_url"] = values["media_url"]
     contact = values["contact"] if values["contact"] != NO_CONTACT else ""
     found = contact_details(contact) if contact else None
     if found:
@@ -149,6 +167,7 @@ class ActionSubmitReport(Action):
             dispatcher.utter_message(response="utter_report_failed")
             return reset_report()
         assert values is not None
+        values["media_url"] = report_media(tracker.events)
         outcome = await self._file(resources, values, ref)
         try:
             await resources.redis.set(key, json.dumps(outcome), ex=GUARD_SECONDS)

@@ -89,6 +89,19 @@ async def test_a_location_pin_from_the_channel_is_sent_as_lat_long(conversation,
     assert (stored["lat"], stored["long"], stored["address"]) == (41.30412, -72.92471, "")
 
 
+async def test_a_photo_sent_during_the_report_is_filed_as_media_url(conversation, demo):
+    photo = {"media_url": "https://cdn.example.org/photos/pothole.jpg"}
+    await start(conversation, "report a pothole on 12 Elm St", metadata=photo)
+    await answer(conversation, "12 Elm St")
+    await answer(conversation, "this one, about a meter wide")
+    await answer(conversation, "skip")
+    await conversation.run("action_confirm_report")
+    conversation.user("/affirm", "affirm")
+    await conversation.run("action_submit_report")
+    (stored,) = await demo.get("/open311/v2/requests/512089.json")
+    assert stored["media_url"] == photo["media_url"]
+
+
 async def test_a_pin_as_entities_from_a_button_payload(conversation):
     await start(conversation, "graffiti on the bridge")
     entities = [entity("latitude", 41.3), entity("longitude", -72.9)]

@@ -22,7 +22,7 @@ def test_file_a_report_then_read_its_status(rest: RestClient):
     pothole = next(b["payload"] for m in ask_type for b in m.get("buttons", []) if b["title"] == "Pothole")
     assert "Where is it?" in rest.say(user, pothole)
     assert "Tell me a bit about it" in rest.say(user, "12 Elm Street")
-    assert "email or phone number" in rest.say(user, "deep hole in the right lane, cars swerve around it")
+    assert "email or phone number" in rest.say(user, "about a meter wide, in the right lane")
     confirm = rest.say(user, "skip")
     assert "Please check your report" in confirm and "12 Elm Street" in confirm and "Pothole" in confirm
 
