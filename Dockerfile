@@ -29,7 +29,7 @@ RUN python -m bot content generate && python -m bot nlp build \
     && chown -R civic /app
 
 USER civic
-EXPOSE 5005 5055
+EXPOSE 5005 5055 8080
 COPY --chown=civic docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["rasa"]

@@ -1,5 +1,6 @@
 #!/bin/sh
-# `rasa` (default): the Rasa server; `actions`: the action server; else run the command.
+# `rasa` (default): the Rasa server; `actions`: the action server; `handoff`: the agent
+# console; else run the command.
 set -e
 case "$1" in
   rasa)
@@ -10,6 +11,9 @@ case "$1" in
       --endpoints endpoints.yml --credentials var/credentials.yml ;;
   actions)
     exec python -m rasa_sdk --actions actions --port 5055 ;;
+  handoff)
+    : "${RASA_TOKEN:?RASA_TOKEN must be set: the console calls Rasa's HTTP API with it}"
+    exec python -m bot.handoff --host 0.0.0.0 --port 8080 ;;
   *)
     exec "$@" ;;
 esac

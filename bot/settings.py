@@ -97,6 +97,8 @@ class Settings:
     channel_vars: frozenset[str] = frozenset()
     # Where a citizen's browser reaches Rasa's socket.io (the web chat); empty: this machine's Rasa port.
     rasa_public_url: str = ""
+    # Where the handoff console reaches Rasa's HTTP API; empty: this machine's Rasa port.
+    rasa_url: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -127,4 +129,5 @@ class Settings:
             channels=enabled_channels(env),
             channel_vars=set_channel_vars(env),
             rasa_public_url=_origin(env, "RASA_PUBLIC_URL"),
+            rasa_url=_origin(env, "RASA_URL"),
         )

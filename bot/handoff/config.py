@@ -29,7 +29,7 @@ class HandoffConfig:
     def from_settings(cls, settings: Settings, redis_url: str | None = None) -> HandoffConfig:
         return cls(
             redis_url=redis_url or settings.redis_url or f"redis://127.0.0.1:{settings.redis_port}/0",
-            rasa_url=f"http://127.0.0.1:{settings.rasa_port}",
+            rasa_url=settings.rasa_url or f"http://127.0.0.1:{settings.rasa_port}",
             rasa_token=settings.rasa_token,
             agents_file=settings.handoff_agents_file,
             hours_file=settings.handoff_hours_file,
