@@ -9,11 +9,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.content import commands as content_commands
 from bot.content.generate import generated_files, write_generated
 from bot.content.model import ContentError, load_content, load_render_settings
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def _content_generate(args: argparse.Namespace) -> int:
@@ -38,14 +41,22 @@ def _nlp_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
+def _settings() -> Settings | None:
+    """The environment's settings, or None after printing what is wrong (no traceback)."""
     from bot.settings import Settings
-    from bot.stack import Stack, StackError
 
     try:
-        settings = Settings.from_env()
+        return Settings.from_env()
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.stack import Stack, StackError
+
+    settings = _settings()
+    if settings is None:
         return 1
     if not settings.rasa_token:
         token = secrets.token_urlsafe(24)
@@ -104,12 +115,9 @@ def _print_urls(stack: Any) -> None:
 def _credentials(args: argparse.Namespace) -> int:
     """Write credentials.yml plus the enabled channels' sections (the Docker entrypoint runs this)."""
     from bot.channels.config import write_credentials
-    from bot.settings import Settings
 
-    try:
-        settings = Settings.from_env()
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    settings = _settings()
+    if settings is None:
         return 1
     path = write_credentials(args.base, args.out, settings.channels, settings.channel_vars)
     print(f"wrote {path} (channels: {', '.join(('rest', 'socketio', *settings.channels))})")
