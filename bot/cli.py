@@ -67,7 +67,11 @@ def _run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        print("starting Redis, the action server and Rasa (logs in var/log/) ...", flush=True)
+        print(
+            "starting Redis, the demo agency API, the action server, Rasa and the handoff console"
+            " (logs in var/log/) ...",
+            flush=True,
+        )
         stack.start()
         _print_urls(stack)
         while not stop.wait(1.0):
