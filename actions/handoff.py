@@ -32,7 +32,7 @@ from actions.common import EventList, conversation_ref, latest_intent, latest_te
 from bot.handoff import triage
 from bot.handoff.config import DATA_DIR
 from bot.handoff.hours import load_hours
-from bot.handoff.store import QueueStore
+from bot.handoff.store import QueueStore, iso
 from bot.handoff.texts import text
 from bot.settings import Settings
 
@@ -137,8 +137,6 @@ class ActionHandoff(Action):
 
 
 def _iso(timestamp: Any) -> str:
-    from bot.handoff.store import iso
-
     return iso(float(timestamp or 0))
 
 

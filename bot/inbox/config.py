@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.model import CONTENT_DIR
+from bot.events import STREAM
 
-STREAM = "civic:events"
 GROUP = "inbox"
 OUT_OF_SCOPE_FILE = Path("data/nlu/out_of_scope.staff.yml")
 DRAFTS_FILE = "_drafts.yml"
