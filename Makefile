@@ -69,10 +69,14 @@ chromium:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# A hang must fail the run, not use up CI's 90 minutes (the tests take about 15 minutes here).
+TEST_LIMIT ?= 2700
+
 test: train chromium
 	$(PY) -m bot content check
 	$(VENV)/bin/ruff check bot actions tests bench
-	$(PY) -m pytest -p no:cacheprovider -rs $(PYTEST_ARGS)
+	timeout --kill-after=30 $(TEST_LIMIT) $(PY) -m pytest -p no:cacheprovider -rs $(PYTEST_ARGS) || { \
+	  rc=$$?; [ $$rc -ne 124 ] || echo "make test: the suite ran past $(TEST_LIMIT)s and was stopped: something hangs"; exit $$rc; }
 
 bench: train
 	$(PY) bench/latency.py

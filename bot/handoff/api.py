@@ -137,7 +137,8 @@ async def events(request: web.Request) -> web.WebSocketResponse:
     store = request.app[STORE]
 
     async def heartbeat() -> None:
-        while True:
+        # ends on `ws.closed` too: a cancel can be lost inside redis-py (bot/background.py)
+        while not ws.closed:
             await store.mark_online(agent.name)
             await asyncio.sleep(ONLINE_HEARTBEAT)
 

@@ -6,8 +6,6 @@ contexts in the app's loop; the JSON API is `bot.handoff.api`, the pages `bot.ha
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -15,6 +13,7 @@ import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bot.background import Background
 from bot.handoff import keys
 from bot.handoff.accounts import Accounts
 from bot.handoff.api import setup_api
@@ -45,18 +44,12 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
-    redis, store = app[keys.REDIS], app[keys.STORE]
-    tasks = [
-        asyncio.create_task(consume_events(redis, store), name="handoff relay"),
-        asyncio.create_task(tail_changes(redis, store, app[keys.HUB]), name="handoff changes"),
-        asyncio.create_task(sweep_forever(app[keys.SERVICE], app[keys.CONFIG].sweep_seconds), name="sweep"),
-    ]
+    redis, store, background = app[keys.REDIS], app[keys.STORE], Background()
+    background.start(consume_events(redis, store, background), "handoff relay")
+    background.start(tail_changes(redis, store, app[keys.HUB], background), "handoff changes")
+    background.start(sweep_forever(app[keys.SERVICE], app[keys.CONFIG].sweep_seconds, background), "sweep")
     yield
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await background.stop()
 
 
 async def health(request: web.Request) -> web.Response:

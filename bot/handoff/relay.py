@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -19,6 +18,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
+from bot.background import Background
 from bot.events import STREAM
 from bot.handoff.hub import EventHub
 from bot.handoff.rasa import HANDOFF_METADATA, RasaUnavailable
@@ -70,10 +70,12 @@ async def _read(redis: Redis, start: str, block: int | None) -> list[tuple[str, 
     return [(_t(entry_id), {_t(k): _t(v) for k, v in fields.items()}) for entry_id, fields in reply[0][1]]
 
 
-async def consume_events(redis: Redis, store: QueueStore, block_ms: int = 1000) -> None:
-    """Forever: pending entries first (after a restart), then new ones; survives Redis outages."""
+async def consume_events(
+    redis: Redis, store: QueueStore, background: Background, block_ms: int = 1000
+) -> None:
+    """Until stopped: pending entries first (after a restart), then new ones; survives Redis outages."""
     start = "0"
-    while True:
+    while not background.stopping.is_set():
         try:
             await ensure_group(redis)
             entries = await _read(redis, start, None if start == "0" else block_ms)
@@ -90,12 +92,14 @@ async def consume_events(redis: Redis, store: QueueStore, block_ms: int = 1000) 
         except (RedisError, OSError) as exc:
             log.warning("relay: Redis unavailable (%s); retrying", type(exc).__name__)
             start = "0"
-            await asyncio.sleep(1.0)
+            await background.pause(1.0)
 
 
-async def tail_changes(redis: Redis, store: QueueStore, hub: EventHub, block_ms: int = 1000) -> None:
+async def tail_changes(
+    redis: Redis, store: QueueStore, hub: EventHub, background: Background, block_ms: int = 1000
+) -> None:
     last = "$"
-    while True:
+    while not background.stopping.is_set():
         try:
             reply = await redis.xread({store.changes_key: last}, block=block_ms, count=BATCH)
             for _stream, entries in reply or []:
@@ -105,12 +109,11 @@ async def tail_changes(redis: Redis, store: QueueStore, hub: EventHub, block_ms:
                     hub.publish(json.loads(body))
         except (RedisError, OSError) as exc:
             log.warning("changes: Redis unavailable (%s); retrying", type(exc).__name__)
-            await asyncio.sleep(1.0)
+            await background.pause(1.0)
 
 
-async def sweep_forever(service: Any, every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
+async def sweep_forever(service: Any, every: float, background: Background) -> None:
+    while not await background.pause(every):
         try:
             await service.sweep()
         except (RedisError, OSError, RasaUnavailable) as exc:

@@ -7,7 +7,6 @@ restarted console resumes after the last event it acknowledged (pending ones fir
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -18,6 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.background import Background
 from bot.inbox import triage
 from bot.inbox.store import InboxStore
 from bot.inbox.triage import Message
@@ -124,14 +124,14 @@ async def consume_once(
 
 
 async def run_forever(
-    redis: Redis, recorder: Recorder, stream: str, group: str, consumer: str, stop: asyncio.Event
+    redis: Redis, recorder: Recorder, stream: str, group: str, consumer: str, background: Background
 ) -> None:
-    """Consume until ``stop`` is set; Redis outages are logged (never with message text) and retried."""
+    """Consume until stopped; Redis outages are logged (never with message text) and retried."""
     last_purge = 0.0
-    while not stop.is_set():
+    while not background.stopping.is_set():
         try:
             await ensure_group(redis, stream, group)
-            while not stop.is_set():
+            while not background.stopping.is_set():
                 await consume_once(redis, recorder, stream, group, consumer)
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
                     dropped = await recorder.store.purge()
@@ -140,7 +140,4 @@ async def run_forever(
                         log.info("inbox: dropped %d message(s) past the retention period", dropped)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             log.warning("inbox: Redis unavailable (%s); retrying in 2s", type(exc).__name__)
-            try:
-                await asyncio.wait_for(stop.wait(), 2.0)
-            except asyncio.TimeoutError:
-                pass
+            await background.pause(2.0)

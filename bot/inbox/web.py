@@ -10,7 +10,6 @@ Write-backs run in a worker thread: they read and write files and run the conten
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.background import Background
 from bot.handoff import keys as handoff_keys
 from bot.handoff import pages, session
 from bot.handoff.auth import require_account
@@ -56,14 +56,12 @@ async def _inbox_resources(app: web.Application) -> AsyncIterator[None]:
     store = InboxStore(app[handoff_keys.REDIS], config.retention_seconds)
     app[INBOX_STORE] = store
     recorder = Recorder(store, public_redactor(), config.confidence_threshold)
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_forever(store.redis, recorder, config.stream, config.group, config.consumer, stop), name="inbox"
+    background = Background()
+    background.start(
+        run_forever(store.redis, recorder, config.stream, config.group, config.consumer, background), "inbox"
     )
     yield
-    stop.set()
-    with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
-        await asyncio.wait_for(task, 5)
+    await background.stop()
 
 
 async def _in_thread(function: Callable[..., T], *args: Any) -> T:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 
 from handoff_support import queue_one
 from redis.asyncio import Redis
 
+from bot.background import Background
 from bot.events import STREAM
 from bot.events.broker import RedisStreamBroker
 from bot.handoff.relay import GROUP, consume_events
@@ -22,11 +22,10 @@ def user(cid: str, text: str, ts: float) -> dict:
 
 async def run_relay(redis: Redis, store: QueueStore, until: float = 0.5) -> None:
     """One console lifetime: consume for `until` seconds, then stop (as a restart would)."""
-    task = asyncio.create_task(consume_events(redis, store, block_ms=100))
+    background = Background()
+    background.start(consume_events(redis, store, background, block_ms=100), "handoff relay")
     await asyncio.sleep(until)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await background.stop()
 
 
 async def test_broker_writes_every_event_in_order(redis_server: int, redis: Redis) -> None:

@@ -8,6 +8,7 @@ import time
 from inbox_events import action, event, in_own_loop, publish, user
 from redis.asyncio import Redis
 
+from bot.background import Background
 from bot.inbox.recorder import Recorder, consume_once, ensure_group, run_forever
 from bot.inbox.store import InboxStore
 from bot.privacy.redact import Redactor
@@ -143,8 +144,8 @@ def test_the_background_consumer_records_while_running(redis_server: int) -> Non
 
 async def _test_the_background_consumer_records_while_running(redis: Redis) -> None:
     recorder = recorder_for(redis)
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_forever(redis, recorder, STREAM, GROUP, "console", stop))
+    background = Background()
+    background.start(run_forever(redis, recorder, STREAM, GROUP, "console", background), "inbox")
     try:
         await publish(redis, user("live", "is the dump open sunday", "nlu_fallback", 0.3))
         for _ in range(100):
@@ -153,5 +154,4 @@ async def _test_the_background_consumer_records_while_running(redis: Redis) -> N
             await asyncio.sleep(0.05)
         assert [i.message.text for i in await recorder.store.items()] == ["is the dump open sunday"]
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)
+        await background.stop()
