@@ -16,10 +16,10 @@ import time
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from bot.background import Background
-from bot.events import STREAM
+from bot.events import STREAM, ensure_group
 from bot.handoff.hub import EventHub
 from bot.handoff.rasa import HANDOFF_METADATA, RasaUnavailable
 from bot.handoff.store import QueueStore, _t
@@ -28,15 +28,6 @@ log = logging.getLogger(__name__)
 GROUP = "handoff"
 CONSUMER = "console"
 BATCH = 200
-
-
-async def ensure_group(redis: Redis, stream: str = STREAM, group: str = GROUP) -> None:
-    """Create the group at the start of the stream (old events of unqueued chats are simply skipped)."""
-    try:
-        await redis.xgroup_create(stream, group, id="0", mkstream=True)
-    except ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
 
 
 async def relay_event(store: QueueStore, stream_id: str, event: dict[str, Any]) -> bool:
@@ -77,7 +68,7 @@ async def consume_events(
     start = "0"
     while not background.stopping.is_set():
         try:
-            await ensure_group(redis)
+            await ensure_group(redis, GROUP)
             entries = await _read(redis, start, None if start == "0" else block_ms)
             if start == "0" and not entries:
                 start = ">"

@@ -13,11 +13,10 @@ import time
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from bot.background import Background
+from bot.events import ensure_group
 from bot.inbox import triage
 from bot.inbox.store import InboxStore
 from bot.inbox.triage import Message
@@ -85,15 +84,6 @@ class Recorder:
             await self.store.add(message, reasons)
 
 
-async def ensure_group(redis: Redis, stream: str, group: str) -> None:
-    """Create the consumer group (and the stream) once; from the start of what the stream holds."""
-    try:
-        await redis.xgroup_create(stream, group, id="0", mkstream=True)
-    except ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
-
-
 def _decode(fields: dict[str, str]) -> dict[str, Any] | None:
     try:
         event = json.loads(fields.get("event", ""))
@@ -130,7 +120,7 @@ async def run_forever(
     last_purge = 0.0
     while not background.stopping.is_set():
         try:
-            await ensure_group(redis, stream, group)
+            await ensure_group(redis, group, stream)
             while not background.stopping.is_set():
                 await consume_once(redis, recorder, stream, group, consumer)
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
@@ -138,6 +128,6 @@ async def run_forever(
                     last_purge = time.monotonic()
                     if dropped:
                         log.info("inbox: dropped %d message(s) past the retention period", dropped)
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except (RedisError, OSError) as exc:  # a lost group (NOGROUP) is made again on the retry
             log.warning("inbox: Redis unavailable (%s); retrying in 2s", type(exc).__name__)
             await background.pause(2.0)
