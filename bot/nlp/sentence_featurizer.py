@@ -40,6 +40,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceEmbeddingFeaturizer:
+        minilm.load()  # the weights load with the model, not on the first citizen's message
         return cls(execution_context.node_name, config)
 
     @classmethod
