@@ -5,8 +5,8 @@ missed plain paraphrases (held-out intent F1 0.916). The MiniLM embedding (bot/n
 knows that "the overhead light quit" is about a streetlight; the n-grams keep the exact words,
 typos and reference numbers. A linear model over both trains in seconds and, being
 probabilistic, gives the FallbackClassifier and the SafetyGuard confidences they can threshold.
-Chosen on the project's own data: 5-fold cross-validation on the training examples picked the
-features and `C` (README, Measurements); the held-out files were scored once at the end.
+5-fold cross-validation on the training examples picked the features and `C`; how it compares
+with DIET is in the README (Measurements).
 """
 
 from __future__ import annotations
