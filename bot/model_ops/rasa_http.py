@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 
 STATUS_TIMEOUT = aiohttp.ClientTimeout(total=10)
-# Loading a model (spaCy pipeline, DIET, selector) takes a minute on a busy 2-core machine.
+# Loading a model (spaCy pipeline, sentence encoder, selector) takes a minute on a busy 2-core machine.
 LOAD_TIMEOUT = aiohttp.ClientTimeout(total=600)
 
 

@@ -1,9 +1,10 @@
 """A Rasa featurizer that adds MiniLM sentence embeddings (bot/nlp/minilm.py) to each message.
 
 Counts of words and character n-grams only match what was written in training; the embedding
-also places "the overhead light on my street quit" near "streetlight out", so DIET and the
-ResponseSelector generalise to phrasings nobody wrote down. Sentence features only: the
-sparse featurizers keep supplying the per-token sequence.
+also places "the overhead light on my street quit" near "streetlight out", so the intent
+classifier (bot/nlp/embedding_classifier.py reuses these vectors) and the ResponseSelector
+generalise to phrasings nobody wrote down. Sentence features only: the sparse featurizers keep
+supplying the per-token sequence.
 """
 
 from __future__ import annotations
