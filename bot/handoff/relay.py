@@ -68,7 +68,8 @@ async def consume_events(
     start = "0"
     while not background.stopping.is_set():
         try:
-            await ensure_group(redis, GROUP)
+            if start == "0":  # at start-up and after any Redis error (a lost group is made again)
+                await ensure_group(redis, GROUP)
             entries = await _read(redis, start, None if start == "0" else block_ms)
             if start == "0" and not entries:
                 start = ">"

@@ -86,3 +86,22 @@ async def test_agent_messages_relayed_back_are_not_duplicated(redis: Redis, stor
     await redis.xadd(STREAM, {"event": json.dumps(event)})
     await run_relay(redis, store)
     assert [m["sender"] for m in await store.messages("c1")] == ["agent"]
+
+
+async def test_the_relay_carries_on_after_redis_lost_its_consumer_group(
+    redis_server: int, redis: Redis, store: QueueStore
+) -> None:
+    background = Background()
+    background.start(consume_events(redis, store, background, block_ms=100), "handoff relay")
+    try:
+        await asyncio.sleep(0.3)
+        await redis.flushdb()  # a Redis restarted without its data: the group is gone
+        await queue_one(store, "c1", seeded_until=0.0)
+        await redis.xadd(STREAM, {"event": json.dumps(user("c1", "still there?", time.time()))})
+        for _ in range(100):
+            if await store.messages("c1"):
+                break
+            await asyncio.sleep(0.05)
+        assert [m["text"] for m in await store.messages("c1")] == ["still there?"]
+    finally:
+        await background.stop()
