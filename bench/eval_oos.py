@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from bot.nlp.evaluate import Parser, full_intent, read_examples, selector_prediction  # noqa: E402
 
 FACT_PREFIXES = ("faq/",)
-GRID = [0.3, 0.4, 0.5, 0.55, 0.6, 0.7, 0.8]
+GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 
 
 def raw_scores(parse: dict[str, Any]) -> tuple[str, float, float]:
@@ -66,6 +66,7 @@ def latest_model() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets" / "clinc150")
+    parser.add_argument("--model", help="model archive (default: the newest in models/)")
     parser.add_argument("--other-domains-sample", type=int, default=50, help="queries per CLINC domain")
     args = parser.parse_args()
     oos = json.loads((args.datasets / "oos.json").read_text())
@@ -74,7 +75,7 @@ def main() -> int:
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     thresholds = {c["name"]: c.get("threshold") for c in config["pipeline"] if "threshold" in c}
 
-    model = Parser(latest_model())
+    model = Parser(args.model or latest_model())
     val = model.parse(oos["oos_val"])
     held = model.parse([text for text, _ in holdout])
     facts = [(raw_scores(p), intent) for p, (_, intent) in zip(held, holdout, strict=True)]

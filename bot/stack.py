@@ -196,6 +196,9 @@ class Stack:
             DEMO_AGENCY_API_KEY=self.demo_api_key,
         )
         env.update(self._handoff_env())
+        # Rasa handles messages on one thread; OpenBLAS's helper threads would only spin on the
+        # core that Redis and the other services need (the sentence encoder is no faster for them).
+        env.setdefault("OPENBLAS_NUM_THREADS", "1")
         # sitecustomize in bot/privacy/site installs the log filter that redacts personal data.
         site = str((self.root / "bot/privacy/site").resolve())
         env["PYTHONPATH"] = os.pathsep.join(p for p in (site, env.get("PYTHONPATH", "")) if p)

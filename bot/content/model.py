@@ -53,7 +53,7 @@ class Entry:
     def intent(self) -> str:
         """The Rasa intent this entry is trained and predicted as.
 
-        FAQs and rumors share the retrieval intent ``faq``: one ResponseSelector
+        FAQs and rumors share the retrieval intent ``faq``: one answer selector
         picks the answer among all of them, so the intent classifier never has to
         tell "how do I pay my water bill" from "are they shutting off water Friday".
         """

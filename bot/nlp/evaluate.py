@@ -1,7 +1,7 @@
 """Evaluate a trained model on held-out NLU examples, FAQ answers included.
 
 Rasa's own ``rasa test nlu`` scores the intent classifier (where every FAQ is
-just ``faq``) and the ResponseSelector separately. What a citizen notices is the
+just ``faq``) and the response selector separately. What a citizen notices is the
 pair, so this scores the *full* intent: ``faq/pothole``, ``greet``,
 ``sensitive_...``, exactly as the held-out files label them.
 """
@@ -52,7 +52,7 @@ def base_intent(name: str) -> str:
 
 
 def selector_prediction(parsed: Any, retrieval_intent: str) -> dict[str, Any]:
-    """The ResponseSelector's answer for ``retrieval_intent`` (or its shared "default" model).
+    """The response selector's answer for ``retrieval_intent`` (or its shared "default" model).
 
     ``parsed`` is a parse result or a Rasa ``Message``: both answer ``.get``.
     """
@@ -79,7 +79,7 @@ class Report:
         """Weighted F1 of the predicted intent, as `rasa test nlu` reports it.
 
         Every FAQ and rumor counts as ``faq``; which answer the
-        ResponseSelector picks is scored by ``f1_weighted``.
+        answer selector picks is scored by ``f1_weighted``.
         """
         truth = [base_intent(want) for _, want, _ in self.rows]
         return f1_scores(truth, self.intents)[0]

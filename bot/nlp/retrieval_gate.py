@@ -1,7 +1,7 @@
 """Rasa NLU component: an unsure FAQ pick becomes a fallback, not a wrong answer.
 
 ``FallbackClassifier`` only looks at the intent classifier. For the retrieval
-intent ``faq`` (FAQs and rumors) the answer is chosen by the ResponseSelector, whose own
+intent ``faq`` (FAQs and rumors) the answer is chosen by the answer selector, whose own
 confidence must also clear a threshold before the bot answers with a fact.
 """
 

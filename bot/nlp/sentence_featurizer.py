@@ -2,9 +2,8 @@
 
 Counts of words and character n-grams only match what was written in training; the embedding
 also places "the overhead light on my street quit" near "streetlight out", so the intent
-classifier (bot/nlp/embedding_classifier.py reuses these vectors) and the ResponseSelector
-generalise to phrasings nobody wrote down. Sentence features only: the sparse featurizers keep
-supplying the per-token sequence.
+classifier and the FAQ answer selector (bot/nlp/linear_text.py finds these vectors by the alias
+`minilm`) generalise to phrasings nobody wrote down. Sentence features of the user's text only.
 """
 
 from __future__ import annotations
@@ -16,13 +15,12 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-from rasa.shared.nlu.constants import RESPONSE, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlp import minilm
-
-ATTRIBUTES = (TEXT, RESPONSE)
+from bot.nlp.linear_text import EMBEDDING_ALIAS
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -31,7 +29,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**DenseFeaturizer.get_default_config(), "batch_size": 64}
+        return {**DenseFeaturizer.get_default_config(), "alias": EMBEDDING_ALIAS, "batch_size": 64}
 
     @classmethod
     def create(
@@ -50,13 +48,11 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             raise ValueError("SentenceEmbeddingFeaturizer: batch_size must be at least 1")
 
     def process(self, messages: list[Message]) -> list[Message]:
-        for attribute in ATTRIBUTES:
-            targets = [m for m in messages if isinstance(m.get(attribute), str) and m.get(attribute).strip()]
-            unique = sorted({m.get(attribute) for m in targets})  # every FAQ example repeats its answer
-            vectors = dict(zip(unique, minilm.load().encode(unique, self._config["batch_size"]), strict=True))
-            for message in targets:
-                sentence = vectors[message.get(attribute)][None, :]
-                self.add_features_to_message(None, sentence, attribute, message)
+        targets = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
+        unique = sorted({m.get(TEXT) for m in targets})  # training data repeats some texts
+        vectors = dict(zip(unique, minilm.load().encode(unique, self._config["batch_size"]), strict=True))
+        for message in targets:
+            self.add_features_to_message(None, vectors[message.get(TEXT)][None, :], TEXT, message)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -1,0 +1,146 @@
+"""The Redis tracker store keeps, returns and publishes exactly what Rasa's own store does.
+
+Both stores run side by side against the same real Redis (different key prefixes) through the
+same conversation, saved turn by turn the way Rasa's processor does: retrieve, add events, save.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import redis
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import RedisTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
+
+from bot.tracker_store import CivicRedisTrackerStore, deserialise_events, last_session_start
+
+DOMAIN = Domain.from_dict(
+    {
+        "intents": ["greet", "faq"],
+        "slots": {"address": {"type": "text", "mappings": [{"type": "custom"}]}},
+        "responses": {"utter_greet": [{"text": "Hi"}]},
+    }
+)
+
+
+class RecordingBroker(EventBroker):
+    """Keeps what the tracker store publishes."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, event: dict[str, Any]) -> None:
+        self.published.append(event)
+
+
+def session(start: float, text: str, address: str | None) -> list[Event]:
+    carried = [SlotSet("address", address, timestamp=start + 0.2)] if address else []
+    return [
+        ActionExecuted(ACTION_SESSION_START_NAME, timestamp=start),
+        SessionStarted(timestamp=start + 0.1),
+        *carried,
+        ActionExecuted(ACTION_LISTEN_NAME, timestamp=start + 0.3),
+        UserUttered(text, {"name": "greet", "confidence": 0.9}, timestamp=start + 1),
+    ]
+
+
+def turn(start: float, address: str) -> list[Event]:
+    return [
+        SlotSet("address", address, timestamp=start),
+        BotUttered("Hi", timestamp=start + 0.1),
+        ActionExecuted(ACTION_LISTEN_NAME, timestamp=start + 0.2),
+        UserUttered("and bins?", {"name": "faq", "confidence": 0.8}, timestamp=start + 1),
+    ]
+
+
+# three sessions of two turns each; the second and third carry the address slot over
+TURNS = [
+    session(100, "hi", None), turn(110, "12 Elm St"),
+    session(1000, "hello again", "12 Elm St"), turn(1010, "4 Oak Ave"),
+    session(5000, "back", "4 Oak Ave"), turn(5010, "9 Pier Rd"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def stores(
+    redis_server: int,
+) -> tuple[RedisTrackerStore, RecordingBroker, RedisTrackerStore, RecordingBroker]:
+    redis.Redis(port=redis_server).flushdb()
+    ours, theirs = RecordingBroker(), RecordingBroker()
+    options = {"domain": DOMAIN, "host": "127.0.0.1", "port": redis_server, "record_exp": 600}
+    return (
+        CivicRedisTrackerStore(event_broker=ours, key_prefix="ours", **options),
+        ours,
+        RedisTrackerStore(event_broker=theirs, key_prefix="rasa", **options),
+        theirs,
+    )
+
+
+async def converse(store: RedisTrackerStore, sender: str) -> None:
+    for events in TURNS:
+        tracker = await store.retrieve(sender) or store.init_tracker(sender)
+        for event in events:
+            tracker.update(event)
+        await store.save(tracker)
+
+
+def dicts(events: Any) -> list[dict[str, Any]]:
+    return [event.as_dict() for event in events]
+
+
+async def test_same_stored_conversation_sessions_and_published_events(stores: Any) -> None:
+    ours, our_broker, rasa, rasa_broker = stores
+    await converse(ours, "citizen")
+    await converse(rasa, "citizen")
+
+    assert json.loads(ours.red.get(ours.key_prefix + "citizen")) == json.loads(
+        rasa.red.get(rasa.key_prefix + "citizen")
+    )
+    assert our_broker.published == rasa_broker.published
+    assert len(our_broker.published) == sum(map(len, TURNS))
+
+    latest, expected = await ours.retrieve("citizen"), await rasa.retrieve("citizen")
+    assert dicts(latest.events) == dicts(expected.events)
+    assert latest.events[0].action_name == ACTION_SESSION_START_NAME and len(latest.events) == 9
+    assert latest.get_slot("address") == expected.get_slot("address") == "9 Pier Rd"
+
+    full, expected_full = (
+        await ours.retrieve_full_tracker("citizen"),
+        await rasa.retrieve_full_tracker("citizen"),
+    )
+    assert dicts(full.events) == dicts(expected_full.events)
+    assert ours.red.ttl(ours.key_prefix + "citizen") > 500  # the configured expiry applies
+
+
+async def test_reads_what_rasa_stored_and_unknown_senders(stores: Any) -> None:
+    ours, _, rasa, _ = stores
+    await converse(rasa, "citizen")
+    ours.key_prefix = rasa.key_prefix
+    assert dicts((await ours.retrieve("citizen")).events) == dicts((await rasa.retrieve("citizen")).events)
+    assert await ours.retrieve("nobody") is None
+
+
+def test_events_deserialise_as_rasa_does() -> None:
+    serialised = [event.as_dict() for events in TURNS for event in events]
+    serialised += [
+        {"event": "form", "name": "report_form", "timestamp": 2},
+        {"timestamp": 3},
+        {"event": "topic", "topic": "x"},
+    ]
+    from rasa.shared.core.events import deserialise_events as rasa_deserialise
+
+    assert dicts(deserialise_events(serialised)) == dicts(rasa_deserialise(serialised))
+    with pytest.raises(ValueError, match="Unknown event name"):
+        deserialise_events([{"event": "no_such_event"}])
+
+
+def test_last_session_start() -> None:
+    events = [event for events in TURNS for event in events]
+    assert last_session_start(events) == len(events) - 9
+    assert last_session_start(events[:5]) == 0
+    assert last_session_start([]) == 0
