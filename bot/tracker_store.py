@@ -1,4 +1,4 @@
-"""Rasa's Redis tracker store, with the stored conversation read once per save.
+"""Rasa's Redis tracker store, rebuilding the stored conversation only when sessions need merging.
 
 Rasa 3.6's `RedisTrackerStore.save` rebuilds the stored conversation twice when an event broker
 is configured (once to find the new events to publish, once to merge sessions), replays the whole

@@ -72,13 +72,7 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         if len(set(labels)) < 2:
             log.warning("EmbeddingIntentClassifier: fewer than two intents to learn; not trained")
             return self._resource
-        self._model = LinearTextModel.fit(
-            examples,
-            labels,
-            C=self.config["C"],
-            max_iter=self.config["max_iter"],
-            embedding_weight=self.config["embedding_weight"],
-        )
+        self._model = LinearTextModel.fit(examples, labels, self.config)
         save_fitted(self._storage, self._resource, FILE, self._model)
         return self._resource
 

@@ -105,13 +105,7 @@ class EmbeddingResponseSelector(GraphComponent):
         if len(set(labels)) < 2:
             log.warning("EmbeddingResponseSelector: fewer than two answers to choose from; not trained")
         else:
-            state["model"] = LinearTextModel.fit(
-                examples,
-                labels,
-                C=self.config["C"],
-                max_iter=self.config["max_iter"],
-                embedding_weight=self.config["embedding_weight"],
-            )
+            state["model"] = LinearTextModel.fit(examples, labels, self.config)
             state["responses"] = {
                 key: training_data.responses.get(key, [])
                 for key in map(intent_response_key_to_template_key, set(labels))

@@ -51,15 +51,16 @@ class LinearTextModel:
     embedding_weight: float
 
     @classmethod
-    def fit(
-        cls, messages: list[Message], labels: list[str], *, C: float, max_iter: int, embedding_weight: float
-    ) -> LinearTextModel:
+    def fit(cls, messages: list[Message], labels: list[str], config: dict[str, Any]) -> LinearTextModel:
+        """Fit on the messages; `config` is the component's (`C`, `max_iter`, `embedding_weight`)."""
         texts = [m.get(TEXT) for m in messages]
         model = cls(
             chars=TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit(texts),
             words=TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts),
-            classifier=LogisticRegression(C=C, max_iter=max_iter, class_weight="balanced"),
-            embedding_weight=embedding_weight,
+            classifier=LogisticRegression(
+                C=config["C"], max_iter=config["max_iter"], class_weight="balanced"
+            ),
+            embedding_weight=config["embedding_weight"],
         )
         model.classifier.fit(model.features(messages), labels)
         return model

@@ -114,7 +114,7 @@ def test_probabilities_are_scikit_learns(labels: list[str]) -> None:
     ]
     messages = [Message({"text": t}) for t in texts]
     targets = [labels[i * len(labels) // len(texts)] for i in range(len(texts))]
-    model = LinearTextModel.fit(messages, targets, C=16, max_iter=1000, embedding_weight=1.0)
+    model = LinearTextModel.fit(messages, targets, {"C": 16, "max_iter": 1000, "embedding_weight": 1.0})
     asked = [Message({"text": t}) for t in ["my water bill", "a pothole", "zzz"]]
     expected = model.classifier.predict_proba(model.features(asked))
     assert np.allclose(model.probabilities(asked), expected, atol=1e-12)
