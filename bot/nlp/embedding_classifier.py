@@ -25,6 +25,7 @@ from bot.nlp.linear_text import LinearTextModel, load_fitted, save_fitted
 
 log = logging.getLogger(__name__)
 FILE = "embedding_classifier.joblib"
+_Model = LinearTextModel  # the name models trained before 2026-11-27 pickled: they still load
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
