@@ -6,7 +6,7 @@ the held-out in-scope accuracy for a grid of the two thresholds in config.yml
 (FallbackClassifier and RetrievalGate). Reports with the thresholds the model
 was trained with on ``oos_test`` and on CLINC's other-domain test queries.
 
-    .venv/bin/python bench/eval_oos.py [--datasets ../shared/datasets/clinc150]
+    .venv/bin/python bench/eval_oos.py [--datasets ../shared/datasets/clinc150] [--model FILE]
 """
 
 from __future__ import annotations

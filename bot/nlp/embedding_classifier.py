@@ -21,7 +21,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlp.linear_text import LinearTextModel, load_fitted, save_fitted
+from bot.nlp.linear_text import LinearTextModel, load_fitted, ranked, save_fitted
 
 log = logging.getLogger(__name__)
 FILE = "embedding_classifier.joblib"
@@ -78,12 +78,7 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
-        targets = [m for m in messages if (m.get(TEXT) or "").strip()]
-        if self._model is None or not targets:
-            return messages
-        for message, labels in zip(
-            targets, self._model.rankings(targets, self.config["ranking_length"]), strict=True
-        ):
+        for message, labels in ranked(self._model, messages, self.config["ranking_length"]):
             ranking = [{"name": name, "confidence": confidence} for name, confidence in labels]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -32,7 +32,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
 
-from bot.nlp.linear_text import LinearTextModel, load_fitted, save_fitted
+from bot.nlp.linear_text import LinearTextModel, load_fitted, ranked, save_fitted
 
 log = logging.getLogger(__name__)
 FILE = "embedding_selector.joblib"
@@ -115,12 +115,7 @@ class EmbeddingResponseSelector(GraphComponent):
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
-        targets = [m for m in messages if (m.get(TEXT) or "").strip()]
-        if self._model is None or not targets:
-            return messages
-        for message, labels in zip(
-            targets, self._model.rankings(targets, self.config["ranking_length"]), strict=True
-        ):
+        for message, labels in ranked(self._model, messages, self.config["ranking_length"]):
             self._set_prediction(message, labels)
         return messages
 

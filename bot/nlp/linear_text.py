@@ -102,6 +102,16 @@ class LinearTextModel:
         return [[(str(labels[i]), float(row[i])) for i in np.argsort(-row)[:length]] for row in probabilities]
 
 
+def ranked(
+    model: LinearTextModel | None, messages: list[Message], length: int
+) -> list[tuple[Message, list[tuple[str, float]]]]:
+    """Each message that has text, with the model's ranking for it (nothing without a trained model)."""
+    targets = [m for m in messages if (m.get(TEXT) or "").strip()]
+    if model is None or not targets:
+        return []
+    return list(zip(targets, model.rankings(targets, length), strict=True))
+
+
 def save_fitted(storage: ModelStorage, resource: Resource, file_name: str, fitted: Any) -> None:
     """Keep a component's fitted state in the model package."""
     with storage.write_to(resource) as directory:
