@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,25 @@ def test_a_rumor_without_verdict_is_refused(tmp_path):
     bad.write_text("entries:\n- id: r1\n  kind: rumor\n  answer: x\n", encoding="utf-8")
     with pytest.raises(ContentError, match="verdict"):
         load_topic(bad)
+
+
+CLINC = ROOT.parent / "shared" / "datasets" / "clinc150"
+
+
+def _clinc_sentences(value: object) -> set[str]:
+    if isinstance(value, str):
+        return {value.strip().lower()}
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return {s for item in items for s in _clinc_sentences(item)}
+
+
+def test_no_clinc150_sentence_is_copied_into_the_project() -> None:
+    """CLINC150 measures out-of-scope handling only if none of its queries were trained on."""
+    if not CLINC.is_dir():
+        pytest.skip(f"{CLINC} is not here (it sits beside the project in CI)")
+    clinc = {s for f in CLINC.glob("*.json") for s in _clinc_sentences(json.loads(f.read_text()))}
+    clinc = {s for s in clinc if len(s.split()) >= 4}  # "thanks", "hi there" are everyone's words
+    files = [p for folder in ("data", "tests") for p in (ROOT / folder).rglob("*")]
+    texts = {p: p.read_text(encoding="utf-8").lower() for p in files if p.suffix in (".yml", ".py")}
+    copied = [(str(path), s) for path, text in texts.items() for s in clinc if s in text]
+    assert len(clinc) > 1000 and copied == []

@@ -24,7 +24,7 @@ def test_editor_groups_via_the_api_and_adds_an_example(inbox: Console) -> None:
     inbox.publish(
         *unsure("a1", "can i leave a fridge out for pickup, call 555-867-5309"),
         *unsure("a2", "can I leave a fridge out for pickup?"),
-        *unsure("a3", "why is the sky blue"),
+        *unsure("a3", "why is the sky so blue"),
     )
     groups = inbox.wait_for_groups(2)
     assert [(g["count"], g["reasons"]) for g in groups] == [
@@ -39,7 +39,8 @@ def test_editor_groups_via_the_api_and_adds_an_example(inbox: Console) -> None:
     )
     assert (status, body["done"]) == (200, "example"), body
     assert questions_of(inbox, "bulky_item_pickup")[-1] == "can i leave a fridge out for pickup"
-    assert [g["text"] for g in inbox.api("GET", "/api/inbox/groups")[1]["groups"]] == ["why is the sky blue"]
+    groups = inbox.api("GET", "/api/inbox/groups")[1]["groups"]
+    assert [g["text"] for g in groups] == ["why is the sky so blue"]
 
 
 def test_the_api_refuses_agents_and_bad_decisions(inbox: Console) -> None:
