@@ -1,4 +1,4 @@
-"""Alerts in effect now, optionally for one area: `action_active_alerts`.
+"""Alerts in effect now, optionally for one area: `action_check_alerts`.
 
 The feed is cached as sent (expired alerts included) and filtered at the moment of answering,
 so an alert that expired a second ago is never shown, not even from a stale copy.
@@ -13,17 +13,18 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources as shared
 from actions.common import ALERTS, EventList, LookupAction, fragment, latest_text, lookup, say_if_stale
-from actions.parsing import alert_areas, entity_values, find_area, moment_text
+from actions.parsing import alert_areas, entity_values, find_area
 from bot.clients.alerts import Alert, select
+from bot.formatting import moment_text
 
 MAX_SHOWN = 3
 
 
-class ActionActiveAlerts(LookupAction):
+class ActionCheckAlerts(LookupAction):
     unavailable_response = "utter_alerts_unavailable"
 
     def name(self) -> str:
-        return "action_active_alerts"
+        return "action_check_alerts"
 
     async def answer(
         self,

@@ -1,4 +1,4 @@
-"""Trash, recycling and yard-waste days by address: `collection_day_form` and `action_collection_day`.
+"""Trash, recycling and yard-waste days by address: `collection_day_form` and `action_check_collection_day`.
 
 The address comes from the `address` entity or the form's question, and is remembered in the
 `address` slot (as the agency spells it) for the rest of the conversation, so "and recycling?"
@@ -26,16 +26,10 @@ from actions.common import (
     lookup,
     say_if_stale,
 )
-from actions.parsing import (
-    day_text,
-    entity_values,
-    is_cancel,
-    looks_like_location,
-    request_number,
-    stream_name,
-)
+from actions.parsing import entity_values, is_cancel, looks_like_location, request_number
 from bot.clients.collection import CollectionSchedule
 from bot.clients.errors import NotFound
+from bot.formatting import day_text, stream_name
 
 SLOT = "address"
 # Without an address entity, free text counts as the address only for these intents.
@@ -71,11 +65,11 @@ class ValidateCollectionDayForm(FormValidationAction):
         return {SLOT: text}
 
 
-class ActionCollectionDay(LookupAction):
+class ActionCheckCollectionDay(LookupAction):
     unavailable_response = "utter_collection_unavailable"
 
     def name(self) -> str:
-        return "action_collection_day"
+        return "action_check_collection_day"
 
     async def answer(
         self,

@@ -23,10 +23,11 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources as shared
-from actions.parsing import as_of_text
 from bot.cache import Fetched, cache_key
 from bot.clients.errors import AgencyUnavailable
-from bot.handoff.triage import lookup_failures
+from bot.content.agency import load_agency
+from bot.formatting import as_of_text
+from bot.handoff.reasons import lookup_failures
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -128,6 +129,7 @@ def fragment(domain: Mapping[str, Any], response: str, /, **values: Any) -> str:
     text = next((v["text"] for v in variations if v.get("text") and not v.get("condition")), None)
     if text is None:
         raise KeyError(f"the domain has no text response {response!r}")
+    text = load_agency().expand(text)  # the domain Rasa sends still has {agency.<key>} placeholders
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), text).strip()
 
 
@@ -175,5 +177,5 @@ class LookupAction(Action, abc.ABC):
             log.exception("%s failed (conversation %s)", self.name(), conversation_ref(tracker))
         dispatcher.utter_message(response=self.unavailable_response)
         if lookup_failures(tracker.events) >= 1:  # this is the second in the session: offer a person
-            return [*self.after_failure(tracker), FollowupAction("action_handoff")]
+            return [*self.after_failure(tracker), FollowupAction("action_start_handoff")]
         return self.after_failure(tracker)

@@ -1,4 +1,4 @@
-"""Is it open now, today's hours, and holiday closures: `action_facility_hours`.
+"""Is it open now, today's hours, and holiday closures: `action_check_facility_hours`.
 
 The facility comes from the `facility` entity (spaCy entity ruler), else from names and
 aliases in the agency's own feed found in the text. "pool" may mean several: each is answered.
@@ -13,8 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources as shared
 from actions.common import FACILITIES, EventList, LookupAction, joined, latest_text, lookup, say_if_stale
-from actions.parsing import entity_values, facility_now, find_by_name
+from actions.parsing import entity_values, find_by_name
 from bot.clients.facilities import Facility
+from bot.opening_hours import facility_now
 
 MAX_SHOWN = 3
 RESPONSES = {
@@ -28,11 +29,11 @@ RESPONSES = {
 }
 
 
-class ActionFacilityHours(LookupAction):
+class ActionCheckFacilityHours(LookupAction):
     unavailable_response = "utter_facility_unavailable"
 
     def name(self) -> str:
-        return "action_facility_hours"
+        return "action_check_facility_hours"
 
     async def answer(
         self,

@@ -29,12 +29,11 @@ from redis.exceptions import RedisError
 
 from actions import resources as shared
 from actions.common import EventList, conversation_ref, latest_intent, latest_text
-from bot.handoff import triage
+from bot.handoff import reasons as triage
 from bot.handoff.config import DATA_DIR
 from bot.handoff.hours import load_hours
 from bot.handoff.store import QueueStore, iso
 from bot.handoff.texts import text
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 REASON_TTL = 3600
@@ -60,11 +59,11 @@ def _has_response(domain: dict[str, Any], name: str) -> bool:
     return name in (domain.get("responses") or {})
 
 
-class ActionHandoff(Action):
+class ActionStartHandoff(Action):
     """Queue the conversation for a person (in staffed hours), else offer to leave a message."""
 
     def name(self) -> str:
-        return "action_handoff"
+        return "action_start_handoff"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -77,10 +76,10 @@ class ActionHandoff(Action):
         if _channel(tracker) in NO_LATER_MESSAGES:
             dispatcher.utter_message(response="utter_handoff_unavailable")
             return []
-        settings = Settings.from_env()
         try:
-            store = await _store()
-            hours = load_hours(settings.handoff_hours_file, always=settings.handoff_hours == "always")
+            resources = await shared.current()
+            store = QueueStore(resources.redis)
+            hours = load_hours(resources.handoff.hours_file, always=resources.handoff.always_staffed)
             now = datetime.now(timezone.utc)
             if not hours.is_open(now):
                 return await self._after_hours(dispatcher, tracker, store, reason, hours.next_open(now))

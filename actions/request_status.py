@@ -24,9 +24,10 @@ from actions.common import (
     lookup,
     say_if_stale,
 )
-from actions.parsing import ago_text, day_text, entity_values, is_cancel, request_number, status_word
+from actions.parsing import entity_values, is_cancel, request_number
 from bot.clients.errors import NotFound
 from bot.clients.open311 import ServiceRequest
+from bot.formatting import ago_text, day_text, status_word
 
 SLOT = "request_id"
 # Intents that mean "here is (or isn't) the number": anything else without a number is another task.

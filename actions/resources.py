@@ -32,6 +32,7 @@ from bot.clients.collection import CollectionClient
 from bot.clients.facilities import FacilitiesClient
 from bot.clients.open311 import Open311Client
 from bot.clients.service_status import ServiceStatusClient
+from bot.settings import HandoffSettings, Settings
 
 log = logging.getLogger(__name__)
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
@@ -45,12 +46,13 @@ USER_AGENT = "CivicAssistant/0.1 (action server)"
 
 @dataclass
 class Resources:
-    """The shared session and Redis client, the cache on it, and one client per agency API."""
+    """The shared session and Redis client, the cache on it, one client per agency API, handoff settings."""
 
     config: AgencyConfig
     session: aiohttp.ClientSession
     redis: aioredis.Redis
     clock: Callable[[], datetime] = utc_now
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
     cache: LookupCache = field(init=False)
     open311: Open311Client = field(init=False)
     alerts: AlertsClient = field(init=False)
@@ -95,17 +97,24 @@ _lock: asyncio.Lock | None = None
 
 
 async def open_resources(
-    config: AgencyConfig | None = None, *, clock: Callable[[], datetime] = utc_now
+    config: AgencyConfig | None = None,
+    *,
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Resources:
-    """Open this process's resources (closing any previous ones); call from inside the event loop."""
+    """Open this process's resources (closing any previous ones); call from inside the event loop.
+
+    `settings` defaults to the environment's, read here once per process (tests pass their own).
+    """
     global _current
     await close_resources()
-    config = config or AgencyConfig.from_env()
+    settings = settings or Settings.from_env()
+    config = config or AgencyConfig.from_settings(settings)
     session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
     client = aioredis.Redis.from_url(
         config.redis_url, socket_timeout=REDIS_SOCKET_TIMEOUT, socket_connect_timeout=REDIS_SOCKET_TIMEOUT
     )
-    _current = Resources(config, session, client, clock)
+    _current = Resources(config, session, client, clock, settings.handoff)
     if config.uses_demo:
         log.info("live lookups: some agency APIs are the demo agency on 127.0.0.1 (see docs/agency-apis.md)")
     return _current

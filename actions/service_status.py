@@ -1,4 +1,4 @@
-"""Which online services (payments, permits, 311 app, library catalog) are up: `action_service_status`.
+"""Which online services (payments, permits, 311 app, library catalog) are up: `action_check_service_status`.
 
 A named service ("is the payment portal down?") gets its own answer; otherwise the ones with a
 problem are listed and the rest named as working.
@@ -21,15 +21,16 @@ from actions.common import (
     lookup,
     say_if_stale,
 )
-from actions.parsing import ago_text, find_by_name
+from actions.parsing import find_by_name
 from bot.clients.service_status import ServiceStatus
+from bot.formatting import ago_text
 
 
-class ActionServiceStatus(LookupAction):
+class ActionCheckServiceStatus(LookupAction):
     unavailable_response = "utter_service_status_unavailable"
 
     def name(self) -> str:
-        return "action_service_status"
+        return "action_check_service_status"
 
     async def answer(
         self,

@@ -127,10 +127,11 @@ def main() -> int:
 
     texts = [e.questions[0] for e in all_entries(load_content()) if not e.sensitive] + OUR_EXTRA
     workdir = Path(tempfile.mkdtemp(prefix="civic-bench-"))
-    settings = Settings(
-        redis_port=free_port(), rasa_port=free_port(), action_port=free_port(), demo_agency_port=free_port(),
-        rasa_token=secrets.token_urlsafe(16), var_dir=workdir / "var", log_level="WARNING",
-    )  # fmt: skip
+    settings = Settings.from_env({
+        "REDIS_PORT": str(free_port()), "RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()),
+        "DEMO_AGENCY_PORT": str(free_port()), "RASA_TOKEN": secrets.token_urlsafe(16),
+        "VAR_DIR": str(workdir / "var"), "LOG_LEVEL": "WARNING",
+    })  # fmt: skip
     ours_train = None
     if not args.skip_train:
         out = workdir / "models"
@@ -140,7 +141,7 @@ def main() -> int:
     try:
         with Stack(settings, root=ROOT) as stack:
             assert stack.redis is not None
-            ours_url = f"http://127.0.0.1:{settings.rasa_port}"
+            ours_url = f"http://127.0.0.1:{settings.rasa.port}"
             ours_1 = asyncio.run(drive(ours_url, texts, 1, args.messages))
             ours_20 = asyncio.run(drive(ours_url, texts, 20, args.messages))
             ours_pid = next(s for s in stack.services if s.name == "rasa").process.pid  # type: ignore[union-attr]

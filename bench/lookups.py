@@ -32,14 +32,15 @@ sys.path.insert(0, str(ROOT))
 from rasa_sdk import Action, Tracker  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
-from actions.alerts import ActionActiveAlerts  # noqa: E402
-from actions.collection import ActionCollectionDay  # noqa: E402
-from actions.facilities import ActionFacilityHours  # noqa: E402
+from actions.alerts import ActionCheckAlerts  # noqa: E402
+from actions.collection import ActionCheckCollectionDay  # noqa: E402
+from actions.facilities import ActionCheckFacilityHours  # noqa: E402
 from actions.request_status import ActionCheckRequestStatus  # noqa: E402
 from actions.resources import close_resources, open_resources  # noqa: E402
-from actions.service_status import ActionServiceStatus  # noqa: E402
+from actions.service_status import ActionCheckServiceStatus  # noqa: E402
 from bot.agency_config import AgencyConfig  # noqa: E402
 from bot.demo_agency import DATA_DIR, DemoConfig, create_app  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from bot.stack import free_port, redis_server_binary  # noqa: E402
 
 MAX_RUNS = 1000
@@ -62,12 +63,12 @@ def entity(name: str, value: str) -> dict[str, Any]:
 LOOKUPS: list[tuple[str, Action, Tracker]] = [
     ("request status", ActionCheckRequestStatus(), tracker("request 512077", "check_request_status",
                                                            [entity("request_id", "request 512077")])),
-    ("alerts", ActionActiveAlerts(), tracker("any alerts", "ask_alerts")),
-    ("facility hours", ActionFacilityHours(), tracker("is the library open", "ask_facility_hours",
+    ("alerts", ActionCheckAlerts(), tracker("any alerts", "ask_alerts")),
+    ("facility hours", ActionCheckFacilityHours(), tracker("is the library open", "ask_facility_hours",
                                                       [entity("facility", "library")])),
-    ("collection day", ActionCollectionDay(), tracker("trash day", "ask_collection_day",
+    ("collection day", ActionCheckCollectionDay(), tracker("trash day", "ask_collection_day",
                                                       slots={"address": "12 Elm Street"})),
-    ("service status", ActionServiceStatus(), tracker("are online services up", "ask_service_status")),
+    ("service status", ActionCheckServiceStatus(), tracker("are online services up", "ask_service_status")),
 ]  # fmt: skip
 
 
@@ -122,7 +123,9 @@ async def bench(runs: int, redis_url: str, workdir: Path) -> None:
     )
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    config = AgencyConfig.from_env({"DEMO_AGENCY_PORT": str(port), "REDIS_URL": redis_url})
+    config = AgencyConfig.from_settings(
+        Settings.from_env({"DEMO_AGENCY_PORT": str(port), "REDIS_URL": redis_url})
+    )
     await open_resources(config)
     cache = redis.Redis.from_url(redis_url)
     domain = domain_responses()

@@ -32,7 +32,7 @@ import socketio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.handoff.accounts import add_account  # noqa: E402
+from bot.console.accounts import add_account  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.stack import Stack, free_port  # noqa: E402
 
@@ -131,8 +131,8 @@ async def one_chat(citizen: Citizen, agent: Agent, rounds: int, up: list[float],
 
 
 async def measure(stack: Stack, token: str, chats: int, rounds: int) -> tuple[list[float], list[float]]:
-    rasa = f"http://127.0.0.1:{stack.settings.rasa_port}"
-    console = f"http://127.0.0.1:{stack.settings.handoff_port}"
+    rasa = f"http://127.0.0.1:{stack.settings.rasa.port}"
+    console = f"http://127.0.0.1:{stack.settings.handoff.port}"
     citizens = [Citizen(rasa) for _ in range(chats)]
     await asyncio.gather(*(c.connect() for c in citizens))
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as session:
@@ -169,11 +169,12 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="civic-relay-"))
     agents_file = workdir / "agents.yml"
     token = add_account(agents_file, "bench", "agent", secrets.token_urlsafe(16))
-    settings = Settings(
-        redis_port=free_port(), rasa_port=free_port(), action_port=free_port(), demo_agency_port=free_port(),
-        handoff_port=free_port(), handoff_agents_file=agents_file, handoff_hours="always",
-        rasa_token=secrets.token_urlsafe(16), var_dir=workdir / "var", log_level="WARNING",
-    )  # fmt: skip
+    settings = Settings.from_env({
+        "REDIS_PORT": str(free_port()), "RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()),
+        "DEMO_AGENCY_PORT": str(free_port()), "HANDOFF_PORT": str(free_port()),
+        "HANDOFF_AGENTS_FILE": str(agents_file), "HANDOFF_HOURS": "always",
+        "RASA_TOKEN": secrets.token_urlsafe(16), "VAR_DIR": str(workdir / "var"), "LOG_LEVEL": "WARNING",
+    })  # fmt: skip
     try:
         with Stack(settings, root=ROOT) as stack:
             up, down = asyncio.run(measure(stack, token, args.chats, args.rounds))

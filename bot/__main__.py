@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from bot import cli
+from bot.settings import Settings, SettingsError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,7 +14,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     cli.add_commands(commands)
     args = parser.parse_args(argv)
-    return int(args.handler(args) or 0)
+    try:
+        args.settings = Settings.from_env()
+        return int(args.handler(args) or 0)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def _decoder(kind: Any) -> Decoder:
         return lambda data: data
     if origin in (typing.Union, types.UnionType):
         return _decoder(next(a for a in args if a is not type(None)))
-    if dataclasses.is_dataclass(kind):
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
         fields = {name: _decoder(hint) for name, hint in _field_types(kind).items()}
         return _keep_none(lambda data: kind(**{k: fields[k](v) for k, v in data.items() if k in fields}))
     if kind in (datetime, date, time):

@@ -1,22 +1,21 @@
-"""The subcommands of `python -m bot`: each parses its arguments and calls one module."""
+"""The subcommands of `python -m bot`: each parses its arguments and calls one module.
+
+`bot/__main__.py` reads `Settings` once and hands them to the handler as `args.settings`; a bad
+value is reported there, by name, without a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import secrets
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.content import commands as content_commands
 from bot.content.generate import generated_files, write_generated
 from bot.content.model import ContentError, load_content, load_render_settings
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
 
 
 def _content_generate(args: argparse.Namespace) -> int:
@@ -41,28 +40,12 @@ def _nlp_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings() -> Settings | None:
-    """The environment's settings, or None after printing what is wrong (no traceback)."""
-    from bot.settings import Settings
-
-    try:
-        return Settings.from_env()
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return None
-
-
 def _run(args: argparse.Namespace) -> int:
     from bot.stack import Stack, StackError
 
-    settings = _settings()
-    if settings is None:
-        return 1
-    if not settings.rasa_token:
-        token = secrets.token_urlsafe(24)
-        settings = dataclasses.replace(settings, rasa_token=token)
-        print(f"RASA_TOKEN was not set; generated one for this run: {token}")
-    stack = Stack(settings, root=Path.cwd())
+    stack = Stack(args.settings, root=Path.cwd())
+    if "RASA_TOKEN" in stack.generated:
+        print(f"RASA_TOKEN was not set; generated one for this run: {stack.generated['RASA_TOKEN']}")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -99,15 +82,15 @@ def _print_urls(stack: Any) -> None:
     for service in stack.services:
         if service.url:
             lines.append(f"  {service.name:<16} {service.url}")
-    rasa = stack.settings.rasa_port
+    rasa = stack.settings.rasa.port
     lines += [
         f"  REST channel     POST http://127.0.0.1:{rasa}/webhooks/rest/webhook",
         f"  socket.io        http://127.0.0.1:{rasa}/socket.io",
-        f"  web chat page    http://127.0.0.1:{stack.settings.demo_agency_port}/",
+        f"  web chat page    http://127.0.0.1:{stack.settings.demo.port}/",
     ]
     lines += [
         f"  {name:<16} POST http://127.0.0.1:{rasa}/webhooks/{name}/webhook"
-        for name in stack.settings.channels
+        for name in stack.channels.enabled
     ]
     lines += [
         f"  HTTP API         http://127.0.0.1:{rasa}/status?token=<RASA_TOKEN>",
@@ -118,18 +101,16 @@ def _print_urls(stack: Any) -> None:
 
 def _credentials(args: argparse.Namespace) -> int:
     """Write credentials.yml plus the enabled channels' sections (the Docker entrypoint runs this)."""
-    from bot.channels.config import write_credentials
+    from bot.channels.config import ChannelConfig
 
-    settings = _settings()
-    if settings is None:
-        return 1
-    path = write_credentials(args.base, args.out, settings.channels, settings.channel_vars)
-    print(f"wrote {path} (channels: {', '.join(('rest', 'socketio', *settings.channels))})")
+    channels = ChannelConfig.from_settings(args.settings)
+    path = channels.write_credentials(args.base, args.out)
+    print(f"wrote {path} (channels: {', '.join(('rest', 'socketio', *channels.enabled))})")
     return 0
 
 
 def add_commands(commands: Any) -> None:
-    from bot.handoff.cli import add_commands as add_agent_commands
+    from bot.console.commands import add_commands as add_agent_commands
 
     add_agent_commands(commands)
     from bot.inbox.commands import add_commands as add_inbox_commands

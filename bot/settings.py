@@ -1,133 +1,365 @@
-"""One frozen settings object filled from the environment: the only reader of env vars.
+"""The project's one reader of the environment: a frozen `Settings` tree, read once per process.
 
-Every variable is documented in the README's configuration table. Secrets have
-no defaults; where a local run needs one, the stack generates it per run.
+`Settings.from_env()` parses every variable (docs/configuration.md lists them) with one parser
+and one error style: a bad value raises `SettingsError` naming the variable and the value. Each
+feature builds its own config from the tree (`AgencyConfig.from_settings`,
+`HandoffConfig.from_settings`, ...); this module imports no feature package. Values here are
+what the environment says, with defaults; secrets have no defaults (the stack generates what a
+local run needs).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, unquote, urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.channels.config import enabled_channels, set_channel_vars
-
-
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+LOCALHOST = "127.0.0.1"
+ALERTS_FORMATS = ("geojson", "cap-atom")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
-def _origin(env: dict[str, str], name: str) -> str:
-    """An http(s) origin without a trailing slash; a typo here would leave the web chat silently dead."""
-    raw = env.get(name, "").strip().rstrip("/")
-    if raw and (urlparse(raw).scheme not in ("http", "https") or not urlparse(raw).netloc):
-        raise ValueError(f"{name} must be an http:// or https:// URL, got {raw!r}")
-    return raw
+class SettingsError(ValueError):
+    """A variable holds a value that cannot be used; the message names the variable and the value."""
 
 
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+def _bad(name: str, what: str, raw: str) -> SettingsError:
+    return SettingsError(f"{name} must be {what}, got {raw!r}")
 
 
 @dataclass(frozen=True)
-class RedisTarget:
-    """Where Redis is, split the way Rasa's endpoints.yml wants it."""
+class Env:
+    """The parser every setting goes through: text, numbers, durations, flags, paths, origins."""
 
-    host: str
-    port: int
+    values: Mapping[str, str]
+
+    def text(self, name: str, default: str = "") -> str:
+        return self.values.get(name, "").strip() or default
+
+    def number(
+        self,
+        name: str,
+        default: float,
+        *,
+        minimum: float = 0.0,
+        above: bool = False,
+        maximum: float | None = None,
+    ) -> float:
+        """A number >= `minimum` (> `minimum` when `above`), <= `maximum`; unset or blank gives `default`."""
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise _bad(name, "a number", raw) from None
+        if value < minimum or (above and value == minimum):
+            raise _bad(name, f"{'more than' if above else 'at least'} {minimum:g}", raw)
+        if maximum is not None and value > maximum:
+            raise _bad(name, f"at most {maximum:g}", raw)
+        return value
+
+    def whole(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        """A whole number in [minimum, maximum]; unset or blank gives `default`."""
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise _bad(name, "a whole number", raw) from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+            raise _bad(name, f"a whole number {bound}", raw)
+        return value
+
+    def port(self, name: str, default: int) -> int:
+        return self.whole(name, default, minimum=1, maximum=65535)
+
+    def duration(self, name: str, default: float) -> float:
+        """A length of time in the unit the variable's name gives (…_SECONDS, …_MINUTES, …_DAYS): > 0."""
+        return self.number(name, default, above=True)
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.text(name).lower()
+        if not raw:
+            return default
+        if raw in _TRUE or raw in _FALSE:
+            return raw in _TRUE
+        raise _bad(name, "true or false", raw)
+
+    def path(self, name: str, default: Path) -> Path:
+        raw = self.text(name)
+        return Path(raw) if raw else default
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        raw = self.text(name, default).lower()
+        if raw not in choices:
+            raise _bad(name, f"one of {', '.join(choices)}", raw)
+        return raw
+
+    def origin(self, name: str) -> str:
+        """An http(s) origin without a trailing slash, or ""; a typo would leave a page silently dead."""
+        raw = self.text(name).rstrip("/")
+        parsed = urlparse(raw)
+        if raw and (parsed.scheme not in ("http", "https") or not parsed.netloc):
+            raise _bad(name, "an http:// or https:// URL", raw)
+        return raw
+
+    def zone(self, name: str, default: str) -> str:
+        raw = self.text(name, default)
+        try:
+            ZoneInfo(raw)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _bad(name, "an IANA time zone such as America/New_York", raw) from None
+        return raw
+
+
+@dataclass(frozen=True)
+class RedisAddress:
+    """Where Redis is: the one shape every process uses (a URL, or split for Rasa's endpoints.yml)."""
+
+    host: str = LOCALHOST
+    port: int = 6379
     db: int = 0
-    password: str = ""
+    password: str = field(default="", repr=False)
 
     @classmethod
-    def from_url(cls, url: str) -> RedisTarget:
+    def from_url(cls, url: str, name: str = "REDIS_URL") -> RedisAddress:
         parsed = urlparse(url)
-        if parsed.scheme not in ("redis", ""):
-            raise ValueError(f"REDIS_URL must start with redis:// (got {parsed.scheme}://)")
-        db_part = parsed.path.lstrip("/")
-        return cls(
-            host=parsed.hostname or "127.0.0.1",
-            port=parsed.port or 6379,
-            db=int(db_part) if db_part else 0,
-            password=parsed.password or "",
-        )
+        if parsed.scheme != "redis" or not parsed.hostname:
+            raise _bad(name, "a redis://[:password@]host[:port][/db] URL", url)
+        db = parsed.path.lstrip("/")
+        try:
+            port = parsed.port or 6379
+        except ValueError:
+            raise _bad(name, "a URL with a valid port", url) from None
+        if db and not db.isdigit():
+            raise _bad(name, "a URL whose path is a database number", url)
+        return cls(parsed.hostname, port, int(db or 0), unquote(parsed.password or ""))
 
     @property
     def url(self) -> str:
-        auth = f":{self.password}@" if self.password else ""
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
         return f"redis://{auth}{self.host}:{self.port}/{self.db}"
+
+    def split_env(self) -> dict[str, str]:
+        """REDIS_HOST/PORT/DB/PASSWORD: what endpoints.yml and credentials.yml substitute for Rasa."""
+        return {
+            "REDIS_HOST": self.host,
+            "REDIS_PORT": str(self.port),
+            "REDIS_DB": str(self.db),
+            "REDIS_PASSWORD": self.password,
+        }
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    """REDIS_URL, else REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD (127.0.0.1:6379/0)."""
+
+    address: RedisAddress = RedisAddress()
+    external: bool = False  # REDIS_URL was given: the stack uses it and never starts a server
+
+    @property
+    def url(self) -> str:
+        return self.address.url
+
+    @classmethod
+    def from_env(cls, env: Env) -> RedisSettings:
+        url = env.text("REDIS_URL")
+        if url:
+            return cls(RedisAddress.from_url(url), external=True)
+        address = RedisAddress(
+            host=env.text("REDIS_HOST", LOCALHOST),
+            port=env.port("REDIS_PORT", 6379),
+            db=env.whole("REDIS_DB", 0),
+            password=env.text("REDIS_PASSWORD"),
+        )
+        return cls(address)
+
+
+@dataclass(frozen=True)
+class RasaSettings:
+    """Rasa's server, its HTTP API token, the action server port, models and conversation expiry."""
+
+    port: int = 5005
+    action_port: int = 5055
+    token: str = field(default="", repr=False)
+    url: str = ""  # where the console reaches Rasa's HTTP API; "" is this machine's Rasa port
+    public_url: str = ""  # where a citizen's browser reaches socket.io; "" is this machine's Rasa port
+    model_dir: Path = Path("models")
+    conversation_expiry_seconds: int = 7 * 24 * 3600
+
+    @property
+    def api_url(self) -> str:
+        return self.url or f"http://{LOCALHOST}:{self.port}"
+
+    @property
+    def browser_url(self) -> str:
+        """The Rasa origin the web chat page connects to (RASA_PUBLIC_URL, else 127.0.0.1:RASA_PORT)."""
+        return self.public_url or f"http://{LOCALHOST}:{self.port}"
+
+    @classmethod
+    def from_env(cls, env: Env) -> RasaSettings:
+        return cls(
+            port=env.port("RASA_PORT", 5005),
+            action_port=env.port("ACTION_PORT", 5055),
+            token=env.text("RASA_TOKEN"),
+            url=env.origin("RASA_URL"),
+            public_url=env.origin("RASA_PUBLIC_URL"),
+            model_dir=env.path("MODEL_DIR", Path("models")),
+            conversation_expiry_seconds=env.whole("CONVERSATION_EXPIRY_SECONDS", 7 * 24 * 3600),
+        )
+
+
+@dataclass(frozen=True)
+class DemoAgencySettings:
+    """The embedded demo agency API (`python -m bot.demo_agency`)."""
+
+    port: int = 8000
+    api_key: str = field(default="", repr=False)  # guards Open311 POST; generated per run when unset
+    admin_token: str = field(default="", repr=False)  # guards /admin; generated per run when unset
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOCALHOST}:{self.port}"
+
+    @classmethod
+    def from_env(cls, env: Env) -> DemoAgencySettings:
+        return cls(
+            port=env.port("DEMO_AGENCY_PORT", 8000),
+            api_key=env.text("DEMO_AGENCY_API_KEY"),
+            admin_token=env.text("DEMO_AGENCY_ADMIN_TOKEN"),
+        )
+
+
+@dataclass(frozen=True)
+class AgencySettings:
+    """The agency's live-lookup APIs; an empty URL means the demo agency (`AgencyConfig` fills it in)."""
+
+    open311_base_url: str = ""
+    open311_api_key: str = field(default="", repr=False)
+    open311_jurisdiction_id: str = ""
+    alerts_url: str = ""
+    alerts_format: str = "geojson"
+    facilities_url: str = ""
+    collection_url: str = ""
+    service_status_url: str = ""
+    timezone: str = "America/New_York"
+    timeout_seconds: float = 3.0
+
+    @classmethod
+    def from_env(cls, env: Env) -> AgencySettings:
+        return cls(
+            open311_base_url=env.text("OPEN311_BASE_URL"),
+            open311_api_key=env.text("OPEN311_API_KEY"),
+            open311_jurisdiction_id=env.text("OPEN311_JURISDICTION_ID"),
+            alerts_url=env.text("ALERTS_URL"),
+            alerts_format=env.choice("ALERTS_FORMAT", ALERTS_FORMATS, "geojson"),
+            facilities_url=env.text("FACILITIES_URL"),
+            collection_url=env.text("COLLECTION_URL"),
+            service_status_url=env.text("SERVICE_STATUS_URL"),
+            timezone=env.zone("AGENCY_TIMEZONE", "America/New_York"),
+            timeout_seconds=env.duration("AGENCY_TIMEOUT_SECONDS", 3.0),
+        )
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    """The agent console's port and accounts, the staffed hours and the inactivity rule."""
+
+    port: int = 8080
+    agents_file: Path = Path("var/agents.yml")
+    hours: str = ""  # "always": staffed around the clock (demos, tests); else the hours file
+    hours_file: Path = Path("data/handoff/hours.yml")
+    inactivity_minutes: float = 30.0
+
+    @property
+    def always_staffed(self) -> bool:
+        return self.hours == "always"
+
+    @classmethod
+    def from_env(cls, env: Env) -> HandoffSettings:
+        return cls(
+            port=env.port("HANDOFF_PORT", 8080),
+            agents_file=env.path("HANDOFF_AGENTS_FILE", Path("var/agents.yml")),
+            hours=env.text("HANDOFF_HOURS").lower(),
+            hours_file=env.path("HANDOFF_HOURS_FILE", Path("data/handoff/hours.yml")),
+            inactivity_minutes=env.duration("HANDOFF_INACTIVITY_MINUTES", 30.0),
+        )
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    """The review inbox: where content lives, what counts as unsure, how long messages are kept."""
+
+    content_dir: Path = Path("data/content")
+    retention_days: float = 30.0
+    confidence_threshold: float = 0.6
+
+    @classmethod
+    def from_env(cls, env: Env) -> InboxSettings:
+        return cls(
+            content_dir=env.path("CONTENT_DIR", Path("data/content")),
+            retention_days=env.duration("INBOX_RETENTION_DAYS", 30.0),
+            confidence_threshold=env.number("INBOX_CONFIDENCE_THRESHOLD", 0.6, maximum=1.0),
+        )
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """The names (never the values) of the set variables; `bot.channels.config` reads which are its own.
+
+    Rasa substitutes the values into credentials.yml from its own environment, so secrets are
+    never copied into this tree.
+    """
+
+    set_vars: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_env(cls, env: Env) -> ChannelSettings:
+        return cls(frozenset(name for name in env.values if env.text(name)))
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything the processes of the stack are configured with."""
 
-    redis_url: str = ""
-    redis_port: int = 6379
-    rasa_port: int = 5005
-    action_port: int = 5055
-    demo_agency_port: int = 8000
-    demo_agency_api_key: str = ""
-    rasa_token: str = ""
-    conversation_expiry_seconds: int = 7 * 24 * 3600
-    model_dir: Path = Path("models")
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    rasa: RasaSettings = field(default_factory=RasaSettings)
+    demo: DemoAgencySettings = field(default_factory=DemoAgencySettings)
+    agency: AgencySettings = field(default_factory=AgencySettings)
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    inbox: InboxSettings = field(default_factory=InboxSettings)
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
     var_dir: Path = Path("var")
     log_level: str = "INFO"
-    # Human handoff console (bot/handoff): port, accounts file, staffed hours, inactivity rule.
-    handoff_port: int = 8080
-    handoff_agents_file: Path = Path("var/agents.yml")
-    handoff_hours: str = ""  # "always": staffed around the clock (demos, tests); else the hours file
-    handoff_hours_file: Path = Path("data/handoff/hours.yml")
-    handoff_inactivity_minutes: float = 30.0
-    # Messaging channels (bot/channels/config.py): the ones whose secrets are all set, and the
-    # names (never the values) of the channel variables that are set; Rasa reads the values.
-    channels: tuple[str, ...] = ()
-    channel_vars: frozenset[str] = frozenset()
-    # Where a citizen's browser reaches Rasa's socket.io (the web chat); empty: this machine's Rasa port.
-    rasa_public_url: str = ""
-    # Where the handoff console reaches Rasa's HTTP API; empty: this machine's Rasa port.
-    rasa_url: str = ""
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def rasa_browser_url(self) -> str:
-        """The Rasa origin the web chat page connects to (RASA_PUBLIC_URL, else 127.0.0.1:RASA_PORT)."""
-        return self.rasa_public_url or f"http://127.0.0.1:{self.rasa_port}"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = Env(dict(os.environ if environ is None else environ))
         return cls(
-            redis_url=env.get("REDIS_URL", "").strip(),
-            redis_port=_int(env, "REDIS_PORT", 6379),
-            rasa_port=_int(env, "RASA_PORT", 5005),
-            action_port=_int(env, "ACTION_PORT", 5055),
-            demo_agency_port=_int(env, "DEMO_AGENCY_PORT", 8000),
-            demo_agency_api_key=env.get("DEMO_AGENCY_API_KEY", "").strip(),
-            rasa_token=env.get("RASA_TOKEN", "").strip(),
-            conversation_expiry_seconds=_int(env, "CONVERSATION_EXPIRY_SECONDS", 7 * 24 * 3600),
-            model_dir=Path(env.get("MODEL_DIR", "models")),
-            var_dir=Path(env.get("VAR_DIR", "var")),
-            log_level=env.get("LOG_LEVEL", "INFO").upper(),
-            handoff_port=_int(env, "HANDOFF_PORT", 8080),
-            handoff_agents_file=Path(env.get("HANDOFF_AGENTS_FILE", "").strip() or "var/agents.yml"),
-            handoff_hours=env.get("HANDOFF_HOURS", "").strip().lower(),
-            handoff_hours_file=Path(env.get("HANDOFF_HOURS_FILE", "").strip() or "data/handoff/hours.yml"),
-            handoff_inactivity_minutes=_float(env, "HANDOFF_INACTIVITY_MINUTES", 30.0),
-            channels=enabled_channels(env),
-            channel_vars=set_channel_vars(env),
-            rasa_public_url=_origin(env, "RASA_PUBLIC_URL"),
-            rasa_url=_origin(env, "RASA_URL"),
+            redis=RedisSettings.from_env(env),
+            rasa=RasaSettings.from_env(env),
+            demo=DemoAgencySettings.from_env(env),
+            agency=AgencySettings.from_env(env),
+            handoff=HandoffSettings.from_env(env),
+            inbox=InboxSettings.from_env(env),
+            channels=ChannelSettings.from_env(env),
+            var_dir=env.path("VAR_DIR", Path("var")),
+            log_level=env.choice("LOG_LEVEL", LOG_LEVELS, "info").upper(),
         )
+
+
+def settings_or_exit(environ: Mapping[str, str] | None = None) -> Settings:
+    """The environment's settings for a process's entry point: a bad value exits with status 1 and
+    one line naming the variable (no traceback)."""
+    try:
+        return Settings.from_env(environ)
+    except SettingsError as exc:
+        raise SystemExit(f"error: {exc}") from None

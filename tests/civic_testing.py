@@ -11,22 +11,33 @@ import os
 import secrets
 import subprocess
 import threading
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import redis
 from aiohttp import web
+from polling import wait_until
 
+from bot.console.app import create_app
+from bot.console.config import ConsoleConfig
 from bot.handoff.config import HandoffConfig
+from bot.inbox.config import InboxConfig
 from bot.settings import Settings
 from bot.stack import free_port, http_ok, redis_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"  # data beside the checkout (the agency's files, datasets); CI has it
+T = TypeVar("T")
+# How long an app's cleanups may take: Background.stop's 10 s grace for each of the console's two
+# background groups (queue relay, inbox recorder), plus 5 s margin.
+APP_STOP_SECONDS = 2 * 10.0 + 5.0
+# Start-up of a local redis-server or an in-thread app takes well under a second; the margin covers
+# two cores busy with Rasa and the browser.
+START_SECONDS = 30.0
 
 
 def latest_model() -> Path:
@@ -36,26 +47,47 @@ def latest_model() -> Path:
     return models[-1]
 
 
-def stack_settings(var_dir: Path, **overrides: Any) -> Settings:
-    """Fresh ports and a private var dir, so tests never touch a developer's `make run`."""
-    values: dict[str, Any] = dict(
-        redis_url=os.environ.get("REDIS_URL", ""),
-        redis_port=free_port(),
-        rasa_port=free_port(),
-        action_port=free_port(),
-        demo_agency_port=free_port(),
-        handoff_port=free_port(),
+def require_shared(path: Path, what: str) -> Path:
+    """`path` (under ../shared, see SHARED) for a test that needs it, which must exist.
+
+    If it is missing the test is skipped on a developer's machine, but fails when the environment
+    variable `CI` is set and non-empty (`.ci/run` sets it): CI cannot go green without running it.
+    """
+    if path.exists():
+        return path
+    reason = f"{path} is not here ({what})"
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI is set, so this test fails instead of being skipped")
+    pytest.skip(reason)
+
+
+def stack_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    """The environment of a test stack: fresh ports and a private var dir, so tests never touch a
+    developer's `make run`. `overrides` are further variables (e.g. HANDOFF_HOURS="")."""
+    env = {
+        "REDIS_PORT": str(free_port()),
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "DEMO_AGENCY_PORT": str(free_port()),
+        "HANDOFF_PORT": str(free_port()),
         # Staffed around the clock, so a handoff test does not depend on the time CI runs;
-        # the after-hours tests pass their own hours file and handoff_hours="".
-        handoff_hours="always",
-        handoff_agents_file=var_dir / "agents.yml",
+        # the after-hours tests pass their own hours file and HANDOFF_HOURS="".
+        "HANDOFF_HOURS": "always",
+        "HANDOFF_AGENTS_FILE": str(var_dir / "agents.yml"),
         # a leading "-" (token_urlsafe's alphabet has it) once made `rasa run` read the token as a flag
-        rasa_token="-" + secrets.token_urlsafe(16),
-        var_dir=var_dir,
-        log_level=os.environ.get("TEST_LOG_LEVEL", "WARNING"),
-    )
-    values.update(overrides)
-    return Settings(**values)
+        "RASA_TOKEN": "-" + secrets.token_urlsafe(16),
+        "VAR_DIR": str(var_dir),
+        "LOG_LEVEL": os.environ.get("TEST_LOG_LEVEL", "WARNING"),
+    }
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    env.update(overrides)
+    return env
+
+
+def stack_settings(var_dir: Path, **overrides: str) -> Settings:
+    """`Settings` read from `stack_env(var_dir, **overrides)`."""
+    return Settings.from_env(stack_env(var_dir, **overrides))
 
 
 class RestClient:
@@ -91,16 +123,17 @@ def local_redis(data_dir: Path) -> Iterator[int]:
     ]  # fmt: skip
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = redis.Redis(port=port)
-    deadline = time.monotonic() + 15
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"redis-server exited at start-up (status {process.returncode})")
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+
     try:
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("redis-server did not start")
-                time.sleep(0.05)
+        wait_until(answers, START_SECONDS, "redis-server did not start")
         client.close()
         yield port
     finally:
@@ -118,6 +151,13 @@ def console_config(redis_url: str, agents_file: Path) -> HandoffConfig:
         port=free_port(),
         sweep_seconds=3600.0,
     )
+
+
+def console_app(handoff: HandoffConfig, inbox: InboxConfig | None = None) -> web.Application:
+    """The real console app on the handoff config's Redis, accounts and port; the inbox on `inbox`,
+    else on the environment's settings (as `python -m bot.console` would)."""
+    shell = ConsoleConfig(redis_url=handoff.redis_url, agents_file=handoff.agents_file, port=handoff.port)
+    return create_app(shell, handoff, inbox or InboxConfig.from_settings(Settings.from_env()))
 
 
 class _AppThread(threading.Thread):
@@ -144,8 +184,13 @@ class _AppThread(threading.Thread):
             self.stopped.set()
 
     def stop(self) -> None:
+        """Stop the loop and wait for the cleanups; fails if they are still running after APP_STOP_SECONDS."""
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self.stopped.wait(15)
+        if not self.stopped.wait(APP_STOP_SECONDS):
+            raise AssertionError(
+                f"the app on port {self.port} was still stopping after {APP_STOP_SECONDS:.0f}s"
+            )
+        self.join(APP_STOP_SECONDS)
 
 
 @contextmanager
@@ -153,13 +198,49 @@ def serve_app(make_app: Callable[[], web.Application], port: int) -> Iterator[we
     """Serve the app made by `make_app` on 127.0.0.1:`port` until the block ends; yields the app."""
     server = _AppThread(make_app, port)
     server.start()
-    deadline = time.monotonic() + 30
     try:
-        while not http_ok(f"http://127.0.0.1:{port}/health"):
-            if time.monotonic() > deadline:
-                pytest.fail("the app did not start")
-            time.sleep(0.1)
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/health"), START_SECONDS, "the app did not start")
         assert server.app is not None
         yield server.app
     finally:
         server.stop()
+
+
+def run_in_thread(make: Callable[[], Coroutine[Any, Any, T]], timeout: float, what: str) -> T:
+    """Run `make()` on a new event loop in a thread of its own; return its result or re-raise its error.
+
+    For async code in sync tests (playwright's sync API owns the test thread's loop). Fails with
+    AssertionError if the coroutine still runs after `timeout` seconds: it is then cancelled, and the
+    thread is a daemon, so a loop that never ends can neither pass the test nor hold up the run.
+    """
+    outcome: list[tuple[bool, Any]] = []  # (finished normally, result or exception)
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        running.append((asyncio.get_running_loop(), task))
+        return await make()
+
+    def target() -> None:
+        try:
+            outcome.append((True, asyncio.run(main())))
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=target, name=f"test: {what}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        for loop, task in running:
+            try:
+                loop.call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+        thread.join(APP_STOP_SECONDS)
+        state = "then stopped when cancelled" if not thread.is_alive() else "and did not stop when cancelled"
+        raise AssertionError(f"{what} was still running after {timeout:.0f}s, {state}")
+    finished, value = outcome[0]
+    if not finished:
+        raise value
+    return value

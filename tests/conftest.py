@@ -27,7 +27,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterato
 
 @pytest.fixture(scope="session")
 def rest(stack: Stack) -> RestClient:
-    return RestClient(f"http://127.0.0.1:{stack.settings.rasa_port}")
+    return RestClient(f"http://127.0.0.1:{stack.settings.rasa.port}")
 
 
 @pytest.fixture(scope="session")

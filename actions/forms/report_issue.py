@@ -6,7 +6,7 @@ Every slot is filled here by custom extraction, so each message is read once, in
   keywords, descriptions), never a list in this code. When unclear, `service_candidates` keeps
   the codes to offer as buttons (`action_ask_report_issue_form_service_code`).
 - `location`: a typed address (sent as Open311 `address_string`), or a shared pin kept as
-  "lat, long" (sent as `lat`/`long`); the pin convention is `actions.parsing.location_pin`.
+  "lat, long" (sent as `lat`/`long`); the pin convention is `bot.location`.
 - `description`: the citizen's own words.
 - `contact`: an email or a phone number, or "none" after "skip".
 
@@ -35,18 +35,16 @@ from actions.common import (
 )
 from actions.parsing import (
     contact_details,
-    coordinates,
     entity_values,
     is_cancel,
     is_skip,
-    location_pin,
     looks_like_location,
     match_services,
     parse_correction,
-    pin_text,
 )
 from bot.clients.errors import AgencyUnavailable
 from bot.clients.open311 import Service
+from bot.location import coordinates, location_pin, pin_text
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,10 @@ from redis.exceptions import RedisError
 from actions import resources as shared
 from actions.common import EventList, bounded, conversation_ref
 from actions.forms.report_issue import NO_CONTACT, REQUIRED, end_form, reset_report
-from actions.parsing import contact_details, coordinates
+from actions.parsing import contact_details
 from bot.clients.errors import AgencyUnavailable, NotFound, Rejected
 from bot.clients.open311 import CreatedRequest
+from bot.location import coordinates
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ of the section, and the connector uses its default. The Redis keys are always wr
 stack sets REDIS_HOST, REDIS_PORT, REDIS_DB and REDIS_PASSWORD for Rasa (endpoints.yml needs
 them too).
 
-Nothing here reads `os.environ`: `bot.settings` passes the environment in. No Rasa import.
+Nothing here reads `os.environ`: `ChannelConfig.from_settings` takes the names of the set
+variables from `bot.settings`. No Rasa import.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.settings import Settings, SettingsError
+
 REDIS_KEYS = (
     ("redis_host", "REDIS_HOST"),
     ("redis_port", "REDIS_PORT"),
@@ -30,7 +33,7 @@ REDIS_KEYS = (
 )
 
 
-class ChannelSetupError(ValueError):
+class ChannelSetupError(SettingsError):
     """Some but not all of a channel's secrets are set."""
 
 
@@ -120,11 +123,19 @@ CHANNEL_VARS = tuple(
 )
 
 
-def enabled_channels(env: Mapping[str, str]) -> tuple[str, ...]:
+def _set_names(env: Mapping[str, str] | Collection[str]) -> frozenset[str]:
+    """The names that are set: non-blank values of a mapping, or a collection of names as it is."""
+    if isinstance(env, Mapping):
+        return frozenset(name for name, value in env.items() if str(value).strip())
+    return frozenset(env)
+
+
+def enabled_channels(env: Mapping[str, str] | Collection[str]) -> tuple[str, ...]:
     """Names of the channels whose secrets are all set; ChannelSetupError for a half-configured one."""
+    names = _set_names(env)
     enabled = []
     for spec in CHANNELS:
-        present = [var for var in spec.required if env.get(var, "").strip()]
+        present = [var for var in spec.required if var in names]
         if len(present) == len(spec.required):
             enabled.append(spec.name)
         elif present:
@@ -136,9 +147,25 @@ def enabled_channels(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(enabled)
 
 
-def set_channel_vars(env: Mapping[str, str]) -> frozenset[str]:
+def set_channel_vars(env: Mapping[str, str] | Collection[str]) -> frozenset[str]:
     """The names (never the values) of the channel variables that are set."""
-    return frozenset(var for var in CHANNEL_VARS if env.get(var, "").strip())
+    return frozenset(CHANNEL_VARS) & _set_names(env)
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """The channels switched on and the names of the channel variables set (for credentials.yml)."""
+
+    enabled: tuple[str, ...] = ()
+    set_vars: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChannelConfig:
+        names = settings.channels.set_vars
+        return cls(enabled_channels(names), set_channel_vars(names))
+
+    def write_credentials(self, base: Path, target: Path) -> Path:
+        return write_credentials(base, target, self.enabled, self.set_vars)
 
 
 def with_socketio_jwt(base: str) -> str:

@@ -37,7 +37,8 @@ from bot.channels.base import (
     parse_json_object,
 )
 from bot.channels.store import ref
-from bot.channels.text import button_title, lead_and_last, location, shorten
+from bot.channels.text import button_title, lead_and_last, shorten
+from bot.location import pin_message
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def _message(message: dict[str, Any], sender: str, timestamp: float | None) -> I
     for attachment in attachments:
         if attachment.get("type") == "location":
             coordinates = as_dict(as_dict(attachment.get("payload")).get("coordinates"))
-            pin = location(coordinates.get("lat"), coordinates.get("long"))
+            pin = pin_message(coordinates.get("lat"), coordinates.get("long"))
             if pin:
                 return Inbound(sender, TEXT, pin[0], mid, timestamp, pin[1])
     media = {}

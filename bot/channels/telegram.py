@@ -56,7 +56,8 @@ from bot.channels.base import (
 )
 from bot.channels.http import PlatformError
 from bot.channels.store import ref
-from bot.channels.text import button_title, lead_and_last, location
+from bot.channels.text import button_title, lead_and_last
+from bot.location import pin_message
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +262,7 @@ class TelegramBotInput(WebhookChannel, TelegramInput):
             return Inbound(sender, TEXT, text, update_id, timestamp)
         if "location" in message:
             place = as_dict(message.get("location"))
-            pin = location(place.get("latitude"), place.get("longitude"))
+            pin = pin_message(place.get("latitude"), place.get("longitude"))
             if pin:
                 return Inbound(sender, TEXT, pin[0], update_id, timestamp, pin[1])
         photos = [as_dict(p) for p in as_list(message.get("photo"))]

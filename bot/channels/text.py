@@ -5,7 +5,6 @@ Nothing here does I/O, so all of it is unit-tested on its own (tests/channels/te
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -103,25 +102,3 @@ def parse_choice(text: str) -> int | None:
 def typed_text(text: str) -> str:
     """What a citizen typed, made safe to hand to Rasa: a leading "/" would trigger an intent directly."""
     return text.strip().lstrip("/").strip()
-
-
-def location(lat: Any, long: Any) -> tuple[str, dict[str, Any]] | None:
-    """The text and metadata of a shared pin, by the convention the 311 form reads, or None if invalid.
-
-    Metadata: `{"location": {"lat": .., "long": ..}}`; text: "41.30412, -72.92471" (what
-    `actions.parsing.pin_text` writes, so the form can also read the text alone).
-    """
-    lat_value, long_value = _coordinate(lat, 90), _coordinate(long, 180)
-    if lat_value is None or long_value is None:
-        return None
-    return f"{lat_value:.5f}, {long_value:.5f}", {"location": {"lat": lat_value, "long": long_value}}
-
-
-def _coordinate(value: Any, bound: float) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) and -bound <= number <= bound else None

@@ -53,7 +53,8 @@ from bot.channels.base import (
     PlatformOutput,
     WebhookChannel,
 )
-from bot.channels.text import button_payload, button_title, location, numbered_options, parse_choice
+from bot.channels.text import button_payload, button_title, numbered_options, parse_choice
+from bot.location import pin_message
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ class TwilioSmsInput(WebhookChannel, TwilioInput):
         if not sender or ("Body" not in params and "Latitude" not in params and not params.get("NumMedia")):
             return []  # a status callback (MessageStatus, no Body) or something else that is no message
         media = {"media_url": params["MediaUrl0"]} if params.get("MediaUrl0") else {}
-        pin = location(params.get("Latitude"), params.get("Longitude")) if "Latitude" in params else None
+        pin = pin_message(params.get("Latitude"), params.get("Longitude")) if "Latitude" in params else None
         if pin:
             return [Inbound(sender, TEXT, pin[0], message_id, metadata=pin[1])]
         if params.get("ButtonPayload"):

@@ -50,7 +50,8 @@ from bot.channels.base import (
     as_text,
 )
 from bot.channels.meta import DEFAULT_GRAPH_URL, MetaChannel, MetaOutput, bearer
-from bot.channels.text import button_title, lead_and_last, location, shorten
+from bot.channels.text import button_title, lead_and_last, shorten
+from bot.location import pin_message
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ class WhatsAppInput(MetaChannel, InputChannel):
             return Inbound(sender, PAYLOAD, chosen, message_id, timestamp) if chosen else None
         if kind == "location":
             place = as_dict(message.get("location"))
-            pin = location(place.get("latitude"), place.get("longitude"))
+            pin = pin_message(place.get("latitude"), place.get("longitude"))
             if pin:
                 return Inbound(sender, TEXT, pin[0], message_id, timestamp, pin[1])
             return Inbound(sender, UNSUPPORTED, "", message_id, timestamp)

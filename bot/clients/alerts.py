@@ -17,14 +17,9 @@ from typing import Any
 
 import aiohttp
 
-from bot.clients.errors import (
-    DEFAULT_TIMEOUT,
-    AgencyUnavailable,
-    Reader,
-    decode_json,
-    expect_ok,
-    send,
-)
+from bot.clients.errors import AgencyUnavailable
+from bot.clients.payload import Reader
+from bot.clients.transport import DEFAULT_TIMEOUT, decode_json, expect_ok, send
 
 API = "alerts"
 FORMATS = ("geojson", "cap-atom")

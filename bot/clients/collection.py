@@ -12,15 +12,9 @@ from datetime import date
 
 import aiohttp
 
-from bot.clients.errors import (
-    DEFAULT_TIMEOUT,
-    AgencyUnavailable,
-    NotFound,
-    Reader,
-    decode_json,
-    expect_ok,
-    send,
-)
+from bot.clients.errors import AgencyUnavailable, NotFound
+from bot.clients.payload import Reader
+from bot.clients.transport import DEFAULT_TIMEOUT, decode_json, expect_ok, send
 
 API = "collection"
 STREAMS = ("trash", "recycling", "yard_waste")

@@ -1,10 +1,8 @@
-"""Facility hours from the agency's facilities endpoint (format: docs/agency-apis.md).
+"""Facilities and their hours from the agency's facilities endpoint (format: docs/agency-apis.md).
 
-The client only fetches and validates; `hours_on` and `open_now` are pure, so
-"is City Hall open?" is answered from one fetched list at any instant and tested
-without a clock. Hours are wall-clock times in the facility's time zone
-(AGENCY_TIMEZONE unless the feed says otherwise), so daylight-saving changes and
-a server running in UTC do not move them.
+The client only fetches and validates the feed; what the hours mean at an instant (open now,
+next opening) is `bot.opening_hours`. A facility's hours are in its own time zone: the
+facility's `timezone`, else the feed's, else AGENCY_TIMEZONE.
 """
 
 from __future__ import annotations
@@ -12,22 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 
-from bot.clients.errors import (
-    DEFAULT_TIMEOUT,
-    DEFAULT_TIMEZONE,
-    AgencyUnavailable,
-    NotFound,
-    Reader,
-    decode_json,
-    expect_ok,
-    send,
-)
+from bot.clients.errors import AgencyUnavailable, NotFound
+from bot.clients.payload import DEFAULT_TIMEZONE, Reader
+from bot.clients.transport import DEFAULT_TIMEOUT, decode_json, expect_ok, send
+from bot.opening_hours import Interval, Period, SpecialHours, Week
 
 API = "facilities"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -37,48 +29,10 @@ _LEAP_YEAR = 2000  # a yearly "MM-DD" is stored in a leap year so that 02-29 is 
 
 
 @dataclass(frozen=True)
-class Interval:
-    """Open from `opens` to `closes`; `ends_next_day` for overnight hours and "24:00"."""
-
-    opens: time
-    closes: time
-    ends_next_day: bool = False
-
-    @property
-    def all_day(self) -> bool:
-        return self.opens == time(0) and self.closes == time(0) and self.ends_next_day
-
-
-Week = Mapping[int, tuple[Interval, ...]]  # weekday (Monday = 0) -> intervals
-
-
-@dataclass(frozen=True)
-class Period:
-    """Dates from `start` to `end` inclusive; `yearly` ignores the year (a season such as 06-15 to 08-31)."""
-
-    start: date
-    end: date
-    yearly: bool = False
-
-    def contains(self, day: date) -> bool:
-        if not self.yearly:
-            return self.start <= day <= self.end
-        key = (day.month, day.day)
-        first, last = (self.start.month, self.start.day), (self.end.month, self.end.day)
-        return first <= key <= last if first <= last else key >= first or key <= last
-
-
-@dataclass(frozen=True)
-class SpecialHours:
-    """Hours that replace the weekly ones during `period` (a season, a short day before a holiday)."""
-
-    period: Period
-    week: Week
-    note: str = ""
-
-
-@dataclass(frozen=True)
 class Facility:
+    """One facility as the feed describes it; `timezone`, `week`, `closures` and `special_hours`
+    make it a `bot.opening_hours.Schedule`."""
+
     id: str
     name: str
     address: str
@@ -94,49 +48,6 @@ class Facility:
     def matches(self, name: str) -> bool:
         wanted = " ".join(name.lower().split())
         return wanted in {self.id.lower(), self.name.lower(), *(a.lower() for a in self.aliases)}
-
-
-@dataclass(frozen=True)
-class DayHours:
-    """A facility's hours on one date; `note` says why they differ from usual (holiday, season)."""
-
-    day: date
-    intervals: tuple[Interval, ...]
-    note: str = ""
-
-    @property
-    def closed(self) -> bool:
-        return not self.intervals
-
-    @property
-    def all_day(self) -> bool:
-        return any(i.all_day for i in self.intervals)
-
-
-def hours_on(facility: Facility, day: date) -> DayHours:
-    """Closures beat special hours, which beat the weekly hours; the first matching special entry wins."""
-    if day in facility.closures:
-        return DayHours(day, (), facility.closures[day])
-    for special in facility.special_hours:
-        if special.period.contains(day):
-            return DayHours(day, special.week.get(day.weekday(), ()), special.note)
-    return DayHours(day, facility.week.get(day.weekday(), ()))
-
-
-def open_now(facility: Facility, now: datetime) -> bool:
-    """Whether the facility is open at the instant `now` (aware), in the facility's own time zone.
-
-    Overnight hours opened yesterday count until they close today; closing times are exclusive.
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    local = now.astimezone(ZoneInfo(facility.timezone))
-    at = local.time().replace(tzinfo=None)
-    for interval in hours_on(facility, local.date()).intervals:
-        if interval.opens <= at and (interval.ends_next_day or at < interval.closes):
-            return True
-    yesterday = hours_on(facility, local.date() - timedelta(days=1))
-    return any(i.ends_next_day and at < i.closes for i in yesterday.intervals)
 
 
 def parse_interval(api: str, text: str) -> Interval:

@@ -16,18 +16,9 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bot.clients.errors import (
-    DEFAULT_TIMEOUT,
-    DEFAULT_TIMEZONE,
-    AgencyUnavailable,
-    NotFound,
-    Reader,
-    Rejected,
-    Response,
-    as_list,
-    decode_json,
-    send,
-)
+from bot.clients.errors import AgencyUnavailable, NotFound, Rejected
+from bot.clients.payload import DEFAULT_TIMEZONE, Reader, as_list
+from bot.clients.transport import DEFAULT_TIMEOUT, Response, decode_json, send
 
 API = "open311"
 # Ids go into the URL path: anything else could point the call at another resource.

@@ -11,15 +11,9 @@ from datetime import datetime
 
 import aiohttp
 
-from bot.clients.errors import (
-    DEFAULT_TIMEOUT,
-    AgencyUnavailable,
-    NotFound,
-    Reader,
-    decode_json,
-    expect_ok,
-    send,
-)
+from bot.clients.errors import AgencyUnavailable, NotFound
+from bot.clients.payload import Reader
+from bot.clients.transport import DEFAULT_TIMEOUT, decode_json, expect_ok, send
 
 API = "service_status"
 STATUSES = ("up", "degraded", "down")

@@ -13,29 +13,63 @@ from datetime import date
 from itertools import groupby
 from pathlib import Path
 
+from bot.content.agency import AGENCY_FILE, load_agency
 from bot.content.generate import generated_files
 from bot.content.lint import (
+    KnownFacts,
     Problem,
+    agency_findings,
     content_error,
     entry_problems,
+    expanded_entry,
     formatting_findings,
     load_checked,
     question_findings,
     reading_findings,
+    reply_file_findings,
     review_findings,
     sms_findings,
 )
 from bot.content.model import CONTENT_DIR, ContentError, all_entries, load_content, load_render_settings
 
-__all__ = ["Problem", "content_problems", "main", "stale_generated"]
+__all__ = ["Problem", "content_problems", "main", "reply_files", "reply_problems", "stale_generated"]
 
 BIN = Path(sys.executable).parent
 
 
-def content_problems(content_dir: Path = CONTENT_DIR, today: date | None = None) -> list[Problem]:
-    """Every finding for the content files in ``content_dir`` (no generated files, no Rasa)."""
+def reply_files(root: Path = Path(".")) -> list[Path]:
+    """The existing files of texts citizens read that are written by hand (not generated)."""
+    responses = (root / "data" / "responses").glob("*.yml")
+    files = [
+        root / "domain.yml",
+        *sorted(p for p in responses if not p.name.endswith(".generated.yml")),
+        root / "data" / "handoff" / "canned_replies.yml",
+        root / "data" / "handoff" / "messages.yml",
+    ]
+    return [path for path in files if path.exists()]
+
+
+def _known_facts(agency_file: Path) -> tuple[KnownFacts | None, list[Problem]]:
+    try:
+        return KnownFacts.of(load_agency(agency_file)), []
+    except ContentError as exc:
+        return None, [content_error(exc)]
+
+
+def content_problems(
+    content_dir: Path = CONTENT_DIR, today: date | None = None, agency_file: Path = AGENCY_FILE
+) -> list[Problem]:
+    """Every finding for the content files in ``content_dir`` (no generated files, no Rasa).
+
+    Entries are checked as citizens read them, with ``agency_file``'s facts filled in.
+    """
     topics, problems = load_checked(content_dir)
     entries = all_entries(topics)
+    known, found = _known_facts(agency_file)
+    problems += found
+    if known:
+        problems += agency_findings(entries, known)
+        entries = [expanded_entry(entry, known.agency) for entry in entries]
     problems += entry_problems(entries)
     problems += question_findings(entries)
     try:
@@ -57,6 +91,17 @@ def stale_generated(content_dir: Path = CONTENT_DIR) -> list[Problem]:
     return problems
 
 
+def reply_problems(files: list[Path] | None = None, agency_file: Path = AGENCY_FILE) -> list[Problem]:
+    """Phone numbers, agency web addresses and placeholders ``agency_file`` does not have.
+
+    ``files`` defaults to ``reply_files()``; an unreadable agency file is the one finding.
+    """
+    known, found = _known_facts(agency_file)
+    if known is None:
+        return found
+    return reply_file_findings(reply_files() if files is None else files, known)
+
+
 def report(problems: list[Problem]) -> str:
     """Findings in file order; grouped ones (stale reviews) last, under their department."""
     ungrouped = sorted((p for p in problems if not p.group), key=lambda p: (p.path, p.line))
@@ -74,6 +119,7 @@ def main(run_rasa: bool = True, content_dir: Path = CONTENT_DIR, today: date | N
             problems += stale_generated(content_dir)
         except ContentError:
             pass  # the files cannot be read; that is already reported above
+        problems += [p for p in reply_problems() if p not in problems]  # an agency file error once
     if problems:
         print(report(problems))
     errors = sum(p.error for p in problems)

@@ -19,13 +19,18 @@ errors (exit status 1):
   a duplicate id, a missing answer/source/department/example question, a rumor without
   claim or verdict, a last_reviewed that is not a YYYY-MM-DD date, a source or a link in
   a reply that is not an absolute https:// URL, the same example question (ignoring case,
-  punctuation and word order) under two entries, generated files out of date, and
-  `rasa data validate --fail-on-warnings` failing.
+  punctuation and word order) under two entries, generated files out of date, an agency
+  file (data/agency.yml) that cannot be read; in a content entry, a response (domain.yml,
+  data/responses), a canned reply or a handoff message: a phone number or agency web
+  address that is not in data/agency.yml (an entry may also name its own source page), or
+  an {agency.<key>} placeholder it does not have; `rasa data validate --fail-on-warnings`
+  failing.
 warnings (shown, exit status 0):
   example questions nearly the same (similarity >= 0.9) under two entries, an SMS reply
-  (as rendered with the template) longer than sms_limit, reading level above grade 9
-  (Flesch-Kincaid), unbalanced brackets, quotes or */_ markdown, and entries whose
-  last_reviewed is over 12 months old or missing (listed by department) or in the future.
+  (as rendered with the template and the agency's facts) longer than sms_limit, reading
+  level above grade 9 (Flesch-Kincaid), unbalanced brackets, quotes or */_ markdown, and
+  entries whose last_reviewed is over 12 months old or missing (listed by department) or in
+  the future.
 """
 
 EXPORT_DESCRIPTION = """\

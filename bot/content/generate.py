@@ -75,7 +75,7 @@ def rules_yaml(entries: list[Entry]) -> str:
                 "  steps:",
                 f"  - intent: {entry.intent}",
                 f"  - action: {entry.response}",
-                "  - action: action_handoff",
+                "  - action: action_start_handoff",
             ]
     return "\n".join(lines) + "\n"
 

@@ -2,7 +2,8 @@
 
 Errors are content the assistant cannot use or would get wrong (it cannot be
 read, a required field is missing, a link is broken, two entries are trained on
-the same question). Warnings need a person's judgement (reading level, long SMS,
+the same question, a phone number or agency web address is not one of
+``data/agency.yml``'s). Warnings need a person's judgement (reading level, long SMS,
 nearly-duplicate questions, stray formatting, reviews older than a year).
 Every function takes what it checks as arguments, so tests can point them at a
 small content directory.
@@ -10,14 +11,16 @@ small content directory.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.content.agency import Agency, UnknownFactError
 from bot.content.generate import render_answer
 from bot.content.model import (
     VERDICTS,
@@ -34,7 +37,11 @@ from bot.content.textcheck import (
     READING_GRADE_LIMIT,
     formatting_problems,
     link_problems,
+    phone_digits,
+    phone_numbers_in,
     reading_grade,
+    site_address_key,
+    site_addresses_in,
     url_problem,
 )
 from bot.content.writer import ENTRY_KEYS, unknown_keys
@@ -201,6 +208,151 @@ def reading_findings(entries: list[Entry], limit: float = READING_GRADE_LIMIT) -
             if grade > limit:
                 message = f"{key} reads at grade {grade:.1f} (Flesch-Kincaid), above {limit:g}"
                 problems.append(_at(entry, message, error=False))
+    return problems
+
+
+# --- the agency's facts: phone numbers and web addresses ------------------------------------
+
+_DIALABLE = re.compile(r"\+?[\d\s().-]*\d[\d\s().-]*")
+
+
+@dataclass(frozen=True)
+class KnownFacts:
+    """The phone numbers (as digits) and web addresses (as compared) the agency file publishes."""
+
+    agency: Agency
+    phones: frozenset[str]
+    addresses: frozenset[str]
+
+    @classmethod
+    def of(cls, agency: Agency) -> KnownFacts:
+        phones: set[str] = set()
+        addresses: set[str] = set()
+        for value in agency.facts.values():
+            numbers = [value] if _DIALABLE.fullmatch(value) else phone_numbers_in(value)
+            phones |= {phone_digits(number) for number in numbers}
+            addresses |= {site_address_key(a) for a in site_addresses_in(value, agency.domain)}
+        return cls(agency, frozenset(phones), frozenset(addresses))
+
+    def knows_phone(self, number: str) -> bool:
+        """True for a published number; a 7-digit one also matches a published number's end."""
+        digits = phone_digits(number)
+        if digits in self.phones:
+            return True
+        return len(digits) == 7 and any(len(p) == 10 and p.endswith(digits) for p in self.phones)
+
+
+def fact_messages(text: str, known: KnownFacts, also: frozenset[str] = frozenset()) -> list[str]:
+    """What in ``text`` the agency file does not have: ``{agency.<key>}`` placeholders, and
+    (placeholders filled in) phone numbers and agency web addresses.
+
+    ``also``: further addresses allowed in this text, in ``site_address_key`` form.
+    """
+    agency = known.agency
+    messages = [str(UnknownFactError([key], agency.path)) for key in agency.unknown_keys(text)]
+    expanded = agency.expand(text, strict=False)
+    messages += [
+        f"phone number {number!r} is not one of the agency's: write {{agency.<key>}} "
+        f"with a key from {agency.path}, or add the number there"
+        for number in phone_numbers_in(expanded)
+        if not known.knows_phone(number)
+    ]
+    messages += [
+        f"web address {address!r} is not one of the agency's: write {{agency.<key>}} "
+        f"with a key from {agency.path}, or add the address there"
+        for address in site_addresses_in(expanded, agency.domain)
+        if site_address_key(address) not in known.addresses | also
+    ]
+    return messages
+
+
+def agency_findings(entries: list[Entry], known: KnownFacts) -> list[Problem]:
+    """Every reply field against the agency file; an entry may also name its own source page."""
+    problems = []
+    for entry in entries:
+        own_source = frozenset({site_address_key(entry.source)}) if entry.source else frozenset()
+        for key in REPLY_FIELDS:
+            messages = fact_messages(getattr(entry, key), known, own_source)
+            problems += [_at(entry, f"{key}: {message}") for message in messages]
+    return problems
+
+
+def expanded_entry(entry: Entry, agency: Agency) -> Entry:
+    """The entry with its placeholders filled, as citizens read it (unknown ones left as written)."""
+    return replace(
+        entry,
+        answer=agency.expand(entry.answer, strict=False),
+        short_answer=agency.expand(entry.short_answer, strict=False),
+        claim=agency.expand(entry.claim, strict=False),
+    )
+
+
+def reply_texts(path: Path) -> list[tuple[int, str, str]]:
+    """(line, what, text) for every text citizens read in a response, canned-reply or messages file.
+
+    A file with ``responses:`` (domain.yml, data/responses) gives each variation's text and
+    button titles, named by response; one with ``canned_replies:`` each reply's text; any
+    other file each top-level text, named by its key. Raises ``ContentError`` for bad YAML.
+    """
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ContentError(path, f"cannot be read: {exc}") from exc
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    top = {name.value: value for name, value in root.value if isinstance(name, yaml.ScalarNode)}
+    if "responses" in top:
+        return _response_texts(top["responses"])
+    if "canned_replies" in top:
+        found = []
+        for item in _mapping_get(root, "canned_replies", yaml.SequenceNode):
+            fields = _scalars(item)
+            if "text" in fields:
+                line, text = fields["text"]
+                title = fields["title"][1] if "title" in fields else text
+                found.append((line, f"canned reply {title!r}", text))
+        return found
+    return [(line, key, text) for key, (line, text) in _scalars(root).items()]
+
+
+def _scalars(node: Any) -> dict[str, tuple[int, str]]:
+    """A mapping node's plain texts: key -> (line, text)."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {
+        name.value: (value.start_mark.line + 1, value.value)
+        for name, value in node.value
+        if isinstance(name, yaml.ScalarNode) and isinstance(value, yaml.ScalarNode)
+    }
+
+
+def _response_texts(responses: Any) -> list[tuple[int, str, str]]:
+    found: list[tuple[int, str, str]] = []
+    if not isinstance(responses, yaml.MappingNode):
+        return found
+    for name, variations in responses.value:
+        if not isinstance(variations, yaml.SequenceNode):
+            continue
+        for variation in variations.value:
+            if "text" in (fields := _scalars(variation)):
+                found.append((fields["text"][0], name.value, fields["text"][1]))
+            for button in _mapping_get(variation, "buttons", yaml.SequenceNode):
+                if "title" in (titles := _scalars(button)):
+                    found.append((titles["title"][0], f"{name.value} button", titles["title"][1]))
+    return found
+
+
+def reply_file_findings(paths: list[Path], known: KnownFacts) -> list[Problem]:
+    """The agency-facts rule for responses, canned replies and handoff messages."""
+    problems = []
+    for path in paths:
+        try:
+            texts = reply_texts(path)
+        except ContentError as exc:
+            problems.append(content_error(exc))
+            continue
+        for line, what, text in texts:
+            problems += [Problem(str(path), line, f"{what}: {m}") for m in fact_messages(text, known)]
     return problems
 
 

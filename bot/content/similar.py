@@ -24,7 +24,7 @@ SHORTLIST_DICE = 0.5
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def normalise(text: str) -> str:
+def fold_for_similarity(text: str) -> str:
     """Case, accents, punctuation and word order removed: "Is tap water OK?" == "ok tap water is"."""
     folded = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in folded if not unicodedata.combining(c))
@@ -32,8 +32,8 @@ def normalise(text: str) -> str:
 
 
 def similarity(a: str, b: str) -> float:
-    """Token-set similarity in [0, 1]: difflib's ratio of the normalised texts."""
-    left, right = normalise(a), normalise(b)
+    """Token-set similarity in [0, 1]: difflib's ratio of the texts folded by `fold_for_similarity`."""
+    left, right = fold_for_similarity(a), fold_for_similarity(b)
     if left == right:
         return 1.0
     return difflib.SequenceMatcher(None, left, right, autojunk=False).ratio()
@@ -80,7 +80,7 @@ def _shortlist(texts: list[str]) -> list[tuple[int, int]]:
 
 def similar_pairs(questions: Sequence[Question], threshold: float = THRESHOLD) -> list[SimilarPair]:
     """Pairs of questions of *different* owners with similarity >= threshold, most similar first."""
-    texts = [normalise(q.text) for q in questions]
+    texts = [fold_for_similarity(q.text) for q in questions]
     found = []
     for i, j in _shortlist(texts):
         first, second = questions[i], questions[j]

@@ -1,4 +1,4 @@
-"""Checks on one piece of reply text: links, balanced formatting, reading level.
+"""Checks on one piece of reply text: links, phone numbers, balanced formatting, reading level.
 
 Each function returns plain messages (empty when fine), so ``lint`` can attach
 the file and line and decide whether a finding is an error or a warning.
@@ -20,6 +20,14 @@ _PAIRS = {")": "(", "]": "[", "}": "{"}
 _SMILEY = re.compile(r"[:;]-?[()]")
 _LOOSE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 READING_GRADE_LIMIT = 9.0
+# Phone numbers as replies write them: 555-010-2000, (555) 010-2000, +1 555.010.2000 ...
+_PHONE_LONG = re.compile(r"(?<![\w+])(?:\+?1[-. ]?)?(?:\(\d{3}\)[-. ]?|\d{3}[-. ])\d{3}[-. ]\d{4}(?![\w-])")
+# ... 010-2000 without the area code ...
+_PHONE_LOCAL = re.compile(r"(?<![\w-])\d{3}-\d{4}(?![\w-])")
+# ... three-digit service numbers (211 to 911, and 988), not part of an amount or a longer number ...
+_PHONE_SERVICE = re.compile(r"(?<![\w$.,/-])(?:[2-9]11|988)(?![\w%]|[.,/-]\d)")
+# ... and a text-message short code: "text ALERTS to 55311".
+_SHORT_CODE = re.compile(r"(?i)\btext\b[^.\n]{0,40}?\bto\s+(\d{4,6})(?![\w-])")
 
 
 def url_problem(url: str) -> str:
@@ -54,6 +62,49 @@ def _link_spans(text: str) -> list[tuple[int, int]]:
 
 def links_in(text: str) -> list[str]:
     return [text[start:end] for start, end in _link_spans(text)]
+
+
+def phone_numbers_in(text: str) -> list[str]:
+    """Every phone number written in ``text``, as written, in order of appearance."""
+    found: list[tuple[int, str]] = []
+    rest = text
+    for pattern in (_PHONE_LONG, _PHONE_LOCAL, _PHONE_SERVICE):
+        for match in pattern.finditer(rest):
+            found.append((match.start(), match.group(0)))
+        # Blank what was found, so 010-2000 inside 555-010-2000 is not found again.
+        rest = pattern.sub(lambda m: " " * len(m.group(0)), rest)
+    found += [(m.start(1), m.group(1)) for m in _SHORT_CODE.finditer(rest)]
+    return [number for _, number in sorted(found)]
+
+
+def phone_digits(number: str) -> str:
+    """The digits that identify ``number``: 555-010-2000, (555) 010 2000 and +1 555 010 2000 agree."""
+    digits = "".join(c for c in number if c.isdigit())
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
+def site_addresses_in(text: str, domain: str) -> list[str]:
+    """Every mention of a page on ``domain`` or its subdomains, with or without https:// or www."""
+    pattern = re.compile(
+        r"(?i)(?<![\w@.-])(?:[a-z][a-z0-9+.-]*:/{0,3})?(?:[a-z0-9-]+\.)*"
+        + re.escape(domain)
+        + r"(?![\w-]|\.[a-z0-9])(?:[/?#][^\s<>\"]*)?"
+    )
+    found = []
+    for match in pattern.finditer(text):
+        address = match.group(0).rstrip(_TRAILING)
+        while address.endswith(")") and address.count(")") > address.count("("):
+            address = address[:-1].rstrip(_TRAILING)
+        found.append(address)
+    return found
+
+
+def site_address_key(address: str) -> str:
+    """``address`` without scheme, ``www.`` or a final slash, host in lowercase, for comparing."""
+    rest = re.sub(r"(?i)^[a-z][a-z0-9+.-]*:/{0,3}", "", address.strip())
+    host, slash, path = rest.partition("/")
+    host = host.lower().removeprefix("www.")
+    return (host + slash + path).rstrip("/")
 
 
 def link_problems(text: str) -> list[str]:

@@ -8,40 +8,41 @@ generated per run and printed, like the Rasa token in `make run`.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 from aiohttp import web
 
 from bot.demo_agency.app import DATA_DIR, create_app
 from bot.demo_agency.config import DemoConfig
-from bot.settings import Settings
+from bot.privacy.logfilter import install as install_log_redaction
+from bot.settings import Settings, settings_or_exit
 
 
-def parse_args(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Namespace:
-    """Command line over environment defaults, so a test can pass both."""
+def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:
+    """Command line over the settings' defaults, so a test can pass both."""
+    demo = settings.demo
     parser = argparse.ArgumentParser(prog="python -m bot.demo_agency", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(env.get("DEMO_AGENCY_PORT") or 8000))
+    parser.add_argument("--port", type=int, default=demo.port)
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
-    parser.add_argument("--state-dir", type=Path, default=None, help="default: $VAR_DIR/demo_agency")
-    parser.add_argument("--api-key", default=env.get("DEMO_AGENCY_API_KEY", ""))
-    parser.add_argument("--admin-token", default=env.get("DEMO_AGENCY_ADMIN_TOKEN", ""))
-    parser.add_argument("--rasa-url", default="", help="Rasa as the web chat page's browser sees it")
+    parser.add_argument("--state-dir", type=Path, default=settings.var_dir / "demo_agency")
+    parser.add_argument("--api-key", default=demo.api_key)
+    parser.add_argument("--admin-token", default=demo.admin_token)
+    parser.add_argument(
+        "--rasa-url", default=settings.rasa.browser_url, help="Rasa as the web chat page's browser sees it"
+    )
     args = parser.parse_args(argv)
-    settings = Settings.from_env(dict(env))
-    args.state_dir = args.state_dir or settings.var_dir / "demo_agency"
-    args.rasa_url = args.rasa_url or settings.rasa_browser_url
     args.api_key = args.api_key or secrets.token_urlsafe(16)
     args.admin_token = args.admin_token or secrets.token_urlsafe(16)
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv, os.environ)
+    install_log_redaction()  # requests carry citizens' descriptions and contact details
+    settings = settings_or_exit()
+    args = parse_args(argv, settings)
     config = DemoConfig(state_dir=args.state_dir, api_key=args.api_key, admin_token=args.admin_token)
     base = f"http://{args.host}:{args.port}"
     print(f"demo agency on {base} (Open311 at {base}/open311/v2)", flush=True)

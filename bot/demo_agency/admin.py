@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.clients.errors import parse_datetime
+from bot.clients.payload import parse_datetime
 from bot.demo_agency.keys import CONFIG, STATE
 from bot.demo_agency.lookups import json_error, service_statuses
 from bot.demo_agency.open311 import all_requests

@@ -41,8 +41,11 @@ async def facilities(request: web.Request) -> web.Response:
     return web.json_response(request.app[DATA].get("facilities"))
 
 
-def normalise_address(text: str) -> str:
-    """ "12 Elm St., Harbor City" and "12 elm street" are the same address."""
+def street_key(text: str) -> str:
+    """The street part of an address in one spelling, to compare addresses by.
+
+    "12 Elm St., Harbor City" and "12 elm street" both give "12 elm street".
+    """
     street = text.split(",")[0].lower()
     words = re.sub(r"[^a-z0-9 ]", " ", street).split()
     return " ".join(_SUFFIXES.get(w, w) for w in words)
@@ -92,11 +95,11 @@ def schedule(entry: dict[str, Any], rules: dict[str, Any], today: date) -> dict[
 
 async def collection(request: web.Request) -> web.Response:
     """GET collection.json?address=...: 404 {"error": "not_found"} for an address not served."""
-    wanted = normalise_address(request.query.get("address", ""))
+    wanted = street_key(request.query.get("address", ""))
     if not wanted:
         return json_error(400, "bad_request", "address is required")
     data = request.app[DATA].get("collection")
-    found = [a for a in data["addresses"] if normalise_address(a["address"]) == wanted]
+    found = [a for a in data["addresses"] if street_key(a["address"]) == wanted]
     if not found:
         return json_error(404, "not_found", "No collection schedule for that address.")
     config = request.app[CONFIG]

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.clients.errors import parse_datetime
+from bot.clients.payload import parse_datetime
 from bot.demo_agency.keys import CONFIG, DATA, STATE
 from bot.demo_agency.store import iso, next_request_id, resolve_relative
 

@@ -15,12 +15,13 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.handoff.accounts import Account
-from bot.handoff.auth import require_account
-from bot.handoff.keys import ACCOUNTS, HUB, SERVICE, STORE
-from bot.handoff.rasa import RasaUnavailable
+from bot.clients.rasa import RasaUnavailable
+from bot.console.accounts import Account
+from bot.console.auth import require_account
+from bot.console.keys import ACCOUNTS
+from bot.handoff.keys import HUB, SERVICE, STORE
 from bot.handoff.service import Conflict, NotFound
-from bot.handoff.views import conversation_view, queue_view
+from bot.handoff.shapes import conversation_view, queue_view
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000

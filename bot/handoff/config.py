@@ -1,4 +1,4 @@
-"""The console's configuration, derived from `bot.settings.Settings` (the only reader of env vars)."""
+"""The handoff's configuration, built from `bot.settings.Settings` (the only reader of env vars)."""
 
 from __future__ import annotations
 
@@ -26,14 +26,15 @@ class HandoffConfig:
     sweep_seconds: float = 15.0
 
     @classmethod
-    def from_settings(cls, settings: Settings, redis_url: str | None = None) -> HandoffConfig:
+    def from_settings(cls, settings: Settings) -> HandoffConfig:
+        handoff = settings.handoff
         return cls(
-            redis_url=redis_url or settings.redis_url or f"redis://127.0.0.1:{settings.redis_port}/0",
-            rasa_url=settings.rasa_url or f"http://127.0.0.1:{settings.rasa_port}",
-            rasa_token=settings.rasa_token,
-            agents_file=settings.handoff_agents_file,
-            hours_file=settings.handoff_hours_file,
-            hours_always=settings.handoff_hours == "always",
-            inactivity_minutes=settings.handoff_inactivity_minutes,
-            port=settings.handoff_port,
+            redis_url=settings.redis.url,
+            rasa_url=settings.rasa.api_url,
+            rasa_token=settings.rasa.token,
+            agents_file=handoff.agents_file,
+            hours_file=handoff.hours_file,
+            hours_always=handoff.always_staffed,
+            inactivity_minutes=handoff.inactivity_minutes,
+            port=handoff.port,
         )

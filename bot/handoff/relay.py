@@ -19,9 +19,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.background import Background
+from bot.clients.rasa import RasaUnavailable
 from bot.events import STREAM, ensure_group
 from bot.handoff.hub import EventHub
-from bot.handoff.rasa import HANDOFF_METADATA, RasaUnavailable
+from bot.handoff.service import HANDOFF_METADATA
 from bot.handoff.store import QueueStore, _t
 
 log = logging.getLogger(__name__)

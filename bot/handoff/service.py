@@ -1,23 +1,26 @@
 """What an agent can do to a conversation, and the rules the console applies on its own.
 
 Each operation changes the queue (`QueueStore`) and speaks through Rasa (`RasaClient`) in the order that
-keeps the citizen informed: a chat is marked closed only after Rasa has taken it back.
+keeps the citizen informed: a chat is marked closed only after Rasa has taken it back. What the console
+says is a `bot` event whose metadata (`HANDOFF_METADATA`) carries its id, role and agent.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.handoff.rasa import RasaClient, RasaUnavailable
+from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.handoff.store import Outcome, QueueStore
 from bot.handoff.texts import text
 
 log = logging.getLogger(__name__)
 CLOSED_INTENT = "EXTERNAL_handoff_closed"
 EXPIRED_INTENT = "EXTERNAL_handoff_expired"
+HANDOFF_METADATA = "handoff"
 
 
 class Conflict(Exception):
@@ -44,6 +47,13 @@ class HandoffService:
     data_dir: Path
     inactivity_minutes: float = 30.0
 
+    async def say(self, conversation_id: str, text: str, *, role: str, agent: str = "") -> str:
+        """Deliver `text` to the citizen as a `bot` event; returns the id kept in its metadata."""
+        message_id = uuid.uuid4().hex
+        metadata = {HANDOFF_METADATA: {"id": message_id, "role": role, "agent": agent}}
+        await self.rasa.say(conversation_id, text, metadata)
+        return message_id
+
     async def claim(self, conversation_id: str, agent: str) -> Outcome:
         outcome = await self.store.claim(conversation_id, agent)
         _check(outcome, agent)
@@ -55,7 +65,7 @@ class HandoffService:
         """Tell the citizen who joined; the claim stands even when Rasa cannot deliver the notice."""
         notice = text(self.data_dir, "agent_joined", agent=agent)
         try:
-            message_id = await self.rasa.say(conversation_id, notice, role="notice", agent=agent)
+            message_id = await self.say(conversation_id, notice, role="notice", agent=agent)
         except RasaUnavailable as exc:
             log.warning("claim notice not delivered: %s", exc)
             return
@@ -71,7 +81,7 @@ class HandoffService:
             raise Conflict(f"Claim this conversation before replying (it is {entry.status}).")
         if entry.agent != agent and not force:
             raise Conflict(f"{entry.agent} is handling this conversation; only they can reply.")
-        message_id = await self.rasa.say(conversation_id, message, role="agent", agent=agent)
+        message_id = await self.say(conversation_id, message, role="agent", agent=agent)
         await self.store.record(
             conversation_id, "agent", message, time.time(), dedupe=message_id, agent=agent
         )
@@ -125,7 +135,7 @@ class HandoffService:
                 minutes = await self.store.wait_minutes(position, now)
                 if minutes > entry.told_wait:
                     notice = text(self.data_dir, "wait_grew", position=position, wait_minutes=minutes)
-                    message_id = await self.rasa.say(entry.conversation_id, notice, role="notice")
+                    message_id = await self.say(entry.conversation_id, notice, role="notice")
                     await self.store.record(
                         entry.conversation_id, "bot", notice, time.time(), dedupe=message_id, touch=False
                     )

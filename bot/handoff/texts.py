@@ -1,4 +1,8 @@
-"""Citizen-facing wording of the console (data/handoff/messages.yml), read per use so staff edits apply."""
+"""Citizen-facing wording of the console: data/handoff/messages.yml and canned_replies.yml.
+
+Read per use, so staff edits apply at once; ``{agency.<key>}`` placeholders get the
+agency's facts from data/agency.yml (``bot.content.agency``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,38 @@ from typing import Any
 
 import yaml
 
+from bot.content.agency import load_agency
+
 
 def text(data_dir: Path, key: str, **values: Any) -> str:
+    """The ``key`` text with the agency's facts, then ``values``, filled in.
+
+    Raises ``KeyError`` for a missing text or value and ``UnknownFactError`` for an unknown fact.
+    """
     raw = yaml.safe_load((data_dir / "messages.yml").read_text(encoding="utf-8")) or {}
     template = raw.get(key)
     if not isinstance(template, str):
         raise KeyError(f"{data_dir / 'messages.yml'} has no text {key!r}")
-    return template.format(**values)
+    return load_agency().expand(template).format(**values)
+
+
+def canned_replies(data_dir: Path) -> list[dict[str, str]]:
+    """The ``title`` and ``text`` of each reply in ``canned_replies.yml`` ([] without the file).
+
+    Texts come with the agency's facts filled in; an unknown ``{agency.<key>}`` stays as
+    written for the agent to see (``content check`` reports it).
+    """
+    path = data_dir / "canned_replies.yml"
+    if not path.exists():
+        return []
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = raw.get("canned_replies", raw.get("replies", raw)) if isinstance(raw, dict) else raw
+    if isinstance(items, dict):
+        items = [{"title": k, "text": v} for k, v in items.items()]
+    agency = load_agency()
+    replies = []
+    for item in items or []:
+        if isinstance(item, dict) and item.get("text"):
+            said = agency.expand(str(item["text"]), strict=False)
+            replies.append({"title": str(item.get("title") or said)[:80], "text": said})
+    return replies

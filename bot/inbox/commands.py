@@ -7,22 +7,21 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-
-def _redis_url() -> str:
-    from bot.settings import Settings
-
-    settings = Settings.from_env()
-    return settings.redis_url or f"redis://127.0.0.1:{settings.redis_port}/0"
+from bot.inbox.config import InboxConfig
+from bot.inbox.grouping import group_items
+from bot.inbox.store import InboxStore
+from bot.settings import Settings
 
 
-async def _show(limit: int) -> int:
-    from bot.inbox.config import InboxConfig
-    from bot.inbox.grouping import group_items
-    from bot.inbox.store import InboxStore
+def _store(settings: Settings) -> tuple[Redis, InboxStore]:
+    redis = Redis.from_url(settings.redis.url, decode_responses=True)
+    return redis, InboxStore(redis, InboxConfig.from_settings(settings).retention_seconds)
 
-    redis = Redis.from_url(_redis_url(), decode_responses=True)
+
+async def _show(settings: Settings, limit: int) -> int:
+    redis, store = _store(settings)
     try:
-        groups = group_items(await InboxStore(redis, InboxConfig.from_env().retention_seconds).items())
+        groups = group_items(await store.items())
     finally:
         await redis.close()
     for group in groups[:limit]:
@@ -32,13 +31,10 @@ async def _show(limit: int) -> int:
     return 0
 
 
-async def _purge() -> int:
-    from bot.inbox.config import InboxConfig
-    from bot.inbox.store import InboxStore
-
-    redis = Redis.from_url(_redis_url(), decode_responses=True)
+async def _purge(settings: Settings) -> int:
+    redis, store = _store(settings)
     try:
-        dropped = await InboxStore(redis, InboxConfig.from_env().retention_seconds).purge()
+        dropped = await store.purge()
     finally:
         await redis.close()
     print(f"dropped {dropped} message(s) older than INBOX_RETENTION_DAYS")
@@ -51,8 +47,8 @@ def add_commands(commands: Any) -> None:
     ).add_subparsers(dest="inbox_command", required=True)
     show = inbox.add_parser("show", help="print the inbox's groups, most frequent first (redacted text)")
     show.add_argument("--limit", type=int, default=50)
-    show.set_defaults(handler=lambda args: asyncio.run(_show(args.limit)))
+    show.set_defaults(handler=lambda args: asyncio.run(_show(args.settings, args.limit)))
     purge = inbox.add_parser(
         "purge", help="drop messages past the retention period now (the console does it too)"
     )
-    purge.set_defaults(handler=lambda args: asyncio.run(_purge()))
+    purge.set_defaults(handler=lambda args: asyncio.run(_purge(args.settings)))

@@ -1,29 +1,17 @@
-"""Inbox configuration from the environment (see the README's "Review inbox and retraining").
-
-``bot/settings.py`` is the project's reader of env vars; these few live here until the
-lead folds them into ``Settings`` (the field names are the same).
-"""
+"""The review inbox's configuration, built from `bot.settings.Settings` (docs/content-and-inbox.md)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.model import CONTENT_DIR
 from bot.events import STREAM
+from bot.settings import Settings
 
 GROUP = "inbox"
 OUT_OF_SCOPE_FILE = Path("data/nlu/out_of_scope.staff.yml")
 DRAFTS_FILE = "_drafts.yml"
-
-
-def _number(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -55,10 +43,10 @@ class InboxConfig:
         return int(self.retention_days * 86400)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> InboxConfig:
-        env = dict(os.environ if env is None else env)
+    def from_settings(cls, settings: Settings) -> InboxConfig:
+        inbox = settings.inbox
         return cls(
-            content_dir=Path(env.get("CONTENT_DIR", "").strip() or CONTENT_DIR),
-            retention_days=_number(env, "INBOX_RETENTION_DAYS", 30.0),
-            confidence_threshold=_number(env, "INBOX_CONFIDENCE_THRESHOLD", 0.6),
+            content_dir=inbox.content_dir,
+            retention_days=inbox.retention_days,
+            confidence_threshold=inbox.confidence_threshold,
         )

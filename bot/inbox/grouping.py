@@ -11,7 +11,7 @@ import difflib
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.content.similar import normalise
+from bot.content.similar import fold_for_similarity as normalise
 from bot.inbox.store import Item
 
 SIMILAR = 0.75

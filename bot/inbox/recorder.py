@@ -1,6 +1,6 @@
 """Read Rasa's events from the ``civic:events`` stream and record unsure messages in the inbox.
 
-Runs inside the console app (``setup_inbox`` adds it as a cleanup context), in its own
+Runs inside the console app (``bot.inbox.web.setup`` adds it as a cleanup context), in its own
 consumer group ``inbox``: the handoff relay reads the same stream in its group, and a
 restarted console resumes after the last event it acknowledged (pending ones first).
 """
@@ -17,9 +17,9 @@ from redis.exceptions import RedisError
 
 from bot.background import Background
 from bot.events import ensure_group
-from bot.inbox import triage
+from bot.inbox import selection
+from bot.inbox.selection import Message
 from bot.inbox.store import InboxStore
-from bot.inbox.triage import Message
 from bot.privacy.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ PURGE_EVERY_SECONDS = 600.0
 
 
 class Recorder:
-    """Applies the triage rules to one event at a time, keeping per-conversation state in Redis."""
+    """Applies the selection rules to one event at a time, keeping per-conversation state in Redis."""
 
     def __init__(self, store: InboxStore, redactor: Redactor, threshold: float) -> None:
         self.store = store
@@ -52,13 +52,13 @@ class Recorder:
         kind = event.get("event")
         if kind == "user":
             await self._user(event, state)
-        elif kind == "action" and event.get("name") in triage.ACTION_REASONS:
-            await self._record(state.get("last"), triage.ACTION_REASONS[str(event["name"])])
-        elif triage.handoff_started(event) and not state.get("paused"):
-            await self._record(state.get("last"), triage.HANDOFF)
+        elif kind == "action" and event.get("name") in selection.ACTION_REASONS:
+            await self._record(state.get("last"), selection.ACTION_REASONS[str(event["name"])])
+        elif selection.handoff_started(event) and not state.get("paused"):
+            await self._record(state.get("last"), selection.HANDOFF)
             state["handoff"] = state.get("last")
-        if triage.low_rating(event):
-            await self._record(state.get("handoff") or state.get("last"), triage.LOW_RATING)
+        if selection.low_rating(event):
+            await self._record(state.get("handoff") or state.get("last"), selection.LOW_RATING)
         if kind == "pause":
             state["paused"] = True
         elif kind == "resume":
@@ -69,17 +69,17 @@ class Recorder:
             state.clear()
 
     async def _user(self, event: dict[str, Any], state: dict[str, Any]) -> None:
-        if triage.is_feedback(event):
-            if triage.thumbs_down(event):
-                await self._record(state.get("last"), triage.THUMBS_DOWN)
+        if selection.is_feedback(event):
+            if selection.thumbs_down(event):
+                await self._record(state.get("last"), selection.THUMBS_DOWN)
             return
         if state.get("paused") or state.get("loop"):
             return  # talking to a person, or filling in a form: not questions for the bot
-        message = triage.user_message(event, self.redactor)
+        message = selection.user_message(event, self.redactor)
         if message is None:
             return
         state["last"] = message.as_dict()
-        reasons = triage.parse_reasons(message, self.threshold)
+        reasons = selection.parse_reasons(message, self.threshold)
         if reasons:
             await self.store.add(message, reasons)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.inbox.triage import REASONS, Message
+from bot.inbox.selection import REASONS, Message
 
 ITEMS = "inbox:items"
 CONVERSATION_TTL = 2 * 86400

@@ -1,8 +1,8 @@
 """The inbox in the console: editor-only pages under ``/inbox`` and a JSON API under ``/api/inbox``.
 
-`setup_inbox(app)` (called by the console's ``create_app``) adds the routes, the nav link for
-editors, and a cleanup context that runs the recorder in the console's loop, so ``make run``
-needs no extra process. Pages reuse the console's layout and sign-in (``bot.handoff.pages``);
+`setup(app, config)` (called once by `bot.console.app.create_app`) adds the routes, the nav link
+for editors, and a cleanup context that runs the recorder in the console's loop, so ``make run``
+needs no extra process. Pages reuse the console's layout and sign-in (``bot.console.layout``);
 every form carries the session's CSRF token; citizen text is rendered through autoescape.
 Write-backs run in a worker thread: they read and write files and run the content rules.
 """
@@ -19,15 +19,14 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.background import Background
-from bot.handoff import keys as handoff_keys
-from bot.handoff import pages, session
-from bot.handoff.auth import require_account
+from bot.console import layout, session
+from bot.console.auth import require_account
+from bot.console.keys import REDIS
 from bot.inbox.config import InboxConfig
 from bot.inbox.grouping import Group, find_group, group_items
 from bot.inbox.recorder import Recorder, run_forever
 from bot.inbox.store import InboxStore
 from bot.inbox.writeback import ContentEditor, Draft, WriteBackError
-from bot.privacy.logfilter import install as install_log_redaction
 from bot.privacy.public import public_redactor
 
 HERE = Path(__file__).resolve().parent
@@ -53,7 +52,7 @@ NOTICES = {
 
 async def _inbox_resources(app: web.Application) -> AsyncIterator[None]:
     config = app[INBOX_CONFIG]
-    store = InboxStore(app[handoff_keys.REDIS], config.retention_seconds)
+    store = InboxStore(app[REDIS], config.retention_seconds)
     app[INBOX_STORE] = store
     recorder = Recorder(store, public_redactor(), config.confidence_threshold)
     background = Background()
@@ -153,16 +152,16 @@ async def _inbox_page(
         "values": values or {},
         "retention_days": request.app[INBOX_CONFIG].retention_days,
     }
-    return pages.render(request, "inbox/inbox.html", context, status)
+    return layout.render(request, "inbox/inbox.html", context, status)
 
 
 async def inbox_get(request: web.Request) -> web.StreamResponse:
-    await pages.require_role(request, EDITOR)
+    await layout.require_role(request, EDITOR)
     return await _inbox_page(request)
 
 
 async def decision_post(request: web.Request) -> web.StreamResponse:
-    await pages.require_role(request, EDITOR)
+    await layout.require_role(request, EDITOR)
     fields = await _form(request)
     group = await _group_or_404(request)
     action = request.match_info["action"].replace("-", "_")
@@ -189,27 +188,27 @@ async def _draft_page(
     editor = request.app[INBOX_EDITOR]
     topics = await _in_thread(editor.topics)
     context = {"group": group, "topics": topics, "error": error, "values": values or {}}
-    return pages.render(request, "inbox/draft.html", context, status)
+    return layout.render(request, "inbox/draft.html", context, status)
 
 
 async def draft_get(request: web.Request) -> web.StreamResponse:
-    await pages.require_role(request, EDITOR)
+    await layout.require_role(request, EDITOR)
     return await _draft_page(request, await _group_or_404(request))
 
 
 async def drafts_get(request: web.Request) -> web.StreamResponse:
-    await pages.require_role(request, EDITOR)
+    await layout.require_role(request, EDITOR)
     editor = request.app[INBOX_EDITOR]
     context = {"drafts": await _in_thread(editor.drafts), "topics": await _in_thread(editor.topics)}
     context["notice"] = NOTICES.get(request.query.get("done", ""), "").format(
         faq=request.query.get("faq", "")
     )
-    return pages.render(request, "inbox/drafts.html", context)
+    return layout.render(request, "inbox/drafts.html", context)
 
 
 async def drafts_post(request: web.Request) -> web.StreamResponse:
     """Save or publish a draft from the drafts page."""
-    await pages.require_role(request, EDITOR)
+    await layout.require_role(request, EDITOR)
     fields = await _form(request)
     editor = request.app[INBOX_EDITOR]
     draft = Draft(
@@ -228,7 +227,7 @@ async def drafts_post(request: web.Request) -> web.StreamResponse:
     except WriteBackError as exc:
         context = {"drafts": await _in_thread(editor.drafts), "topics": await _in_thread(editor.topics)}
         context.update(error=str(exc), failed=draft.id)
-        return pages.render(request, "inbox/drafts.html", context, status=400)
+        return layout.render(request, "inbox/drafts.html", context, status=400)
     done = "published" if fields.get("publish") else "draft"
     raise web.HTTPSeeOther(f"/inbox/drafts?{_query(done, draft.id)}")
 
@@ -285,18 +284,13 @@ async def api_decision(request: web.Request) -> web.StreamResponse:
     return web.json_response({"done": done, "faq": faq, "resolved": group.ids})
 
 
-def setup_inbox(app: web.Application, config: InboxConfig | None = None) -> None:
-    """Mount the inbox on the console app; idempotent, so a test may call it before ``create_app`` does."""
-    if INBOX_CONFIG in app:
-        return
-    install_log_redaction()  # the console logs too: never a citizen's personal data
-    config = config or InboxConfig.from_env()
+def setup(app: web.Application, config: InboxConfig) -> None:
+    """Mount the inbox on the console app, once, after the shell's layout (`bot.console.app`)."""
     app[INBOX_CONFIG] = config
     app[INBOX_EDITOR] = ContentEditor(config)
     app.cleanup_ctx.append(_inbox_resources)
-    if pages.TEMPLATES in app:
-        pages.add_template_dir(app, HERE / "templates")
-        pages.add_nav(app, "/inbox", "Inbox", role=EDITOR)
+    layout.add_template_dir(app, HERE / "templates")
+    layout.add_nav(app, "/inbox", "Inbox", role=EDITOR)
     app.router.add_get("/inbox", inbox_get, name="inbox")
     app.router.add_get("/inbox/drafts", drafts_get, name="inbox_drafts")
     app.router.add_post("/inbox/drafts/{draft_id}", drafts_post)

@@ -24,7 +24,7 @@ import yaml
 from bot.content.generate import generated_files, write_generated
 from bot.content.lint import entry_problems, load_checked, question_findings
 from bot.content.model import ID_PATTERN, Entry, Topic, all_entries, load_content, load_render_settings
-from bot.content.similar import normalise
+from bot.content.similar import fold_for_similarity as normalise
 from bot.content.writer import write_text_atomic, write_topic
 from bot.inbox.config import InboxConfig
 

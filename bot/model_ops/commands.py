@@ -18,18 +18,17 @@ is 1, unless --force.
 
 
 def _reload(args: argparse.Namespace) -> int:
-    from bot.model_ops.rasa_http import RasaUnavailable
+    from bot.clients.rasa import RasaUnavailable
     from bot.model_ops.reload import ReloadPlan, reload
-    from bot.settings import Settings
 
-    settings = Settings.from_env()
-    if not settings.rasa_token:
+    settings = args.settings
+    if not settings.rasa.token:
         print("error: set RASA_TOKEN to the token the running Rasa was started with", file=sys.stderr)
         return 2
     plan = ReloadPlan(
-        rasa_url=args.rasa_url or f"http://127.0.0.1:{settings.rasa_port}",
-        rasa_token=settings.rasa_token,
-        model_dir=settings.model_dir,
+        rasa_url=args.rasa_url or settings.rasa.api_url,
+        rasa_token=settings.rasa.token,
+        model_dir=settings.rasa.model_dir,
         force=args.force,
         train=not args.no_train,
         model=args.model,

@@ -12,7 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.model_ops import rasa_http, training
+import aiohttp
+
+from bot.clients.rasa import RasaClient
+from bot.model_ops import training
 from bot.model_ops.scoring import HOLDOUT_GLOB, Scores, Verdict, compare, score
 
 
@@ -64,19 +67,33 @@ def _candidate(plan: ReloadPlan, say: Callable[[str], None]) -> Path:
 
 
 def reload(plan: ReloadPlan, say: Callable[[str], None] = print) -> Outcome:
-    """Run the whole reload; raises ``rasa_http.RasaUnavailable`` when Rasa cannot be reached."""
-    running_name = asyncio.run(rasa_http.running_model(plan.rasa_url, plan.rasa_token))
-    candidate = _candidate(plan, say)
-    if running_name == candidate.name:
-        return Outcome(False, candidate, f"Rasa already serves {candidate.name}; nothing to swap")
-    holdout = plan.holdout_files()
-    running_path = plan.model_dir / running_name
-    say(f"scoring {candidate.name} and the running {running_name} on {len(holdout)} held-out file(s) ...")
-    new = score(candidate, holdout, plan.cache_file)
-    running = score(running_path, holdout, plan.cache_file) if running_path.exists() else None
-    verdict: Verdict = compare(running, new, plan.force, plan.tolerance)
-    if not verdict.swap:
-        return Outcome(False, candidate, verdict.reason, running, new)
-    say(f"loading {candidate.name} into the running Rasa ...")
-    asyncio.run(rasa_http.load_model(plan.rasa_url, plan.rasa_token, candidate.resolve()))
-    return Outcome(True, candidate, f"swapped in {candidate.name}. {verdict.reason}", running, new)
+    """Run the whole reload; raises ``bot.clients.rasa.RasaUnavailable`` when Rasa cannot be reached.
+
+    Starts its own event loop (call it from a thread without one); training and scoring run in
+    worker threads while the loop keeps the one HTTP session to Rasa.
+    """
+    return asyncio.run(_reload(plan, say))
+
+
+async def _reload(plan: ReloadPlan, say: Callable[[str], None]) -> Outcome:
+    async with aiohttp.ClientSession() as session:
+        rasa = RasaClient(session, plan.rasa_url, plan.rasa_token)
+        running_name = await rasa.running_model()
+        candidate = await asyncio.to_thread(_candidate, plan, say)
+        if running_name == candidate.name:
+            return Outcome(False, candidate, f"Rasa already serves {candidate.name}; nothing to swap")
+        holdout = plan.holdout_files()
+        running_path = plan.model_dir / running_name
+        say(f"scoring {candidate.name} and the running {running_name} on {len(holdout)} held-out file(s) ...")
+        new = await asyncio.to_thread(score, candidate, holdout, plan.cache_file)
+        running = (
+            await asyncio.to_thread(score, running_path, holdout, plan.cache_file)
+            if running_path.exists()
+            else None
+        )
+        verdict: Verdict = compare(running, new, plan.force, plan.tolerance)
+        if not verdict.swap:
+            return Outcome(False, candidate, verdict.reason, running, new)
+        say(f"loading {candidate.name} into the running Rasa ...")
+        await rasa.load_model(candidate.resolve())
+        return Outcome(True, candidate, f"swapped in {candidate.name}. {verdict.reason}", running, new)

@@ -37,7 +37,7 @@ def sentence_embeddings(messages: list[Message]) -> np.ndarray:
     """The SentenceEmbeddingFeaturizer's vectors when it ran earlier in the pipeline, else encoded here."""
     found = [m.get_dense_features(TEXT, featurizers=[EMBEDDING_ALIAS])[1] for m in messages]
     if all(f is not None for f in found):
-        return np.vstack([f.features[0] for f in found])  # type: ignore[union-attr]
+        return np.vstack([f.features[0] for f in found])
     return minilm.load().encode([m.get(TEXT) for m in messages])
 
 

@@ -47,7 +47,7 @@ class RetrievalGate(GraphComponent, IntentClassifier):
             intent = (message.get(INTENT) or {}).get("name")
             if intent not in self.config["retrieval_intents"]:
                 continue
-            response = selector_prediction(message, intent).get("response", {})
+            response = selector_prediction(message, str(intent)).get("response", {})
             if response.get("confidence", 0.0) < self.config["threshold"]:
                 fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": self.config["threshold"]}
                 message.set(INTENT, fallback, add_to_output=True)

@@ -36,7 +36,7 @@ def load_triggers(path: Path = TRIGGERS_FILE) -> list[Trigger]:
     return triggers
 
 
-def normalise(text: str) -> str:
+def fold_for_safety(text: str) -> str:
     """Lowercase, plain apostrophes, letters repeated 3+ times squeezed ("pleeease")."""
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
     text = re.sub(r"(\w)\1{2,}", r"\1\1", text)
@@ -44,9 +44,9 @@ def normalise(text: str) -> str:
 
 
 def variants(text: str) -> set[str]:
-    """The normalised text, and with long letter runs made single ("dieee" -> "die")."""
+    """The text folded by `fold_for_safety`, and with long letter runs made single ("dieee" -> "die")."""
     base = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
-    return {normalise(text), " ".join(re.sub(r"(\w)\1{2,}", r"\1", base).split())}
+    return {fold_for_safety(text), " ".join(re.sub(r"(\w)\1{2,}", r"\1", base).split())}
 
 
 def match(triggers: Iterable[Trigger], *texts: str) -> str | None:

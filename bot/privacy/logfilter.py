@@ -38,7 +38,7 @@ def redact_record(record: logging.LogRecord) -> None:
     record.args = None
     if record.exc_text:
         record.exc_text = redact(record.exc_text)
-    record._civic_redacted = True  # type: ignore[attr-defined]
+    record._civic_redacted = True
 
 
 _installed = False

@@ -34,6 +34,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection as SdkRejection
 from actions.resources import Resources, close_resources, open_resources
 from bot.agency_config import AgencyConfig
 from bot.demo_agency import DATA_DIR, DemoConfig, create_app
+from bot.settings import Settings
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ async def other_city() -> AsyncIterator[OtherCity]:
 
 @pytest.fixture
 def agency_config(demo: Demo, redis_url: str) -> AgencyConfig:
-    return AgencyConfig.from_env(agency_env(demo, redis_url))
+    return AgencyConfig.from_settings(Settings.from_env(agency_env(demo, redis_url)))
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 from rasa.core.actions.action import ActionExecutionRejection, action_for_name_or_text
 from rasa.core.channels import CollectingOutputChannel
-from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -29,6 +28,8 @@ from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from bot.nlg import AgencyNaturalLanguageGenerator
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -214,8 +215,8 @@ class Reply:
 
 
 async def render(domain: Domain, messages: list[dict[str, Any]]) -> list[str]:
-    """What the citizen reads: Rasa's own NLG fills each response; no {placeholder} may be left."""
-    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    """What the citizen reads: the NLG of endpoints.yml fills each response; no {placeholder} may be left."""
+    nlg = AgencyNaturalLanguageGenerator(domain=domain)
     tracker = DialogueStateTracker.from_events("render", [], slots=domain.slots)
     texts = []
     for message in messages:
@@ -244,7 +245,7 @@ class Conversation:
         self.domain = domain
         self.endpoint = EndpointConfig(url=endpoint)
         self.tracker = DialogueStateTracker.from_events(sender_id, [], slots=domain.slots)
-        self.nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+        self.nlg = AgencyNaturalLanguageGenerator(domain=domain)
         self.channel = CollectingOutputChannel()
 
     def user(self, text: str, intent: str = "inform", **kwargs: Any) -> None:

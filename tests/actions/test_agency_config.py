@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.agency_config import AgencyConfig
+from bot.settings import Settings
 
 
 def test_unset_urls_point_at_the_demo_agency():
-    config = AgencyConfig.from_env({"DEMO_AGENCY_PORT": "8100", "DEMO_AGENCY_API_KEY": "k"})
+    config = AgencyConfig.from_settings(
+        Settings.from_env({"DEMO_AGENCY_PORT": "8100", "DEMO_AGENCY_API_KEY": "k"})
+    )
     assert config.open311_base_url == "http://127.0.0.1:8100/open311/v2"
     assert config.alerts_url == "http://127.0.0.1:8100/alerts.geojson"
     assert (
@@ -25,24 +28,26 @@ def test_unset_urls_point_at_the_demo_agency():
 
 
 def test_an_agencys_own_apis():
-    config = AgencyConfig.from_env(
-        {
-            "OPEN311_BASE_URL": "https://311.example.gov/open311/v2/",
-            "OPEN311_API_KEY": "secret",
-            "OPEN311_JURISDICTION_ID": "example.gov",
-            "DEMO_AGENCY_API_KEY": "not-this-one",
-            "ALERTS_URL": "https://alerts.example.gov/cap.atom",
-            "ALERTS_FORMAT": "CAP-ATOM",
-            "FACILITIES_URL": "https://data.example.gov/facilities.json",
-            "COLLECTION_URL": "https://data.example.gov/trash/",
-            "SERVICE_STATUS_URL": "https://status.example.gov",
-            "AGENCY_TIMEZONE": "America/Chicago",
-            "AGENCY_TIMEOUT_SECONDS": "2.5",
-            "REDIS_HOST": "cache.internal",
-            "REDIS_PORT": "6380",
-            "REDIS_DB": "2",
-            "REDIS_PASSWORD": "pw",
-        }
+    config = AgencyConfig.from_settings(
+        Settings.from_env(
+            {
+                "OPEN311_BASE_URL": "https://311.example.gov/open311/v2/",
+                "OPEN311_API_KEY": "secret",
+                "OPEN311_JURISDICTION_ID": "example.gov",
+                "DEMO_AGENCY_API_KEY": "not-this-one",
+                "ALERTS_URL": "https://alerts.example.gov/cap.atom",
+                "ALERTS_FORMAT": "CAP-ATOM",
+                "FACILITIES_URL": "https://data.example.gov/facilities.json",
+                "COLLECTION_URL": "https://data.example.gov/trash/",
+                "SERVICE_STATUS_URL": "https://status.example.gov",
+                "AGENCY_TIMEZONE": "America/Chicago",
+                "AGENCY_TIMEOUT_SECONDS": "2.5",
+                "REDIS_HOST": "cache.internal",
+                "REDIS_PORT": "6380",
+                "REDIS_DB": "2",
+                "REDIS_PASSWORD": "pw",
+            }
+        )
     )
     assert config.open311_base_url == "https://311.example.gov/open311/v2"
     assert (config.open311_api_key, config.open311_jurisdiction_id) == ("secret", "example.gov")
@@ -55,13 +60,16 @@ def test_an_agencys_own_apis():
 
 
 def test_redis_url_wins_over_host_and_port():
-    config = AgencyConfig.from_env({"REDIS_URL": "redis://:pw@10.0.0.5:6390/1", "REDIS_HOST": "ignored"})
+    config = AgencyConfig.from_settings(
+        Settings.from_env({"REDIS_URL": "redis://:pw@10.0.0.5:6390/1", "REDIS_HOST": "ignored"})
+    )
     assert config.redis_url == "redis://:pw@10.0.0.5:6390/1"
 
 
 def test_cap_atom_demo_feed():
     assert (
-        AgencyConfig.from_env({"ALERTS_FORMAT": "cap-atom"}).alerts_url == "http://127.0.0.1:8000/alerts.atom"
+        AgencyConfig.from_settings(Settings.from_env({"ALERTS_FORMAT": "cap-atom"})).alerts_url
+        == "http://127.0.0.1:8000/alerts.atom"
     )
 
 
@@ -78,4 +86,4 @@ def test_cap_atom_demo_feed():
 )
 def test_bad_values_say_which_variable(env, message):
     with pytest.raises(ValueError, match=message):
-        AgencyConfig.from_env(env)
+        AgencyConfig.from_settings(Settings.from_env(env))

@@ -12,9 +12,10 @@ from lookup_support import START, Clock
 from bot.cache import LookupCache, cache_key, from_jsonable, to_jsonable
 from bot.clients.alerts import Alert, parse_geojson
 from bot.clients.collection import CollectionSchedule, parse_schedule
-from bot.clients.errors import AgencyUnavailable, NotFound, Reader
+from bot.clients.errors import AgencyUnavailable, NotFound
 from bot.clients.facilities import Facility, parse_facilities
 from bot.clients.open311 import Service, ServiceRequest, parse_request, parse_service
+from bot.clients.payload import Reader
 from bot.clients.service_status import ServiceStatus, parse_statuses
 from bot.demo_agency import DATA_DIR
 

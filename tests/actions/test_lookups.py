@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from lookup_support import agency_env, entity, run_action, sdk_tracker
 
-from actions.alerts import ActionActiveAlerts
-from actions.collection import ActionCollectionDay, ValidateCollectionDayForm
-from actions.facilities import ActionFacilityHours
+from actions.alerts import ActionCheckAlerts
+from actions.collection import ActionCheckCollectionDay, ValidateCollectionDayForm
+from actions.facilities import ActionCheckFacilityHours
 from actions.resources import close_resources, open_resources
-from actions.service_status import ActionServiceStatus
+from actions.service_status import ActionCheckServiceStatus
 from bot.agency_config import AgencyConfig
+from bot.settings import Settings
 
 ALERTS, HOURS, COLLECTION, STATUS = (
-    ActionActiveAlerts(),
-    ActionFacilityHours(),
-    ActionCollectionDay(),
-    ActionServiceStatus(),
+    ActionCheckAlerts(),
+    ActionCheckFacilityHours(),
+    ActionCheckCollectionDay(),
+    ActionCheckServiceStatus(),
 )
 
 # --- alerts -----------------------------------------------------------------------------------------
@@ -217,7 +218,7 @@ async def test_status_page_down(demo, lookups, domain):
 
 async def test_a_cap_atom_feed_gives_the_same_answer(demo, redis_url, clock, domain):
     env = agency_env(demo, redis_url, ALERTS_URL=f"{demo.base_url}/alerts.atom", ALERTS_FORMAT="cap-atom")
-    await open_resources(AgencyConfig.from_env(env), clock=clock)
+    await open_resources(AgencyConfig.from_settings(Settings.from_env(env)), clock=clock)
     try:
         reply = await run_action(ALERTS, sdk_tracker(domain, "any alerts?", "ask_alerts"), domain)
     finally:

@@ -10,31 +10,25 @@ import pytest
 from lookup_support import FIXTURES
 
 from actions.parsing import (
-    ago_text,
     alert_areas,
-    as_of_text,
-    clock_time,
     contact_details,
-    coordinates,
-    day_text,
-    facility_now,
     find_area,
     find_by_name,
-    hours_text,
     is_cancel,
     is_skip,
-    location_pin,
     looks_like_location,
     match_services,
-    next_opening,
     parse_correction,
     request_number,
 )
-from bot.clients.errors import Reader
 from bot.clients.facilities import parse_facilities
 from bot.clients.open311 import Service, parse_service
+from bot.clients.payload import Reader
 from bot.clients.service_status import parse_statuses
 from bot.demo_agency import DATA_DIR
+from bot.formatting import ago_text, as_of_text, clock_time, day_text, hours_text
+from bot.location import coordinates, location_pin
+from bot.opening_hours import facility_now, next_opening
 
 NY = ZoneInfo("America/New_York")
 

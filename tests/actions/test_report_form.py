@@ -11,6 +11,7 @@ from lookup_support import Conversation, agency_env, entity
 
 from actions.resources import close_resources, open_resources
 from bot.agency_config import AgencyConfig
+from bot.settings import Settings
 
 FORM = "report_issue_form"
 
@@ -181,7 +182,9 @@ async def test_a_new_report_forgets_the_last_unfinished_one(conversation):
 
 @pytest.fixture
 async def other_city_conversation(other_city, demo, redis_url, clock, domain, action_endpoint):
-    config = AgencyConfig.from_env(agency_env(demo, redis_url, OPEN311_BASE_URL=other_city.open311))
+    config = AgencyConfig.from_settings(
+        Settings.from_env(agency_env(demo, redis_url, OPEN311_BASE_URL=other_city.open311))
+    )
     await open_resources(config, clock=clock)
     yield Conversation(domain, action_endpoint)
     await close_resources()

@@ -10,6 +10,7 @@ from lookup_support import agency_env, entity, run_action, sdk_tracker
 from actions.request_status import ActionCheckRequestStatus, ValidateRequestStatusForm
 from actions.resources import close_resources, open_resources
 from bot.agency_config import AgencyConfig
+from bot.settings import Settings
 
 CHECK = ActionCheckRequestStatus()
 
@@ -56,7 +57,9 @@ async def test_the_form_takes_the_number_in_any_format_and_rejects_other_text(lo
 
 @pytest.fixture
 async def other_city_lookups(other_city, demo, redis_url, clock):
-    config = AgencyConfig.from_env(agency_env(demo, redis_url, OPEN311_BASE_URL=other_city.open311))
+    config = AgencyConfig.from_settings(
+        Settings.from_env(agency_env(demo, redis_url, OPEN311_BASE_URL=other_city.open311))
+    )
     yield await open_resources(config, clock=clock)
     await close_resources()
 

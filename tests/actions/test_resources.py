@@ -70,7 +70,7 @@ async def test_the_real_action_server_opens_answers_and_closes(demo, redis_url, 
         opened = resources._current
         assert opened is not None and not opened.closed
         call = {
-            "next_action": "action_service_status",
+            "next_action": "action_check_service_status",
             "sender_id": "citizen-1",
             "version": "3.6.2",
             "tracker": {

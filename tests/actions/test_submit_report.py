@@ -11,6 +11,7 @@ from rasa.core.actions.action import RemoteAction
 
 from actions.resources import close_resources, open_resources
 from bot.agency_config import AgencyConfig
+from bot.settings import Settings
 
 POSTS = ("POST", "/open311/v2/requests.json")
 
@@ -79,7 +80,7 @@ async def test_yes_with_nothing_to_file(conversation, demo):
 async def broken(request, other_city, demo, redis_url, clock, domain, action_endpoint):
     overrides = {"OPEN311_BASE_URL": other_city.open311}
     overrides.update(request.param)
-    config = AgencyConfig.from_env(agency_env(demo, redis_url, **overrides))
+    config = AgencyConfig.from_settings(Settings.from_env(agency_env(demo, redis_url, **overrides)))
     await open_resources(config, clock=clock)
     yield Conversation(domain, action_endpoint)
     await close_resources()
@@ -108,7 +109,9 @@ async def test_without_the_guard_nothing_is_filed(broken, other_city):
 
 
 async def test_a_refused_report_says_nothing_was_sent(demo, redis_url, clock, domain, action_endpoint):
-    config = AgencyConfig.from_env(agency_env(demo, redis_url, OPEN311_API_KEY="wrong-" + API_KEY))
+    config = AgencyConfig.from_settings(
+        Settings.from_env(agency_env(demo, redis_url, OPEN311_API_KEY="wrong-" + API_KEY))
+    )
     await open_resources(config, clock=clock)
     try:
         chat = Conversation(domain, action_endpoint)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from polling import wait_until_async
+
 from bot.background import Background
+
+TICK = 0.2  # the stubborn loop's sleep between ticks
 
 
 async def _swallows_cancels(background: Background, ticks: list[float]) -> None:
@@ -13,7 +17,7 @@ async def _swallows_cancels(background: Background, ticks: list[float]) -> None:
     while not background.stopping.is_set():
         ticks.append(time.monotonic())
         try:
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(TICK)
         except asyncio.CancelledError:
             pass
 
@@ -21,7 +25,8 @@ async def _swallows_cancels(background: Background, ticks: list[float]) -> None:
 async def test_stop_ends_a_loop_that_swallowed_its_cancel() -> None:
     background, ticks = Background(), []
     task = background.start(_swallows_cancels(background, ticks), "stubborn")
-    await asyncio.sleep(0.1)
+    # it ticked, so it now waits in its sleep, where it will swallow the cancel (five ticks' margin)
+    await wait_until_async(lambda: ticks, 5 * TICK, "the loop never ran")
     started = time.monotonic()
     await background.stop()
     assert task.done()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.nlp.evaluate import read_examples
-from bot.nlp.safety import load_triggers, match, normalise
+from bot.nlp.safety import fold_for_safety, load_triggers, match
 
 TESTS = Path(__file__).resolve().parents[1] / "nlu"
 DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
@@ -71,5 +71,5 @@ def test_typical_phrasings(triggers, text, lifeline):
     assert LIFELINE[match(triggers, text) or ""] == lifeline
 
 
-def test_normalise_squeezes_repeated_letters_and_apostrophes():
-    assert normalise("PLEEEASE  I\u2019m") == "pleease i'm"
+def test_fold_for_safety_squeezes_repeated_letters_and_apostrophes():
+    assert fold_for_safety("PLEEEASE  I\u2019m") == "pleease i'm"

@@ -18,6 +18,7 @@ import yaml
 from channel_support import FakePlatform
 from civic_testing import ROOT, stack_settings
 
+from bot.channels.config import ChannelConfig
 from bot.settings import Settings
 from bot.stack import Stack
 
@@ -39,17 +40,15 @@ async def test_telegram_on_the_running_stack(
     platform: FakePlatform, tmp_path: Path, model_path: Path
 ) -> None:
     env = {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_SECRET_TOKEN": SECRET, "TELEGRAM_API_URL": platform.base_url}
-    configured = Settings.from_env(env)
-    assert configured.channels == ("telegram",)
-    settings = stack_settings(
-        tmp_path / "var", channels=configured.channels, channel_vars=configured.channel_vars, extra_env=env
-    )
-    stack = Stack(settings, root=ROOT)
+    assert ChannelConfig.from_settings(Settings.from_env(env)).enabled == ("telegram",)
+    settings = stack_settings(tmp_path / "var", **env)
+    stack = Stack(settings, root=ROOT, extra_env=env)
+    assert stack.channels.enabled == ("telegram",)
     await asyncio.to_thread(stack.start)  # the loop keeps serving the stand-in API meanwhile
     try:
         credentials = yaml.safe_load((tmp_path / "var" / "credentials.yml").read_text())
         assert credentials["bot.channels.telegram.TelegramBotInput"]["access_token"] == "${TELEGRAM_TOKEN}"
-        webhook = f"http://127.0.0.1:{settings.rasa_port}/webhooks/telegram/webhook"
+        webhook = f"http://127.0.0.1:{settings.rasa.port}/webhooks/telegram/webhook"
         headers = {"Content-Type": "application/json"}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
             async with session.post(webhook, data=update(5001, "hello"), headers=headers) as response:

@@ -1,4 +1,4 @@
-"""The pure helpers: splitting long answers, short titles, numbered options, pins."""
+"""The pure helpers: splitting long answers, short titles, numbered options."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 
 from bot.channels.text import (
     lead_and_last,
-    location,
     numbered_options,
     parse_choice,
     shorten,
@@ -99,13 +98,3 @@ def test_typed_text_cannot_trigger_an_intent() -> None:
     assert typed_text("/restart") == "restart"
     assert typed_text('//inform{"a": 1}') == 'inform{"a": 1}'
     assert typed_text("  hello  ") == "hello"
-
-
-def test_locations() -> None:
-    assert location(41.304121, -72.924712) == (
-        "41.30412, -72.92471",
-        {"location": {"lat": 41.304121, "long": -72.924712}},
-    )
-    assert location("41.3", "-72.9") == ("41.30000, -72.90000", {"location": {"lat": 41.3, "long": -72.9}})
-    for lat, long in [(91, 0), (0, 181), ("x", 0), (None, 1), (True, 1), (float("nan"), 1)]:
-        assert location(lat, long) is None

@@ -24,11 +24,11 @@ def get(url: str) -> tuple[int, bytes]:
 
 
 def test_http_api_requires_the_token(stack):
-    base = f"http://127.0.0.1:{stack.settings.rasa_port}"
+    base = f"http://127.0.0.1:{stack.settings.rasa.port}"
     assert get(f"{base}/status")[0] == 401
     assert get(f"{base}/status?token=wrong")[0] == 401
     assert get(f"{base}/conversations/someone/tracker")[0] == 401
-    assert get(f"{base}/status?token={stack.settings.rasa_token}")[0] == 200
+    assert get(f"{base}/status?token={stack.settings.rasa.token}")[0] == 200
 
 
 def test_trackers_are_in_redis(stack, rest: RestClient):
@@ -44,13 +44,13 @@ def test_conversation_survives_a_restart_of_rasa(tmp_path, model_path):
     settings = stack_settings(tmp_path)
     with Stack(settings) as first:
         user = sender_id("restart")
-        RestClient(f"http://127.0.0.1:{settings.rasa_port}").say(user, "when is city hall open")
+        RestClient(f"http://127.0.0.1:{settings.rasa.port}").say(user, "when is city hall open")
         rasa = next(s for s in first.services if s.name == "rasa")
         rasa.stop()
         first.services.remove(rasa)
         first._start(first._rasa(), 180)  # same Redis, a brand-new Rasa process
-        base = f"http://127.0.0.1:{settings.rasa_port}"
-        status, body = get(f"{base}/conversations/{user}/tracker?token={settings.rasa_token}")
+        base = f"http://127.0.0.1:{settings.rasa.port}"
+        status, body = get(f"{base}/conversations/{user}/tracker?token={settings.rasa.token}")
         assert status == 200
         texts = [e.get("text") for e in json.loads(body)["events"] if e.get("event") == "user"]
         assert texts == ["when is city hall open"]

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from civic_testing import console_app
 from redis.asyncio import Redis
 
-from bot.handoff.accounts import add_account
-from bot.handoff.app import create_app
+from bot.console.accounts import add_account
 from bot.handoff.config import HandoffConfig
 from bot.handoff.store import QueueStore
 
@@ -97,7 +97,7 @@ async def console(
         data_dir=ROOT / "data/handoff",
         sweep_seconds=3600,
     )
-    client = TestClient(TestServer(create_app(config)))
+    client = TestClient(TestServer(console_app(config)))
     await client.start_server()
     yield client
     await client.close()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 from handoff_support import bearer, queue_one
 
-from bot.handoff.accounts import add_account
+from bot.console.accounts import add_account
 from bot.handoff.store import QueueStore
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -212,6 +211,8 @@ async def test_an_account_added_while_running_works_at_once(
 
 async def test_ratings_endpoint(console: TestClient, store: QueueStore, agents: dict) -> None:
     await store.add_rating("c1", "Dana", "requested", 5, "great")
-    body = await (await console.get("/api/ratings", headers=bearer(agents["Lee"]))).json()
-    assert body["agents"]["Dana"]["average"] == 5.0
-    assert json.dumps(body)  # plain JSON
+    resp = await console.get("/api/ratings", headers=bearer(agents["Lee"]))
+    assert resp.status == 200 and resp.content_type == "application/json"
+    # the tallies per agent and per reason, and nothing else (no citizen comments, no conversation ids)
+    one_five = {"count": 1, "sum": 5, "average": 5.0}
+    assert await resp.json() == {"agents": {"Dana": one_five}, "reasons": {"requested": one_five}}

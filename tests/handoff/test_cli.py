@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.handoff.accounts import Accounts
+from bot.console.accounts import Accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 

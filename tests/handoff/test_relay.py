@@ -2,30 +2,69 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
 from handoff_support import queue_one
+from polling import wait_until_async
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from bot.background import Background
 from bot.events import STREAM
-from bot.events.broker import RedisStreamBroker
+from bot.events.broker import RETRY_SECONDS, RedisStreamBroker
 from bot.handoff.relay import GROUP, consume_events
 from bot.handoff.store import QueueStore
+
+BLOCK_MS = 100  # the relays here block this long per read of the stream
+RELAY_RETRY_SECONDS = 1.0  # consume_events' pause after a Redis error (e.g. a lost consumer group)
+# Until a relay has read and acknowledged what the stream holds (a dozen entries): milliseconds of
+# work plus a blocked read; 50 reads' worth is the margin for two cores busy with the rest of the suite.
+CATCH_UP_SECONDS = 50 * BLOCK_MS / 1000
+# After Redis lost the group: the failed read, the pause, a new group and a read, three times over.
+RECOVER_SECONDS = 3 * (RELAY_RETRY_SECONDS + CATCH_UP_SECONDS)
+CONNECT_TIMEOUT = 0.2  # the broker's connect timeout when nothing listens
 
 
 def user(cid: str, text: str, ts: float) -> dict:
     return {"sender_id": cid, "event": "user", "text": text, "timestamp": ts, "input_channel": "socketio"}
 
 
-async def run_relay(redis: Redis, store: QueueStore, until: float = 0.5) -> None:
-    """One console lifetime: consume for `until` seconds, then stop (as a restart would)."""
+async def group_state(redis: Redis) -> dict[str, str]:
+    """The relay group's last delivered id and pending count, and the stream's last id; {} if no group."""
+    try:
+        groups = {g["name"]: g for g in await redis.xinfo_groups(STREAM)}
+    except ResponseError:  # no stream yet
+        return {}
+    if GROUP not in groups:
+        return {}
+    last = await redis.xrevrange(STREAM, count=1)
+    return {
+        "delivered": groups[GROUP]["last-delivered-id"],
+        "pending": str(groups[GROUP]["pending"]),
+        "last": last[0][0] if last else "0-0",
+    }
+
+
+async def caught_up(redis: Redis) -> bool:
+    """True once the relay's group was handed the stream's last entry and acknowledged every entry."""
+    state = await group_state(redis)
+    return bool(state) and state["delivered"] == state["last"] and state["pending"] == "0"
+
+
+async def run_relay(redis: Redis, store: QueueStore) -> None:
+    """One console lifetime: consume until the relay has caught up with the stream, then stop (as a
+    restart would). Fails if it has not caught up within CATCH_UP_SECONDS."""
     background = Background()
-    background.start(consume_events(redis, store, background, block_ms=100), "handoff relay")
-    await asyncio.sleep(until)
-    await background.stop()
+    background.start(consume_events(redis, store, background, block_ms=BLOCK_MS), "handoff relay")
+    try:
+        await wait_until_async(
+            lambda: caught_up(redis),
+            CATCH_UP_SECONDS,
+            "the relay did not read and acknowledge the whole stream",
+        )
+    finally:
+        await background.stop()
 
 
 async def test_broker_writes_every_event_in_order(redis_server: int, redis: Redis) -> None:
@@ -39,9 +78,13 @@ async def test_broker_writes_every_event_in_order(redis_server: int, redis: Redi
 
 
 async def test_broker_never_breaks_rasa_when_redis_is_down() -> None:
-    broker = RedisStreamBroker(Redis(port=1, socket_connect_timeout=0.2))  # nothing listens on port 1
+    broker = RedisStreamBroker(Redis(port=1, socket_connect_timeout=CONNECT_TIMEOUT))  # nothing on port 1
     broker.publish(user("c1", "hello", 1.0))  # must not raise
-    await asyncio.sleep(0.3)
+    # The writer's first XADD fails within the connect timeout (then it waits RETRY_SECONDS to retry);
+    # three rounds of that is the margin.
+    await wait_until_async(
+        lambda: broker._failing, 3 * (CONNECT_TIMEOUT + RETRY_SECONDS), "the broker never tried to write"
+    )
     assert len(broker._backlog) == 1  # kept for when Redis is back
     broker._writer.cancel()  # type: ignore[union-attr]
 
@@ -92,16 +135,18 @@ async def test_the_relay_carries_on_after_redis_lost_its_consumer_group(
     redis_server: int, redis: Redis, store: QueueStore
 ) -> None:
     background = Background()
-    background.start(consume_events(redis, store, background, block_ms=100), "handoff relay")
+    background.start(consume_events(redis, store, background, block_ms=BLOCK_MS), "handoff relay")
     try:
-        await asyncio.sleep(0.3)
+        # the relay is reading: its group exists (it made it) and was handed all there is
+        await wait_until_async(lambda: caught_up(redis), CATCH_UP_SECONDS, "the relay did not start reading")
         await redis.flushdb()  # a Redis restarted without its data: the group is gone
         await queue_one(store, "c1", seeded_until=0.0)
         await redis.xadd(STREAM, {"event": json.dumps(user("c1", "still there?", time.time()))})
-        for _ in range(100):
-            if await store.messages("c1"):
-                break
-            await asyncio.sleep(0.05)
-        assert [m["text"] for m in await store.messages("c1")] == ["still there?"]
+        recorded = await wait_until_async(
+            lambda: store.messages("c1"),
+            RECOVER_SECONDS,
+            "the relay recorded nothing after the group was lost",
+        )
+        assert [m["text"] for m in recorded] == ["still there?"]
     finally:
         await background.stop()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.handoff.hours import load_hours
-from bot.handoff.triage import handoff_reason, parse_rating, summary
+from bot.handoff.reasons import handoff_reason, parse_rating, summary
 
 
 def user(intent: str, text: str = "x", ts: float = 1.0) -> dict:

@@ -10,7 +10,7 @@ import redis
 from civic_testing import console_config
 from console_testing import PASSWORDS, REDIS_DB, Console, serve
 
-from bot.handoff.accounts import add_account
+from bot.console.accounts import add_account
 
 
 @pytest.fixture(scope="session")

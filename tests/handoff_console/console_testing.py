@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,15 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civic_testing import serve_app
+from civic_testing import console_app, run_in_thread, serve_app
 from redis.asyncio import Redis as AsyncRedis
 
-from bot.handoff.app import create_app
 from bot.handoff.config import HandoffConfig
 from bot.handoff.store import QueueStore
 
 PASSWORDS = {"dana": "dana-secret-pw", "lee": "lee-secret-pw", "erin": "erin-secret-pw"}
 REDIS_DB = 7  # this package's own database on the shared test Redis
+# A few Redis commands take milliseconds; the margin covers two cores busy with Rasa and the browser.
+REDIS_CALLS_SECONDS = 30.0
 
 
 @dataclass
@@ -30,7 +29,7 @@ class Console:
     agents_file: Path
 
     def enqueue(self, conversation_id: str, **fields: Any) -> None:
-        """Put a conversation in the queue the way `action_handoff` does (the core's store)."""
+        """Put a conversation in the queue the way `action_start_handoff` does (the core's store)."""
 
         async def run() -> None:
             client = AsyncRedis.from_url(self.redis_url, decode_responses=True)
@@ -62,20 +61,18 @@ class Console:
 
 
 def in_thread(make: Any) -> Any:
-    """Run a coroutine in a thread of its own: playwright's sync API owns this thread's loop."""
-    result: list[Any] = []
-    worker = threading.Thread(target=lambda: result.append(asyncio.run(make())))
-    worker.start()
-    worker.join(30)
-    assert result, "the coroutine failed or timed out (see the thread's traceback above)"
-    return result[0]
+    """Run `make()`'s coroutine in a thread of its own (playwright's sync API owns this thread's loop).
+
+    Returns its result, re-raises its error, fails if it still runs after REDIS_CALLS_SECONDS.
+    """
+    return run_in_thread(make, REDIS_CALLS_SECONDS, "a Redis call of the console test")
 
 
 def with_editor_page(app: Any) -> Any:
     """An editor-only page built the way the later Inbox will be: `add_nav`, `require_role`, `render`."""
     from aiohttp import web
 
-    from bot.handoff.pages import add_nav, add_template_dir, render, require_role
+    from bot.console.layout import add_nav, add_template_dir, render, require_role
 
     templates = Path(tempfile.mkdtemp(prefix="editor-templates-"))
     (templates / "editors.html").write_text(
@@ -96,7 +93,7 @@ def with_editor_page(app: Any) -> Any:
 @contextmanager
 def serve(config: HandoffConfig) -> Iterator[str]:
     """A running console process-alike (own thread and loop); yields its base URL."""
-    with serve_app(lambda: with_editor_page(create_app(config)), config.port):
+    with serve_app(lambda: with_editor_page(console_app(config)), config.port):
         yield f"http://127.0.0.1:{config.port}"
 
 

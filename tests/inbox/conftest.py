@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import redis as redis_sync
-from civic_testing import ROOT, console_config, serve_app
-from inbox_testing import CONSOLE_DB, PASSWORDS, Console, console_app
+from civic_testing import ROOT, console_app, console_config, serve_app
+from inbox_testing import CONSOLE_DB, PASSWORDS, Console
 
-from bot.handoff.accounts import add_account
+from bot.console.accounts import add_account
 from bot.inbox.config import InboxConfig
 from bot.inbox.web import INBOX_CONFIG
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from civic_testing import run_in_thread
 from redis.asyncio import Redis
 
 STREAM = "civic:events"
+CONSUMER_BLOCK_SECONDS = 1.0  # consume_once's default block_ms, as the console's run_forever uses it
+CONSUMER_RETRY_SECONDS = 2.0  # run_forever's pause after a Redis error (e.g. its consumer group was lost)
+# Until a running consumer has recorded a published event: a blocked read plus a retry after an error,
+# three times over (margin for two cores busy with the rest of the suite).
+RECORD_SECONDS = 3 * (CONSUMER_BLOCK_SECONDS + CONSUMER_RETRY_SECONDS)
+# A whole recorder scenario: at most two such waits plus its own Redis calls, doubled for margin.
+SCENARIO_SECONDS = 2 * 2 * RECORD_SECONDS
 
 
 def user(
@@ -73,10 +79,10 @@ async def publish(redis: Redis, *events: dict[str, Any]) -> None:
 def in_own_loop(port: int, scenario: Callable[[Redis], Awaitable[None]]) -> None:
     """Run an async scenario on a clean database in a thread with its own event loop.
 
-    Not a pytest-asyncio test: once the session's playwright browser runs (sync API), the main
-    thread has a running loop and pytest-asyncio cannot start another one there.
+    Re-raises the scenario's failure; fails if it still runs after SCENARIO_SECONDS (a consumer loop
+    that never ends). Not a pytest-asyncio test: once the session's playwright browser runs (sync
+    API), the main thread has a running loop and pytest-asyncio cannot start another one there.
     """
-    failure: list[BaseException] = []
 
     async def run() -> None:
         client = Redis(port=port, db=3, decode_responses=True)
@@ -87,14 +93,4 @@ def in_own_loop(port: int, scenario: Callable[[Redis], Awaitable[None]]) -> None
             await client.flushdb()
             await client.close()
 
-    def target() -> None:
-        try:
-            asyncio.run(run())
-        except BaseException as exc:  # re-raised in the test's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(120)
-    if failure:
-        raise failure[0]
+    run_in_thread(run, SCENARIO_SECONDS, f"the scenario {scenario.__name__}")

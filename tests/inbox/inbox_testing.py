@@ -1,9 +1,8 @@
-"""The console app with the inbox, served from a thread for sync browser tests, and how tests call it."""
+"""How the inbox tests reach the console they serve (`conftest.py`): its pages, JSON API and event stream."""
 
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -11,22 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import redis as redis_sync
-from aiohttp import web
-
-from bot.handoff.app import create_app
-from bot.handoff.config import HandoffConfig
-from bot.inbox.config import InboxConfig
-from bot.inbox.web import setup_inbox
+from inbox_events import RECORD_SECONDS
+from polling import wait_until
 
 CONSOLE_DB = 9  # this package's own database on the shared test Redis
 PASSWORDS = {"ella": "ella-editor-pw", "sam": "sam-agent-pw"}
-
-
-def console_app(config: HandoffConfig, inbox: InboxConfig) -> web.Application:
-    """The real console app with the inbox on the given content (a no-op mount when create_app did it)."""
-    app = create_app(config)
-    setup_inbox(app, inbox)
-    return app
 
 
 @dataclass
@@ -57,9 +45,11 @@ class Console:
             return error.code, json.loads(error.read() or b"null")
 
     def wait_for_groups(self, count: int) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + 15
-        while True:
-            groups = self.api("GET", "/api/inbox/groups")[1]["groups"]
-            if len(groups) >= count or time.monotonic() > deadline:
-                return groups
-            time.sleep(0.1)
+        """The inbox's groups once there are at least `count` (>= 1); fails after RECORD_SECONDS."""
+        seen: list[dict[str, Any]] = []
+
+        def enough() -> list[dict[str, Any]] | None:
+            seen[:] = self.api("GET", "/api/inbox/groups")[1]["groups"]
+            return list(seen) if len(seen) >= count else None
+
+        return wait_until(enough, RECORD_SECONDS, lambda: f"expected {count} inbox groups, got {seen}")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.inbox.grouping import group_items
+from bot.inbox.selection import Message
 from bot.inbox.store import Item
-from bot.inbox.triage import Message
 
 
 def item(n: int, text: str) -> Item:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
-from inbox_events import action, event, in_own_loop, publish, user
+from inbox_events import RECORD_SECONDS, action, event, in_own_loop, publish, user
+from polling import wait_until_async
 from redis.asyncio import Redis
 
 from bot.background import Background
@@ -67,7 +67,7 @@ async def _test_each_kind_of_unsure_message_is_recorded_with_its_reason(redis: R
             answer="faq/missed",
             answer_confidence=0.9,
         ),
-        action("c5", "action_handoff"),
+        action("c5", "action_start_handoff"),
         event("c5", "pause"),
         user("c5", "hi, this is the agent chat", "greet", 0.2),
         event("c5", "resume"),
@@ -158,10 +158,13 @@ async def _test_the_background_consumer_records_while_running(redis: Redis) -> N
         await background.stop()
 
 
-async def recorded(recorder: Recorder, seconds: float = 10.0) -> list[str]:
-    """The inbox's texts once something is there (the consumer runs in the background)."""
-    for _ in range(int(seconds / 0.05)):
-        if await recorder.store.items():
-            break
-        await asyncio.sleep(0.05)
-    return [i.message.text for i in await recorder.store.items()]
+async def recorded(recorder: Recorder) -> list[str]:
+    """The inbox's texts once something is there (the consumer runs in the background).
+
+    Fails if nothing was recorded within RECORD_SECONDS.
+    """
+
+    async def texts() -> list[str]:
+        return [i.message.text for i in await recorder.store.items()]
+
+    return await wait_until_async(texts, RECORD_SECONDS, "the background consumer recorded nothing")

@@ -13,10 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 import pytest
 from civic_testing import ROOT, RestClient, sender_id
 
-from bot.model_ops import rasa_http
+from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.model_ops.reload import ReloadPlan, reload
 from bot.stack import Stack
 
@@ -34,10 +35,16 @@ def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return pool.submit(function, *args, **kwargs).result()
 
 
+async def running_model(url: str, token: str) -> str:
+    """The model Rasa serves, asked on an HTTP session of this call's own."""
+    async with aiohttp.ClientSession() as session:
+        return await RasaClient(session, url, token).running_model()
+
+
 def test_a_conversation_in_progress_continues_after_the_model_swap(
     stack: Stack, rest: RestClient, model_path: Path, tmp_path: Path
 ) -> None:
-    url, token = f"http://127.0.0.1:{stack.settings.rasa_port}", stack.settings.rasa_token
+    url, token = f"http://127.0.0.1:{stack.settings.rasa.port}", stack.settings.rasa.token
     conversation = sender_id("reload")
     first = rest.say(conversation, "/nlu_fallback")
     assert first and STILL_NOT not in first  # the first misunderstanding: no person offered yet
@@ -47,7 +54,7 @@ def test_a_conversation_in_progress_continues_after_the_model_swap(
     plan = ReloadPlan(
         rasa_url=url,
         rasa_token=token,
-        model_dir=ROOT / stack.settings.model_dir,
+        model_dir=ROOT / stack.settings.rasa.model_dir,
         model=candidate,
         holdout=[FIXTURES / "holdout_small.yml"],
         cache_file=tmp_path / "scores.json",
@@ -57,7 +64,7 @@ def test_a_conversation_in_progress_continues_after_the_model_swap(
 
     assert outcome.swapped, outcome.message
     assert outcome.new == outcome.running and outcome.new is not None and outcome.new.examples == 4
-    assert in_thread(asyncio.run, rasa_http.running_model(url, token)) == "reload-candidate.tar.gz"
+    assert in_thread(asyncio.run, running_model(url, token)) == "reload-candidate.tar.gz"
     # Same conversation, new model: Rasa still knows this is the second misunderstanding in a row.
     assert STILL_NOT in rest.say(conversation, "/nlu_fallback")
 
@@ -69,10 +76,10 @@ def test_a_conversation_in_progress_continues_after_the_model_swap(
 
 def test_a_wrong_token_is_reported_not_swapped(stack: Stack, tmp_path: Path) -> None:
     plan = ReloadPlan(
-        rasa_url=f"http://127.0.0.1:{stack.settings.rasa_port}",
+        rasa_url=f"http://127.0.0.1:{stack.settings.rasa.port}",
         rasa_token="wrong",
         model_dir=ROOT / "models",
         model=tmp_path / "unused.tar.gz",
     )
-    with pytest.raises(rasa_http.RasaUnavailable, match="is RASA_TOKEN right"):
+    with pytest.raises(RasaUnavailable, match="is RASA_TOKEN right"):
         in_thread(reload, plan)

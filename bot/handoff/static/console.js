@@ -44,7 +44,7 @@
     } catch (err) {
       return { ok: false, status: 0, data: null, error: "The console cannot be reached. Check your connection." };
     }
-    let data = null;
+    let data;
     try { data = await response.json(); } catch (err) { data = null; }
     if (response.status === 401 && !response.ok) {
       window.location.assign("/login");

@@ -26,7 +26,8 @@
     title: "Harbor City assistant",
     intro: "Hi! I'm the city's automated assistant. Ask me about city services, or type \u201cwhat can you do?\u201d.",
     close: "Close chat",
-    restart: "Start a new conversation",
+    // The button's accessible name; it must contain its visible text, restartText (WCAG 2.5.3).
+    restart: "New chat (start a new conversation)",
     restartText: "New chat",
     inputLabel: "Your message",
     placeholder: "Type your question\u2026",

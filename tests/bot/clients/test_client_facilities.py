@@ -11,7 +11,8 @@ from datetime import date, datetime, time, timezone
 import pytest
 
 from bot.clients.errors import AgencyUnavailable, NotFound
-from bot.clients.facilities import FacilitiesClient, Facility, Interval, hours_on, open_now, parse_facilities
+from bot.clients.facilities import FacilitiesClient, Facility, parse_facilities
+from bot.opening_hours import Interval, hours_on, open_now
 
 PATH = "/facilities.json"
 

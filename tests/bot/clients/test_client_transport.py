@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clients.collection import CollectionClient
-from bot.clients.errors import AgencyUnavailable, NotFound, Rejected, parse_datetime
+from bot.clients.errors import AgencyUnavailable, NotFound, Rejected
 from bot.clients.open311 import Open311Client
+from bot.clients.payload import parse_datetime
 from bot.clients.service_status import ServiceStatusClient
 from bot.stack import free_port
 

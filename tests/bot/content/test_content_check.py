@@ -61,6 +61,12 @@ EXPECTED = [
     ),
     ("quality.yml", "- id: bad_links", True, "link 'www.harborcity.example/forms' must start with https://"),
     ("quality.yml", "- id: bad_links", True, "link 'https:/forms.harborcity.example' is not a well-formed"),
+    (
+        "quality.yml",
+        "- id: bad_links",
+        True,
+        "answer: web address 'https:/forms.harborcity.example' is not one of the agency's",
+    ),
     ("quality.yml", "- id: unbalanced", False, "'(' is never closed"),
     ("quality.yml", "- id: unbalanced", False, "odd number of '\"' quotes"),
     ("quality.yml", "- id: unbalanced", False, "odd number of '**'"),

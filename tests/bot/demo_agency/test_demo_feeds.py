@@ -9,8 +9,9 @@ import pytest
 from bot.clients.alerts import AlertsClient
 from bot.clients.collection import CollectionClient
 from bot.clients.errors import NotFound
-from bot.clients.facilities import FacilitiesClient, hours_on, open_now
+from bot.clients.facilities import FacilitiesClient
 from bot.clients.service_status import ServiceStatusClient
+from bot.opening_hours import hours_on, open_now
 
 FEEDS = {"geojson": "/alerts.geojson", "cap-atom": "/alerts.atom"}
 

@@ -12,13 +12,16 @@ from pathlib import Path
 
 from bot.demo_agency import DATA_DIR
 from bot.demo_agency.__main__ import parse_args
+from bot.settings import Settings
 from bot.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_defaults_come_from_the_environment():
-    args = parse_args([], {"DEMO_AGENCY_PORT": "8123", "VAR_DIR": "/tmp/v", "DEMO_AGENCY_API_KEY": "k"})
+    args = parse_args(
+        [], Settings.from_env({"DEMO_AGENCY_PORT": "8123", "VAR_DIR": "/tmp/v", "DEMO_AGENCY_API_KEY": "k"})
+    )
     assert (args.host, args.port, args.data_dir) == ("127.0.0.1", 8123, DATA_DIR)
     assert args.state_dir == Path("/tmp/v/demo_agency")
     assert args.api_key == "k" and len(args.admin_token) >= 16  # generated when not given
@@ -26,10 +29,11 @@ def test_defaults_come_from_the_environment():
 
 def test_the_command_line_wins():
     args = parse_args(
-        ["--port", "9001", "--host", "192.0.2.1", "--api-key", "cli"], {"DEMO_AGENCY_PORT": "8123"}
+        ["--port", "9001", "--host", "192.0.2.1", "--api-key", "cli"],
+        Settings.from_env({"DEMO_AGENCY_PORT": "8123"}),
     )
     assert (args.port, args.host, args.api_key) == (9001, "192.0.2.1", "cli")
-    assert parse_args([], {}).port == 8000
+    assert parse_args([], Settings.from_env({})).port == 8000
 
 
 def get_json(url: str) -> object:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.handoff.keys import ACCOUNTS, REDIS
+from bot.console.keys import ACCOUNTS, REDIS
 
 COOKIE = "civic_console"
 LOGIN_CSRF_COOKIE = "civic_console_login"

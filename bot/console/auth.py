@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.handoff.accounts import Account
-from bot.handoff.keys import ACCOUNTS
-from bot.handoff.session import csrf_ok, session_agent
+from bot.console.accounts import Account
+from bot.console.keys import ACCOUNTS
+from bot.console.session import csrf_ok, session_agent
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

@@ -1,4 +1,4 @@
-"""The JSON shapes of the API, shared with the console pages so both show the same thing."""
+"""The JSON shapes of the queue and of one conversation: the API returns them and the pages render them."""
 
 from __future__ import annotations
 

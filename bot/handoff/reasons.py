@@ -1,4 +1,7 @@
-"""Pure decisions the handoff actions take from a tracker's events: why hand off, what the agent sees.
+"""Why a chat goes to a person, what the agent reads first, and what the citizen's form answers mean.
+
+Pure decisions the handoff actions take from a tracker's events: the reason to hand off (or none),
+the summary and transcript the agent sees, a rating typed in words or digits, a skipped answer.
 
 Kept free of rasa_sdk so they are unit-tested on plain event dicts (the shape Rasa sends).
 """
@@ -56,7 +59,7 @@ def intent_of(event: Event) -> str:
 
 
 def handoff_reason(latest_intent: str, clarification: str | None, events: Sequence[Event]) -> str | None:
-    """Why `action_handoff` runs, or None when it should do nothing (a first misunderstanding)."""
+    """Why `action_start_handoff` runs, or None when it should do nothing (a first misunderstanding)."""
     if latest_intent == "request_human":
         return "requested"
     if latest_intent == "express_frustration":

@@ -13,8 +13,7 @@ import secrets
 import sys
 from typing import Any
 
-from bot.handoff.accounts import ROLES, AccountError, add_account, read_accounts, remove_account
-from bot.settings import Settings
+from bot.console.accounts import ROLES, AccountError, add_account, read_accounts, remove_account
 
 
 def _password() -> tuple[str, bool]:
@@ -33,7 +32,7 @@ def _password() -> tuple[str, bool]:
 
 
 def _add(args: argparse.Namespace) -> int:
-    path = Settings.from_env().handoff_agents_file
+    path = args.settings.handoff.agents_file
     try:
         password, generated = _password()
         token = add_account(path, args.name, args.role, password)
@@ -49,14 +48,14 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    accounts = read_accounts(Settings.from_env().handoff_agents_file)
+    accounts = read_accounts(args.settings.handoff.agents_file)
     for account in sorted(accounts.values(), key=lambda a: a.name):
         print(f"{account.name}\t{account.role}")
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
-    path = Settings.from_env().handoff_agents_file
+    path = args.settings.handoff.agents_file
     if not remove_account(path, args.name):
         print(f"error: no account named {args.name!r} in {path}", file=sys.stderr)
         return 1

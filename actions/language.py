@@ -1,0 +1,111 @@
+"""The words citizens use, from a staff-editable file (data/language/en.yml), and how a phrase matches.
+
+`load_language` reads and checks the file; `actions.parsing` loads it once, at import, and builds
+its regular expressions from the lists with `phrase_pattern` and `one_of`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGUAGE_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "en.yml"
+FIELD_SLOTS = ("location", "description", "contact", "service_code")  # the report form's slots
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """A whole message that is one of `phrases`, after `before` words and followed by `after` words."""
+
+    before: tuple[str, ...]
+    phrases: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """The words of "change the address to ...", "the address is ..."; `fields` maps slot -> words."""
+
+    openers: tuple[str, ...]
+    asking: tuple[str, ...]
+    verbs: tuple[str, ...]
+    is_words: tuple[str, ...]
+    fields: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Language:
+    stopwords: frozenset[str]
+    cancel: Phrases
+    skip: Phrases
+    number_markers: tuple[str, ...]
+    glued_markers: tuple[str, ...]
+    corrections: Corrections
+
+
+def phrase_pattern(phrase: str) -> str:
+    """Regex for one phrase: spaces match any run of whitespace, an apostrophe is optional."""
+    return r"\s+".join(re.escape(word).replace("'", "'?") for word in phrase.split())
+
+
+def one_of(phrases: Iterable[str]) -> str:
+    """A non-capturing alternation of `phrase_pattern`s, in the given order."""
+    return "(?:" + "|".join(phrase_pattern(p) for p in phrases) + ")"
+
+
+class _Section:
+    """Typed access to one mapping of the file; a wrong shape is a ValueError naming file and key."""
+
+    def __init__(self, path: Path, value: Any, where: str) -> None:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{path}: {where or 'the file'} must be a mapping")
+        self.path, self.value, self.where = path, value, where
+
+    def _name(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def section(self, key: str) -> _Section:
+        return _Section(self.path, self.value.get(key), self._name(key))
+
+    def words(self, key: str) -> tuple[str, ...]:
+        """A non-empty list of text, lower-cased with single spaces."""
+        items = self.value.get(key)
+        if not isinstance(items, list) or not items:
+            raise ValueError(f"{self.path}: {self._name(key)} must be a non-empty list")
+        for item in items:
+            if not isinstance(item, str) or not item.strip():
+                hint = " (quote no, on, off and yes)" if isinstance(item, bool) else ""
+                raise ValueError(f"{self.path}: {self._name(key)} has {item!r}, which is not text{hint}")
+        return tuple(" ".join(item.lower().split()) for item in items)
+
+    def phrases(self, key: str) -> Phrases:
+        part = self.section(key)
+        return Phrases(part.words("before"), part.words("phrases"), part.words("after"))
+
+
+def load_language(path: Path = LANGUAGE_FILE) -> Language:
+    """The word lists in `path`; ValueError when a list is missing, empty or holds something else."""
+    data = _Section(path, yaml.safe_load(path.read_text(encoding="utf-8")), "")
+    numbers, corrections = data.section("request_number"), data.section("corrections")
+    fields = corrections.section("fields")
+    if sorted(map(str, fields.value)) != sorted(FIELD_SLOTS):
+        raise ValueError(f"{path}: corrections.fields must name exactly {', '.join(FIELD_SLOTS)}")
+    return Language(
+        stopwords=frozenset(data.words("stopwords")),
+        cancel=data.phrases("cancel"),
+        skip=data.phrases("skip"),
+        number_markers=numbers.words("markers"),
+        glued_markers=numbers.words("glued"),
+        corrections=Corrections(
+            openers=corrections.words("openers"),
+            asking=corrections.words("asking"),
+            verbs=corrections.words("verbs"),
+            is_words=corrections.words("is"),
+            fields={slot: fields.words(slot) for slot in fields.value},
+        ),
+    )

@@ -1,0 +1,33 @@
+"""`python -m bot.console [--host H] [--port P]`: run the console (the stack starts it for `make run`).
+
+Log records are redacted (`bot.privacy.logfilter`) before anything logs: the console handles
+citizens' messages and must never write their personal data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from aiohttp import web
+
+from bot.console.app import app_from_settings
+from bot.privacy.logfilter import install as install_log_redaction
+from bot.settings import settings_or_exit
+
+
+def main(argv: list[str] | None = None) -> int:
+    install_log_redaction()
+    settings = settings_or_exit()
+    parser = argparse.ArgumentParser(prog="python -m bot.console", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=settings.handoff.port)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    web.run_app(app_from_settings(settings), host=args.host, port=args.port, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Texts read outside Rasa's NLG get the agency's facts too: canned replies, messages, action lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.content.agency import UnknownFactError
+from bot.handoff.texts import canned_replies, text
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = Path("data/handoff")
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def test_the_shipped_canned_replies_come_out_expanded_and_correct() -> None:
+    replies = {reply["title"]: reply["text"] for reply in canned_replies(DATA_DIR)}
+    assert replies["311 by phone"] == (
+        "You can also reach 311 by phone: call 311 (555-010-3110 from outside the city), "
+        "Monday to Saturday 7 am to 7 pm."
+    )
+    assert not [t for t in replies.values() if "{" in t]
+
+
+def test_a_canned_reply_with_an_unknown_fact_is_shown_as_written(tmp_path: Path) -> None:
+    replies = [{"title": "Hours", "text": "{agency.hours_311}"}, {"text": "Call {agency.phone_411}."}]
+    (tmp_path / "canned_replies.yml").write_text(
+        yaml.safe_dump({"canned_replies": replies}), encoding="utf-8"
+    )
+    assert canned_replies(tmp_path) == [
+        {"title": "Hours", "text": "Monday to Saturday 7 am to 7 pm"},
+        {"title": "Call {agency.phone_411}.", "text": "Call {agency.phone_411}."},
+    ]
+    assert canned_replies(tmp_path / "nowhere") == []
+
+
+def test_console_messages_get_the_facts_and_their_values() -> None:
+    assert (
+        text(DATA_DIR, "agent_joined", agent="Dana")
+        == "Dana from the City of Harbor City has joined the chat."
+    )
+    said = text(DATA_DIR, "wait_grew", position=2, wait_minutes=5)
+    assert said == "Thanks for waiting. You are number 2 in line; it may now take about 5 minutes."
+
+
+def test_a_console_message_with_an_unknown_fact_fails(tmp_path: Path) -> None:
+    (tmp_path / "messages.yml").write_text('agent_joined: "{agent}, {agency.nmae}"\n', encoding="utf-8")
+    with pytest.raises(UnknownFactError, match=r"\{agency.nmae\}"):
+        text(tmp_path, "agent_joined", agent="Dana")
+
+
+def test_action_fragments_get_the_facts() -> None:
+    """The domain Rasa sends the action server still has placeholders; ``fragment`` fills them."""
+    from actions.common import fragment  # the action server's module, imported only here
+
+    domain = {"responses": {"utter_part_more": [{"text": "More: {agency.web_trash} {note}"}]}}
+    assert fragment(domain, "utter_part_more", note="(bins)") == "More: harborcity.example/trash (bins)"
