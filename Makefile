@@ -25,7 +25,7 @@ help:
 	@echo "make train    train a model if data or config changed"
 	@echo "make content  regenerate Rasa data from data/content (after editing content)"
 	@echo "make validate content check + rasa data validate"
-	@echo "make lint     ruff (check, format --check) and eslint"
+	@echo "make lint     ruff (check, format --check), mypy and eslint"
 	@echo "make bench    latency, throughput, memory and training-time figures"
 	@echo "make eval-oos out-of-scope evaluation on CLINC150 (../shared/datasets)"
 
@@ -61,11 +61,11 @@ run: train
 validate: content spacy
 	$(PY) -m bot content check
 
-# Everything `make test` checks before the tests: Python (ruff) and JavaScript (eslint).
+# Everything `make test` checks before the tests: Python (ruff, mypy) and JavaScript (eslint).
 lint: $(STAMP) eslint
 	$(VENV)/bin/ruff check bot actions tests bench
 	$(VENV)/bin/ruff format --check bot actions tests bench
-# (type checking, e.g. mypy, goes here: a further line of the lint recipe above)
+	$(VENV)/bin/mypy
 
 # eslint and its config packages are pinned in package.json / package-lock.json (npm ci installs
 # exactly the lock); the stamp inside node_modules/ makes a missing or stale install run it again.

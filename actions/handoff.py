@@ -1,6 +1,6 @@
 """Handing a conversation to a person, and what happens around it (tickets, ratings, session traps).
 
-Thin: decisions are in `bot.handoff.triage`, the queue is `bot.handoff.store`, hours are
+Thin: decisions are in `bot.handoff.reasons`, the queue is `bot.handoff.store`, hours are
 `bot.handoff.hours`. Logs never carry the conversation id (on SMS it is a phone number), only
 `conversation_ref`.
 
@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 
 from actions import resources as shared
 from actions.common import EventList, conversation_ref, latest_intent, latest_text
-from bot.handoff import reasons as triage
+from bot.handoff import reasons
 from bot.handoff.config import DATA_DIR
 from bot.handoff.hours import load_hours
 from bot.handoff.store import QueueStore, iso
@@ -43,7 +43,7 @@ SKIPPED = "skipped"
 # a question ("is city hall open on the 4th?").
 RATING_WORDS = 4
 # Channels that can only answer the request that carried the citizen's message: an agent's
-# reply could never reach the citizen, so a person is not offered there (README, Human handoff).
+# reply could never reach the citizen, so a person is not offered there (docs/handoff.md).
 NO_LATER_MESSAGES = frozenset({"rest"})
 
 
@@ -68,7 +68,7 @@ class ActionStartHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> EventList:
-        reason = triage.handoff_reason(
+        reason = reasons.handoff_reason(
             latest_intent(tracker), tracker.get_slot("clarification"), tracker.events
         )
         if reason is None:
@@ -98,15 +98,15 @@ class ActionStartHandoff(Action):
         events, channel = tracker.events, _channel(tracker)
         history = [
             {"sender": m["sender"], "text": m["text"], "timestamp": _iso(m["ts"])}
-            for m in triage.transcript(triage.current_session(events))
+            for m in reasons.transcript(reasons.current_session(events))
         ]
         created = await store.enqueue(
             cid,
             channel=channel,
             reason=reason,
-            summary=triage.summary(reason, channel, events, tracker.slots),
+            summary=reasons.summary(reason, channel, events, tracker.slots),
             history=history,
-            seeded_until=triage.latest_timestamp(events),
+            seeded_until=reasons.latest_timestamp(events),
         )
         position = await store.position(cid) or 1
         minutes = await store.wait_minutes(position)
@@ -154,7 +154,7 @@ class ValidateHandoffTicketForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "ticket_contact":
             return {}
         said = latest_text(tracker).strip()
-        return {"ticket_contact": "" if triage.is_skip(said) else said or None}
+        return {"ticket_contact": "" if reasons.is_skip(said) else said or None}
 
     def validate_ticket_message(self, value: Any, dispatcher: Any, tracker: Tracker, domain: Any) -> dict:
         return {"ticket_message": value if isinstance(value, str) and value.strip() else None}
@@ -182,7 +182,7 @@ class ActionSubmitTicket(Action):
             await store.add_ticket(
                 cid,
                 channel=channel,
-                summary=triage.summary(reason, channel, tracker.events, tracker.slots),
+                summary=reasons.summary(reason, channel, tracker.events, tracker.slots),
                 text=str(tracker.get_slot("ticket_message") or ""),
                 contact=str(tracker.get_slot("ticket_contact") or ""),
             )
@@ -208,7 +208,7 @@ class ValidateHandoffRatingForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "handoff_rating":
             return {}
         said, intent = latest_text(tracker), latest_intent(tracker)
-        if intent == "rate" or (len(said.split()) <= RATING_WORDS and triage.parse_rating(said) is not None):
+        if intent == "rate" or (len(said.split()) <= RATING_WORDS and reasons.parse_rating(said) is not None):
             return {"handoff_rating": said}
         return {"handoff_rating": SKIPPED, "handoff_comment": ""}
 
@@ -216,7 +216,7 @@ class ValidateHandoffRatingForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "handoff_comment":
             return {}
         said = latest_text(tracker).strip()
-        return {"handoff_comment": "" if triage.is_skip(said) else said}
+        return {"handoff_comment": "" if reasons.is_skip(said) else said}
 
     def validate_handoff_rating(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any
@@ -224,7 +224,7 @@ class ValidateHandoffRatingForm(FormValidationAction):
         entities = (tracker.latest_message or {}).get("entities") or []
         if value == SKIPPED:
             return {"handoff_rating": SKIPPED}
-        rating = triage.parse_rating(str(value or ""), entities)
+        rating = reasons.parse_rating(str(value or ""), entities)
         if rating is None:
             dispatcher.utter_message(response="utter_rating_invalid")
             return {"handoff_rating": None}
@@ -244,7 +244,7 @@ class ActionStoreRating(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> EventList:
         reset = [SlotSet("handoff_rating", None), SlotSet("handoff_comment", None)]
-        rating = triage.parse_rating(str(tracker.get_slot("handoff_rating") or ""))
+        rating = reasons.parse_rating(str(tracker.get_slot("handoff_rating") or ""))
         if rating is not None:
             try:
                 store = await _store()

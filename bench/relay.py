@@ -1,6 +1,6 @@
 """Handoff relay latency with 20 concurrent handed-off chats, on a stack this script starts itself.
 
-Each citizen is a python-socketio client on Rasa's socket.io channel (long-polling: see the README)
+Each citizen is a python-socketio client on Rasa's socket.io channel (long-polling: see docs/measurements.md)
 that asks for a person; one agent claims every chat through the JSON API and listens on the
 console's websocket. Then, in each chat at once, messages go both ways:
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from civic_testing import ROOT, RestClient, latest_model, local_redis, stack_settings
+from stack_support import ROOT, RestClient, latest_model, local_redis, stack_settings
 
 from bot.stack import Stack
 

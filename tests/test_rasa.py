@@ -52,8 +52,8 @@ def parser(model_path):
     loaded.close()
 
 
-# The issue's target: the suite fails below intent F1 0.95. The model measures 0.952 (answer
-# weighted F1 0.946; README, Measurements) and training is seeded, so a fresh clone reproduces it.
+# The target: the suite fails below intent F1 0.95. The model measures 0.952 (answer
+# weighted F1 0.946; docs/measurements.md) and training is seeded, so a fresh clone reproduces it.
 INTENT_F1_FLOOR = 0.95
 ANSWER_F1_FLOOR = 0.92
 
@@ -78,7 +78,7 @@ def test_crisis_messages_get_their_lifeline_through_the_whole_pipeline(parser):
 
     The paraphrase and tuning sets were used to write the trigger patterns, so they
     must be caught in full; sensitive_blind.yml was written without seeing the
-    patterns or the training data, and is the honest measure (README).
+    patterns or the training data, and is the honest measure (docs/measurements.md).
     """
     floors = {"sensitive_paraphrases.yml": 0.98, "sensitive_tuning.yml": 0.98, "sensitive_blind.yml": 0.94}
     for name, floor in floors.items():

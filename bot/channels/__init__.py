@@ -1,4 +1,4 @@
-"""Messaging-platform connectors for Rasa, one module per channel (issue 6).
+"""Messaging-platform connectors for Rasa, one module per channel.
 
 | Module | Class (the key in credentials.yml) | Webhook |
 |---|---|---|

@@ -77,7 +77,7 @@ class Credentials:
         if required:
             raise ChannelConfigError(
                 f"The {self.channel} channel needs '{keys[0]}' in its credentials (the environment "
-                f"variable behind it is empty or unset); see README, section Channels."
+                f"variable behind it is empty or unset); see docs/channels.md."
             )
         return default
 

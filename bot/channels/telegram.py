@@ -152,6 +152,7 @@ class TelegramOutput(PlatformOutput):
 class TelegramBotInput(WebhookChannel, TelegramInput):
     access_token: str
     verify: str
+    webhook_url: str
 
     @classmethod
     def name(cls) -> str:
@@ -221,7 +222,9 @@ class TelegramBotInput(WebhookChannel, TelegramInput):
 
     def verify_request(self, request: Request, body: bytes) -> bool:
         given = request.headers.get(SECRET_HEADER)
-        return bool(given) and hmac.compare_digest(given.encode("utf-8"), self.secret_token.encode("utf-8"))
+        if not given:
+            return False
+        return hmac.compare_digest(given.encode("utf-8"), self.secret_token.encode("utf-8"))
 
     def parse_events(self, request: Request, body: bytes) -> list[Inbound]:
         update = parse_json_object(body)
@@ -239,13 +242,13 @@ class TelegramBotInput(WebhookChannel, TelegramInput):
         if "callback_query" in update:
             query = as_dict(update["callback_query"])
             message = as_dict(query.get("message"))
-            chat = as_id(as_dict(message.get("chat")).get("id")) or as_id(
+            chat_id = as_id(as_dict(message.get("chat")).get("id")) or as_id(
                 as_dict(query.get("from")).get("id")
             )
             data = as_text(query.get("data"))
-            if not chat:
+            if not chat_id:
                 return None
-            return Inbound(chat, PAYLOAD, data, update_id, reply_token=as_id(query.get("id")))
+            return Inbound(chat_id, PAYLOAD, data, update_id, reply_token=as_id(query.get("id")))
         if "message" not in update:
             return None  # edited_message, channel_post, my_chat_member, ...: nothing to answer
         message = as_dict(update["message"])

@@ -1,6 +1,6 @@
 """Pure text helpers every connector uses: splitting long answers, short titles, numbered options.
 
-Nothing here does I/O, so all of it is unit-tested on its own (tests/channels/test_text.py).
+Nothing here does I/O, so all of it is unit-tested on its own (tests/bot/channels/test_text.py).
 """
 
 from __future__ import annotations

@@ -144,5 +144,6 @@ def setup_layout(app: web.Application) -> None:
     app[TEMPLATES] = _environment()
     app[NAV] = []
     app.middlewares.append(_errors)
-    app.on_response_prepare.append(_security_headers)
+    # aiohttp 3.9's signal types predate aiosignal 1.4's ParamSpec-generic Signal.
+    app.on_response_prepare.append(_security_headers)  # type: ignore[arg-type]
     app.router.add_static("/static", STATIC_DIR, name="static", append_version=False)

@@ -222,7 +222,9 @@ def row_entry(cells: dict[str, str]) -> Entry:
 def parse_rows(rows: list[tuple[int, dict[str, str]]], label: str = "") -> list[Entry]:
     """Entries for all rows, or ImportRefused listing every bad row."""
     prefix = f"{label}: " if label else ""
-    problems, entries, first_row = [], [], {}
+    problems: list[str] = []
+    entries: list[Entry] = []
+    first_row: dict[str, int] = {}
     for number, cells in rows:
         found = row_problems(cells)
         entry_id = cells.get("id", "")

@@ -71,10 +71,10 @@ def plan_import(topics: list[Topic], incoming: list[Entry], content_dir: Path = 
         if old is None or [_plain(e) for e in old.entries] != [_plain(e) for e in topic.entries]:
             plan.changed.append(topic)
     for entry in incoming:
-        old = old_by_id.get(entry.id)
-        if old is None:
+        previous = old_by_id.get(entry.id)
+        if previous is None:
             plan.added.append(entry.id)
-        elif _plain(old) != _plain(entry):
+        elif _plain(previous) != _plain(entry):
             plan.updated.append(entry.id)
         else:
             plan.unchanged += 1

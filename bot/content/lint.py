@@ -414,7 +414,7 @@ def question_lines(path: Path) -> dict[tuple[int, str], int]:
     return lines
 
 
-def _mapping_get(node: Any, key: str, kind: type) -> list[Any]:
+def _mapping_get(node: Any, key: str, kind: type[yaml.Node]) -> list[Any]:
     if isinstance(node, yaml.MappingNode):
         for name, value in node.value:
             if isinstance(name, yaml.ScalarNode) and name.value == key and isinstance(value, kind):
@@ -424,7 +424,7 @@ def _mapping_get(node: Any, key: str, kind: type) -> list[Any]:
 
 def question_findings(entries: list[Entry]) -> list[Problem]:
     """The same question under two entries is an error; nearly the same (>= 0.9) a warning."""
-    lines: dict[tuple[int, str], int] = {}
+    lines: dict[tuple[str, int, str], int] = {}
     for path in sorted({entry.path for entry in entries}):
         lines.update({(path, *key): line for key, line in question_lines(Path(path)).items()})
     questions = [Question(text, entry) for entry in entries for text in entry.questions]

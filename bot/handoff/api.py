@@ -1,4 +1,4 @@
-"""The JSON API under /api (documented in the README), and the live events websocket /api/events.
+"""The JSON API under /api (documented in docs/handoff.md), and the live events websocket /api/events.
 
 Errors are JSON `{"error": reason}`: 401 without a valid token or session, 404 for an unknown
 conversation, 400 for a malformed body, 409 when the conversation's state forbids the operation

@@ -286,7 +286,7 @@ class QueueStore:
         else:
             since = now
             await self.redis.delete(key, self.key("messages", conversation_id))
-        mapping = {
+        mapping: dict[str | bytes, str] = {
             "conversation_id": conversation_id,
             "channel": channel,
             "reason": summary.get("reason", "after_hours"),

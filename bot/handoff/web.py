@@ -56,6 +56,7 @@ def setup(app: web.Application, config: HandoffConfig) -> None:
     app[keys.HUB] = EventHub()
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_background)
-    app.on_shutdown.append(_end_live_events)
+    # aiohttp 3.9's signal types predate aiosignal 1.4's ParamSpec-generic Signal.
+    app.on_shutdown.append(_end_live_events)  # type: ignore[arg-type]
     setup_api(app)
     setup_pages(app)

@@ -61,9 +61,10 @@ class InboxStore:
         key = _item_key(message.id)
         known = (await self.redis.hget(key, "reasons") or "").split(",")
         merged = [reason for reason in REASONS if reason in {*known, *reasons}]
-        fields = {k: str(v) for k, v in message.as_dict().items()}
+        fields: dict[str | bytes, str] = {k: str(v) for k, v in message.as_dict().items()}
+        fields["reasons"] = ",".join(merged)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping={**fields, "reasons": ",".join(merged)})
+            pipe.hset(key, mapping=fields)
             pipe.expireat(key, int(expires) + 1)
             pipe.zadd(ITEMS, {message.id: message.time})
             await pipe.execute()

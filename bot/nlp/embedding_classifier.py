@@ -4,7 +4,7 @@ With a few dozen examples per intent, DIET's transformer learnt the training phr
 missed plain paraphrases (held-out intent F1 0.916). The model (bot/nlp/linear_text.py) is
 probabilistic, so the FallbackClassifier and the SafetyGuard get confidences they can threshold.
 5-fold cross-validation on the training examples picked the features and `C`; how it compares
-with DIET is in the README (Measurements).
+with DIET is in docs/measurements.md.
 """
 
 from __future__ import annotations

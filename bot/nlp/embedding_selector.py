@@ -5,7 +5,7 @@ It stands in for Rasa's ResponseSelector and writes the same `response_selector`
 The model is the intent classifier's (bot/nlp/linear_text.py), trained on the answer keys. It
 picked the right answer for 99% of the held-out FAQ questions where the ResponseSelector (DIET,
 50 epochs) picked 97%; it trains in seconds, and answering needs no TensorFlow call, which kept
-the ResponseSelector at about a tenth of each message's time (README, Measurements).
+the ResponseSelector at about a tenth of each message's time (docs/measurements.md).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ and L2-normalised, as sentence-transformers does for this model.
 
 The forward pass is one TensorFlow graph (TensorFlow comes with Rasa). It runs for every
 message in Rasa's event loop, and reading the 43 MB of layer weights bounds it: the graph does
-that in about 60% of the time NumPy's OpenBLAS takes for one short message (README).
+that in about 60% of the time NumPy's OpenBLAS takes for one short message (docs/measurements.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Replace a citizen's personal data in free text with typed placeholders.
 
-What is redacted, and the trade-offs (also in the README, "Review inbox and retraining"):
+What is redacted, and the trade-offs (also in docs/content-and-inbox.md):
 
 - ``[email]``: anything shaped like ``name@domain.tld``.
 - ``[card]``: 13 to 19 digits, optionally grouped by spaces or dashes, that pass the Luhn check

@@ -1,7 +1,7 @@
 """The embeddable web chat widget (static files): our own small client for Rasa's socket.io channel.
 
 Any aiohttp app can serve it with `add_routes`; the demo agency's home page does. The widget
-itself (`static/civic-chat.js`) is documented in the README, "Web chat".
+itself (`static/civic-chat.js`) is documented in docs/channels.md, "Web chat".
 """
 
 from __future__ import annotations

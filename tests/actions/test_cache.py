@@ -1,4 +1,7 @@
-"""The lookup cache on a real Redis: fresh, stale when the agency is down, typed round trips, hashed keys."""
+"""The lookup cache on a real Redis: fresh, stale when the agency is down, typed round trips, hashed keys.
+
+It tests bot/cache.py but stays here: it uses this folder's `redis_url` fixture and lookup_support's clock.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from polling import wait_until_async
+from polling_support import wait_until_async
 
 from bot.background import Background
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from civic_testing import RestClient, sender_id
+from stack_support import RestClient, sender_id
 
 pytestmark = pytest.mark.stack
 

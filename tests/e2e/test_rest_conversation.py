@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from civic_testing import RestClient, sender_id
+from stack_support import RestClient, sender_id
 
 from bot.content.model import all_entries, load_content
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import socketio
-from polling import wait_until_async
+from polling_support import wait_until_async
 
 pytestmark = pytest.mark.stack
 

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 import redis
-from civic_testing import RestClient, sender_id, stack_settings
+from stack_support import RestClient, sender_id, stack_settings
 
 from bot.stack import Stack
 

@@ -1,4 +1,6 @@
-"""Helpers for the console tests (imported as `console_testing`, next to the tests)."""
+"""Helpers for the console's browser tests (imported as `console_support`): the console served by
+`tests/bot/conftest.py`, used in `tests/bot/console/` and `tests/bot/handoff/test_pages.py`, and
+signing in for `tests/e2e/test_handoff_story.py`."""
 
 from __future__ import annotations
 
@@ -10,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civic_testing import console_app, run_in_thread, serve_app
 from redis.asyncio import Redis as AsyncRedis
+from stack_support import console_app, run_in_thread, serve_app
 
 from bot.handoff.config import HandoffConfig
 from bot.handoff.store import QueueStore
 
 PASSWORDS = {"dana": "dana-secret-pw", "lee": "lee-secret-pw", "erin": "erin-secret-pw"}
-REDIS_DB = 7  # this package's own database on the shared test Redis
+REDIS_DB = 7  # the served console's own database on the shared test Redis
 # A few Redis commands take milliseconds; the margin covers two cores busy with Rasa and the browser.
 REDIS_CALLS_SECONDS = 30.0
 

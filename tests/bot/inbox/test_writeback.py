@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from civic_testing import ROOT
+from stack_support import ROOT
 
 from bot.content.model import load_content
 from bot.inbox.config import InboxConfig

@@ -18,8 +18,8 @@ from typing import Any
 import aiohttp
 import pytest
 import socketio
-from civic_testing import ROOT, latest_model, stack_settings
-from polling import wait_until_async
+from polling_support import wait_until_async
+from stack_support import ROOT, latest_model, stack_settings
 
 from bot.console.accounts import add_account
 from bot.stack import Service, Stack

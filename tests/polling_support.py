@@ -1,4 +1,4 @@
-"""Waiting in tests without fixed sleeps (imported as `polling`).
+"""Waiting in tests without fixed sleeps (imported as `polling_support`).
 
 `wait_until` / `wait_until_async` poll a condition until it holds or a deadline passes. Callers pass
 deadlines derived from the configured timeouts of what they wait for, with the margin stated where

@@ -6,7 +6,7 @@ import json
 import time
 
 from handoff_support import queue_one
-from polling import wait_until_async
+from polling_support import wait_until_async
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 

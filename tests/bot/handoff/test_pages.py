@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from a11y_testing import assert_no_wcag_violations
-from console_testing import sign_in
+from a11y_support import assert_no_wcag_violations
+from console_support import sign_in
 from playwright.sync_api import expect
 
 XSS = "<img src=x onerror=alert(1)>"

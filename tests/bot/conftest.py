@@ -1,4 +1,10 @@
-"""The real console app (`create_app`) on a real Redis, served from a thread for sync playwright tests."""
+"""The real console app (`create_app`) on a real Redis, served from a thread for sync playwright tests.
+
+Here because two packages' browser tests share it: the sign-in pages (`tests/bot/console/`) and the
+queue and conversation pages (`tests/bot/handoff/test_pages.py`); they ask for `fresh`. Helpers are in
+`tests/console_support.py`. Named `served_console`, not `console`: `tests/bot/handoff/conftest.py` and
+`tests/bot/inbox/conftest.py` have a `console` fixture of their own.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import redis
-from civic_testing import console_config
-from console_testing import PASSWORDS, REDIS_DB, Console, serve
+from console_support import PASSWORDS, REDIS_DB, Console, serve
+from stack_support import console_config
 
 from bot.console.accounts import add_account
 
@@ -22,7 +28,7 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def console(redis_server: int, agents_file: Path) -> Iterator[Console]:
+def served_console(redis_server: int, agents_file: Path) -> Iterator[Console]:
     """The console without Rasa: pages, sessions and the queue (nothing here speaks to a citizen)."""
     redis_url = f"redis://127.0.0.1:{redis_server}/{REDIS_DB}"
     redis.Redis.from_url(redis_url).flushdb()
@@ -31,13 +37,13 @@ def console(redis_server: int, agents_file: Path) -> Iterator[Console]:
 
 
 @pytest.fixture
-def fresh(console: Console) -> Console:
+def fresh(served_console: Console) -> Console:
     """Each test starts with an empty queue, no sessions and no failed sign-ins (all from 127.0.0.1).
 
     Only the handoff keys go: the event stream and its consumer groups belong to the running console.
     """
-    client = redis.Redis.from_url(console.redis_url)
+    client = redis.Redis.from_url(served_console.redis_url)
     for key in client.scan_iter("handoff:*", count=500):
         client.delete(key)
     client.close()
-    return console
+    return served_console

@@ -10,7 +10,7 @@ import yaml
 from bot.content.agency import UnknownFactError
 from bot.handoff.texts import canned_replies, text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DATA_DIR = Path("data/handoff")
 
 

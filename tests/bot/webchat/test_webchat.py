@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from a11y_testing import assert_no_wcag_violations
+from a11y_support import assert_no_wcag_violations
 from aiohttp import web
 from playwright.sync_api import Page, expect
-from polling import wait_until
+from polling_support import wait_until
 
 from bot import webchat
 from bot.stack import Stack, free_port

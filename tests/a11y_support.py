@@ -1,4 +1,4 @@
-"""axe-core in the browser tests (imported as `a11y_testing`): every WCAG 2.x A and AA rule.
+"""axe-core in the browser tests (imported as `a11y_support`): every WCAG 2.x A and AA rule.
 
 axe runs only the rules with a WCAG 2.0/2.1/2.2 level A or AA tag, and all of them: including the
 ones tagged `experimental` (e.g. `label-content-name-mismatch`, WCAG 2.5.3) or `deprecated`, which

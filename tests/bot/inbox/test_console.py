@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from a11y_testing import assert_no_wcag_violations
-from inbox_events import action, user
-from inbox_testing import PASSWORDS, Console
+from a11y_support import assert_no_wcag_violations
+from inbox_support import PASSWORDS, Console, action, user
 from playwright.sync_api import expect
 
 from bot.content.model import load_content

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from civic_testing import SHARED, require_shared
+from stack_support import SHARED, require_shared
 
 from bot.content.agency import load_agency
 from bot.content.generate import generated_files, render_answer
 from bot.content.model import ContentError, all_entries, load_content, load_render_settings, load_topic
 from bot.nlp.evaluate import read_examples
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 AGENCY_FILE = SHARED / "agency" / "harbor-city-faq.yml"
 
 

@@ -1,14 +1,26 @@
-"""Rasa events shaped exactly as Rasa's tracker store publishes them (``sender_id`` + ``Event.as_dict()``)."""
+"""Helpers for the inbox tests (imported as `inbox_support`).
+
+- Rasa events shaped exactly as Rasa's tracker store publishes them (``sender_id`` + ``Event.as_dict()``),
+  and publishing them the way the project's event broker does.
+- `Console`: how the inbox tests reach the console they serve (`conftest.py`): its pages, JSON API and
+  event stream.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from civic_testing import run_in_thread
+import redis as redis_sync
+from polling_support import wait_until
 from redis.asyncio import Redis
+from stack_support import run_in_thread
 
 STREAM = "civic:events"
 CONSUMER_BLOCK_SECONDS = 1.0  # consume_once's default block_ms, as the console's run_forever uses it
@@ -94,3 +106,47 @@ def in_own_loop(port: int, scenario: Callable[[Redis], Awaitable[None]]) -> None
             await client.close()
 
     run_in_thread(run, SCENARIO_SECONDS, f"the scenario {scenario.__name__}")
+
+
+# --- the console the tests serve ------------------------------------------------------------------
+
+CONSOLE_DB = 9  # this package's own database on the shared test Redis
+PASSWORDS = {"ella": "ella-editor-pw", "sam": "sam-agent-pw"}
+
+
+@dataclass
+class Console:
+    url: str
+    redis_url: str
+    project: Path
+    tokens: dict[str, str]
+
+    @property
+    def content_dir(self) -> Path:
+        return self.project / "data/content"
+
+    def publish(self, *events: dict[str, Any]) -> None:
+        client = redis_sync.Redis.from_url(self.redis_url)
+        for event in events:
+            client.xadd("civic:events", {"event": json.dumps(event)})
+        client.close()
+
+    def api(self, method: str, path: str, body: Any = None, who: str = "ella") -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": f"Bearer {self.tokens[who]}", "Content-Type": "application/json"}
+        request = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def wait_for_groups(self, count: int) -> list[dict[str, Any]]:
+        """The inbox's groups once there are at least `count` (>= 1); fails after RECORD_SECONDS."""
+        seen: list[dict[str, Any]] = []
+
+        def enough() -> list[dict[str, Any]] | None:
+            seen[:] = self.api("GET", "/api/inbox/groups")[1]["groups"]
+            return list(seen) if len(seen) >= count else None
+
+        return wait_until(enough, RECORD_SECONDS, lambda: f"expected {count} inbox groups, got {seen}")

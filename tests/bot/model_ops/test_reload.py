@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import pytest
-from civic_testing import ROOT, RestClient, sender_id
+from stack_support import ROOT, RestClient, sender_id
 
 from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.model_ops.reload import ReloadPlan, reload

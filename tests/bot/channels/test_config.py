@@ -22,7 +22,7 @@ from bot.channels.telegram import TelegramBotInput
 from bot.channels.twilio import TwilioSmsInput
 from bot.channels.whatsapp import WhatsAppInput
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SECRETS = {
     "MESSENGER_VERIFY_TOKEN": "v1",
     "MESSENGER_APP_SECRET": "s1",

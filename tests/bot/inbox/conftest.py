@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import redis as redis_sync
-from civic_testing import ROOT, console_app, console_config, serve_app
-from inbox_testing import CONSOLE_DB, PASSWORDS, Console
+from inbox_support import CONSOLE_DB, PASSWORDS, Console
+from stack_support import ROOT, console_app, console_config, serve_app
 
 from bot.console.accounts import add_account
 from bot.inbox.config import InboxConfig

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 import yaml
 from channel_support import FakePlatform
-from civic_testing import ROOT, stack_settings
+from stack_support import ROOT, stack_settings
 
 from bot.channels.config import ChannelConfig
 from bot.settings import Settings

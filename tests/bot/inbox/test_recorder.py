@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from inbox_events import RECORD_SECONDS, action, event, in_own_loop, publish, user
-from polling import wait_until_async
+from inbox_support import RECORD_SECONDS, action, event, in_own_loop, publish, user
+from polling_support import wait_until_async
 from redis.asyncio import Redis
 
 from bot.background import Background

@@ -1,4 +1,5 @@
-"""Test helpers shared by the end-to-end tests (imported as `civic_testing`).
+"""Test helpers shared across the suite (imported as `stack_support`): the settings of a test stack,
+a local Redis, REST clients, apps served from a thread.
 
 Not named `tests.*`: a wheel in the venv ships a top-level `tests` package.
 """
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 import pytest
 import redis
 from aiohttp import web
-from polling import wait_until
+from polling_support import wait_until
 
 from bot.console.app import create_app
 from bot.console.config import ConsoleConfig

@@ -8,9 +8,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from civic_testing import console_config
-from console_testing import PASSWORDS, serve, sign_in
+from console_support import PASSWORDS, serve, sign_in
 from playwright.sync_api import expect
+from stack_support import console_config
 
 
 def test_wrong_password_is_refused_with_a_message(fresh, page):

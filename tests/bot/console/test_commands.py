@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.console.accounts import Accounts
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def agents_cli(path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""Issue 5's story in real Chromium on the real stack: a citizen on the web chat asks for a person,
+"""The handoff story in real Chromium on the real stack: a citizen on the web chat asks for a person,
 an agent signs in, sees the chat arrive, claims it with the keyboard, they talk both ways, the agent
 closes it and the bot comes back asking for a rating. Plus two agents racing for one chat.
 """
@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from civic_testing import ROOT, stack_settings
-from console_testing import PASSWORDS, sign_in
+from console_support import PASSWORDS, sign_in
 from playwright.sync_api import Page, expect
+from stack_support import ROOT, stack_settings
 
 from bot.console.accounts import add_account, read_accounts
 from bot.stack import Stack

@@ -9,8 +9,8 @@ import pytest
 from bot.nlp.evaluate import read_examples
 from bot.nlp.safety import fold_for_safety, load_triggers, match
 
-TESTS = Path(__file__).resolve().parents[1] / "nlu"
-DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
+TESTS = Path(__file__).resolve().parents[2] / "nlu"
+DATA = Path(__file__).resolve().parents[3] / "data" / "nlu"
 # Which lifeline a reply carries: 988, the outreach line, or 911.
 LIFELINE = {
     "sensitive_mental_health_crisis": "988",

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from civic_testing import console_app
 from redis.asyncio import Redis
+from stack_support import console_app
 
 from bot.console.accounts import add_account
 from bot.handoff.config import HandoffConfig
 from bot.handoff.store import QueueStore
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
