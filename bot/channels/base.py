@@ -37,8 +37,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.http import PlatformError, PlatformSender
-from bot.channels.store import ChannelStore, RedisConfig, is_stash_token, ref
+from bot.channels.store import ChannelStore, is_stash_token, ref
 from bot.channels.text import button_payload, fits_bytes, split_text, typed_text
+from bot.settings import Env, RedisAddress, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +83,12 @@ class Credentials:
         return default
 
     def number(self, key: str, default: float, *, whole: bool = True) -> Any:
-        raw = self.text(key)
-        if not raw:
-            return default
+        """A number >= 0, read by the settings' one parser (so the same wording as for env vars)."""
+        values = Env({key: self.text(key)})
         try:
-            value = int(raw) if whole else float(raw)
-        except ValueError as exc:
-            raise ChannelConfigError(f"{self.channel}: '{key}' must be a number, got {raw!r}") from exc
-        if value < 0:
-            raise ChannelConfigError(f"{self.channel}: '{key}' must not be negative")
-        return value
+            return values.whole(key, int(default)) if whole else values.number(key, default)
+        except SettingsError as exc:
+            raise ChannelConfigError(f"{self.channel}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ class CommonOptions:
     """What every connector reads from its credentials besides the platform's secrets."""
 
     api_url: str
-    redis: RedisConfig = field(default_factory=RedisConfig)
+    redis: RedisAddress = field(default_factory=RedisAddress)
     public_base_url: str = ""
     max_body_bytes: int = DEFAULT_MAX_BODY
     dedup_ttl: int = 7 * 24 * 3600  # WhatsApp redelivers for up to 7 days
@@ -113,7 +110,7 @@ class CommonOptions:
     def from_credentials(cls, creds: Credentials, default_api_url: str) -> CommonOptions:
         return cls(
             api_url=creds.text("api_url", default=default_api_url).rstrip("/"),
-            redis=RedisConfig(
+            redis=RedisAddress(
                 host=creds.text("redis_host", default="127.0.0.1"),
                 port=creds.number("redis_port", 6379),
                 db=creds.number("redis_db", 0),

@@ -22,11 +22,12 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+from bot.settings import RedisAddress
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +44,16 @@ def ref(sender_id: str) -> str:
     return digest(sender_id)[:12]
 
 
-@dataclass(frozen=True)
-class RedisConfig:
-    host: str = "127.0.0.1"
-    port: int = 6379
-    db: int = 0
-    password: str = ""
-    timeout: float = 2.0
+REDIS_TIMEOUT = 2.0  # seconds: a slow Redis must not hold a webhook past the platform's patience
 
 
 class ChannelStore:
     """One channel's view of Redis; the client is opened on first use, on the running loop."""
 
-    def __init__(self, config: RedisConfig, channel: str) -> None:
+    def __init__(self, config: RedisAddress, channel: str, timeout: float = REDIS_TIMEOUT) -> None:
         self.config = config
         self.channel = channel
+        self.timeout = timeout
         self._client: aioredis.Redis | None = None
 
     @property
@@ -68,8 +64,8 @@ class ChannelStore:
                 port=self.config.port,
                 db=self.config.db,
                 password=self.config.password or None,
-                socket_timeout=self.config.timeout,
-                socket_connect_timeout=self.config.timeout,
+                socket_timeout=self.timeout,
+                socket_connect_timeout=self.timeout,
                 decode_responses=True,
             )
         return self._client
