@@ -27,7 +27,7 @@ help:
 	@echo "make validate content check + rasa data validate"
 	@echo "make lint     ruff (check, format --check), mypy and eslint"
 	@echo "make bench    latency, throughput, memory and training-time figures"
-	@echo "make eval-oos out-of-scope evaluation on CLINC150 (../shared/datasets)"
+	@echo "make eval     answer quality: held-out, out-of-scope (CLINC150 in ../shared) and crisis sets"
 
 $(STAMP): requirements.txt requirements.lock requirements-model.txt pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "error: Python 3.10 not found (python3.10 on PATH or pyenv versions/3.10*)"; exit 1; }
@@ -96,8 +96,12 @@ test: train chromium lint
 bench: train
 	$(PY) bench/latency.py
 
-eval-oos: train
-	$(PY) bench/eval_oos.py
+# One table of answer quality (docs/measurements.md); misses in results/eval_misses.csv, the
+# threshold trade-off in docs/eval-tradeoff.png. EVAL_ARGS e.g. "--other-domains-sample 50".
+eval: train
+	$(PY) bench/eval.py $(EVAL_ARGS)
+
+eval-oos: eval
 
 # Train on the current content and swap the model into the running Rasa (refuses a worse model
 # unless FORCE=1); conversations carry on.

@@ -7,6 +7,7 @@ so an alert that expired a second ago is never shown, not even from a stale copy
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,6 +19,17 @@ from bot.clients.alerts import Alert, select
 from bot.formatting import moment_text
 
 MAX_SHOWN = 3
+
+
+def alert_lines(domain: dict[str, Any], alerts: list[Alert], zone: ZoneInfo) -> list[str]:
+    """One `utter_part_alert` line per alert, its end time in the agency's zone."""
+    return [
+        fragment(
+            domain, "utter_part_alert", severity=a.severity, event=a.event, headline=a.headline,
+            area=a.area, instruction=a.instruction, expires=moment_text(a.expires, zone) if a.expires else "",
+        )
+        for a in alerts
+    ]  # fmt: skip
 
 
 class ActionCheckAlerts(LookupAction):
@@ -47,15 +59,7 @@ class ActionCheckAlerts(LookupAction):
                 response="utter_alerts_none_in_area" if area else "utter_alerts_none", area=area
             )
             return []
-        zone = resources.config.zone
-        until = {a.id: moment_text(a.expires, zone) if a.expires else "" for a in shown}
-        lines = [
-            fragment(
-                domain, "utter_part_alert", severity=a.severity, event=a.event, headline=a.headline,
-                area=a.area, instruction=a.instruction, expires=until[a.id],
-            )
-            for a in shown[:MAX_SHOWN]
-        ]  # fmt: skip
+        lines = alert_lines(domain, shown[:MAX_SHOWN], resources.config.zone)
         if len(shown) > MAX_SHOWN:
             lines.append(fragment(domain, "utter_part_alerts_more", count=len(shown) - MAX_SHOWN))
         dispatcher.utter_message(

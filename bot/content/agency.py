@@ -25,6 +25,9 @@ KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 # Anything that looks like an agency placeholder, so a malformed key is reported, not skipped.
 PLACEHOLDER = re.compile(r"\{agency\.([^{}\s]*)\}")
 REQUIRED = ("name", "website")
+# The one key that is not a fact: the event names of the agency's alert feed, which content
+# entries name in ``overridden_by`` (an answer a live alert of that event contradicts).
+ALERT_EVENTS = "alert_events"
 
 
 class UnknownFactError(ValueError):
@@ -40,10 +43,14 @@ class UnknownFactError(ValueError):
 
 @dataclass(frozen=True)
 class Agency:
-    """The facts of ``data/agency.yml``: short key -> the text citizens read."""
+    """The facts of ``data/agency.yml``: short key -> the text citizens read.
+
+    ``alert_events``: the event names its alert feed uses ("Boil Water Notice", ...).
+    """
 
     facts: Mapping[str, str]
     path: Path = AGENCY_FILE
+    alert_events: tuple[str, ...] = ()
     domain: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -71,7 +78,10 @@ def parse_agency(raw: object, path: Path = AGENCY_FILE) -> Agency:
     if not isinstance(raw, dict):
         raise ContentError(path, 'the agency file must be a list of `key: "value"` lines')
     facts: dict[str, str] = {}
+    events = _alert_events(raw.get(ALERT_EVENTS, []), path)
     for key, value in raw.items():
+        if key == ALERT_EVENTS:
+            continue
         if not isinstance(key, str) or not KEY_PATTERN.match(key):
             raise ContentError(path, f"key {key!r} must be lowercase letters, digits and _")
         if not isinstance(value, str):
@@ -83,10 +93,20 @@ def parse_agency(raw: object, path: Path = AGENCY_FILE) -> Agency:
         facts[key] = value.strip()
     if missing := [key for key in REQUIRED if key not in facts]:
         raise ContentError(path, f"missing {', '.join(missing)}")
-    agency = Agency(facts, path)
+    agency = Agency(facts, path, events)
     if "." not in agency.domain or not facts["website"].startswith("https://"):
         raise ContentError(path, f"website {facts['website']!r} must be a link like https://www.city.example")
     return agency
+
+
+def _alert_events(raw: object, path: Path) -> tuple[str, ...]:
+    example = f'{ALERT_EVENTS}: ["Boil Water Notice", "Flood Watch"]'
+    if not isinstance(raw, list) or not all(isinstance(e, str) and e.strip() for e in raw):
+        raise ContentError(path, f"{ALERT_EVENTS} must be a list of event names, e.g. {example}")
+    events = tuple(e.strip() for e in raw)
+    if repeated := sorted({e for e in events if [x.casefold() for x in events].count(e.casefold()) > 1}):
+        raise ContentError(path, f"{ALERT_EVENTS}: {', '.join(repeated)} listed twice")
+    return events
 
 
 _cache: dict[Path, tuple[tuple[int, int], Agency]] = {}

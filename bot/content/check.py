@@ -19,6 +19,7 @@ from bot.content.lint import (
     KnownFacts,
     Problem,
     agency_findings,
+    alert_findings,
     content_error,
     entry_problems,
     expanded_entry,
@@ -69,6 +70,7 @@ def content_problems(
     problems += found
     if known:
         problems += agency_findings(entries, known)
+        problems += alert_findings(entries, known.agency)
         entries = [expanded_entry(entry, known.agency) for entry in entries]
     problems += entry_problems(entries)
     problems += question_findings(entries)

@@ -17,7 +17,10 @@ CHECK_EPILOG = """\
 errors (exit status 1):
   a file or entry that cannot be read (YAML, unknown key, wrong type, bad id/kind/verdict),
   a duplicate id, a missing answer/source/department/example question, a rumor without
-  claim or verdict, a last_reviewed that is not a YYYY-MM-DD date, a source or a link in
+  claim or verdict, a referral without agency (or an agency on another kind), a rumor's
+  `related` that is not the id of a non-rumor, non-crisis entry, an `overridden_by` event
+  not in data/agency.yml's alert_events, a referral whose source is a city page, a
+  last_reviewed that is not a YYYY-MM-DD date, a source or a link in
   a reply that is not an absolute https:// URL, the same example question (ignoring case,
   punctuation and word order) under two entries, generated files out of date, an agency
   file (data/agency.yml) that cannot be read; in a content entry, a response (domain.yml,

@@ -20,7 +20,21 @@ from bot.content.writer import ENTRY_KEYS
 
 # The CSV is the topic file's name, then an entry's keys in the order content files use.
 COLUMNS = ("topic", *ENTRY_KEYS)
-ONE_LINE = ("topic", "id", "kind", "department", "verdict", "sensitive", "source", "last_reviewed")
+# Columns added after CSVs were first exported: a CSV without them still imports, and the
+# entries it updates keep what the content files say there (``importer.plan_import``).
+LATER_COLUMNS = ("agency", "related", "overridden_by")
+ONE_LINE = (
+    "topic",
+    "id",
+    "kind",
+    "department",
+    "agency",
+    "verdict",
+    "related",
+    "sensitive",
+    "source",
+    "last_reviewed",
+)
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
 # (CSV injection). Export puts a ' in front; import removes one leading ', so any text,
 # including one that really starts with ', comes back unchanged.
@@ -47,9 +61,12 @@ def entry_row(entry: Entry) -> list[str]:
         "id": entry.id,
         "kind": entry.kind,
         "department": entry.department,
+        "agency": entry.agency,
         "claim": entry.claim,
         "verdict": entry.verdict,
+        "related": entry.related,
         "sensitive": "true" if entry.sensitive else "false",
+        "overridden_by": "\n".join(entry.overridden_by),
         "questions": "\n".join(entry.questions),
         "answer": entry.answer,
         "short_answer": entry.short_answer,
@@ -88,7 +105,10 @@ class ImportRefused(Exception):
 
 
 def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(spreadsheet row number, cells by column) for every non-empty row; refuses a bad header."""
+    """(spreadsheet row number, cells by column) for every non-empty row; refuses a bad header.
+
+    A column of ``LATER_COLUMNS`` the header lacks is absent from the cells, not empty.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -107,7 +127,7 @@ def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 def _check_header(path: Path, header: list[str]) -> None:
     problems = []
-    missing = [column for column in COLUMNS if column not in header]
+    missing = [column for column in COLUMNS if column not in header and column not in LATER_COLUMNS]
     if missing:
         hint = " (the file looks ;-separated: export comma-separated)" if ";" in "".join(header) else ""
         problems.append(f"{path}: row 1: missing column(s) {', '.join(missing)}{hint}")
@@ -122,7 +142,11 @@ def _check_header(path: Path, header: list[str]) -> None:
 
 
 def _cells(header: list[str], row: list[str]) -> dict[str, str]:
-    cells = {column: unprotect(value.strip()).strip() for column, value in zip(header, row, strict=False)}
+    """Every column of the header (a short row's last cells empty), so only a column the header
+    lacks is missing."""
+    cells = dict.fromkeys(header, "")
+    for column, value in zip(header, row, strict=False):
+        cells[column] = unprotect(value.strip()).strip()
     if len(row) > len(header) and any(value.strip() for value in row[len(header) :]):
         cells["__extra__"] = f"has {len(row)} cells but the header has {len(header)}"
     return cells
@@ -140,7 +164,13 @@ def _bool(value: str) -> bool | None:
 def row_problems(cells: dict[str, str]) -> list[str]:
     """Everything wrong with one row, in words a member of staff can act on."""
     problems = [cells["__extra__"]] if "__extra__" in cells else []
-    return problems + _name_problems(cells) + _field_problems(cells) + _rumor_problems(cells)
+    return (
+        problems
+        + _name_problems(cells)
+        + _field_problems(cells)
+        + _rumor_problems(cells)
+        + _referral_problems(cells)
+    )
 
 
 def _name_problems(cells: dict[str, str]) -> list[str]:
@@ -154,7 +184,8 @@ def _name_problems(cells: dict[str, str]) -> list[str]:
             problems.append(f"{column} {value!r} must be lowercase letters, digits and _ ({role})")
     kind = cells.get("kind", "")
     if kind.lower() not in KINDS:
-        problems.append(f"{'unknown kind ' + repr(kind) if kind else 'missing kind'} (use faq or rumor)")
+        named = f"unknown kind {kind!r}" if kind else "missing kind"
+        problems.append(f"{named} (use {', '.join(KINDS[:-1])} or {KINDS[-1]})")
     return problems
 
 
@@ -190,6 +221,18 @@ def _rumor_problems(cells: dict[str, str]) -> list[str]:
     return problems
 
 
+def _referral_problems(cells: dict[str, str]) -> list[str]:
+    is_referral = cells.get("kind", "").lower() == "referral"
+    problems = []
+    # Without the column (an older export) the entry keeps its agency; `content check` has the last word.
+    if is_referral and "agency" in cells and not cells["agency"]:
+        problems.append("referral without an agency (the government that handles it)")
+    related = cells.get("related", "")
+    if related and not ID_PATTERN.match(related):
+        problems.append(f"related {related!r} must be an entry id (lowercase letters, digits and _)")
+    return problems
+
+
 def _is_date(text: str) -> bool:
     try:
         return len(text) == 10 and bool(date.fromisoformat(text))
@@ -198,6 +241,7 @@ def _is_date(text: str) -> bool:
 
 
 def _questions(cell: str) -> tuple[str, ...]:
+    """The non-empty lines of a cell: example questions, or alert event names."""
     return tuple(line.strip() for line in _unix_newlines(cell).split("\n") if line.strip())
 
 
@@ -214,9 +258,17 @@ def row_entry(cells: dict[str, str]) -> Entry:
         last_reviewed=cells.get("last_reviewed", ""),
         claim=_unix_newlines(cells.get("claim", "")),
         verdict=cells.get("verdict", "").lower(),
+        related=cells.get("related", ""),
+        agency=cells.get("agency", ""),
+        overridden_by=_questions(cells.get("overridden_by", "")),
         sensitive=bool(_bool(cells.get("sensitive", ""))),
         topic=cells["topic"],
     )
+
+
+def absent_columns(rows: list[tuple[int, dict[str, str]]]) -> frozenset[str]:
+    """The ``LATER_COLUMNS`` the CSV's header does not have (every row has each header column)."""
+    return frozenset(column for column in LATER_COLUMNS if rows and column not in rows[0][1])
 
 
 def parse_rows(rows: list[tuple[int, dict[str, str]]], label: str = "") -> list[Entry]:

@@ -27,10 +27,19 @@ def q(text: str) -> str:
 
 
 def render_answer(entry: Entry, settings: RenderSettings, short: bool = False) -> str:
-    template = settings.templates["rumor" if entry.kind == "rumor" else "faq"]
+    """The reply for ``entry`` with its kind's template (a rumor names its claim and verdict)."""
     answer = entry.short_answer if short and entry.short_answer else entry.answer
-    verdict = settings.verdicts.get(entry.verdict, "")
-    return template.format(answer=answer, source=entry.source, verdict=verdict).strip()
+    return (
+        settings.templates[entry.kind]
+        .format(
+            answer=answer,
+            source=entry.source,
+            verdict=settings.verdicts.get(entry.verdict, ""),
+            claim=entry.claim,
+            agency=entry.agency,
+        )
+        .strip()
+    )
 
 
 def topic_payload(topic: Topic) -> str:
@@ -87,13 +96,22 @@ def _buttons(pairs: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
+def _in_menu(entry: Entry) -> bool:
+    """Crisis entries are never a button; referrals answer misdirected questions, not browsing."""
+    return bool(entry.questions) and not entry.sensitive and entry.kind != "referral"
+
+
 def menu_lines(topics: list[Topic], settings: RenderSettings) -> list[str]:
-    """The "what can you do?" menu, and ``utter_topic``: one variation per topic slot value."""
+    """The "what can you do?" menu, and ``utter_topic``: one variation per topic slot value.
+
+    A topic with nothing to browse (only referrals) gets no button and no variation.
+    """
+    topics = [topic for topic in topics if any(_in_menu(e) for e in topic.entries)]
     capabilities = [f"  - text: {q(settings.templates['capabilities'])}"]
     capabilities += _buttons([(topic.title, topic_payload(topic)) for topic in topics])
     lines = ["  utter_capabilities:", *capabilities, "  utter_topic:"]
     for topic in topics:
-        menu = [(e.questions[0], e.questions[0]) for e in topic.entries if e.questions and not e.sensitive]
+        menu = [(e.questions[0], e.questions[0]) for e in topic.entries if _in_menu(e)]
         lines += [
             "  - condition:",
             "    - type: slot",

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.content.csvio import ImportRefused, parse_rows, read_csv
+from bot.content.csvio import ImportRefused, absent_columns, parse_rows, read_csv
 from bot.content.model import CONTENT_DIR, Entry, Topic, read_yaml_with_lines
 from bot.content.writer import (
     body_comment_lines,
@@ -45,11 +45,21 @@ def _plain(entry: Entry) -> Entry:
     return dataclasses.replace(entry, path="", line=0)
 
 
-def plan_import(topics: list[Topic], incoming: list[Entry], content_dir: Path = CONTENT_DIR) -> ImportPlan:
-    """New ids are appended to their topic (a new file if needed), known ids replaced in place."""
+def plan_import(
+    topics: list[Topic],
+    incoming: list[Entry],
+    content_dir: Path = CONTENT_DIR,
+    keep: frozenset[str] = frozenset(),
+) -> ImportPlan:
+    """New ids are appended to their topic (a new file if needed), known ids replaced in place.
+
+    ``keep``: entry fields the CSV has no column for (an export from before they existed);
+    a replaced entry keeps its values for them.
+    """
     _refuse_duplicate_ids(topics)
-    new_by_id = {entry.id: entry for entry in incoming}
     old_by_id = {entry.id: entry for topic in topics for entry in topic.entries}
+    incoming = [_keeping(entry, old_by_id.get(entry.id), keep) for entry in incoming]
+    new_by_id = {entry.id: entry for entry in incoming}
     plan = ImportPlan(topics=[])
     placed: set[str] = set()
     for topic in topics:
@@ -80,6 +90,12 @@ def plan_import(topics: list[Topic], incoming: list[Entry], content_dir: Path = 
             plan.unchanged += 1
     plan.kept = len(set(old_by_id) - set(new_by_id))
     return plan
+
+
+def _keeping(entry: Entry, old: Entry | None, keep: frozenset[str]) -> Entry:
+    if old is None or not keep:
+        return entry
+    return dataclasses.replace(entry, **{name: getattr(old, name) for name in keep})
 
 
 def _refuse_duplicate_ids(topics: list[Topic]) -> None:
@@ -155,7 +171,8 @@ def import_csv(
     path: Path, topics: list[Topic], content_dir: Path = CONTENT_DIR, write: bool = True
 ) -> ImportPlan:
     """Read, validate and merge a CSV; write the changed topic files unless ``write`` is False."""
-    plan = plan_import(topics, parse_rows(read_csv(path), label=str(path)), content_dir)
+    rows = read_csv(path)
+    plan = plan_import(topics, parse_rows(rows, label=str(path)), content_dir, keep=absent_columns(rows))
     problems = rewrite_problems(plan)
     if problems:
         raise ImportRefused(problems)

@@ -46,8 +46,8 @@ from bot.content.textcheck import (
 )
 from bot.content.writer import ENTRY_KEYS, unknown_keys
 
-TEXT_KEYS = tuple(key for key in ENTRY_KEYS if key not in {"questions", "sensitive"})
-REPLY_FIELDS = ("answer", "short_answer", "claim")
+TEXT_KEYS = tuple(key for key in ENTRY_KEYS if key not in {"questions", "sensitive", "overridden_by"})
+REPLY_FIELDS = ("answer", "short_answer", "claim", "agency")
 STALE_MONTHS = 12
 
 
@@ -144,9 +144,10 @@ def _nested(raw: dict[str, Any], key: str) -> bool:
 
 
 def entry_problems(entries: list[Entry]) -> list[Problem]:
-    """Required fields, ids used twice, links."""
+    """Required fields, ids used twice, links, a rumor's related entry."""
     problems = []
     counts = Counter(e.id for e in entries)
+    by_id = {e.id: e for e in entries}
     for entry in entries:
         if counts[entry.id] > 1:
             problems.append(_at(entry, "duplicate id (used by another entry)"))
@@ -157,6 +158,12 @@ def entry_problems(entries: list[Entry]) -> list[Problem]:
             problems.append(_at(entry, "needs at least one example question"))
         if entry.kind == "rumor" and not entry.claim:
             problems.append(_at(entry, "a rumor needs the claim it answers"))
+        if entry.kind == "referral" and not entry.agency:
+            problems.append(_at(entry, "a referral needs the agency that handles it"))
+        if entry.agency and entry.kind != "referral":
+            problems.append(_at(entry, "agency: only a referral names another agency (use kind: referral)"))
+        if entry.related:
+            problems += related_findings(entry, by_id)
         if entry.verdict and entry.verdict not in VERDICTS:
             problems.append(_at(entry, f"verdict {entry.verdict!r} must be {' / '.join(VERDICTS)}"))
         if entry.last_reviewed and not _date(entry.last_reviewed):
@@ -164,6 +171,38 @@ def entry_problems(entries: list[Entry]) -> list[Problem]:
             problems.append(_at(entry, message))
         problems += link_findings(entry)
     return problems
+
+
+def related_findings(entry: Entry, by_id: dict[str, Entry]) -> list[Problem]:
+    """A rumor's ``related`` names the entry that answers its topic without a verdict."""
+    if entry.kind != "rumor":
+        return [_at(entry, "related: only a rumor names a related entry")]
+    target = by_id.get(entry.related)
+    if target is None:
+        problem = "is not the id of any entry: name the FAQ that answers this topic"
+    elif target.kind == "rumor":
+        problem = "is a rumor: name an FAQ that answers the topic without a verdict"
+    elif target.sensitive:
+        problem = "is a crisis entry: name an FAQ that answers this topic"
+    else:
+        return []
+    return [_at(entry, f"related {entry.related!r} {problem}")]
+
+
+def alert_findings(entries: list[Entry], agency: Agency) -> list[Problem]:
+    """``overridden_by`` must name events of the agency's alert feed, or no alert ever matches."""
+    known = {event.casefold() for event in agency.alert_events}
+    listed = ", ".join(agency.alert_events) or "none"
+    return [
+        _at(
+            entry,
+            f"overridden_by: {event!r} is not an alert event in {agency.path} "
+            f"(alert_events: {listed}); use one of those names, or add the feed's name there",
+        )
+        for entry in entries
+        for event in entry.overridden_by
+        if event.casefold() not in known
+    ]
 
 
 def link_findings(entry: Entry) -> list[Problem]:
@@ -274,6 +313,12 @@ def agency_findings(entries: list[Entry], known: KnownFacts) -> list[Problem]:
         for key in REPLY_FIELDS:
             messages = fact_messages(getattr(entry, key), known, own_source)
             problems += [_at(entry, f"{key}: {message}") for message in messages]
+        if entry.kind == "referral" and site_addresses_in(entry.source, known.agency.domain):
+            message = (
+                f"source {entry.source!r} is the city's: a referral links to the other government's "
+                "page (for a city page use kind: faq)"
+            )
+            problems.append(_at(entry, message))
     return problems
 
 
@@ -284,6 +329,7 @@ def expanded_entry(entry: Entry, agency: Agency) -> Entry:
         answer=agency.expand(entry.answer, strict=False),
         short_answer=agency.expand(entry.short_answer, strict=False),
         claim=agency.expand(entry.claim, strict=False),
+        agency=agency.expand(entry.agency, strict=False),
     )
 
 

@@ -1,4 +1,4 @@
-"""The content model: FAQ and rumor entries that agency staff own.
+"""The content model: FAQ, rumor and referral entries that agency staff own.
 
 Content lives in ``data/content/<topic>.yml``; everything Rasa trains on or says
 about it is generated from these files, so this module is the one reader.
@@ -7,6 +7,7 @@ about it is generated from these files, so this module is the one reader.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -16,7 +17,9 @@ import yaml
 CONTENT_DIR = Path("data/content")
 SETTINGS_FILE = "_settings.yml"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-KINDS = ("faq", "rumor")
+# faq: the city's answer; rumor: a claim going around, with its verdict; referral: a question
+# for another government, answered with a pointer to the agency that handles it.
+KINDS = ("faq", "rumor", "referral")
 VERDICTS = ("true", "false", "misleading")
 
 
@@ -32,7 +35,13 @@ class ContentError(ValueError):
 
 @dataclass(frozen=True)
 class Entry:
-    """One FAQ or rumor, as staff wrote it."""
+    """One FAQ, rumor or referral, as staff wrote it.
+
+    ``claim``, ``verdict`` and ``related`` (the id of the entry that answers the topic
+    without a verdict) are a rumor's; ``agency`` (who handles it) is a referral's.
+    ``overridden_by`` names the alert events (``alert_events`` in data/agency.yml)
+    that contradict the answer while they are in effect.
+    """
 
     id: str
     kind: str
@@ -44,6 +53,9 @@ class Entry:
     short_answer: str = ""
     claim: str = ""
     verdict: str = ""
+    related: str = ""
+    agency: str = ""
+    overridden_by: tuple[str, ...] = ()
     sensitive: bool = False
     topic: str = ""
     path: str = ""
@@ -51,11 +63,11 @@ class Entry:
 
     @property
     def intent(self) -> str:
-        """The Rasa intent this entry is trained and predicted as.
+        """The Rasa intent this entry is trained and predicted as, also the answer's response key.
 
-        FAQs and rumors share the retrieval intent ``faq``: one answer selector
-        picks the answer among all of them, so the intent classifier never has to
-        tell "how do I pay my water bill" from "are they shutting off water Friday".
+        FAQs, rumors and referrals share the retrieval intent ``faq``: one answer
+        selector picks the answer among all of them, so the intent classifier never has
+        to tell "how do I pay my water bill" from "are they shutting off water Friday".
         """
         if self.sensitive:
             return f"sensitive_{self.id}"
@@ -138,6 +150,10 @@ def parse_entry(raw: Any, path: Path, topic: str) -> Entry:
     verdict = _text(raw, "verdict").lower()
     if kind == "rumor" and verdict not in VERDICTS:
         raise ContentError(path, f"{entry_id}: a rumor needs verdict {' / '.join(VERDICTS)}", line)
+    events = raw.get("overridden_by") or []
+    if not isinstance(events, list) or not all(isinstance(e, str) and e.strip() for e in events):
+        message = f"{entry_id}: overridden_by must be a list of alert event names, e.g. [Boil Water Notice]"
+        raise ContentError(path, message, line)
     return Entry(
         id=entry_id,
         kind=kind,
@@ -149,6 +165,9 @@ def parse_entry(raw: Any, path: Path, topic: str) -> Entry:
         last_reviewed=_text(raw, "last_reviewed"),
         claim=_text(raw, "claim"),
         verdict=verdict,
+        related=_text(raw, "related"),
+        agency=_text(raw, "agency"),
+        overridden_by=tuple(e.strip() for e in events),
         sensitive=bool(raw.get("sensitive", False)),
         topic=topic,
         path=str(path),
@@ -180,11 +199,29 @@ def all_entries(topics: list[Topic]) -> list[Entry]:
     return [entry for topic in topics for entry in topic.entries]
 
 
+def by_response_key(entries: Iterable[Entry]) -> dict[str, Entry]:
+    """Entries by the key the answer selector returns (``faq/<id>``; ``sensitive_<id>`` for crisis ones).
+
+    An action that gets ``intent_response_key`` (or the ``utter_`` response name without
+    its prefix) looks the entry up here, e.g. for its ``overridden_by`` or ``related``.
+    """
+    return {entry.intent: entry for entry in entries}
+
+
+# The placeholders each reply template may use: one template per entry kind, and the menus.
+ENTRY_PLACEHOLDERS = ("answer", "source", "verdict", "claim", "agency")
+TEMPLATE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    **{kind: ENTRY_PLACEHOLDERS for kind in KINDS},
+    "topic_menu": ("title",),
+    "capabilities": (),
+}
+
+
 def load_render_settings(content_dir: Path = CONTENT_DIR) -> RenderSettings:
     path = content_dir / SETTINGS_FILE
     raw = read_yaml_with_lines(path)
     try:
-        return RenderSettings(
+        settings = RenderSettings(
             sms_limit=int(raw["sms_limit"]),
             templates={k: str(v) for k, v in raw["templates"].items() if k != "__line__"},
             verdicts={str(k): str(v) for k, v in raw["verdicts"].items() if k != "__line__"},
@@ -192,3 +229,13 @@ def load_render_settings(content_dir: Path = CONTENT_DIR) -> RenderSettings:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ContentError(path, f"needs sms_limit, templates and verdicts ({exc})") from exc
+    for name, placeholders in TEMPLATE_PLACEHOLDERS.items():
+        if name not in settings.templates:
+            raise ContentError(path, f"templates: missing {name!r}", int(raw["templates"].get("__line__", 0)))
+        try:
+            settings.templates[name].format(**dict.fromkeys(placeholders, ""))
+        except (KeyError, IndexError, ValueError) as exc:
+            allowed = ", ".join(f"{{{p}}}" for p in placeholders) or "none"
+            message = f"templates: {name} has a placeholder it cannot fill ({exc}); it may use {allowed}"
+            raise ContentError(path, message) from exc
+    return settings

@@ -23,9 +23,12 @@ ENTRY_KEYS = (
     "id",
     "kind",
     "department",
+    "agency",
     "claim",
     "verdict",
+    "related",
     "sensitive",
+    "overridden_by",
     "questions",
     "answer",
     "short_answer",
@@ -33,7 +36,9 @@ ENTRY_KEYS = (
     "last_reviewed",
 )
 # Written only when they say something; the loader reads a missing key as empty / false.
-OPTIONAL_KEYS = frozenset({"claim", "verdict", "sensitive", "short_answer"})
+OPTIONAL_KEYS = frozenset(
+    {"agency", "claim", "verdict", "related", "sensitive", "overridden_by", "short_answer"}
+)
 TOPIC_KEYS = ("id", "title")
 WIDTH = 100
 
@@ -85,9 +90,12 @@ def entry_mapping(entry: Entry) -> dict[str, Any]:
         "id": entry.id,
         "kind": entry.kind,
         "department": entry.department,
+        "agency": entry.agency,
         "claim": entry.claim,
         "verdict": entry.verdict,
+        "related": entry.related,
         "sensitive": entry.sensitive,
+        "overridden_by": list(entry.overridden_by),
         "questions": list(entry.questions),
         "answer": entry.answer,
         "short_answer": entry.short_answer,

@@ -61,6 +61,11 @@ class Group:
         return Counter(r for item in self.items for r in item.reasons).most_common()
 
     @property
+    def declines(self) -> list[tuple[str, int]]:
+        """Why the assistant declined its messages (`selection.DECLINE_REASONS` keys), most frequent first."""
+        return Counter(item.message.decline for item in self.items if item.message.decline).most_common()
+
+    @property
     def intents(self) -> list[tuple[str, int]]:
         return Counter(item.message.intent for item in self.items if item.message.intent).most_common()
 

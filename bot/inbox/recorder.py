@@ -53,7 +53,11 @@ class Recorder:
         if kind == "user":
             await self._user(event, state)
         elif kind == "action" and event.get("name") in selection.ACTION_REASONS:
-            await self._record(state.get("last"), selection.ACTION_REASONS[str(event["name"])])
+            reason = selection.ACTION_REASONS[str(event["name"])]
+            last = state.get("last")
+            if reason == selection.DECLINED and last and not last.get("decline"):
+                last = {**last, "decline": selection.UNKNOWN}  # declined after a parse that did not
+            await self._record(last, reason)
         elif selection.handoff_started(event) and not state.get("paused"):
             await self._record(state.get("last"), selection.HANDOFF)
             state["handoff"] = state.get("last")

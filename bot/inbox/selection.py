@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from bot.nlp.evaluate import RETRIEVAL, selector_prediction
+from bot.nlp.evaluate import LIVE_ROUTED, RETRIEVAL, selector_prediction
 from bot.privacy.redact import Redactor
 
 LOW_CONFIDENCE = "low_confidence"
@@ -23,6 +23,18 @@ HANDOFF = "handoff"
 LOW_RATING = "low_rating"
 THUMBS_DOWN = "thumbs_down"
 REASONS = (LOW_CONFIDENCE, FALLBACK, CLARIFICATION, DECLINED, HANDOFF, LOW_RATING, THUMBS_DOWN)
+
+# Why the assistant declined (or fell back on) a message: `decline_reason`.
+OUT_OF_DOMAIN = "out_of_domain"
+AMBIGUOUS = "ambiguous"
+UNKNOWN = "unknown"
+DECLINE_REASONS = {
+    OUT_OF_DOMAIN: "out of domain",
+    AMBIGUOUS: "unsure between two answers",
+    UNKNOWN: "unknown",
+}
+# The DomainGate's report in the parse (bot.nlp.domain_gate.OUTPUT; not imported: that module loads Rasa).
+DOMAIN_GATE = "domain_gate"
 
 ACTION_REASONS = {
     "action_prepare_clarification": CLARIFICATION,
@@ -46,6 +58,7 @@ class Message:
     confidence: float
     text: str
     time: float
+    decline: str = ""  # why the assistant declined it (a DECLINE_REASONS key); "" if it did not
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +69,7 @@ class Message:
             "confidence": self.confidence,
             "text": self.text,
             "time": self.time,
+            "decline": self.decline,
         }
 
     @classmethod
@@ -68,6 +82,7 @@ class Message:
             confidence=float(raw.get("confidence") or 0.0),
             text=str(raw.get("text") or ""),
             time=float(raw.get("time") or 0.0),
+            decline=str(raw.get("decline") or ""),
         )
 
 
@@ -85,12 +100,51 @@ def intent_and_confidence(parse: dict[str, Any]) -> tuple[str, float]:
     intent = parse.get("intent") or {}
     name = str(intent.get("name") or "")
     confidence = float(intent.get("confidence") or 0.0)
-    if name in RETRIEVAL:
-        response = selector_prediction(parse, name).get("response") or {}
+    if name in RETRIEVAL or name == LIVE_ROUTED:
+        response = selector_prediction(parse, RETRIEVAL[0]).get("response") or {}
         key = response.get("intent_response_key")
         if key:
             return str(key), min(confidence, float(response.get("confidence") or 0.0))
     return name, confidence
+
+
+def decline_reason(parse: dict[str, Any]) -> str:
+    """Why the parse declines the message (``out_of_scope``) or falls back (``nlu_fallback``); "" if neither.
+
+    The one mapping from a parse to the reason an editor reads:
+
+    - out of domain: the DomainGate marked the message out of domain, or the intent is
+      ``out_of_scope`` (the classifier's own out-of-scope class, or a gate's decline);
+    - unsure between two answers: the rumor check found a rumor's topic but not its claim, or the
+      FallbackClassifier fell back although the top intent was confident enough (so the top two
+      were too close);
+    - a fallback for low confidence (the top intent, or for a FAQ the answer selector, below the
+      fallback's confidence): out of domain when the model has no DomainGate (no report in the
+      parse), else unknown, since the gate found the message in domain;
+    - unknown otherwise.
+    """
+    intent = str((parse.get("intent") or {}).get("name") or "")
+    gate = parse.get(DOMAIN_GATE)
+    if intent not in ("out_of_scope", "nlu_fallback"):
+        return ""
+    if intent == "out_of_scope" or (isinstance(gate, dict) and gate.get("out_of_domain")):
+        return OUT_OF_DOMAIN
+    if isinstance(gate, dict) and gate.get("not_about_claim"):
+        return AMBIGUOUS
+    ranking = parse.get("intent_ranking") or []
+    # A fallback's own entry has its component's threshold as its confidence (the claim check's: 1).
+    bars = [float(r.get("confidence") or 0.0) for r in ranking if r.get("name") == "nlu_fallback"]
+    bars = [bar for bar in bars if bar < 1.0]
+    ranked = [r for r in ranking if r.get("name") != "nlu_fallback"]
+    if not bars or not ranked:
+        return UNKNOWN
+    top = ranked[0]
+    name, confidence = str(top.get("name") or ""), float(top.get("confidence") or 0.0)
+    answer = float((selector_prediction(parse, name).get("response") or {}).get("confidence") or 0.0)
+    unsure_answer = name in RETRIEVAL and answer < min(bars)
+    if confidence >= max(bars) and not unsure_answer:
+        return AMBIGUOUS
+    return UNKNOWN if isinstance(gate, dict) else OUT_OF_DOMAIN
 
 
 def user_message(event: dict[str, Any], redactor: Redactor) -> Message | None:
@@ -109,6 +163,7 @@ def user_message(event: dict[str, Any], redactor: Redactor) -> Message | None:
         confidence=round(confidence, 4),
         text=redactor.redact(text),
         time=timestamp,
+        decline=decline_reason(event.get("parse_data") or {}),
     )
 
 

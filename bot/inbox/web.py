@@ -25,6 +25,7 @@ from bot.console.keys import REDIS
 from bot.inbox.config import InboxConfig
 from bot.inbox.grouping import Group, find_group, group_items
 from bot.inbox.recorder import Recorder, run_forever
+from bot.inbox.selection import DECLINE_REASONS
 from bot.inbox.store import InboxStore
 from bot.inbox.writeback import ContentEditor, Draft, WriteBackError
 from bot.privacy.public import public_redactor
@@ -151,6 +152,7 @@ async def _inbox_page(
         "failed": failed,
         "values": values or {},
         "retention_days": request.app[INBOX_CONFIG].retention_days,
+        "decline_labels": DECLINE_REASONS,
     }
     return layout.render(request, "inbox/inbox.html", context, status)
 
@@ -250,6 +252,7 @@ def _group_json(group: Group) -> dict[str, Any]:
         "count": group.count,
         "reasons": dict(group.reasons),
         "intents": dict(group.intents),
+        "declines": dict(group.declines),
         "messages": [item.as_dict() for item in group.items],
     }
 

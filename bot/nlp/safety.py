@@ -4,6 +4,12 @@ A citizen saying they want to die, have nowhere to sleep, are being hurt or are
 in danger must get the lifeline however they phrase it. Staff-editable trigger
 patterns (``data/safety/triggers.yml``) are tried on the text and on its
 lemmas; the classifier's own prediction is a second net, not the only one.
+
+A lifeline answers a need, not a topic: "how many people are homeless in the country" asks
+about homelessness, "i'm homeless" says something about the writer. An intent's
+``topic_words`` (bare topic words such as "homeless" or "abuse") fire only when the
+message is not a general question about the topic (`TopicQuestion`); its ``patterns``
+always fire.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -20,20 +27,67 @@ TRIGGERS_FILE = Path("data/safety/triggers.yml")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 
+def _compile(patterns: Any) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(rx, re.IGNORECASE) for rx in patterns or [])
+
+
+@dataclass(frozen=True)
+class TopicQuestion:
+    """A question about a topic in general, from someone who says nothing about their own situation.
+
+    It asks (statistics, causes, history, law, definitions, school work) and has no personal
+    marker (I, my, we, someone close, tonight, help, need). ``ignore`` is removed before
+    the personal markers are tried ("can you tell me" is a way of asking, not a person).
+    A message that ``offers`` help (volunteering, donating) is not asking for it either.
+    """
+
+    asks: tuple[re.Pattern[str], ...] = ()
+    personal: tuple[re.Pattern[str], ...] = ()
+    ignore: tuple[re.Pattern[str], ...] = ()
+    offers: tuple[re.Pattern[str], ...] = ()
+
+    def matches(self, text: str) -> bool:
+        if any(p.search(text) for p in self.offers):
+            return True
+        if not self.asks or not any(p.search(text) for p in self.asks):
+            return False
+        for pattern in self.ignore:
+            text = pattern.sub(" ", text)
+        return not any(p.search(text) for p in self.personal)
+
+
 @dataclass(frozen=True)
 class Trigger:
     intent: str
     patterns: tuple[re.Pattern[str], ...]
+    topic_words: tuple[re.Pattern[str], ...] = ()
+    topic_question: TopicQuestion = field(default_factory=TopicQuestion)
+
+
+def load_topic_question(path: Path = TRIGGERS_FILE) -> TopicQuestion:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    spec = data.get("topic_question") or {}
+    return TopicQuestion(
+        asks=_compile(spec.get("asks")),
+        personal=_compile(spec.get("personal")),
+        ignore=_compile(spec.get("ignore")),
+        offers=_compile(spec.get("offers")),
+    )
 
 
 def load_triggers(path: Path = TRIGGERS_FILE) -> list[Trigger]:
     """Triggers in file order: the first intent whose pattern matches wins."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    triggers = []
-    for intent, spec in data.get("intents", {}).items():
-        compiled = tuple(re.compile(rx, re.IGNORECASE) for rx in spec.get("patterns", []))
-        triggers.append(Trigger(intent=intent, patterns=compiled))
-    return triggers
+    topic_question = load_topic_question(path)
+    return [
+        Trigger(
+            intent=intent,
+            patterns=_compile(spec.get("patterns")),
+            topic_words=_compile(spec.get("topic_words")),
+            topic_question=topic_question,
+        )
+        for intent, spec in data.get("intents", {}).items()
+    ]
 
 
 def fold_for_safety(text: str) -> str:
@@ -49,11 +103,25 @@ def variants(text: str) -> set[str]:
     return {fold_for_safety(text), " ".join(re.sub(r"(\w)\1{2,}", r"\1", base).split())}
 
 
+def is_topic_question(topic_question: TopicQuestion, text: str) -> bool:
+    """Whether ``text`` asks about a topic in general (`TopicQuestion`), in its folded form."""
+    return topic_question.matches(fold_for_safety(text))
+
+
 def match(triggers: Iterable[Trigger], *texts: str) -> str | None:
-    """The sensitive intent any of ``texts`` triggers, or None."""
+    """The sensitive intent any of ``texts`` triggers, or None.
+
+    The first text is the message itself: whether it is a general question about a topic is
+    decided on it, since the lemmas ("be", "i") would hide its wording.
+    """
     candidates = [v for t in texts if t for v in variants(t)]
+    topic_question: bool | None = None
     for trigger in triggers:
-        for pattern in trigger.patterns:
-            if any(pattern.search(text) for text in candidates):
+        if any(pattern.search(text) for pattern in trigger.patterns for text in candidates):
+            return trigger.intent
+        if any(pattern.search(text) for pattern in trigger.topic_words for text in candidates):
+            if topic_question is None:
+                topic_question = bool(texts) and is_topic_question(trigger.topic_question, texts[0])
+            if not topic_question:
                 return trigger.intent
     return None

@@ -1,7 +1,16 @@
 """Rasa NLU component: sensitive messages always get their lifeline intent.
 
-Runs last in the pipeline (after ``FallbackClassifier``) so neither a low
-classifier confidence nor an ambiguity check can hide a crisis message.
+Runs last in the pipeline (after ``FallbackClassifier`` and the ``DomainGate``) so neither a
+low classifier confidence, an ambiguity check nor the domain gate can hide a crisis message
+the keyword net catches.
+
+Two nets. The keyword net (data/safety/triggers.yml) is authoritative: whatever it matches
+gets its lifeline. The classifier is the second net, for crises the patterns miss; it answers
+a need, not a topic, so it stays silent for a general question about a topic ("how many
+homeless people are there": `bot.nlp.safety.TopicQuestion`), and below ``confident_threshold``
+it needs the message within ``max_domain_score`` of the training examples (the domain gate's
+score): weak evidence far from anything the assistant knows is no crisis. When it stays silent
+and the classifier's own pick was a lifeline, the message is declined (``out_of_scope``).
 """
 
 from __future__ import annotations
@@ -18,9 +27,20 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlp.safety import TRIGGERS_FILE, Trigger, load_triggers, match
+from bot.nlp.domain_gate import OUTPUT as DOMAIN_GATE_OUTPUT
+from bot.nlp.safety import (
+    TRIGGERS_FILE,
+    TopicQuestion,
+    Trigger,
+    is_topic_question,
+    load_topic_question,
+    load_triggers,
+    match,
+)
 
 SENSITIVE_PREFIX = "sensitive_"
+DECLINED = "out_of_scope"
+SOURCE = "safety"  # the parse's report of which net gave the lifeline: {"net": "keywords" | "classifier"}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -29,11 +49,20 @@ class SafetyGuard(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"triggers_file": str(TRIGGERS_FILE), "classifier_threshold": 0.3}
+        # confident_threshold / max_domain_score None: the classifier net ignores the domain gate's score
+        return {
+            "triggers_file": str(TRIGGERS_FILE),
+            "classifier_threshold": 0.3,
+            "confident_threshold": None,
+            "max_domain_score": None,
+        }
 
-    def __init__(self, config: dict[str, Any], triggers: list[Trigger]) -> None:
+    def __init__(
+        self, config: dict[str, Any], triggers: list[Trigger], topic_question: TopicQuestion | None = None
+    ) -> None:
         self.config = config
         self.triggers = triggers
+        self.topic_question = topic_question or TopicQuestion()
 
     @classmethod
     def create(
@@ -43,30 +72,54 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SafetyGuard:
-        return cls(config, load_triggers(Path(config["triggers_file"])))
+        path = Path(config["triggers_file"])
+        return cls(config, load_triggers(path), load_topic_question(path))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            intent = self._sensitive_intent(message)
+            intent, net = self._sensitive_intent(message)
             if intent:
-                prediction = {"name": intent, "confidence": 1.0}
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent]
-                message.set(INTENT, prediction, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [prediction, *ranking], add_to_output=True)
+                _predict(message, intent)
+                message.set(SOURCE, {"net": net}, add_to_output=True)
+            elif str((message.get(INTENT) or {}).get("name") or "").startswith(SENSITIVE_PREFIX):
+                _predict(message, DECLINED)  # the classifier's lifeline, which its net held back
         return messages
 
-    def _sensitive_intent(self, message: Message) -> str | None:
+    def _sensitive_intent(self, message: Message) -> tuple[str | None, str]:
         text = message.get(TEXT) or ""
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         lemmas = " ".join(token.lemma or token.text for token in tokens)
         found = match(self.triggers, text, lemmas)
         if found:
-            return found
+            return found, "keywords"
+        if text and is_topic_question(self.topic_question, text):
+            return None, ""
+        score = (message.get(DOMAIN_GATE_OUTPUT) or {}).get("score")
         for candidate in message.get(INTENT_RANKING_KEY) or []:
             name = str(candidate.get("name", ""))
-            if (
-                name.startswith(SENSITIVE_PREFIX)
-                and candidate.get("confidence", 0) >= self.config["classifier_threshold"]
+            if name.startswith(SENSITIVE_PREFIX) and self._classifier_sure(
+                float(candidate.get("confidence", 0)), score
             ):
-                return name
-        return None
+                return name, "classifier"
+        return None, ""
+
+    def _classifier_sure(self, confidence: float, score: float | None) -> bool:
+        """Sure enough of a lifeline: ``confident_threshold``, or ``classifier_threshold`` in the domain.
+
+        Below ``confident_threshold`` the message must lie within ``max_domain_score`` of the
+        training examples (the domain gate's score); without those two settings,
+        ``classifier_threshold`` alone decides.
+        """
+        if confidence < self.config["classifier_threshold"]:
+            return False
+        confident, bound = self.config["confident_threshold"], self.config["max_domain_score"]
+        if confident is None or bound is None or confidence >= confident:
+            return True
+        return score is None or score <= bound
+
+
+def _predict(message: Message, name: str) -> None:
+    prediction = {"name": name, "confidence": 1.0}
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
+    message.set(INTENT, prediction, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [prediction, *ranking], add_to_output=True)

@@ -119,6 +119,18 @@ def test_an_edited_file_is_read_again(agency_file: Path) -> None:
         ('name: "City"\n', "missing website"),
         ('name: "City"\nwebsite: "www.x.example"\n', "must be a link like https://"),
         ("- just\n- a list\n", "must be a list of `key:"),
+        (
+            'name: "City"\nwebsite: "https://x.example"\nalert_events: "Flood Watch"\n',
+            "alert_events must be a list of event names",
+        ),
+        (
+            'name: "City"\nwebsite: "https://x.example"\nalert_events: ["Flood Watch", ""]\n',
+            "alert_events must be a list of event names",
+        ),
+        (
+            'name: "City"\nwebsite: "https://x.example"\nalert_events: ["Flood Watch", "flood watch"]\n',
+            "alert_events: Flood Watch, flood watch listed twice",
+        ),
     ],
 )
 def test_a_bad_agency_file_says_what_to_fix(tmp_path: Path, text: str, message: str) -> None:
@@ -127,6 +139,15 @@ def test_a_bad_agency_file_says_what_to_fix(tmp_path: Path, text: str, message: 
     with pytest.raises(ContentError) as caught:
         load_agency(path)
     assert message in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_the_alert_feed_s_event_names_are_a_list_not_facts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    agency = load_agency()
+    assert agency.alert_events[:2] == ("Boil Water Notice", "Flood Watch")
+    assert "Heat Advisory" in agency.alert_events and "alert_events" not in agency.facts
+    assert agency.unknown_keys("{agency.alert_events}") == ["alert_events"]
+    assert parse_agency({"name": "x", "website": "https://x.example"}).alert_events == ()
 
 
 def test_a_missing_or_broken_agency_file_is_a_content_error(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.content import check
 from bot.content.lint import Problem, months_before
@@ -164,3 +165,137 @@ def test_the_shipped_content_passes(
 def test_twelve_months_before(day: date, expected: date) -> None:
     assert months_before(day, 12) == expected
     assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
+
+
+# --- referrals, a rumor's related entry, the alerts that override an entry ---------------------
+
+AGENCY = ROOT / "data" / "agency.yml"
+REFERRAL = {
+    "id": "passports",
+    "kind": "referral",
+    "department": "311",
+    "agency": "the U.S. Department of State",
+    "questions": ["how do i renew my passport", "passport renewal"],
+    "answer": "Apply for or renew a passport on the State Department's pages.",
+    "source": "https://travel.state.gov/content/travel/en/passports.html",
+    "last_reviewed": "2026-09-01",
+}
+
+
+def with_entries(tmp_path: Path, *entries: dict[str, object]) -> Path:
+    """The good fixture plus ``entries`` in ``extra.yml``."""
+    directory = tmp_path / "content"
+    shutil.copytree(FIXTURES / "good", directory)
+    text = yaml.safe_dump({"entries": list(entries)}, sort_keys=False)
+    (directory / "extra.yml").write_text(text, encoding="utf-8")
+    return directory
+
+
+def errors_in(directory: Path) -> list[str]:
+    return [str(p) for p in check.content_problems(directory, TODAY, AGENCY) if p.error]
+
+
+def test_a_referral_to_another_government_s_page_is_clean(tmp_path: Path) -> None:
+    assert errors_in(with_entries(tmp_path, REFERRAL)) == []
+
+
+def rumor(**changes: object) -> dict[str, object]:
+    entry = {
+        "id": "meters_rumor",
+        "kind": "rumor",
+        "department": "Communications",
+        "claim": "Meters are free on holidays.",
+        "verdict": "true",
+        "questions": ["are meters free on holidays"],
+        "answer": "Meters are free on city holidays.",
+        "source": "https://www.harborcity.example/parking",
+        "last_reviewed": "2026-09-01",
+    }
+    return {**entry, **changes}
+
+
+BAD_ENTRIES = [
+    (
+        {**REFERRAL, "agency": ""},
+        "passports: a referral needs the agency that handles it",
+    ),
+    (
+        {**REFERRAL, "source": "http://travel.state.gov/passports"},
+        "passports: source 'http://travel.state.gov/passports' must start with https://",
+    ),
+    (
+        {**REFERRAL, "source": "https://www.harborcity.example/passports"},
+        "passports: source 'https://www.harborcity.example/passports' is the city's: a referral links to "
+        "the other government's page (for a city page use kind: faq)",
+    ),
+    (
+        {**REFERRAL, "kind": "faq"},
+        "passports: agency: only a referral names another agency (use kind: referral)",
+    ),
+    (
+        rumor(related="no_such_faq"),
+        "meters_rumor: related 'no_such_faq' is not the id of any entry: name the FAQ that answers "
+        "this topic",
+    ),
+    (
+        rumor(related="free_parking"),
+        "meters_rumor: related 'free_parking' is a rumor: name an FAQ that answers the topic without "
+        "a verdict",
+    ),
+    (
+        {**REFERRAL, "related": "library_hours"},
+        "passports: related: only a rumor names a related entry",
+    ),
+    (
+        rumor(overridden_by=["Heat Advisory", "Boil Water Advisory"]),
+        "meters_rumor: overridden_by: 'Boil Water Advisory' is not an alert event in ",
+    ),
+    (
+        rumor(overridden_by="Boil Water Notice"),
+        "meters_rumor: overridden_by must be a list of alert event names, e.g. [Boil Water Notice]",
+    ),
+]
+
+
+@pytest.mark.parametrize(("entry", "message"), BAD_ENTRIES, ids=[m[:60] for _, m in BAD_ENTRIES])
+def test_each_new_rule_names_the_entry_and_what_to_fix(
+    tmp_path: Path, entry: dict[str, object], message: str
+) -> None:
+    directory = with_entries(tmp_path, entry)
+    found = errors_in(directory)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"{directory / 'extra.yml'}:2: error: {message}"), found
+
+
+def test_a_related_crisis_entry_is_refused(tmp_path: Path) -> None:
+    crisis = {**REFERRAL, "id": "crisis", "kind": "faq", "agency": "", "sensitive": True}
+    crisis["questions"] = ["i need help right now"]
+    found = errors_in(with_entries(tmp_path, crisis, rumor(related="crisis")))
+    assert [m.split(": error: ")[1] for m in found] == [
+        "meters_rumor: related 'crisis' is a crisis entry: name an FAQ that answers this topic"
+    ]
+
+
+def test_overridden_by_matches_the_feed_s_names_ignoring_case(tmp_path: Path) -> None:
+    entry = rumor(related="library_hours", overridden_by=["boil water notice", "Flood Warning"])
+    assert errors_in(with_entries(tmp_path, entry)) == []
+    (found,) = errors_in(with_entries(tmp_path / "unknown", rumor(overridden_by=["Boil Water Advisory"])))
+    assert "agency.yml (alert_events: Boil Water Notice, Flood Watch, Flood Warning, Heat Advisory" in found
+    assert found.endswith("; use one of those names, or add the feed's name there")
+
+
+def test_settings_need_a_template_per_kind_with_known_placeholders(tmp_path: Path) -> None:
+    directory = tmp_path / "content"
+    shutil.copytree(FIXTURES / "good", directory)
+    settings = directory / "_settings.yml"
+    shipped = settings.read_text(encoding="utf-8")
+    settings.write_text(shipped.replace("  referral:", "  referal:"), encoding="utf-8")
+    assert [p.message for p in check.content_problems(directory, TODAY) if p.error] == [
+        "templates: missing 'referral'"
+    ]
+    settings.write_text(shipped.replace("{claim}", "{claims}"), encoding="utf-8")
+    problems = [p.message for p in check.content_problems(directory, TODAY) if p.error]
+    assert problems == [
+        "templates: rumor has a placeholder it cannot fill ('claims'); it may use "
+        "{answer}, {source}, {verdict}, {claim}, {agency}"
+    ]

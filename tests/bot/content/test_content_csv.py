@@ -66,7 +66,13 @@ def test_export_has_a_header_one_row_per_entry_and_a_bom_for_excel(tmp_path: Pat
     path = exported(directory, tmp_path)
     assert path.read_bytes().startswith(b"\xef\xbb\xbftopic,id,kind,")
     rows = read_rows(path)
-    assert [row["id"] for row in rows] == ["quotes_commas", "multi_line", "unicode_text", "formula_cells"]
+    assert [row["id"] for row in rows] == [
+        "quotes_commas",
+        "multi_line",
+        "unicode_text",
+        "formula_cells",
+        "other_government",
+    ]
     assert rows[1]["questions"] == "how do i apply\napply in steps", "one example per line inside the cell"
 
 
@@ -220,6 +226,9 @@ BAD_ROWS = [
     (set_cell(4, "verdict", ""), "row 4: free_parking: rumor without a verdict"),
     (set_cell(4, "verdict", "mostly"), "row 4: free_parking: verdict 'mostly' must be"),
     (set_cell(4, "claim", ""), "row 4: free_parking: rumor without a claim"),
+    (set_cell(3, "kind", "referral"), "row 3: trash_day: referral without an agency (the government"),
+    (set_cell(4, "related", "Trash Day"), "row 4: free_parking: related 'Trash Day' must be an entry id"),
+    (set_cell(3, "agency", "State DMV\nOffice"), "row 3: trash_day: agency must be on one line"),
     (duplicate_row, "row 5: library_hours: duplicate id 'library_hours' (also row 2)"),
 ]
 
@@ -263,6 +272,49 @@ def test_a_bad_header_is_refused(header: str, message: str, tmp_path: Path) -> N
     path.write_text(header + "\r\n", encoding="utf-8")
     with pytest.raises(ImportRefused, match=re.escape(message)):
         do_import(path, content_copy(tmp_path, "good"))
+
+
+def test_referrals_related_entries_and_overriding_alerts_round_trip(tmp_path: Path) -> None:
+    directory = content_copy(tmp_path, "awkward")
+    rows = {row["id"]: row for row in read_rows(exported(directory, tmp_path))}
+    referral, rumor = rows["other_government"], rows["formula_cells"]
+    assert referral["kind"] == "referral"
+    assert referral["agency"] == 'the "State" Office of Records, Licences & Fees'
+    assert (rumor["related"], rumor["overridden_by"]) == ("quotes_commas", "Boil Water Notice\nFlood Watch")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    do_import(tmp_path / "content.csv", empty)
+    assert entries(empty)["other_government"] == entries(directory)["other_government"]
+    assert entries(empty)["formula_cells"].overridden_by == ("Boil Water Notice", "Flood Watch")
+
+
+def test_a_csv_from_before_the_new_columns_imports_and_keeps_their_values(tmp_path: Path) -> None:
+    """agency, related and overridden_by came later: an older export has none of them."""
+    directory = content_copy(tmp_path, "awkward")
+    before = snapshot(directory)
+    path = exported(directory, tmp_path)
+    old_columns = [c for c in COLUMNS if c not in ("agency", "related", "overridden_by")]
+    rows = [{c: row[c] for c in old_columns} for row in read_rows(path)]
+
+    def write_old(rows: Rows) -> None:
+        with path.open("w", encoding="utf-8-sig", newline="") as stream:
+            writer = csv.DictWriter(stream, fieldnames=old_columns, lineterminator="\r\n")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write_old(rows)
+    plan = do_import(path, directory)
+    assert (plan.changed, plan.added, plan.updated) == ([], [], [])
+    assert snapshot(directory) == before
+
+    rows[3]["answer"] = "Meters are free on Sundays."
+    write_old(rows)
+    assert do_import(path, directory).updated == ["formula_cells"]
+    after = entries(directory)
+    assert after["formula_cells"].answer == "Meters are free on Sundays."
+    assert after["formula_cells"].related == "quotes_commas", "a value the CSV has no column for is kept"
+    assert after["formula_cells"].overridden_by == ("Boil Water Notice", "Flood Watch")
+    assert after["other_government"].agency.startswith('the "State" Office')
 
 
 def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from a11y_support import assert_no_wcag_violations
 from inbox_support import PASSWORDS, Console, action, user
 from playwright.sync_api import expect
+from redis.asyncio import Redis
+from stack_support import run_in_thread
 
 from bot.content.model import load_content
+from bot.inbox.selection import Message
+from bot.inbox.store import InboxStore
 
 
 def questions_of(console: Console, entry_id: str) -> list[str]:
@@ -32,6 +37,10 @@ def test_editor_groups_via_the_api_and_adds_an_example(inbox: Console) -> None:
         (2, {"fallback": 2, "clarification": 2}),
         (1, {"fallback": 1, "clarification": 1}),
     ]
+    assert [g["declines"] for g in groups] == [
+        {"unknown": 2},
+        {"unknown": 1},
+    ]  # a fallback, its cause not told
     assert all("555" not in m["text"] for g in groups for m in g["messages"])
     status, body = inbox.api(
         "POST",
@@ -88,6 +97,37 @@ def test_browser_editor_assigns_an_inbox_message_to_a_faq(inbox: Console, page: 
     assert questions_of(inbox, "bulky_item_pickup")[-1] == "how do i book a pickup for an old piano"
     generated = (inbox.project / "data/nlu/content.generated.yml").read_text(encoding="utf-8")
     assert "    - how do i book a pickup for an old piano\n" in generated
+
+
+def store_directly(console: Console, message: Message, reasons: list[str]) -> None:
+    """An inbox item written straight to the store, with fields the recorder would never write."""
+
+    async def add() -> None:
+        client = Redis.from_url(console.redis_url, decode_responses=True)
+        try:
+            await InboxStore(client, 30 * 86400).add(message, reasons)
+        finally:
+            await client.close()
+
+    run_in_thread(add, 30, "storing an inbox item")
+
+
+def test_browser_declined_groups_show_why(inbox: Console, page: Any) -> None:
+    far = user("r1", "best pizza near me", "out_of_scope", 1.0)
+    far["parse_data"]["domain_gate"] = {"score": 31.0, "out_of_domain": True}
+    inbox.publish(far, action("r1", "utter_out_of_scope"))
+    inbox.wait_for_groups(1)
+    hostile = "<img src=x onerror=alert(1)>"
+    zoo = Message("zoo1", "r2", "socketio", "nlu_fallback", 0.3, "is the zoo open late", time.time(), hostile)
+    store_directly(inbox, zoo, ["fallback"])
+    sign_in(page, inbox.url, "ella")
+    page.goto(f"{inbox.url}/inbox")
+    pizza = page.get_by_role("region", name=re.compile("pizza"))
+    assert "Declined because: out of domain (1)." in pizza.locator(".meta").first.inner_text()
+    assert "declined: out of domain" in (pizza.locator(".examples").text_content() or "")  # examples folded
+    meta = page.get_by_role("region", name=re.compile("zoo")).locator(".meta").first.inner_text()
+    assert f"Declined because: {hostile} (1)." in meta  # shown as text, not run
+    assert page.locator("img[src=x]").count() == 0
 
 
 def test_browser_keyboard_draft_then_refusal_is_explained(inbox: Console, page: Any) -> None:

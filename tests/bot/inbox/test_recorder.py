@@ -168,3 +168,35 @@ async def recorded(recorder: Recorder) -> list[str]:
         return [i.message.text for i in await recorder.store.items()]
 
     return await wait_until_async(texts, RECORD_SECONDS, "the background consumer recorded nothing")
+
+
+def test_a_declined_message_is_kept_with_why_it_was_declined(redis_server: int) -> None:
+    in_own_loop(redis_server, _test_a_declined_message_is_kept_with_why_it_was_declined)
+
+
+async def _test_a_declined_message_is_kept_with_why_it_was_declined(redis: Redis) -> None:
+    close = user("d1", "parking or permits", "nlu_fallback", 0.4, answer="faq/parking", answer_confidence=0.8)
+    close["parse_data"]["intent_ranking"] += [
+        {"name": "faq", "confidence": 0.5},
+        {"name": "ask_alerts", "confidence": 0.47},
+    ]
+    far = user("d2", "best pizza near me", "out_of_scope", 1.0)
+    far["parse_data"]["domain_gate"] = {"score": 31.0, "out_of_domain": True}
+    confident = user("d3", "when is bulky pickup", "faq", 0.99, answer="faq/bulky", answer_confidence=0.99)
+    await publish(
+        redis,
+        close,
+        action("d1", "action_prepare_clarification"),
+        far,
+        action("d2", "utter_out_of_scope"),
+        confident,
+        action("d3", "utter_out_of_scope"),  # the dialogue declined a confident parse: nothing tells why
+    )
+    recorder = recorder_for(redis)
+    await drain(redis, recorder)
+    found = {i.message.text: (list(i.reasons), i.message.decline) for i in await recorder.store.items()}
+    assert found == {
+        "parking or permits": (["fallback", "clarification"], "ambiguous"),
+        "best pizza near me": (["declined"], "out_of_domain"),
+        "when is bulky pickup": (["declined"], "unknown"),
+    }

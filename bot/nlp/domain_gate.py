@@ -1,0 +1,376 @@
+"""Rasa NLU component: an agency answer only for a message like the ones the assistant knows.
+
+The classifiers always pick *some* intent and answer, and a question about bank accounts can
+score high on "pay my water bill". This gate measures how far the message's MiniLM embedding
+lies from the training examples: the Mahalanobis distance to the nearest class mean under one
+shared covariance (Podolskiy et al., AAAI 2021), fitted on the training examples of every
+full intent (``faq/pothole``, ``greet``, ...; not ``out_of_scope``). A FAQ or lookup answer
+whose message lies farther than ``threshold`` becomes ``out_of_scope``: the bot declines.
+The score is also reported (``domain_gate`` in the parse), and the SafetyGuard, which runs
+after this gate, gives a lifeline the classifier alone suggests only for a message within its
+own bound; a lifeline from the keyword net is never touched (bot/nlp/safety_guard.py).
+
+Rumors get a second check: the verdict only for a message about the rumor's claim. The
+similarity of the message to the claim and to the rumor's own training questions must reach
+``claim_threshold``; otherwise the answer becomes the rumor's ``related`` FAQ (written into the
+response selector's output, which ``utter_faq`` reads) or, for a rumor without one, a
+clarification (``nlu_fallback``). A question about the price of bottled water is not the tap-water rumor.
+
+The thresholds in config.yml were chosen with bench/tune_ood.py (docs/measurements.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RANKING_KEY,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+)
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
+
+from bot.content.model import ContentError, all_entries, load_content
+from bot.nlp.evaluate import selector_prediction
+from bot.nlp.linear_text import load_fitted, save_fitted, sentence_embeddings
+
+log = logging.getLogger(__name__)
+FILE = "domain_gate.joblib"
+OUTPUT = "domain_gate"  # the parse's report: {"score", "out_of_domain", "claim_similarity", ...}
+OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass
+class DomainModel:
+    """Distances from the training examples' embeddings, larger meaning farther out.
+
+    ``mahalanobis``: distance to the nearest class mean under the shared covariance (shrunk
+    towards its average variance, ``shrinkage``), kept whitened so that scoring is one
+    384 x 384 product. ``nearest``: one minus the cosine similarity of the ``neighbours``
+    closest training examples (their mean).
+    """
+
+    method: str
+    centres: np.ndarray  # (classes, width): whitened class means, or the examples themselves
+    whiten: np.ndarray | None
+    neighbours: int = 1
+
+    @classmethod
+    def fit(
+        cls, vectors: np.ndarray, labels: list[str], method: str, shrinkage: float, neighbours: int
+    ) -> DomainModel:
+        vectors = np.asarray(vectors, dtype=np.float64)
+        if method == "nearest":
+            return cls(method, vectors.astype(np.float32), None, neighbours)
+        if method != "mahalanobis":
+            raise ValueError(f"DomainGate: unknown method {method!r} (mahalanobis or nearest)")
+        names = sorted(set(labels))
+        index = np.array([names.index(label) for label in labels])
+        means = np.stack([vectors[index == i].mean(axis=0) for i in range(len(names))])
+        residuals = vectors - means[index]
+        covariance = residuals.T @ residuals / len(vectors)
+        width = covariance.shape[0]
+        covariance = (1 - shrinkage) * covariance + shrinkage * np.trace(covariance) / width * np.eye(width)
+        whiten = np.linalg.cholesky(np.linalg.inv(covariance))  # precision = whiten @ whiten.T
+        return cls(method, (means @ whiten).astype(np.float32), whiten.astype(np.float32))
+
+    def score(self, vector: np.ndarray) -> float:
+        """How far out one message's embedding lies."""
+        if self.whiten is None:
+            similarities = self.centres @ vector
+            k = min(self.neighbours, len(similarities))
+            return float(1.0 - np.partition(similarities, -k)[-k:].mean())
+        distances = ((vector @ self.whiten - self.centres) ** 2).sum(axis=1)
+        return float(np.sqrt(distances.min()))
+
+
+@dataclass
+class RumorClaim:
+    """What a rumor's verdict is about, and what answers its topic without a verdict."""
+
+    claim: np.ndarray  # (width,) the claim's embedding
+    questions: np.ndarray  # (n, width) the rumor's training questions
+    related: str  # response key of the related FAQ ("" for none)
+    related_responses: list[dict[str, Any]]
+
+    def similarity(self, vector: np.ndarray) -> float:
+        """The message's cosine similarity with the claim or the closest of the rumor's questions."""
+        best = float(self.claim @ vector)
+        if len(self.questions):
+            best = max(best, float((self.questions @ vector).max()))
+        return best
+
+
+def response_key(retrieval_intent: str, entry_id: str) -> str:
+    return entry_id if "/" in entry_id else f"{retrieval_intent}/{entry_id}"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class DomainGate(GraphComponent, IntentClassifier):
+    """Declines answers to messages far from every training example; rumor verdicts only on the claim."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "method": "mahalanobis",
+            "shrinkage": 0.1,
+            "neighbours": 1,
+            # answers the gate may decline; None: no gate (the score is still reported)
+            "threshold": None,
+            "gated_intents": [
+                "faq",
+                "faq_live",
+                "check_request_status",
+                "report_problem",
+                "ask_alerts",
+                "ask_facility_hours",
+                "ask_collection_day",
+                "ask_service_status",
+            ],
+            # the training class of known outside questions: not part of the domain
+            "outside_intents": [OUT_OF_SCOPE],
+            "retrieval_intents": ["faq", "faq_live"],
+            # farther out than unsure_threshold, an answer picked with less than unsure_confidence
+            # is declined too (None: no such rule)
+            "unsure_threshold": None,
+            "unsure_confidence": 0.5,
+            # an out_of_scope below rescue_below whose FAQ pick reaches rescue_selector is answered
+            "rescue_below": None,
+            "rescue_selector": 0.8,
+            # a rumor's verdict needs claim similarity >= claim_threshold and the selector's
+            # confidence >= rumor_confidence (None: no such check)
+            "claim_threshold": None,
+            "rumor_confidence": None,
+            "content_dir": "data/content",
+        }
+
+    def __init__(
+        self, config: dict[str, Any], storage: ModelStorage, resource: Resource, state: dict[str, Any]
+    ) -> None:
+        self.config, self._storage, self._resource = config, storage, resource
+        self._use(state)
+
+    def _use(self, state: dict[str, Any]) -> None:
+        self._model: DomainModel | None = state.get("model")
+        self._rumors: dict[str, RumorClaim] = state.get("rumors", {})
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> DomainGate:
+        return cls(config, model_storage, resource, {})
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> DomainGate:
+        state = load_fitted(model_storage, resource, FILE, cls.__name__)
+        return cls(config, model_storage, resource, state or {})
+
+    def train(self, training_data: TrainingData) -> Resource:
+        outside = set(self.config["outside_intents"])
+        examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT) not in outside]
+        labels = [str(e.get(INTENT_RESPONSE_KEY) or e.get(INTENT)) for e in examples]
+        state: dict[str, Any] = {}
+        if len(set(labels)) < 2:
+            log.warning("DomainGate: fewer than two intents to measure distances from; not trained")
+        else:
+            vectors = sentence_embeddings(examples)
+            state["model"] = DomainModel.fit(
+                vectors, labels, self.config["method"], self.config["shrinkage"], self.config["neighbours"]
+            )
+            state["rumors"] = self._rumor_claims(training_data, vectors, labels)
+        save_fitted(self._storage, self._resource, FILE, state)
+        self._use(state)
+        return self._resource
+
+    def _rumor_claims(
+        self, training_data: TrainingData, vectors: np.ndarray, labels: list[str]
+    ) -> dict[str, RumorClaim]:
+        """Each rumor's claim (content files) and training questions, by its response key."""
+        from bot.nlp import minilm
+
+        try:
+            entries = all_entries(load_content(Path(self.config["content_dir"])))
+        except (ContentError, OSError) as exc:
+            log.warning("DomainGate: could not read the content (%s); rumors keep their verdicts", exc)
+            return {}
+        retrieval = self.config["retrieval_intents"][0]
+        known = set(labels)
+        rumors = [e for e in entries if e.kind == "rumor" and response_key(retrieval, e.id) in known]
+        claims = minilm.load().encode([e.claim or (e.questions[0] if e.questions else e.id) for e in rumors])
+        found = {}
+        for entry, claim in zip(rumors, claims, strict=True):
+            key = response_key(retrieval, entry.id)
+            related = getattr(entry, "related", "") or ""
+            related_key = response_key(retrieval, related) if related else ""
+            if related_key and related_key not in known:
+                log.warning("DomainGate: %s names related %r, which is not an answer; ignored", key, related)
+                related_key = ""
+            own = np.array([label == key for label in labels])
+            found[key] = RumorClaim(
+                claim=np.asarray(claim, dtype=np.float32),
+                questions=np.asarray(vectors[own], dtype=np.float32),
+                related=related_key,
+                related_responses=training_data.responses.get(
+                    intent_response_key_to_template_key(related_key), []
+                )
+                if related_key
+                else [],
+            )
+        return found
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        targets = [m for m in messages if (m.get(TEXT) or "").strip()]
+        if self._model is None or not targets:
+            return messages
+        for message, vector in zip(targets, sentence_embeddings(targets), strict=True):
+            self._judge(message, np.asarray(vector, dtype=np.float32))
+        return messages
+
+    def _judge(self, message: Message, vector: np.ndarray) -> None:
+        assert self._model is not None
+        score = self._model.score(vector)
+        threshold = self.config["threshold"]
+        report: dict[str, Any] = {
+            "score": round(score, 4),
+            "out_of_domain": threshold is not None and score > threshold,
+        }
+        self._rescue(message, report)
+        intent = str((message.get(INTENT) or {}).get("name") or "")
+        if intent in self.config["gated_intents"] and report["out_of_domain"]:
+            _predict(message, OUT_OF_SCOPE)
+        elif intent in self.config["gated_intents"] and self._unsure_far_out(message, intent, score):
+            report["unsure_far_out"] = True
+            _predict(message, OUT_OF_SCOPE)
+        elif intent in self.config["retrieval_intents"]:
+            self._check_rumor(message, intent, vector, report)
+        message.set(OUTPUT, report, add_to_output=True)
+
+    def _rescue(self, message: Message, report: dict[str, Any]) -> None:
+        """An unsure "out of scope" whose message the answer selector places with confidence: the FAQ.
+
+        The intent classifier learnt "how do i get rid of aphids" as out of scope, and then
+        hesitates over "how do i get rid of leftover paint thinner"; the selector, which only
+        knows the FAQs, is sure it is hazardous waste. Both must agree, and the message must be
+        in the domain.
+        """
+        below, selector_floor = self.config["rescue_below"], self.config["rescue_selector"]
+        intent = message.get(INTENT) or {}
+        if below is None or report["out_of_domain"] or intent.get("name") != OUT_OF_SCOPE:
+            return
+        if float(intent.get("confidence") or 0.0) >= below:
+            return
+        retrieval = self.config["retrieval_intents"][0]
+        response = selector_prediction(message, retrieval).get("response") or {}
+        if float(response.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < selector_floor:
+            return
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        confidence = next((r.get("confidence", 0.0) for r in ranking if r.get("name") == retrieval), 0.0)
+        prediction = {"name": retrieval, "confidence": confidence}
+        message.set(INTENT, prediction, add_to_output=True)
+        message.set(
+            INTENT_RANKING_KEY,
+            [prediction, *[r for r in ranking if r.get("name") != retrieval]],
+            add_to_output=True,
+        )
+        report["rescued"] = response.get(INTENT_RESPONSE_KEY)
+
+    def _unsure_far_out(self, message: Message, intent: str, score: float) -> bool:
+        """Farther out than ``unsure_threshold``, an answer needs a surer pick (``unsure_confidence``).
+
+        For a FAQ the answer selector's confidence counts, for a lookup the intent classifier's.
+        """
+        bound, floor = self.config["unsure_threshold"], self.config["unsure_confidence"]
+        if bound is None or score <= bound:
+            return False
+        if intent in self.config["retrieval_intents"]:
+            response = selector_prediction(message, intent).get("response") or {}
+            confidence = float(response.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        else:
+            confidence = float((message.get(INTENT) or {}).get("confidence") or 0.0)
+        return confidence < floor
+
+    def _check_rumor(self, message: Message, intent: str, vector: np.ndarray, report: dict[str, Any]) -> None:
+        """A verdict only for a message about the claim, picked with confidence; else the related FAQ."""
+        prediction = selector_prediction(message, intent)
+        response = prediction.get("response") or {}
+        rumor = self._rumors.get(str(response.get(INTENT_RESPONSE_KEY)))
+        if rumor is None:
+            return
+        similarity = rumor.similarity(vector)
+        report["claim_similarity"] = round(similarity, 4)
+        threshold, floor = self.config["claim_threshold"], self.config["rumor_confidence"]
+        about = threshold is None or similarity >= threshold
+        sure = floor is None or float(response.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= floor
+        if about and sure:
+            return
+        report["not_about_claim"] = response.get(INTENT_RESPONSE_KEY)
+        if not rumor.related:
+            _predict(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
+            return
+        _select(prediction, rumor.related, rumor.related_responses)
+        # the selector's output is a dict inside the message's; set it again for the output list
+        selector = message.get(RESPONSE_SELECTOR_PROPERTY_NAME)
+        message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)
+
+
+def _predict(message: Message, name: str) -> None:
+    """Set the intent to ``name`` (confidence 1), first in the ranking."""
+    prediction = {"name": name, "confidence": 1.0}
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
+    message.set(INTENT, prediction, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [prediction, *ranking], add_to_output=True)
+
+
+def _select(prediction: dict[str, Any], key: str, responses: list[dict[str, Any]]) -> None:
+    """Make ``key`` the answer selector's pick, in place, with the confidence the rumor had.
+
+    ``prediction`` is the selector's output for the retrieval intent (`selector_prediction`),
+    the same dict the message holds under ``response_selector``.
+    """
+    response = prediction.get("response") or {}
+    confidence = float(response.get(PREDICTED_CONFIDENCE_KEY, 0.0))
+    prediction[RESPONSE_SELECTOR_PREDICTION_KEY] = {
+        RESPONSE_SELECTOR_RESPONSES_KEY: responses,
+        PREDICTED_CONFIDENCE_KEY: confidence,
+        INTENT_RESPONSE_KEY: key,
+        RESPONSE_SELECTOR_UTTER_ACTION_KEY: intent_response_key_to_template_key(key),
+    }
+    ranking = [
+        r for r in prediction.get(RESPONSE_SELECTOR_RANKING_KEY) or [] if r.get(INTENT_RESPONSE_KEY) != key
+    ]
+    prediction[RESPONSE_SELECTOR_RANKING_KEY] = [
+        {PREDICTED_CONFIDENCE_KEY: confidence, INTENT_RESPONSE_KEY: key},
+        *ranking,
+    ]

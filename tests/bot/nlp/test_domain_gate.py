@@ -1,0 +1,282 @@
+"""The domain gate and the lifelines-by-need rule, on the real trained model and on their own.
+
+An agency answer only for a message like the ones the assistant knows; a rumor's verdict only
+for a message about its claim; a lifeline for a person in need, never for a question about a
+topic, and the keyword net's lifeline whatever the gate says (bot/nlp/domain_gate.py,
+bot/nlp/safety_guard.py). The gate's own held-out sets (ood_holdout.yml, rumor_near_misses.yml
+here) were used to choose its thresholds, so their floors guard against regressions only. The
+examples reword the issue's: several of those are CLINC150 queries, which the project never copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlp import quality
+from bot.nlp.domain_gate import OUTPUT, DomainGate, DomainModel
+from bot.nlp.evaluate import Parser, read_examples
+from bot.nlp.linear_text import EMBEDDING_ALIAS
+from bot.nlp.safety import load_triggers, match
+
+HERE = Path(__file__).resolve().parent
+NLU_TESTS = HERE.parents[1] / "nlu"
+
+
+@pytest.fixture(scope="module")
+def parser(model_path: Path) -> Iterator[Parser]:
+    loaded = Parser(str(model_path))
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture(scope="module")
+def kinds() -> dict[str, str]:
+    return quality.answer_kinds()
+
+
+def outcome_of(parse: dict[str, Any], kinds: dict[str, str]) -> str:
+    return quality.outcome(quality.answer(parse), kinds)
+
+
+# ---- on the trained model -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,rumor",
+    [
+        ("How much does a bottle of water cost?", "faq/tap_water_unsafe"),
+        ("is it true the city will charge for yard waste pickup?", "faq/recycling_fee"),
+    ],
+)
+def test_a_rumor_verdict_only_for_a_message_about_its_claim(
+    parser: Parser, kinds: dict[str, str], text: str, rumor: str
+) -> None:
+    [parse] = parser.parse([text])
+    got = quality.answer(parse)
+    assert got != rumor and quality.outcome(got, kinds) != quality.VERDICT, parse
+    related = quality.rumor_related().get(rumor)
+    if got.startswith("faq/") and (parse.get(OUTPUT) or {}).get("not_about_claim") == rumor:
+        assert got == related  # the rumor's topic, answered without a verdict
+
+
+def test_the_rumors_own_questions_still_get_the_verdict(parser: Parser) -> None:
+    holdout = read_examples(sorted(NLU_TESTS.glob("holdout_*.yml")))
+    rumors = [(t, w) for t, w in holdout if quality.answer_kinds().get(w) == "rumor"]
+    assert len(rumors) >= 20
+    got = [quality.answer(p) for p in parser.parse([t for t, _ in rumors])]
+    right = sum(g == w for g, (_, w) in zip(got, rumors, strict=True))
+    assert right / len(rumors) >= 0.9, [(t, w, g) for g, (t, w) in zip(got, rumors, strict=True) if g != w]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how many people are homeless in this country",
+        "what are the main causes of people becoming homeless",
+        "is it actually illegal to shout fire in a packed theater",
+    ],
+)
+def test_a_question_about_a_crisis_topic_gets_no_lifeline(
+    parser: Parser, kinds: dict[str, str], text: str
+) -> None:
+    [parse] = parser.parse([text])
+    assert outcome_of(parse, kinds) in (quality.FACT, *quality.DECLINES), parse
+
+
+@pytest.mark.parametrize(
+    "text,lifeline",
+    [
+        ("whats the point of going on", "988"),
+        ("he hit me again and im scared to go home", "911"),
+        ("im homeless, how many nights can i stay at the shelter", "outreach"),
+        ("my husband is abusive, how common is that", "911"),
+    ],
+)
+def test_a_person_in_need_gets_the_lifeline(parser: Parser, text: str, lifeline: str) -> None:
+    [parse] = parser.parse([text])
+    assert quality.lifeline_reply(quality.answer(parse)) == lifeline, parse
+
+
+def test_questions_outside_city_services_are_declined(parser: Parser, kinds: dict[str, str]) -> None:
+    own = read_examples([HERE / "ood_holdout.yml"])
+    outcomes = [outcome_of(p, kinds) for p in parser.parse([t for t, _ in own])]
+    declined = sum(o in quality.DECLINES for o in outcomes) / len(own)
+    print(f"own held-out out-of-scope: {declined:.3f} declined of {len(own)}")
+    assert declined >= 0.93, [
+        (t, o) for (t, _), o in zip(own, outcomes, strict=True) if o not in quality.DECLINES
+    ]
+    assert outcomes.count(quality.VERDICT) == 0
+
+
+def test_near_a_rumor_is_not_its_verdict(parser: Parser, kinds: dict[str, str]) -> None:
+    near = read_examples([HERE / "rumor_near_misses.yml"])
+    got = [quality.answer(p) for p in parser.parse([t for t, _ in near])]
+    verdicts = [
+        (t, g) for (t, _), g in zip(near, got, strict=True) if quality.outcome(g, kinds) == quality.VERDICT
+    ]
+    assert len(verdicts) <= 1, verdicts
+
+
+@pytest.fixture
+def gate_declining_everything(parser: Parser) -> Iterator[DomainGate]:
+    """The model's DomainGate with its threshold at 0: every message is out of the domain."""
+    processor = parser.agent.processor
+    assert processor is not None
+    nodes = processor.graph_runner._instantiated_nodes  # type: ignore[attr-defined]
+    gate = next(
+        node._component for name, node in nodes.items() if name.rstrip("0123456789").endswith("DomainGate")
+    )
+    saved = dict(gate.config)
+    gate.config.update(threshold=0.0, unsure_threshold=0.0, rescue_below=None)
+    yield gate
+    gate.config.clear()
+    gate.config.update(saved)
+
+
+def test_the_gate_never_overrides_a_keyword_net_lifeline(
+    parser: Parser, kinds: dict[str, str], gate_declining_everything: DomainGate
+) -> None:
+    triggers = load_triggers()
+    crisis = [
+        (t, w)
+        for t, w in read_examples(
+            [NLU_TESTS / "sensitive_paraphrases.yml", NLU_TESTS / "sensitive_tuning.yml"]
+        )
+        if quality.lifeline_reply(w)
+        and quality.lifeline_reply(match(triggers, t) or "") == quality.lifeline_reply(w)
+    ]
+    assert len(crisis) >= 150
+    parses = parser.parse([t for t, _ in crisis])
+    assert all((p.get(OUTPUT) or {}).get("out_of_domain") for p in parses)
+    missed = [
+        (t, quality.answer(p))
+        for (t, w), p in zip(crisis, parses, strict=True)
+        if quality.lifeline_reply(quality.answer(p)) != quality.lifeline_reply(w)
+    ]
+    assert missed == []
+    assert all((p.get("safety") or {}).get("net") == "keywords" for p in parses)
+    # and with everything out of the domain, an ordinary question is declined
+    [ordinary] = parser.parse(["how do i pay my water bill"])
+    assert outcome_of(ordinary, kinds) == quality.DECLINE
+
+
+# ---- the component on its own ---------------------------------------------------------------
+
+DATA = """
+version: "3.1"
+nlu:
+- intent: faq/water_bill
+  examples: |
+    - how do i pay my water bill
+    - pay water bill online
+- intent: faq/water_shutoff_friday
+  examples: |
+    - are they shutting off water friday
+    - water shutoff friday rumor
+- intent: greet
+  examples: |
+    - hi
+    - hello there
+- intent: out_of_scope
+  examples: |
+    - who won the game
+responses:
+  utter_faq/water_bill:
+  - text: Pay online.
+  utter_faq/water_shutoff_friday:
+  - text: False.
+"""
+
+CONTENT = """
+topic:
+  id: rumors
+entries:
+- id: water_shutoff_friday
+  kind: rumor
+  claim: The city is shutting off water to every home that hasn't paid by Friday.
+  verdict: 'false'
+  related: water_bill
+  questions: [are they shutting off water friday]
+  answer: No.
+- id: water_bill
+  kind: faq
+  questions: [how do i pay my water bill]
+  answer: Online.
+"""
+
+
+def embedded(text: str, seed: int) -> Message:
+    """A message carrying a (random, unit) sentence embedding, as the featurizer would add one."""
+    vector = np.random.default_rng(seed).normal(size=384).astype(np.float32)
+    message = Message({"text": text})
+    message.add_features(
+        Features((vector / np.linalg.norm(vector))[None, :], "sentence", "text", EMBEDDING_ALIAS)
+    )
+    return message
+
+
+def gate(storage: LocalModelStorage, resource: Resource, content: Path, load: bool = False) -> DomainGate:
+    config = {**DomainGate.get_default_config(), "content_dir": str(content), "threshold": 30.0}
+    context = ExecutionContext(GraphSchema({}), "test")
+    if load:
+        return DomainGate.load(config, storage, resource, context)
+    return DomainGate.create(config, storage, resource, context)
+
+
+def test_a_saved_and_loaded_gate_scores_the_same(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "rumors.yml").write_text(CONTENT, encoding="utf-8")
+    data = RasaYAMLReader().reads(DATA)
+    for seed, example in enumerate(data.training_examples):
+        example.features = embedded(example.get("text"), seed).features
+    (tmp_path / "model").mkdir()
+    storage, resource = LocalModelStorage(tmp_path / "model"), Resource("domain_gate")
+    trained = gate(storage, resource, content)
+    trained.train(data)
+    loaded = gate(storage, resource, content, load=True)
+
+    asked = [embedded(f"message {i}", 100 + i) for i in range(5)]
+    again = [embedded(f"message {i}", 100 + i) for i in range(5)]
+    assert [m.get(OUTPUT) for m in trained.process(asked)] == [m.get(OUTPUT) for m in loaded.process(again)]
+    assert all(m.get(OUTPUT)["score"] > 0 for m in asked)
+    rumor = loaded._rumors["faq/water_shutoff_friday"]
+    assert rumor.related == "faq/water_bill" and rumor.related_responses == [{"text": "Pay online."}]
+    assert rumor.questions.shape == (2, 384)
+
+
+def test_mahalanobis_distance_is_the_textbook_one() -> None:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(60, 8))
+    labels = ["a"] * 20 + ["b"] * 20 + ["c"] * 20
+    model = DomainModel.fit(vectors, labels, "mahalanobis", shrinkage=0.0, neighbours=1)
+    means = np.stack([vectors[i * 20 : (i + 1) * 20].mean(axis=0) for i in range(3)])
+    residuals = vectors - np.repeat(means, 20, axis=0)
+    precision = np.linalg.inv(residuals.T @ residuals / len(vectors))
+    x = rng.normal(size=8)
+    expected = min(np.sqrt((x - m) @ precision @ (x - m)) for m in means)
+    assert model.score(x.astype(np.float32)) == pytest.approx(expected, rel=1e-4)
+    nearest = DomainModel.fit(
+        vectors / np.linalg.norm(vectors, axis=1, keepdims=True), labels, "nearest", 0.0, 1
+    )
+    unit = x / np.linalg.norm(x)
+    assert nearest.score(unit) == pytest.approx(1 - max(v @ unit for v in nearest.centres), abs=1e-5)
+
+
+def test_an_untrained_gate_changes_nothing(tmp_path: Path) -> None:
+    loaded = gate(LocalModelStorage(tmp_path), Resource("never-trained"), tmp_path, load=True)
+    message = embedded("anything", 1)
+    message.set("intent", {"name": "faq", "confidence": 0.9})
+    loaded.process([message])
+    assert OUTPUT not in message.data and message.get("intent")["name"] == "faq"
