@@ -9,6 +9,7 @@ from bot.content.agency import load_agency
 from bot.content.model import all_entries, load_content
 
 pytestmark = pytest.mark.stack
+ALERT_LEADS = "An alert in effect now changes this answer"  # utter_answer_overridden_by_alert
 
 
 def test_every_faq_and_rumor_is_answered_with_its_facts_and_link(rest: RestClient):
@@ -17,7 +18,10 @@ def test_every_faq_and_rumor_is_answered_with_its_facts_and_link(rest: RestClien
         if entry.sensitive:
             continue
         reply = rest.say(sender_id("faq"), entry.questions[0])
-        if agency.expand(entry.answer) not in reply or entry.source not in reply:
+        if ALERT_LEADS in reply:  # an alert that overrides this answer is in effect in the demo feed
+            if not any(event in reply for event in entry.overridden_by):
+                wrong.append((entry.id, entry.questions[0], reply[:120]))
+        elif agency.expand(entry.answer) not in reply or entry.source not in reply:
             wrong.append((entry.id, entry.questions[0], reply[:120]))
     assert not wrong
 
