@@ -21,6 +21,8 @@ The thresholds in config.yml were chosen with bench/tune_ood.py (docs/measuremen
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +198,18 @@ class DomainGate(GraphComponent, IntentClassifier):
     ) -> DomainGate:
         state = load_fitted(model_storage, resource, FILE, cls.__name__)
         return cls(config, model_storage, resource, state or {})
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The rumors' claims and related FAQs: a changed claim retrains the gate (they are not NLU data)."""
+        try:
+            entries = all_entries(load_content(Path(config.get("content_dir", "data/content"))))
+        except (ContentError, OSError):
+            return None
+        rumors = sorted(
+            (e.id, e.claim, getattr(e, "related", "") or "") for e in entries if e.kind == "rumor"
+        )
+        return hashlib.sha256(json.dumps(rumors).encode()).hexdigest()
 
     def train(self, training_data: TrainingData) -> Resource:
         outside = set(self.config["outside_intents"])
