@@ -22,9 +22,9 @@ from actions.common import ALERTS, EventList, conversation_ref, lookup
 from bot.clients.alerts import Alert, select
 from bot.clients.errors import AgencyUnavailable
 from bot.content.model import all_entries, load_content
+from bot.nlp.evaluate import RETRIEVAL, selector_prediction
 
 log = logging.getLogger(__name__)
-RETRIEVAL_INTENT = "faq"
 
 
 @functools.cache
@@ -39,8 +39,7 @@ def overrides() -> dict[str, frozenset[str]]:
 
 def selected_answer(message: dict[str, Any]) -> str:
     """The response key the answer selector chose for this message ("" when none)."""
-    selector = message.get("response_selector") or {}
-    selected = selector.get(RETRIEVAL_INTENT) or selector.get("default") or {}
+    selected = selector_prediction(message, RETRIEVAL[0])
     return str((selected.get("response") or {}).get("intent_response_key") or "")
 
 

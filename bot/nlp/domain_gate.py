@@ -54,7 +54,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
 
 from bot.content.model import ContentError, all_entries, load_content
-from bot.nlp.evaluate import selector_prediction
+from bot.nlp.evaluate import ANSWER_INTENTS, LIVE_ROUTED, RETRIEVAL, selector_prediction
 from bot.nlp.linear_text import load_fitted, save_fitted, sentence_embeddings
 
 log = logging.getLogger(__name__)
@@ -140,19 +140,10 @@ class DomainGate(GraphComponent, IntentClassifier):
             "neighbours": 1,
             # answers the gate may decline; None: no gate (the score is still reported)
             "threshold": None,
-            "gated_intents": [
-                "faq",
-                "faq_live",
-                "check_request_status",
-                "report_problem",
-                "ask_alerts",
-                "ask_facility_hours",
-                "ask_collection_day",
-                "ask_service_status",
-            ],
+            "gated_intents": list(ANSWER_INTENTS),
             # the training class of known outside questions: not part of the domain
             "outside_intents": [OUT_OF_SCOPE],
-            "retrieval_intents": ["faq", "faq_live"],
+            "retrieval_intents": [*RETRIEVAL, LIVE_ROUTED],
             # farther out than unsure_threshold, an answer picked with less than unsure_confidence
             # is declined too (None: no such rule)
             "unsure_threshold": None,

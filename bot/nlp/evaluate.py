@@ -22,6 +22,19 @@ _MARKUP = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 RETRIEVAL = ("faq",)
 # An answer an alert may override, renamed by bot.nlp.live_router and answered by an action.
 LIVE_ROUTED = "faq_live"
+# The live lookups: answered from the agency's systems, not from content.
+LOOKUP_INTENTS = frozenset(
+    {
+        "check_request_status",
+        "report_problem",
+        "ask_alerts",
+        "ask_facility_hours",
+        "ask_collection_day",
+        "ask_service_status",
+    }
+)
+# Every intent whose answer states something on the agency's behalf (what the gates may decline).
+ANSWER_INTENTS = (*RETRIEVAL, LIVE_ROUTED, *sorted(LOOKUP_INTENTS))
 
 
 def read_examples(paths: Iterable[Path]) -> list[tuple[str, str]]:

@@ -22,7 +22,7 @@ from rasa.shared.nlu.constants import INTENT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.content.model import ContentError, all_entries, load_content
-from bot.nlp.evaluate import LIVE_ROUTED, selector_prediction
+from bot.nlp.evaluate import LIVE_ROUTED, RETRIEVAL, selector_prediction
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class LiveAnswerRouter(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"content_dir": "data/content", "retrieval_intent": "faq"}
+        return {"content_dir": "data/content", "retrieval_intent": RETRIEVAL[0]}
 
     def __init__(self, config: dict[str, Any], answers: frozenset[str]) -> None:
         self.config = config

@@ -23,8 +23,10 @@ import yaml
 
 from bot.content.model import all_entries, load_content
 from bot.nlp.evaluate import (
+    ANSWER_INTENTS,
     EQUIVALENT,
     LIVE_ROUTED,
+    LOOKUP_INTENTS,
     RETRIEVAL,
     base_intent,
     f1_scores,
@@ -39,16 +41,6 @@ CONTENT = ROOT / "data" / "content"
 CONFIG = ROOT / "config.yml"
 CLINC = ROOT.parent / "shared" / "datasets" / "clinc150"  # read from here only, never copied
 
-LOOKUP_INTENTS = frozenset(
-    {
-        "check_request_status",
-        "report_problem",
-        "ask_alerts",
-        "ask_facility_hours",
-        "ask_collection_day",
-        "ask_service_status",
-    }
-)
 DECLINE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
 SENSITIVE_PREFIX = "sensitive_"
 # What the citizen reads for each lifeline intent: abuse and immediate danger both get the 911 reply,
@@ -465,7 +457,7 @@ def misses(parsed: Iterable[Parsed]) -> list[tuple[str, str, str, str, str]]:
 # ---- the thresholds in config.yml and their trade-off ----------------------------------------------
 
 # What the DomainGate may decline when config.yml does not say (its own default).
-GATED_INTENTS = ("faq", LIVE_ROUTED, *sorted(LOOKUP_INTENTS))
+GATED_INTENTS = ANSWER_INTENTS
 
 
 def pipeline_config(config: Path = CONFIG) -> dict[str, dict[str, Any]]:
