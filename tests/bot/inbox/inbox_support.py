@@ -141,12 +141,16 @@ class Console:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
 
-    def wait_for_groups(self, count: int) -> list[dict[str, Any]]:
-        """The inbox's groups once there are at least `count` (>= 1); fails after RECORD_SECONDS."""
+    def wait_for_groups(
+        self, count: int, settled: Callable[[list[dict[str, Any]]], bool] = lambda groups: True
+    ) -> list[dict[str, Any]]:
+        """The inbox's groups once there are at least `count` (>= 1) and `settled` holds for them
+        (a message's later events, such as its clarification, are recorded after the message
+        itself); fails after RECORD_SECONDS."""
         seen: list[dict[str, Any]] = []
 
         def enough() -> list[dict[str, Any]] | None:
             seen[:] = self.api("GET", "/api/inbox/groups")[1]["groups"]
-            return list(seen) if len(seen) >= count else None
+            return list(seen) if len(seen) >= count and settled(seen) else None
 
         return wait_until(enough, RECORD_SECONDS, lambda: f"expected {count} inbox groups, got {seen}")

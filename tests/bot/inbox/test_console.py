@@ -32,7 +32,7 @@ def test_editor_groups_via_the_api_and_adds_an_example(inbox: Console) -> None:
         *unsure("a2", "can I leave a fridge out for pickup?"),
         *unsure("a3", "why is the sky so blue"),
     )
-    groups = inbox.wait_for_groups(2)
+    groups = inbox.wait_for_groups(2, lambda gs: sum(g["reasons"].get("clarification", 0) for g in gs) == 3)
     assert [(g["count"], g["reasons"]) for g in groups] == [
         (2, {"fallback": 2, "clarification": 2}),
         (1, {"fallback": 1, "clarification": 1}),
