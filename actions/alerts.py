@@ -1,11 +1,15 @@
-"""Alerts in effect now, optionally for one area: `action_check_alerts`.
+"""Alerts in effect now or on a day asked about, optionally for one area: `action_check_alerts`.
 
 The feed is cached as sent (expired alerts included) and filtered at the moment of answering,
-so an alert that expired a second ago is never shown, not even from a stale copy.
+so an alert that expired a second ago is never shown, not even from a stale copy. "Any alerts
+tomorrow?" keeps the alerts whose effective and expiry times overlap that local day (from now
+on: never one that has already expired), "tonight" the hours until the next morning.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,20 +17,44 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources as shared
+from actions.asked_day import asked_day, remember_day, when_text
 from actions.common import ALERTS, EventList, LookupAction, fragment, latest_text, lookup, say_if_stale
 from actions.parsing import alert_areas, entity_values, find_area
 from bot.clients.alerts import Alert, select
+from bot.days import DayRef, day_bounds, local_today
 from bot.formatting import moment_text
 
 MAX_SHOWN = 3
+EVENING, MORNING = time(18), time(6)  # "tonight" runs from the evening (or now) to the next morning
 
 
-def alert_lines(domain: dict[str, Any], alerts: list[Alert], zone: ZoneInfo) -> list[str]:
-    """One `utter_part_alert` line per alert, its end time in the agency's zone."""
+def window(ref: DayRef, now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """The span a day question covers, from now at the earliest; None when it is over (yesterday)."""
+    assert ref.day is not None
+    start, end = day_bounds(ref.day, zone)
+    if ref.kind == "tonight":
+        start = datetime.combine(ref.day, EVENING, tzinfo=zone)
+        end = datetime.combine(ref.day + timedelta(days=1), MORNING, tzinfo=zone)
+    start = max(start, now)
+    return (start, end) if start < end else None
+
+
+def in_window(alerts: Iterable[Alert], start: datetime, end: datetime, area: str | None) -> list[Alert]:
+    """Alerts a citizen may see that are in effect at some time from `start` to `end`, most severe first."""
+    return [a for a in select(alerts, now=start, area=area) if a.effective is None or a.effective < end]
+
+
+def alert_lines(
+    domain: dict[str, Any], alerts: list[Alert], zone: ZoneInfo, now: datetime | None = None
+) -> list[str]:
+    """One `utter_part_alert` line per alert, its end time in the agency's zone; an alert that
+    starts after `now` (asked about a later day) says from when."""
     return [
         fragment(
-            domain, "utter_part_alert", severity=a.severity, event=a.event, headline=a.headline,
-            area=a.area, instruction=a.instruction, expires=moment_text(a.expires, zone) if a.expires else "",
+            domain, "utter_part_alert_from" if now and a.effective and a.effective > now else "utter_part_alert",  # noqa: E501
+            severity=a.severity, event=a.event, headline=a.headline, area=a.area, instruction=a.instruction,
+            expires=moment_text(a.expires, zone) if a.expires else "",
+            effective=moment_text(a.effective, zone) if a.effective else "",
         )
         for a in alerts
     ]  # fmt: skip
@@ -52,14 +80,25 @@ class ActionCheckAlerts(LookupAction):
             if places
             else find_area(latest_text(tracker), alert_areas(a.area for a in fetched.value))
         )
-        shown = select(fetched.value, now=resources.now(), area=area)
+        now, zone = resources.now(), resources.config.zone
+        ref = asked_day(tracker, now, zone)
+        span = window(ref, now, zone) if ref and ref.day and ref.kind != "today" else None
+        if ref is not None and ref.day is None:
+            say_if_stale(dispatcher, fetched, resources)
+            dispatcher.utter_message(response="utter_day_invalid", said=ref.said)
+            return []
+        if ref is not None and span is not None:
+            say_if_stale(dispatcher, fetched, resources)
+            self.say_on_day(dispatcher, domain, in_window(fetched.value, *span, area), ref, area, now, zone)
+            return remember_day(ref, local_today(now, zone))
+        shown = select(fetched.value, now=now, area=area)
         say_if_stale(dispatcher, fetched, resources)
         if not shown:
             dispatcher.utter_message(
                 response="utter_alerts_none_in_area" if area else "utter_alerts_none", area=area
             )
-            return []
-        lines = alert_lines(domain, shown[:MAX_SHOWN], resources.config.zone)
+            return remember_day(ref, local_today(now, zone))
+        lines = alert_lines(domain, shown[:MAX_SHOWN], zone, now)  # one that starts later says from when
         if len(shown) > MAX_SHOWN:
             lines.append(fragment(domain, "utter_part_alerts_more", count=len(shown) - MAX_SHOWN))
         dispatcher.utter_message(
@@ -68,4 +107,32 @@ class ActionCheckAlerts(LookupAction):
             count=len(shown),
             alerts="\n".join(lines),
         )
-        return []
+        return remember_day(ref, local_today(now, zone))
+
+    @staticmethod
+    def say_on_day(
+        dispatcher: CollectingDispatcher,
+        domain: dict[str, Any],
+        shown: list[Alert],
+        ref: DayRef,
+        area: str | None,
+        now: datetime,
+        zone: ZoneInfo,
+    ) -> None:
+        when = when_text(domain, ref, local_today(now, zone))
+        if not shown:
+            dispatcher.utter_message(
+                response="utter_alerts_none_on_day_in_area" if area else "utter_alerts_none_on_day",
+                area=area,
+                when=when,
+            )
+            return
+        lines = alert_lines(domain, shown[:MAX_SHOWN], zone, now)
+        if len(shown) > MAX_SHOWN:
+            lines.append(fragment(domain, "utter_part_alerts_more", count=len(shown) - MAX_SHOWN))
+        dispatcher.utter_message(
+            response="utter_alerts_on_day_in_area" if area else "utter_alerts_on_day",
+            area=area,
+            when=when,
+            alerts="\n".join(lines),
+        )

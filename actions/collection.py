@@ -7,6 +7,7 @@ later needs no address. An address the agency does not serve is forgotten again.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -15,9 +16,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import resources as shared
+from actions.asked_day import asked_day, day_name, remember_day, when_text
+from actions.collection_days import after_line, holiday_line, pickup_line, question_text, streams_asked
 from actions.common import (
     COLLECTION,
-    NOT_AN_ANSWER,
     EventList,
     LookupAction,
     fragment,
@@ -26,9 +28,11 @@ from actions.common import (
     lookup,
     say_if_stale,
 )
-from actions.parsing import entity_values, is_cancel, looks_like_location, request_number
+from actions.forms.not_answers import for_the_rules, is_exit
+from actions.parsing import entity_values, looks_like_location, request_number
 from bot.clients.collection import CollectionSchedule
 from bot.clients.errors import NotFound
+from bot.days import DayRef, local_today
 from bot.formatting import day_text, stream_name
 
 SLOT = "address"
@@ -43,14 +47,15 @@ class ValidateCollectionDayForm(FormValidationAction):
     async def extract_address(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        text = latest_text(tracker)
-        if latest_intent(tracker) in NOT_AN_ANSWER or is_cancel(text):
+        text, message = latest_text(tracker), tracker.latest_message
+        if is_exit(message):  # stop, start over, menu: the rules end the form
             return {}
-        addresses = entity_values(tracker.latest_message, "address")
+        addresses = entity_values(message, "address")
         if addresses:
             return {SLOT: addresses[0]}
-        if tracker.get_slot("requested_slot") == SLOT and latest_intent(tracker) in ANSWERS and text.strip():
-            return {SLOT: text}
+        asked = tracker.get_slot("requested_slot") == SLOT
+        if asked and latest_intent(tracker) in ANSWERS and text.strip() and not for_the_rules(message):
+            return {SLOT: text}  # a question or "thanks" is left to the rules, and the form asks again
         return {}
 
     def validate_address(
@@ -93,6 +98,15 @@ class ActionCheckCollectionDay(LookupAction):
             return [SlotSet(SLOT, None)]
         say_if_stale(dispatcher, fetched, resources)
         schedule = fetched.value
+        now, zone = resources.now(), resources.config.zone
+        today = local_today(now, zone)
+        ref = asked_day(tracker, now, zone, text=question_text(tracker))
+        if ref is not None and ref.day is None:
+            dispatcher.utter_message(response="utter_day_invalid", said=ref.said)
+            return [SlotSet(SLOT, schedule.address)]
+        if ref is not None:
+            say_day(dispatcher, domain, schedule, ref, today, question_text(tracker))
+            return [SlotSet(SLOT, schedule.address), *remember_day(ref, today)]
         lines = [
             fragment(
                 domain, "utter_part_pickup", stream=stream_name(p.stream), day=p.day.capitalize(),
@@ -108,3 +122,30 @@ class ActionCheckCollectionDay(LookupAction):
             note=schedule.note,
         )
         return [SlotSet(SLOT, schedule.address)]
+
+
+def say_day(
+    dispatcher: CollectingDispatcher,
+    domain: dict[str, Any],
+    schedule: CollectionSchedule,
+    ref: DayRef,
+    today: date,
+    question: str,
+) -> None:
+    """Pickups on the day asked about, or the first ones after it ("after Thanksgiving")."""
+    assert ref.day is not None
+    pickups = streams_asked(question, schedule.pickups)
+    if ref.after:
+        lines = [after_line(domain, p, ref.day) for p in pickups]
+        response, when = "utter_collection_after_day", day_name(domain, ref)
+    else:
+        lines = [pickup_line(domain, p, ref.day, today) for p in pickups]
+        lines.append(holiday_line(domain, ref.holiday, ref.day, pickups))
+        response, when = "utter_collection_on_day", when_text(domain, ref, today)
+    dispatcher.utter_message(
+        response=response,
+        address=schedule.address,
+        when=when,
+        day=when,
+        pickups="\n".join(line for line in lines if line),
+    )

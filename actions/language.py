@@ -39,6 +39,22 @@ class Corrections:
 
 
 @dataclass(frozen=True)
+class FormWords:
+    """What a form never takes as an answer (restart, menu, small talk, questions), and what an answer is."""
+
+    restart: Phrases
+    menu: Phrases
+    small_talk: Phrases
+    question_openers: tuple[str, ...]
+    question_words: tuple[str, ...]
+    report_words: frozenset[str]
+    report_verbs: tuple[str, ...]
+    place_words: frozenset[str]
+    street_words: tuple[str, ...]
+    corner_words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Language:
     stopwords: frozenset[str]
     cancel: Phrases
@@ -46,6 +62,7 @@ class Language:
     number_markers: tuple[str, ...]
     glued_markers: tuple[str, ...]
     corrections: Corrections
+    forms: FormWords
 
 
 def phrase_pattern(phrase: str) -> str:
@@ -108,4 +125,20 @@ def load_language(path: Path = LANGUAGE_FILE) -> Language:
             is_words=corrections.words("is"),
             fields={slot: fields.words(slot) for slot in fields.value},
         ),
+        forms=_form_words(data.section("forms")),
+    )
+
+
+def _form_words(forms: _Section) -> FormWords:
+    return FormWords(
+        restart=forms.phrases("restart"),
+        menu=forms.phrases("menu"),
+        small_talk=forms.phrases("small_talk"),
+        question_openers=forms.words("question_openers"),
+        question_words=forms.words("question_words"),
+        report_words=frozenset(forms.words("report_words")),
+        report_verbs=forms.words("report_verbs"),
+        place_words=frozenset(forms.words("place_words")),
+        street_words=forms.words("street_words"),
+        corner_words=forms.words("corner_words"),
     )

@@ -82,6 +82,42 @@ def is_skip(text: str) -> bool:
     return bool(_SKIP.match(_bare(text)))
 
 
+# --- what a form never takes as an answer --------------------------------------------------------
+
+FORM_WORDS = WORDS.forms
+_RESTART = _whole_message(FORM_WORDS.restart, "*")
+_MENU = _whole_message(FORM_WORDS.menu, "*")
+_SMALL_TALK = _whole_message(FORM_WORDS.small_talk, "*")
+_QUESTION = re.compile(
+    rf"^(?:{one_of(FORM_WORDS.question_openers)}\s+)*{one_of(FORM_WORDS.question_words)}(?:'s|'re|'ll)?(?:\s|$)"
+)
+
+
+def is_restart(text: str) -> bool:
+    """The whole message asks to begin again: "start over", "let's start again"."""
+    return bool(_RESTART.match(_bare(text)))
+
+
+def is_menu(text: str) -> bool:
+    """The whole message asks for the menu: "menu", "back to the main menu"."""
+    return bool(_MENU.match(_bare(text)))
+
+
+def is_small_talk(text: str) -> bool:
+    """The whole message is an acknowledgement or a pleasantry ("ok", "thanks!", "yes"): no answer."""
+    return bool(_SMALL_TALK.match(_bare(text)))
+
+
+def is_question(text: str) -> bool:
+    """A question rather than an answer: it ends with "?" or opens like one ("wait, is City Hall open")."""
+    return text.strip().endswith("?") or bool(_QUESTION.match(_bare(text)))
+
+
+def never_an_answer(text: str) -> bool:
+    """Never stored in a form's field, whatever was asked: stop, start over, menu, small talk."""
+    return is_cancel(text) or is_restart(text) or is_menu(text) or is_small_talk(text)
+
+
 # --- request numbers -------------------------------------------------------------------------------
 
 _MARKERS, _GLUED = one_of(WORDS.number_markers), one_of(WORDS.glued_markers)
@@ -129,6 +165,87 @@ def looks_like_location(text: str) -> bool:
     """Enough to find a place: some letters or a number and a word ("12 Elm St", "corner of Oak and 3rd")."""
     words = words_only(text).split()
     return len(" ".join(words)) >= 4 and any(any(c.isalpha() for c in w) for w in words) and not is_skip(text)
+
+
+_STREET = one_of(FORM_WORDS.street_words)
+_ORDINAL = r"\d+(?:st|nd|rd|th)"
+_ADDRESS = re.compile(rf"\b\d{{1,6}}[a-z]?\s+(?:[a-z][a-z'.\-]*\s+){{0,3}}?{_STREET}\b\.?", re.IGNORECASE)
+_CONNECTOR = r"\s*(?:\band\b|&|/|\bat\b)\s*"
+_CORNER_NAMED = re.compile(
+    rf"\b{one_of(FORM_WORDS.corner_words)}\s+(?:the\s+)?\S+(?:\s+\S+)?{_CONNECTOR}\S+", re.IGNORECASE
+)
+# Two streets side by side: a street word or an ordinal on each side of "and" ("Oak Ave and 3rd St"),
+# or a plain name beside an ordinal ("oak and 3rd").
+_SIDE = rf"(?:[a-z][a-z'.\-]*\s+{_STREET}|{_ORDINAL}(?:\s+{_STREET})?)"
+_CORNER = re.compile(
+    rf"\b(?:{_SIDE}{_CONNECTOR}{_SIDE}|[a-z][a-z'.\-]*{_CONNECTOR}{_ORDINAL}|{_ORDINAL}{_CONNECTOR}[a-z]{{3,}})\b",
+    re.IGNORECASE,
+)
+
+
+def street_address(text: str) -> str | None:
+    """The first house number and street in the text ("12 Elm St", "140 Elm Street"), as typed."""
+    found = _ADDRESS.search(text)
+    return found.group(0).rstrip(".") if found else None
+
+
+def street_corner(text: str) -> str | None:
+    """A corner in the text ("corner of Oak and 3rd", "Oak Ave and 3rd St", "8th Ave & Judah St")."""
+    found = _CORNER_NAMED.search(text) or _CORNER.search(text)
+    return found.group(0) if found else None
+
+
+def is_place(text: str, landmarks: Iterable[str] = ()) -> bool:
+    """A place a crew can find: a street address, a corner, or a landmark the agency knows.
+
+    `landmarks` are the known places named in the message (the `facility` entities the NLU found):
+    "in front of City Hall" is a place, "my cat is sad" or "wait, is it open?" is not.
+    """
+    if is_skip(text) or never_an_answer(text):
+        return False
+    if street_address(text) or street_corner(text):
+        return True
+    return not is_question(text) and any(contains_phrase(text, name) for name in landmarks)
+
+
+def _content_words(text: str) -> list[str]:
+    """Words of three letters or more that are not stopwords."""
+    words = (w.strip(".-").replace("'", "") for w in words_only(text).split())
+    return [w for w in words if sum(c.isalpha() for c in w) >= 3 and w not in WORDS.stopwords]
+
+
+def describes(text: str) -> bool:
+    """Says something about a problem: not a question, not small talk, at least one real word."""
+    return not (is_question(text) or never_an_answer(text)) and bool(_content_words(text))
+
+
+# --- the details of a first message ----------------------------------------------------------------
+
+_CLAUSES = re.compile(r"(?<=[^\s@])[,;:!?]+\s+|\.\s+|\s+-+\s+|\n+")
+_ASKS_TO_FILE = re.compile(rf"\b{one_of(FORM_WORDS.report_verbs)}\b", re.IGNORECASE)
+
+
+def problem_details(text: str) -> str | None:
+    """The citizen's own description in a first message, without the request to file it and the contact.
+
+    "please report a pothole at 88 Main Street, it's in the bike lane and really deep, my email is
+    jo@example.org" -> "it's in the bike lane and really deep". None when only the request is there.
+    """
+    clauses = [clause.strip(" .") for clause in _CLAUSES.split(text) if clause.strip(" .")]
+    kept = [c for c in clauses if not _ASKS_TO_FILE.search(c) and not contact_details(c)]
+    if len(kept) == len(clauses):  # no request to file beside it: "graffiti on the wall" is the type
+        return None
+    details = ", ".join(kept)
+    return details if len(_content_words(details)) >= 2 and not is_question(details) else None
+
+
+def names_a_problem(text: str) -> bool:
+    """The text says what is wrong ("a dead raccoon"), not only "I want to report something"."""
+    for part in (street_address(text), street_corner(text), _EMAIL.search(text)):
+        if part:
+            text = text.replace(part if isinstance(part, str) else part.group(0), " ")
+    ignored = FORM_WORDS.report_words | FORM_WORDS.place_words | set(FORM_WORDS.question_words)
+    return any(w not in ignored and _stem(w) not in ignored for w in _content_words(text))
 
 
 # --- corrections -----------------------------------------------------------------------------------
@@ -186,6 +303,11 @@ def parse_correction(text: str) -> tuple[str, str] | None:
 # --- services (Open311 request types) --------------------------------------------------------------
 
 
+def _only_place_words(keyword: str) -> bool:
+    """ "street", "road": where a problem is, not what it is, so never enough to pick a request type."""
+    return all(w in FORM_WORDS.place_words for w in words_only(keyword).split())
+
+
 def _service_score(text: str, service: Service) -> float:
     words = words_only(text)
     if words == words_only(service.service_name) or words == words_only(service.service_code):
@@ -196,10 +318,11 @@ def _service_score(text: str, service: Service) -> float:
     if contains_phrase(text, service.service_name):
         score += 5
     for keyword in service.keywords:
-        if contains_phrase(text, keyword):
+        if not _only_place_words(keyword) and contains_phrase(text, keyword):
             score += 1 + len(_stems(keyword))
     if score == 0:
-        described = {w for w in _stems(service.description) if len(w) > 3 and w not in WORDS.stopwords}
+        ignored = WORDS.stopwords | FORM_WORDS.place_words
+        described = {w for w in _stems(service.description) if len(w) > 3 and w not in ignored}
         score = min(2.0, 0.5 * len(described & set(_stems(text))))
     return score
 

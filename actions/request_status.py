@@ -1,7 +1,12 @@
 """Where a 311 request stands: `request_status_form` gets the number, `action_check_request_status` answers.
 
 The number comes from the `request_id` entity (the spaCy entity ruler emits "request 512077",
-"#512077", "SR-512077"), else from the text, else the form asks for it.
+"#512077", "SR-512077"), else from the text, else the form asks for it. A question, "ok" or
+"menu" while it asks is left to the rules (`actions.forms.not_answers`).
+
+The answer speaks plainly: the request type's name (from the request, else from the agency's
+services.json, never its code), a last-update line only when there is a date, and an expected
+date that has passed said to be overdue.
 """
 
 from __future__ import annotations
@@ -15,23 +20,25 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions import resources as shared
 from actions.common import (
-    NOT_AN_ANSWER,
     REQUEST_STATUS,
+    SERVICES,
     EventList,
     LookupAction,
+    fragment,
     latest_intent,
     latest_text,
     lookup,
     say_if_stale,
 )
-from actions.parsing import entity_values, is_cancel, request_number
-from bot.clients.errors import NotFound
-from bot.clients.open311 import ServiceRequest
+from actions.forms.not_answers import for_the_rules, is_exit
+from actions.parsing import entity_values, request_number
+from bot.clients.errors import AgencyUnavailable, NotFound
+from bot.clients.open311 import Service, ServiceRequest
 from bot.formatting import ago_text, day_text, status_word
 
 SLOT = "request_id"
 # Intents that mean "here is (or isn't) the number": anything else without a number is another task.
-ANSWERS = frozenset({"inform", "check_request_status", "affirm", "deny", "nlu_fallback"})
+ANSWERS = frozenset({"inform", "check_request_status", "deny", "nlu_fallback"})
 
 
 def number_in(message: dict[str, Any]) -> str | None:
@@ -49,13 +56,14 @@ class ValidateRequestStatusForm(FormValidationAction):
     async def extract_request_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        text = latest_text(tracker)
-        if latest_intent(tracker) in NOT_AN_ANSWER or is_cancel(text):
+        text, message = latest_text(tracker), tracker.latest_message
+        if is_exit(message):
             return {}
-        number = number_in(tracker.latest_message)
+        number = number_in(message)
         if number:
             return {SLOT: number}
-        if tracker.get_slot("requested_slot") == SLOT and latest_intent(tracker) in ANSWERS and text.strip():
+        asked = tracker.get_slot("requested_slot") == SLOT
+        if asked and latest_intent(tracker) in ANSWERS and text.strip() and not for_the_rules(message):
             return {SLOT: text}  # validate_request_id says it is not a number
         return {}
 
@@ -100,21 +108,41 @@ class ActionCheckRequestStatus(LookupAction):
             dispatcher.utter_message(response="utter_request_status_unknown", request_id=number)
             return [SlotSet(SLOT, None)]
         say_if_stale(dispatcher, fetched, resources)
-        request, now = fetched.value, resources.now()
-        updated = request.updated_datetime or request.requested_datetime
+        request = fetched.value
+        name = request.service_name or await service_name(resources, request.service_code)
         values = {
             "request_id": request.service_request_id,
-            "service_name": request.service_name or request.service_code,
+            "service_name": name,
             "status": status_word(request.status),
             "status_notes": request.status_notes,
-            "updated_ago": ago_text(updated, now) if updated else "",
+            "timing": "".join(f"\n{line}" for line in timing_lines(request, resources, domain)),
         }
-        expected = request.expected_datetime
-        if expected and request.status != "closed":
-            local = expected.astimezone(resources.config.zone)
-            dispatcher.utter_message(
-                response="utter_request_status_expected", expected=day_text(local.date()), **values
-            )
-        else:
-            dispatcher.utter_message(response="utter_request_status", **values)
+        response = "utter_request_status" if name else "utter_request_status_unnamed"
+        dispatcher.utter_message(response=response, **values)
         return [SlotSet(SLOT, None)]
+
+
+async def service_name(resources: shared.Resources, code: str) -> str:
+    """The request type's name from the agency's services.json; "" when unknown (never the bare code)."""
+    if not code:
+        return ""
+    try:
+        fetched = await lookup(resources, SERVICES, resources.open311.services, kind=list[Service])
+    except AgencyUnavailable:
+        return ""
+    return next((s.service_name for s in fetched.value if s.service_code == code), "")
+
+
+def timing_lines(request: ServiceRequest, resources: shared.Resources, domain: dict[str, Any]) -> list[str]:
+    """When it is expected (or that it is overdue) and when it last changed: only what the 311 system says."""
+    now, lines = resources.now(), []
+    expected = request.expected_datetime
+    if expected and request.status != "closed":
+        part = "utter_part_request_overdue" if expected < now else "utter_part_request_expected"
+        lines.append(
+            fragment(domain, part, expected=day_text(expected.astimezone(resources.config.zone).date()))
+        )
+    updated = request.updated_datetime or request.requested_datetime
+    if updated:
+        lines.append(fragment(domain, "utter_part_request_updated", updated_ago=ago_text(updated, now)))
+    return lines

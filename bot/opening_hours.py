@@ -194,3 +194,49 @@ def facility_now(facility: Schedule, now: datetime) -> FacilityNow:
             note=today.note,
         )
     return FacilityNow("closed_rest_of_day", hours_today=hours, note=today.note, next_open=next_open)
+
+
+def usual_hours(facility: Schedule, day: date) -> DayHours:
+    """The hours `day`'s weekday usually has (the season's, else the weekly ones), closures aside:
+    "is it open on Saturdays?" asks about the rule, not one date."""
+    for special in facility.special_hours:
+        if special.period.contains(day):
+            return DayHours(day, special.week.get(day.weekday(), ()), special.note)
+    return DayHours(day, facility.week.get(day.weekday(), ()))
+
+
+@dataclass(frozen=True)
+class FacilityDay:
+    """A facility on one date (not its state at an instant); `state` picks the response.
+
+    States: open_on, open_all_day_on, closed_for_on (a holiday or closure: `reason`),
+    closed_weekday (never open on that weekday), closed_on (closed that date, e.g. out of season),
+    no_hours (never opens in the next SEARCH_DAYS days). `next_open` is the first opening after
+    that date, as display text.
+    """
+
+    state: str
+    hours: str = ""
+    reason: str = ""
+    note: str = ""
+    next_open: str = ""
+
+
+def facility_on(facility: Schedule, day: date) -> FacilityDay:
+    """The facility's hours on `day` in its own zone, and when it next opens after a closed day."""
+    today = hours_on(facility, day)
+    if today.all_day:
+        return FacilityDay("open_all_day_on", hours=hours_text(today.intervals), note=today.note)
+    if today.intervals:
+        return FacilityDay("open_on", hours=hours_text(today.intervals), note=today.note)
+    zone = ZoneInfo(facility.timezone)
+    last_moment = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) - timedelta(microseconds=1)
+    upcoming = next_opening(facility, last_moment)
+    if upcoming is None:
+        return FacilityDay("no_hours", note=today.note)
+    next_open = moment_text(upcoming, zone)
+    if day in facility.closures:
+        return FacilityDay("closed_for_on", reason=today.note, next_open=next_open)
+    if not today.note and any(facility.week.values()):
+        return FacilityDay("closed_weekday", next_open=next_open)
+    return FacilityDay("closed_on", note=today.note, next_open=next_open)

@@ -12,6 +12,11 @@ every message. This store keeps Rasa's format, keys and results; it only does le
 - `retrieve` builds a tracker for the latest session only, not one for every session;
 - events are deserialised through a table of event classes built once.
 
+It also repairs one state Rasa never leaves by itself: a turn cut short by Rasa's circuit breaker
+logs no `action_listen`, and Rasa counts actions back to the last one, so every later message would
+trip the breaker again and the conversation would stay mute (bot/dialogue/turn_guard.py keeps new
+turns from getting there). `retrieve` ends such a turn with `action_listen`.
+
 Configured in endpoints.yml as `tracker_store: type: bot.tracker_store.CivicRedisTrackerStore`.
 """
 
@@ -22,8 +27,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from rasa.core.processor import MAX_NUMBER_OF_PREDICTIONS
 from rasa.core.tracker_store import RedisTrackerStore
-from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -70,6 +76,20 @@ def last_session_start(events: Sequence[Event | dict[str, Any]]) -> int:
     return 0
 
 
+def end_tripped_turn(tracker: DialogueStateTracker) -> bool:
+    """Log the `action_listen` a turn stopped by the circuit breaker never got; True if it was missing."""
+    count = 0
+    for event in reversed(tracker.events):
+        if isinstance(event, ActionExecuted):
+            if event.action_name in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME):
+                break
+            count += 1
+    if count < MAX_NUMBER_OF_PREDICTIONS:
+        return False
+    tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+    return True
+
+
 def _starts_with(events: Sequence[Event], prefix: Sequence[Event]) -> bool:
     return len(events) >= len(prefix) and list(itertools.islice(events, len(prefix))) == list(prefix)
 
@@ -91,16 +111,17 @@ class CivicRedisTrackerStore(RedisTrackerStore):
         tracker = self.deserialise_tracker(sender_id, stored)
         events = list(tracker.events)
         start = 0 if fetch_all_sessions else last_session_start(events)
-        if start == 0:
-            return tracker
-        # as Rasa's get_trackers_for_conversation_sessions(tracker)[-1], without the other sessions
-        return DialogueStateTracker.from_events(
-            sender_id,
-            events[start:],
-            tracker.slots.values(),
-            sender_source=tracker.sender_source,
-            max_event_history=tracker._max_event_history,
-        )
+        if start:
+            # as Rasa's get_trackers_for_conversation_sessions(tracker)[-1], without the other sessions
+            tracker = DialogueStateTracker.from_events(
+                sender_id,
+                events[start:],
+                tracker.slots.values(),
+                sender_source=tracker.sender_source,
+                max_event_history=tracker._max_event_history,
+            )
+        end_tripped_turn(tracker)
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         key = self.key_prefix + tracker.sender_id

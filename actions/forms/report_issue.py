@@ -5,13 +5,17 @@ Every slot is filled here by custom extraction, so each message is read once, in
 - `service_code` (and `service_name`): matched against the agency's own services.json (names,
   keywords, descriptions), never a list in this code. When unclear, `service_candidates` keeps
   the codes to offer as buttons (`action_ask_report_issue_form_service_code`).
-- `location`: a typed address (sent as Open311 `address_string`), or a shared pin kept as
-  "lat, long" (sent as `lat`/`long`); the pin convention is `bot.location`.
-- `description`: the citizen's own words.
+  A problem that matches none of them is one the agency's 311 does not take online: the citizen
+  is told so, with the 311 phone number, and it is never filed under another type.
+- `location`: an address, a corner or a landmark the agency knows (sent as Open311
+  `address_string`), or a shared pin kept as "lat, long" (sent as `lat`/`long`; `bot.location`).
+- `description`: the citizen's own words, when they describe something.
 - `contact`: an email or a phone number, or "none" after "skip".
 
-"change the address to 12 Elm St" corrects a field at any point. "cancel", "stop", "never mind"
-(and crisis messages) are never taken as an answer: the form rejects them and the rules take over.
+The first message may give all four ("report a pothole at 88 Main St, it's deep, my email is
+..."). "actually the address is 52 Quarry Lane" corrects a field at any point. Exits ("cancel",
+"start over", "menu"), questions, "thanks" and other tasks are never taken as an answer
+(`actions.forms.not_answers`): the form rejects them, the rules answer, the form asks again.
 """
 
 from __future__ import annotations
@@ -25,22 +29,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import resources as shared
-from actions.common import (
-    NOT_AN_ANSWER,
-    SERVICES,
-    EventList,
-    conversation_ref,
-    latest_intent,
-    lookup,
-)
+from actions.common import SERVICES, EventList, conversation_ref, latest_intent, lookup
+from actions.forms.not_answers import OTHER_TASKS, for_the_rules, is_exit
 from actions.parsing import (
     contact_details,
+    describes,
     entity_values,
-    is_cancel,
+    is_place,
     is_skip,
-    looks_like_location,
     match_services,
+    names_a_problem,
     parse_correction,
+    problem_details,
+    street_address,
+    street_corner,
 )
 from bot.clients.errors import AgencyUnavailable
 from bot.clients.open311 import Service
@@ -79,35 +81,88 @@ def _service_text(message: dict[str, Any]) -> str:
     return text
 
 
+def landmarks(message: dict[str, Any]) -> list[str]:
+    """The places the agency knows (the `facility` entities) as the citizen typed them: "City Hall"."""
+    text = str(message.get("text") or "")
+    found = []
+    for item in message.get("entities") or []:
+        if item.get("entity") != "facility":
+            continue
+        start, end = item.get("start"), item.get("end")
+        typed = text[start:end] if isinstance(start, int) and isinstance(end, int) and end > start else ""
+        found.append(typed.strip() or str(item.get("value") or "").replace("_", " "))
+    return [name for name in found if name]
+
+
+def first_message(message: dict[str, Any]) -> dict[str, Any]:
+    """Everything a report's first message gives: the type, the place, the citizen's details, a contact.
+
+    "please report a pothole at 88 Main Street, it's in the bike lane and really deep, my email is
+    jo@example.org" fills all four, so the form goes straight to the confirmation.
+    """
+    text = str(message.get("text") or "")
+    typed = not text.startswith("/")
+    addresses = entity_values(message, "address")
+    places = landmarks(message)
+    location = (
+        (addresses[0] if addresses else None)
+        or (street_address(text) if typed else None)
+        or (street_corner(text) if typed else None)
+        or (places[0] if places else None)
+    )
+    contact = contact_details(text) if typed else None
+    return {
+        "service_code": _service_text(message) or None,
+        "location": location,
+        "description": problem_details(text) if typed else None,
+        "contact": contact[1] if contact else None,
+    }
+
+
+def answer_to(requested: str, message: dict[str, Any]) -> str | None:
+    """The answer to the question asked, or None when the message leaves it to the rules.
+
+    A message that carries an answer counts ("is 88 Main St enough?" gives a place); one that
+    does not (a question, "thanks", "start over", another task) is never stored.
+    """
+    text = str(message.get("text") or "").strip()
+    intent = str((message.get("intent") or {}).get("name") or "")
+    if requested == "contact" and (is_skip(text) or (intent == "deny" and len(text.split()) <= 4)):
+        return NO_CONTACT
+    if requested == "location":
+        addresses = entity_values(message, "address")
+        if addresses and not for_the_rules(message):
+            return addresses[0]
+        if is_place(text, landmarks(message)) and intent not in OTHER_TASKS:
+            return text
+    if requested == "contact" and contact_details(text):
+        return text
+    if for_the_rules(message) or (intent == "deny" and len(text.split()) <= 3):
+        return None
+    return _service_text(message) if requested == "service_code" else text
+
+
 def report_candidates(message: dict[str, Any], requested: str | None, *, fresh: bool) -> dict[str, Any]:
     """Slot candidates in one user message; `validate_*` turns them into values.
 
     `requested` is the slot the form asked for (None at activation); `fresh` is a new report
-    ("I want to report a pothole"), which forgets anything left from an earlier one.
+    ("I want to report a pothole"), which forgets anything left from an earlier one. A correction
+    ("actually the address is 52 Quarry Lane") changes its field whatever was asked.
     """
     text = str(message.get("text") or "").strip()
-    intent = str((message.get("intent") or {}).get("name") or "")
-    skipping = requested == "contact" and intent == "cancel" and is_skip(text)  # "skip" is no "cancel"
-    if is_cancel(text) or (intent in NOT_AN_ANSWER and not skipping):
+    skipping = requested == "contact" and is_skip(text)  # "skip" is no "cancel"
+    if is_exit(message) and not skipping:
         return {}
-    addresses = entity_values(message, "address")
     found: dict[str, Any] = {}
     correction = parse_correction(text)
     if correction:
         found[correction[0]] = correction[1]
     elif fresh:
-        found = {
-            "service_code": _service_text(message) or None,
-            "location": addresses[0] if addresses else None,
-            "description": None,
-            "contact": None,
-        }
-    elif requested == "location":
-        found["location"] = addresses[0] if addresses else text
-    elif requested == "service_code":
-        found["service_code"] = _service_text(message)
+        found = first_message(message)
     elif requested in REQUIRED:
-        found[requested] = text
+        answer = answer_to(requested, message)
+        if answer is not None:
+            found[requested] = answer
     pin = location_pin(message.get("metadata"), message.get("entities") or [])
     if pin:
         found["location"] = pin_text(*pin)
@@ -154,7 +209,9 @@ class ValidateReportIssueForm(FormValidationAction):
         if len(matched) == 1:
             return {"service_code": matched[0].service_code, "service_name": matched[0].service_name,
                     "service_candidates": None}  # fmt: skip
-        if not matched and tracker.get_slot("requested_slot") == "service_code":
+        if not matched and names_a_problem(str(value)):  # "a dead raccoon": not a type taken online
+            dispatcher.utter_message(response="utter_report_service_not_online")
+        elif not matched and tracker.get_slot("requested_slot") == "service_code":
             dispatcher.utter_message(response="utter_report_service_unclear")
         return {**unset, "service_candidates": [s.service_code for s in matched] or None}
 
@@ -167,7 +224,8 @@ class ValidateReportIssueForm(FormValidationAction):
         pin = coordinates(text)
         if pin:
             return {"location": pin_text(*pin)}
-        if looks_like_location(text) and len(text) <= MAX_LOCATION:
+        known = [*landmarks(tracker.latest_message), *entity_values(tracker.latest_message, "address")]
+        if is_place(text, known) and len(text) <= MAX_LOCATION:
             return {"location": text}
         dispatcher.utter_message(response="utter_report_location_invalid")
         return {"location": None}
@@ -181,7 +239,7 @@ class ValidateReportIssueForm(FormValidationAction):
         if len(text) > MAX_DESCRIPTION:
             dispatcher.utter_message(response="utter_report_description_too_long", limit=MAX_DESCRIPTION)
             return {"description": None}
-        if sum(c.isalnum() for c in text) < 3:
+        if not describes(text):
             dispatcher.utter_message(response="utter_report_description_invalid")
             return {"description": None}
         return {"description": text}
@@ -192,7 +250,7 @@ class ValidateReportIssueForm(FormValidationAction):
         if not value:
             return {"contact": None}
         text = str(value).strip()
-        if text == NO_CONTACT or is_skip(text) or latest_intent(tracker) == "deny":
+        if text == NO_CONTACT or is_skip(text):
             return {"contact": NO_CONTACT}
         found = contact_details(text)
         if found:

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from redis.exceptions import RedisError
 
 from actions import resources as shared
-from actions.common import EventList, bounded, conversation_ref
+from actions.common import EventList, bounded, conversation_ref, latest_intent
 from actions.forms.report_issue import NO_CONTACT, REQUIRED, end_form, reset_report
 from actions.parsing import contact_details
 from bot.clients.errors import AgencyUnavailable, NotFound, Rejected
@@ -203,8 +203,12 @@ class ActionSubmitReport(Action):
         }
 
 
+# Exits whose own reply follows the cancellation (the menu, goodbye): no "anything else?" before it.
+EXITS_WITH_REPLY = frozenset({"ask_capabilities", "goodbye"})
+
+
 class ActionCancelReport(Action):
-    """ "cancel" during the form or at the confirmation: forget everything, file nothing."""
+    """ "cancel", "menu" or "bye" during the form or at the confirmation: forget everything, file nothing."""
 
     def name(self) -> str:
         return "action_cancel_report"
@@ -212,5 +216,6 @@ class ActionCancelReport(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> EventList:
-        dispatcher.utter_message(response="utter_report_cancelled")
+        quiet = latest_intent(tracker) in EXITS_WITH_REPLY
+        dispatcher.utter_message(response="utter_report_dropped" if quiet else "utter_report_cancelled")
         return end_form()

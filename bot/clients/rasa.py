@@ -1,7 +1,7 @@
 """Client for Rasa's HTTP API (``--enable-api``), authenticated with ``RASA_TOKEN``.
 
 One client for everything our processes ask the running Rasa: the console speaks in conversations
-(`say`, `resume`, `trigger`, `tracker`), model operations swap the model (`running_model`,
+(`say`, `pause`, `resume`, `trigger`, `tracker`), model operations swap the model (`running_model`,
 `load_model`). The caller owns the `aiohttp.ClientSession` (one per process, opened and closed with
 the caller's lifecycle) and passes it in. Every failure is `RasaUnavailable`; its message names the
 step and what went wrong, never a conversation's text.
@@ -80,11 +80,24 @@ class RasaClient:
         event = {"event": "bot", "text": text, "metadata": dict(metadata)}
         await self._append(conversation_id, event, "deliver message")
 
-    async def resume(self, conversation_id: str) -> None:
-        """Un-pause the conversation so the bot answers again."""
+    async def pause(self, conversation_id: str, slots: Mapping[str, Any] | None = None) -> None:
+        """Set `slots`, end any form in progress and pause: the bot stays quiet until `resume`."""
+        events = [
+            {"event": "active_loop", "name": None},
+            *_slot_events({"requested_slot": None, **(slots or {})}),
+            {"event": "pause"},
+        ]
+        await self._append(conversation_id, events, "pause")
+
+    async def resume(self, conversation_id: str, slots: Mapping[str, Any] | None = None) -> None:
+        """Un-pause the conversation (setting `slots`) so the bot answers again."""
         # `action_listen` after `resume`: the paused turn never ended with one, and the
         # EXTERNAL_handoff_* rules (like every rule) start from `action_listen`.
-        events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        events = [
+            *_slot_events(slots or {}),
+            {"event": "resume"},
+            {"event": "action", "name": "action_listen"},
+        ]
         await self._append(conversation_id, events, "resume")
 
     async def _append(self, conversation_id: str, events: Any, step: str) -> None:
@@ -117,6 +130,10 @@ class RasaClient:
         body = {"model_file": str(model_file)}
         step = f"PUT /model ({model_file.name})"
         await self._call("PUT", "/model", step, body=body, expect=204, timeout=timeout, detail=True)
+
+
+def _slot_events(slots: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
 
 
 def _refused(step: str, status: int, detail: str) -> RasaUnavailable:

@@ -25,13 +25,21 @@ from bot.content.lint import (
     expanded_entry,
     formatting_findings,
     load_checked,
+    menu_findings,
     question_findings,
     reading_findings,
     reply_file_findings,
     review_findings,
     sms_findings,
 )
-from bot.content.model import CONTENT_DIR, ContentError, all_entries, load_content, load_render_settings
+from bot.content.model import (
+    CONTENT_DIR,
+    SETTINGS_FILE,
+    ContentError,
+    all_entries,
+    load_content,
+    load_render_settings,
+)
 
 __all__ = ["Problem", "content_problems", "main", "reply_files", "reply_problems", "stale_generated"]
 
@@ -75,7 +83,9 @@ def content_problems(
     problems += entry_problems(entries)
     problems += question_findings(entries)
     try:
-        problems += sms_findings(entries, load_render_settings(content_dir))
+        settings = load_render_settings(content_dir)
+        problems += sms_findings(entries, settings)
+        problems += menu_findings(topics, settings, str(content_dir / SETTINGS_FILE))
     except ContentError as exc:
         problems.append(content_error(exc))
     problems += formatting_findings(entries)

@@ -42,10 +42,6 @@ def render_answer(entry: Entry, settings: RenderSettings, short: bool = False) -
     )
 
 
-def topic_payload(topic: Topic) -> str:
-    return "/explore_topic" + json.dumps({"topic": topic.id}, separators=(",", ":"))
-
-
 def _example_line(text: str) -> str:
     # One example per line in Rasa's block format: no line breaks inside.
     return "    - " + " ".join(text.split())
@@ -89,6 +85,16 @@ def rules_yaml(entries: list[Entry]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The most buttons each platform shows with one message (bot/channels: Messenger and Instagram
+# quick replies, WhatsApp list rows); past it the connector drops the rest. On these channels a
+# menu that would not fit offers the live services and one button for the topics instead.
+MENU_LIMITS = {"facebook": 13, "instagram": 13, "whatsapp": 10}
+# Messenger, Instagram and WhatsApp cut a button's title past 20 characters.
+BUTTON_TITLE_LIMIT = 20
+# The `topic` value no topic has: utter_topic's variation without a condition, the list of topics.
+ALL_TOPICS = "all"
+
+
 def _buttons(pairs: list[tuple[str, str]]) -> list[str]:
     lines = ["    buttons:"]
     for title, payload in pairs:
@@ -96,20 +102,48 @@ def _buttons(pairs: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
+def _variation(text: str, buttons: list[tuple[str, str]], channel: str = "") -> list[str]:
+    lines = [f"  - text: {q(text)}"]
+    if channel:
+        lines.append(f"    channel: {channel}")
+    return lines + _buttons(buttons)
+
+
 def _in_menu(entry: Entry) -> bool:
     """Crisis entries are never a button; referrals answer misdirected questions, not browsing."""
     return bool(entry.questions) and not entry.sensitive and entry.kind != "referral"
 
 
+def menu_topics(topics: list[Topic]) -> list[Topic]:
+    """The topics the menu lists: those with something to browse."""
+    return [topic for topic in topics if any(_in_menu(e) for e in topic.entries)]
+
+
+def topic_payload(topic: Topic | str) -> str:
+    topic_id = topic if isinstance(topic, str) else topic.id
+    return "/explore_topic" + json.dumps({"topic": topic_id}, separators=(",", ":"))
+
+
 def menu_lines(topics: list[Topic], settings: RenderSettings) -> list[str]:
     """The "what can you do?" menu, and ``utter_topic``: one variation per topic slot value.
 
-    A topic with nothing to browse (only referrals) gets no button and no variation.
+    The menu offers the live services first (each button starts its lookup), then the topics.
+    On a channel in MENU_LIMITS where that is too many buttons, it offers the services and
+    "more topics", whose topic value (ALL_TOPICS) matches no condition of ``utter_topic``, so
+    its plain variation lists the topics. A topic with nothing to browse (only referrals) gets
+    no button and no variation.
     """
-    topics = [topic for topic in topics if any(_in_menu(e) for e in topic.entries)]
-    capabilities = [f"  - text: {q(settings.templates['capabilities'])}"]
-    capabilities += _buttons([(topic.title, topic_payload(topic)) for topic in topics])
-    lines = ["  utter_capabilities:", *capabilities, "  utter_topic:"]
+    topics = menu_topics(topics)
+    services = [(service.title, service.payload) for service in settings.services]
+    listed = [(topic.title, topic_payload(topic)) for topic in topics]
+    everything = services + listed
+    text = settings.templates["capabilities"]
+    lines = ["  utter_capabilities:", *_variation(text, everything)]
+    compact = [*services, (settings.templates["more_topics"], topic_payload(ALL_TOPICS))]
+    for channel, limit in sorted(MENU_LIMITS.items()):
+        if len(everything) > limit:
+            lines += _variation(text, compact, channel)
+    lines.append("  utter_topic:")
     for topic in topics:
         menu = [(e.questions[0], e.questions[0]) for e in topic.entries if _in_menu(e)]
         lines += [
@@ -120,7 +154,7 @@ def menu_lines(topics: list[Topic], settings: RenderSettings) -> list[str]:
             f"    text: {q(settings.templates['topic_menu'].format(title=topic.title))}",
         ]
         lines += _buttons(menu)
-    return [*lines, *capabilities]
+    return [*lines, *_variation(settings.templates["topics"], listed)]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from bot.content.agency import Agency, UnknownFactError
-from bot.content.generate import render_answer
+from bot.content.generate import ALL_TOPICS, BUTTON_TITLE_LIMIT, MENU_LIMITS, menu_topics, render_answer
 from bot.content.model import (
     VERDICTS,
     ContentError,
@@ -235,6 +235,29 @@ def sms_findings(entries: list[Entry], settings: RenderSettings) -> list[Problem
         message = f"SMS reply is {length} characters, over sms_limit {settings.sms_limit}"
         hint = ": shorten the short_answer" if entry.short_answer else ": add a short_answer"
         problems.append(_at(entry, message + hint, error=False))
+    return problems
+
+
+def menu_findings(topics: list[Topic], settings: RenderSettings, settings_path: str) -> list[Problem]:
+    """Menus a channel would cut: more topics or services than it shows, titles it shortens."""
+    problems = [
+        Problem(str(topic.path), 1, f"the topic id {ALL_TOPICS!r} is the menu's list of topics: rename it")
+        for topic in topics
+        if topic.id == ALL_TOPICS
+    ]
+    channel, limit = min(MENU_LIMITS.items(), key=lambda item: item[1])
+    listed = len(menu_topics(topics))
+    if listed > limit:
+        message = f"{listed} topics in the menu: {channel} shows the first {limit}"
+        problems.append(Problem(settings_path, 1, message, error=False))
+    if len(settings.services) + 1 > limit:
+        count = len(settings.services)
+        message = f"{count} services and the topics button: {channel} shows the first {limit}"
+        problems.append(Problem(settings_path, 1, message, error=False))
+    for service in settings.services:
+        if len(service.title) > BUTTON_TITLE_LIMIT:
+            message = f"services: {service.title!r} is cut to {BUTTON_TITLE_LIMIT} characters on Messenger"
+            problems.append(Problem(settings_path, 1, message, error=False))
     return problems
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -89,13 +89,30 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class MenuService:
+    """A live service the "what can you do?" menu offers: its button starts ``intent``."""
+
+    title: str
+    intent: str
+
+    @property
+    def payload(self) -> str:
+        return f"/{self.intent}"
+
+
+@dataclass(frozen=True)
 class RenderSettings:
-    """How entries become replies; kept in ``_settings.yml`` so staff can reword it."""
+    """How entries become replies; kept in ``_settings.yml`` so staff can reword it.
+
+    ``services`` are the live services at the top of the menu, most used first (a channel that
+    shows fewer buttons keeps the first ones).
+    """
 
     sms_limit: int
     templates: dict[str, str]
     verdicts: dict[str, str]
     extra: dict[str, Any] = field(default_factory=dict)
+    services: tuple[MenuService, ...] = ()
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -214,7 +231,30 @@ TEMPLATE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     **{kind: ENTRY_PLACEHOLDERS for kind in KINDS},
     "topic_menu": ("title",),
     "capabilities": (),
+    "topics": (),
+    "more_topics": (),
 }
+
+
+def parse_services(raw: Any, path: Path) -> tuple[MenuService, ...]:
+    """``services:`` in the settings: a list of ``{title, intent}``, the intent a plain name."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ContentError(path, "services: needs a list of {title, intent}")
+    services = []
+    for item in raw:
+        line = item.get("__line__") if isinstance(item, dict) else None
+        title = str(item.get("title") or "").strip() if isinstance(item, dict) else ""
+        intent = str(item.get("intent") or "").strip() if isinstance(item, dict) else ""
+        if not title or not ID_PATTERN.match(intent):
+            message = "services: each needs a title and an intent such as report_problem"
+            raise ContentError(path, message, line)
+        services.append(MenuService(title=title, intent=intent))
+    return tuple(services)
+
+
+SETTINGS_KEYS = frozenset({"sms_limit", "templates", "verdicts", "services"})
 
 
 def load_render_settings(content_dir: Path = CONTENT_DIR) -> RenderSettings:
@@ -225,10 +265,11 @@ def load_render_settings(content_dir: Path = CONTENT_DIR) -> RenderSettings:
             sms_limit=int(raw["sms_limit"]),
             templates={k: str(v) for k, v in raw["templates"].items() if k != "__line__"},
             verdicts={str(k): str(v) for k, v in raw["verdicts"].items() if k != "__line__"},
-            extra={k: v for k, v in raw.items() if k not in {"sms_limit", "templates", "verdicts"}},
+            extra={k: v for k, v in raw.items() if k not in SETTINGS_KEYS},
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ContentError(path, f"needs sms_limit, templates and verdicts ({exc})") from exc
+    settings = replace(settings, services=parse_services(raw.get("services"), path))
     for name, placeholders in TEMPLATE_PLACEHOLDERS.items():
         if name not in settings.templates:
             raise ContentError(path, f"templates: missing {name!r}", int(raw["templates"].get("__line__", 0)))

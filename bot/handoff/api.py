@@ -80,7 +80,7 @@ async def _run(request: web.Request, operation: Any) -> web.Response:
         return error(409, str(exc))
     except RasaUnavailable as exc:
         log.warning("api: %s", exc)
-        return error(502, "Rasa did not accept the message; try again")
+        return error(502, "Rasa did not answer; try again")
     return await _state(request)
 
 

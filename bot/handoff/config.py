@@ -4,10 +4,50 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from bot.settings import Settings
 
 DATA_DIR = Path("data/handoff")
+
+
+@dataclass(frozen=True)
+class QueuePace:
+    """How the wait is estimated and when a waiting chat stops counting (data/handoff/queue.yml)."""
+
+    recent_chats: int = 20
+    recent_hours: float = 8.0
+    starting_pace_minutes: float = 5.0
+    abandoned_after_minutes: float = 30.0
+
+    @property
+    def abandoned_after(self) -> float:
+        """Seconds without a word from the citizen after which a waiting chat stops counting."""
+        return self.abandoned_after_minutes * 60
+
+
+def load_pace(data_dir: Path = DATA_DIR) -> QueuePace:
+    """`queue.yml` in `data_dir` (the defaults without it); ValueError naming the file for a bad value."""
+    path = data_dir / "queue.yml"
+    if not path.exists():
+        return QueuePace()
+    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: must be a mapping")
+    values: dict[str, float] = {}
+    for name, default in vars(QueuePace()).items():
+        value = raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError(f"{path}: {name} must be a positive number, not {value!r}")
+        values[name] = value
+    return QueuePace(
+        recent_chats=int(values["recent_chats"]),
+        recent_hours=float(values["recent_hours"]),
+        starting_pace_minutes=float(values["starting_pace_minutes"]),
+        abandoned_after_minutes=float(values["abandoned_after_minutes"]),
+    )
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ async def relay_event(store: QueueStore, stream_id: str, event: dict[str, Any]) 
     text = str(event.get("text") or "")
     timestamp = float(event.get("timestamp") or time.time())
     if kind == "user":
+        if (event.get("metadata") or {}).get("is_external"):
+            return False  # an intent the console triggered (EXTERNAL_handoff_closed), not the citizen
         return await store.record(
             conversation_id, "citizen", text, timestamp, dedupe=stream_id, after_seed=True
         )

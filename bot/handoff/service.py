@@ -3,6 +3,10 @@
 Each operation changes the queue (`QueueStore`) and speaks through Rasa (`RasaClient`) in the order that
 keeps the citizen informed: a chat is marked closed only after Rasa has taken it back. What the console
 says is a `bot` event whose metadata (`HANDOFF_METADATA`) carries its id, role and agent.
+
+A waiting citizen still talks to the bot (it answers questions and lets them leave the line; the slot
+`WAITING_SLOT` tells its rules they are in line). Rasa pauses the conversation only when an agent claims
+it, which also ends any form the citizen had started; releasing it un-pauses it and puts them back in line.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from pathlib import Path
 
 from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.handoff.store import Outcome, QueueStore
-from bot.handoff.texts import text
+from bot.handoff.texts import text, wait_words
 
 log = logging.getLogger(__name__)
 CLOSED_INTENT = "EXTERNAL_handoff_closed"
 EXPIRED_INTENT = "EXTERNAL_handoff_expired"
 HANDOFF_METADATA = "handoff"
+WAITING_SLOT = "handoff_waiting"
 
 
 class Conflict(Exception):
@@ -55,9 +60,15 @@ class HandoffService:
         return message_id
 
     async def claim(self, conversation_id: str, agent: str) -> Outcome:
+        """Take a chat; a waiting one is paused in Rasa too (if Rasa fails, the claim is undone)."""
         outcome = await self.store.claim(conversation_id, agent)
         _check(outcome, agent)
         if outcome.previous == "waiting":
+            try:
+                await self.rasa.pause(conversation_id, {WAITING_SLOT: False})
+            except RasaUnavailable:
+                await self.store.release(conversation_id, agent, force=True)
+                raise
             await self._announce(conversation_id, agent)
         return outcome
 
@@ -90,6 +101,8 @@ class HandoffService:
     async def release(self, conversation_id: str, agent: str, *, force: bool = False) -> Outcome:
         outcome = await self.store.release(conversation_id, agent, force=force)
         _check(outcome, agent)
+        if outcome.previous == "claimed":
+            await self.rasa.resume(conversation_id, {WAITING_SLOT: True})
         return outcome
 
     async def transfer(self, conversation_id: str, agent: str, to: str, *, force: bool = False) -> Outcome:
@@ -113,6 +126,8 @@ class HandoffService:
             raise Conflict("This conversation is closed already.")
         if entry.agent and entry.agent != agent and not force:
             raise Conflict(f"{entry.agent} is handling this conversation; only they can close it.")
+        if entry.status == "waiting":  # the citizen may be in a form: end it, as a claim does
+            await self.rasa.pause(conversation_id, {WAITING_SLOT: False})
         if entry.status in ("waiting", "claimed"):
             await self.rasa.resume(conversation_id)
             await self.rasa.trigger(conversation_id, EXPIRED_INTENT if how == "expired" else CLOSED_INTENT)
@@ -128,13 +143,14 @@ class HandoffService:
             if entry.status == "claimed" and entry.last_activity < idle_before:
                 log.info("returning an idle conversation to the bot (agent %s)", entry.agent)
                 await self.close(entry.conversation_id, entry.agent, force=True, how="expired")
-            elif entry.status == "waiting":
-                position = await self.store.position(entry.conversation_id)
+            elif entry.counts(now, self.store.pace):
+                position = await self.store.position(entry.conversation_id, now)
                 if position is None:
                     continue
                 minutes = await self.store.wait_minutes(position, now)
                 if minutes > entry.told_wait:
-                    notice = text(self.data_dir, "wait_grew", position=position, wait_minutes=minutes)
+                    words = wait_words(self.data_dir, position, minutes)
+                    notice = text(self.data_dir, "wait_grew", position=position, **words)
                     message_id = await self.say(entry.conversation_id, notice, role="notice")
                     await self.store.record(
                         entry.conversation_id, "bot", notice, time.time(), dedupe=message_id, touch=False

@@ -5,8 +5,14 @@ not race (enqueue, claim, recording a message exactly once) are Lua scripts; eve
 appended to the `<prefix>:changes` stream, which the console tails to push live events.
 
 Keys (prefix `handoff`): `entry:<id>` hash, `open` zset (waiting, claimed, ticket by waiting_since),
-`waiting` zset, `messages:<id>` list of JSON, `seen:<id>` set of relayed event ids, `waits` list of recent
-waits in seconds, `online` zset agent -> last seen, `rating:agent:<name>` / `rating:reason:<r>` hashes.
+`waiting` zset, `messages:<id>` list of JSON, `seen:<id>` set of relayed event ids, `pace` list of recent
+claims ("<seconds the agents took> <when>"), `last_claim` (epoch), `online` zset agent -> last seen,
+`rating:agent:<name>` / `rating:reason:<r>` hashes.
+
+The wait estimate is the queue's measured pace: each claim of a waiting chat records how long the agents
+took to get to it, counted from when it joined or from the previous claim, whichever is later (so an
+idle hour with nobody waiting is not counted as slowness). A waiting chat whose citizen has said nothing
+for `QueuePace.abandoned_after_minutes` stops counting in positions and estimates until they write again.
 """
 
 from __future__ import annotations
@@ -20,12 +26,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bot.handoff.config import QueuePace
+
 OPEN_STATUSES = ("waiting", "claimed", "ticket")
 CLOSED_TTL = 30 * 24 * 3600
-DEFAULT_WAIT_SECONDS = 300.0
 ONLINE_WINDOW = 120.0
 CHANGES_MAXLEN = 10_000
-RECENT_WAITS = 20
+LEFT = "left"  # `closed_how` of a chat the citizen took out of the queue themselves
 
 _ENQUEUE = """
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -50,12 +57,30 @@ if holder == ARGV[1] then return {'ok', status} end
 if status == 'waiting' then
   redis.call('ZREM', KEYS[2], ARGV[3])
   redis.call('HSET', KEYS[1], 'status', 'claimed')
+  local now = tonumber(ARGV[2])
   local since = tonumber(redis.call('HGET', KEYS[1], 'waiting_since'))
-  redis.call('LPUSH', KEYS[3], tostring(tonumber(ARGV[2]) - since))
-  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[4]) - 1)
+  local heard = tonumber(redis.call('HGET', KEYS[1], 'last_activity') or since)
+  -- an abandoned chat taken late says nothing about the pace
+  if heard >= tonumber(ARGV[5]) then
+    local start = math.max(since, tonumber(redis.call('GET', KEYS[4]) or '0'))
+    redis.call('LPUSH', KEYS[3], tostring(now - start) .. ' ' .. ARGV[2])
+    redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[4]) - 1)
+  end
+  redis.call('SET', KEYS[4], ARGV[2])
 end
 redis.call('HSET', KEYS[1], 'agent', ARGV[1], 'claimed_at', ARGV[2], 'last_activity', ARGV[2])
 return {'ok', status}
+"""
+
+_LEAVE = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'missing' end
+if status ~= 'waiting' then return status end
+redis.call('HSET', KEYS[1], 'status', 'closed', 'closed_at', ARGV[1], 'closed_how', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('ZREM', KEYS[3], ARGV[3])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i + 3], ARGV[4]) end
+return 'ok'
 """
 
 _RELEASE = """
@@ -129,6 +154,10 @@ class Entry:
     ticket_contact: str = ""
     closed_how: str = ""
 
+    def counts(self, now: float, pace: QueuePace) -> bool:
+        """A waiting chat counts in the line unless its citizen has been silent past the abandon window."""
+        return self.status == "waiting" and self.last_activity >= now - pace.abandoned_after
+
     @classmethod
     def from_hash(cls, raw: dict[Any, Any]) -> Entry:
         h = {_t(k): _t(v) for k, v in raw.items()}
@@ -183,11 +212,13 @@ def message(sender: str, text: str, timestamp: float, **extra: Any) -> dict[str,
 class QueueStore:
     """All queue operations; `redis` may or may not decode responses."""
 
-    def __init__(self, redis: Redis, prefix: str = "handoff") -> None:
+    def __init__(self, redis: Redis, prefix: str = "handoff", pace: QueuePace | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.pace = pace or QueuePace()
         self._enqueue = redis.register_script(_ENQUEUE)
         self._claim = redis.register_script(_CLAIM)
+        self._leave = redis.register_script(_LEAVE)
         self._release = redis.register_script(_RELEASE)
         self._close = redis.register_script(_CLOSE)
         self._record = redis.register_script(_RECORD)
@@ -217,9 +248,25 @@ class QueueStore:
         entries = [await self.get(i) for i in ids]
         return [e for e in entries if e is not None and e.status in OPEN_STATUSES]
 
-    async def position(self, conversation_id: str) -> int | None:
-        rank = await self.redis.zrank(self.key("waiting"), conversation_id)
-        return None if rank is None else int(rank) + 1
+    async def _waiting(self) -> list[Entry]:
+        ids = [_t(i) for i in await self.redis.zrange(self.key("waiting"), 0, -1)]
+        entries = [await self.get(i) for i in ids]
+        return [e for e in entries if e is not None and e.status == "waiting"]
+
+    async def position(self, conversation_id: str, now: float | None = None) -> int | None:
+        """Place in line (1 is next), counting only the chats ahead that still count; None unless waiting."""
+        now = time.time() if now is None else now
+        ahead = 0
+        for entry in await self._waiting():
+            if entry.conversation_id == conversation_id:
+                return ahead + 1
+            ahead += entry.counts(now, self.pace)
+        return None
+
+    async def waiting_count(self, now: float | None = None) -> int:
+        """The queue's length: waiting chats that have not been abandoned."""
+        now = time.time() if now is None else now
+        return sum(entry.counts(now, self.pace) for entry in await self._waiting())
 
     async def enqueue(
         self,
@@ -311,17 +358,36 @@ class QueueStore:
     async def claim(self, conversation_id: str, agent: str, now: float | None = None) -> Outcome:
         """Atomic: exactly one agent wins a waiting conversation; the others get `taken`."""
         now = time.time() if now is None else now
-        keys = [self.key("entry", conversation_id), self.key("waiting"), self.key("waits")]
-        result, extra = [
-            _t(x)
-            for x in await self._claim(keys=keys, args=[agent, repr(now), conversation_id, RECENT_WAITS])
-        ]
+        keys = [self.key("entry", conversation_id), self.key("waiting")]
+        keys += [self.key("pace"), self.key("last_claim")]
+        heard_since = repr(now - self.pace.abandoned_after)
+        args: list[str | int] = [agent, repr(now), conversation_id, self.pace.recent_chats, heard_since]
+        result, extra = [_t(x) for x in await self._claim(keys=keys, args=args)]
         outcome = Outcome(
             result, holder=extra if result == "taken" else "", previous=extra if result == "ok" else ""
         )
         if outcome.ok and outcome.previous != "claimed":
             await self._changed("claimed", conversation_id, agent=agent)
         return outcome
+
+    async def leave(self, conversation_id: str, now: float | None = None) -> bool:
+        """The citizen leaves the line: closed (`closed_how` "left") only if still waiting; True if so.
+
+        A chat an agent has just claimed stays with the agent: the claim won the race.
+        """
+        now = time.time() if now is None else now
+        keys = [
+            self.key("entry", conversation_id),
+            self.key("open"),
+            self.key("waiting"),
+            self.key("entry", conversation_id),
+            self.key("messages", conversation_id),
+            self.key("seen", conversation_id),
+        ]
+        result = _t(await self._leave(keys=keys, args=[repr(now), LEFT, conversation_id, CLOSED_TTL]))
+        if result == "ok":
+            await self._changed("closed", conversation_id, agent="", how=LEFT)
+        return result == "ok"
 
     async def release(self, conversation_id: str, agent: str, *, force: bool = False) -> Outcome:
         """Back to `waiting` (keeping its place in line); an editor may `force` it."""
@@ -425,24 +491,42 @@ class QueueStore:
         now = time.time() if now is None else now
         return int(await self.redis.zcount(self.key("online"), now - ONLINE_WINDOW, "+inf"))
 
+    async def pace_seconds(self, now: float | None = None) -> float:
+        """Seconds the agents took per chat, averaged over the recent claims (else the starting pace)."""
+        now = time.time() if now is None else now
+        since = now - self.pace.recent_hours * 3600
+        took = []
+        for raw in await self.redis.lrange(self.key("pace"), 0, -1):
+            seconds, _, at = _t(raw).partition(" ")
+            if float(at or 0) >= since:
+                took.append(max(0.0, float(seconds)))
+        return sum(took) / len(took) if took else self.pace.starting_pace_minutes * 60
+
     async def wait_minutes(self, position: int, now: float | None = None) -> int:
-        """Recent average wait per place in line, divided among the agents online (at least one)."""
-        waits = [float(_t(w)) for w in await self.redis.lrange(self.key("waits"), 0, -1)]
-        per_place = sum(waits) / len(waits) if waits else DEFAULT_WAIT_SECONDS
-        agents = max(1, await self.agents_online(now))
-        return max(1, math.ceil(per_place * position / agents / 60))
+        """About how long the chat at `position` will wait: its place times the queue's pace (at least 1)."""
+        return max(1, math.ceil(position * await self.pace_seconds(now) / 60))
 
     # -- ratings ----------------------------------------------------------------------------
 
     async def add_rating(
-        self, conversation_id: str, agent: str, reason: str, rating: int, comment: str
+        self, conversation_id: str, agent: str, reason: str, rating: int, comment: str = ""
     ) -> None:
+        """Count a rating for the agent and the reason (as soon as it is given: a comment may never come)."""
         async with self.redis.pipeline(transaction=True) as pipe:
             for kind, name in (("agent", agent or "unknown"), ("reason", reason or "unknown")):
                 pipe.sadd(self.key("rating", f"{kind}s"), name)
                 pipe.hincrby(self.key("rating", kind, name), "count", 1)
                 pipe.hincrby(self.key("rating", kind, name), "sum", rating)
-            record = {"conversation_id": conversation_id, "agent": agent, "reason": reason}
+            await pipe.execute()
+        if comment:
+            await self.add_comment(conversation_id, agent, reason, rating, comment)
+
+    async def add_comment(
+        self, conversation_id: str, agent: str, reason: str, rating: int, comment: str
+    ) -> None:
+        """Keep the citizen's comment on a rated chat (the latest 1,000)."""
+        record = {"conversation_id": conversation_id, "agent": agent, "reason": reason}
+        async with self.redis.pipeline(transaction=True) as pipe:
             pipe.lpush(
                 self.key("rating", "comments"), json.dumps({**record, "rating": rating, "comment": comment})
             )

@@ -16,7 +16,7 @@ from bot.clients.rasa import RasaClient
 from bot.console.keys import REDIS
 from bot.handoff import keys
 from bot.handoff.api import setup_api
-from bot.handoff.config import HandoffConfig
+from bot.handoff.config import HandoffConfig, load_pace
 from bot.handoff.hub import EventHub
 from bot.handoff.pages import setup_pages
 from bot.handoff.relay import consume_events, sweep_forever, tail_changes
@@ -28,7 +28,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     """The queue store on the shell's Redis, and the Rasa client on this app's one HTTP session."""
     config = app[keys.CONFIG]
     async with aiohttp.ClientSession() as session:
-        app[keys.STORE] = QueueStore(app[REDIS])
+        app[keys.STORE] = QueueStore(app[REDIS], pace=load_pace(config.data_dir))
         app[keys.RASA] = RasaClient(session, config.rasa_url, config.rasa_token)
         app[keys.SERVICE] = HandoffService(
             app[keys.STORE], app[keys.RASA], config.data_dir, config.inactivity_minutes

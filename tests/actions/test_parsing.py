@@ -12,13 +12,22 @@ from lookup_support import FIXTURES
 from actions.parsing import (
     alert_areas,
     contact_details,
+    describes,
     find_area,
     find_by_name,
     is_cancel,
+    is_menu,
+    is_place,
+    is_question,
+    is_restart,
     is_skip,
+    is_small_talk,
     looks_like_location,
     match_services,
+    names_a_problem,
+    never_an_answer,
     parse_correction,
+    problem_details,
     request_number,
 )
 from bot.clients.facilities import parse_facilities
@@ -84,6 +93,135 @@ def test_not_cancel(text):
 @pytest.mark.parametrize("text", ["skip", "Skip", "no thanks", "rather not", "none", "no", "nope", "n/a"])
 def test_skip(text):
     assert is_skip(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["start over", "Let's start over!", "can we start again please", "restart", "reset"]
+)
+def test_restart(text):
+    assert is_restart(text) and never_an_answer(text)
+
+
+@pytest.mark.parametrize("text", ["menu", "Menu", "main menu", "show me the menu", "back to the main menu"])
+def test_menu(text):
+    assert is_menu(text) and never_an_answer(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["ok", "OK!", "yes", "thanks", "thank you so much", "ok thanks", "hello", "idk"]
+)
+def test_small_talk(text):
+    assert is_small_talk(text) and never_an_answer(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["there's glass everywhere", "ok so it's the second pole", "start of the bike lane", "12 Elm St"]
+)
+def test_answers_are_no_small_talk_exit_or_question(text):
+    assert not never_an_answer(text) and not is_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["wait, is city hall open today?", "is City Hall open today", "hmm what?",
+     "how do I pay a parking ticket", "and when's trash day", "why do you need my email?"],
+)  # fmt: skip
+def test_questions(text):
+    assert is_question(text) and not describes(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "landmarks"),
+    [
+        ("12 Elm St", []),
+        ("52 Quarry Lane", []),
+        ("in front of 140 Elm Street", []),
+        ("hydrant at Oak Ave and 3rd St", []),
+        ("8th Ave and Judah St", []),
+        ("corner of oak and 3rd", []),
+        ("near the corner of pine and 5th", []),
+        ("in front of City Hall", ["City Hall"]),
+    ],
+)
+def test_places_a_crew_can_find(text, landmarks):
+    assert is_place(text, landmarks)
+
+
+@pytest.mark.parametrize(
+    ("text", "landmarks"),
+    [
+        ("wait, is city hall open today?", ["city hall"]),
+        ("my cat is sad", []),
+        ("it's in the bike lane and really deep", []),
+        ("start over", []),
+        ("thanks", []),
+        ("yes", []),
+        ("555 010 3110", []),
+        ("bread and butter", []),
+        ("near my house", []),
+    ],
+)
+def test_not_places(text, landmarks):
+    assert not is_place(text, landmarks)
+
+
+@pytest.mark.parametrize(
+    "text", ["deep", "big hole", "pole 1142 is dark", "it's in the bike lane and really deep"]
+)
+def test_descriptions(text):
+    assert describes(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["start over", "thanks", "yes", "ok", "??", "wait, is city hall open today?"]
+)
+def test_not_descriptions(text):
+    assert not describes(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "details"),
+    [
+        (
+            "please report a pothole at 88 Main Street, it's in the bike lane and really deep, "
+            "my email is someone@example.com",
+            "it's in the bike lane and really deep",
+        ),
+        (
+            "there's an abandoned car on my street for 2 weeks, can u file a report",
+            "there's an abandoned car on my street for 2 weeks",
+        ),
+        ("file it: big pothole in front of the school", "big pothole in front of the school"),
+        ("report a broken streetlight at 8 River Street", None),
+        ("graffiti on the school wall", None),
+        ("pothole at 88 Main St", None),
+        ("report a pothole on Elm St. is that ok?", None),
+    ],
+)
+def test_the_details_of_a_first_message(text, details):
+    assert problem_details(text) == details
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "report a dead raccoon in the road",
+        "there's an abandoned car on my street",
+        "my neighbour plays loud music",
+    ],
+)
+def test_a_named_problem(text):
+    assert names_a_problem(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I want to report something", "report an issue in my neighborhood", "submit a service request",
+     "can you file a report for me", "open a new 311 case for me", "report a problem at 88 Main St",
+     "how do i file a report here? i want to do it now"],
+)  # fmt: skip
+def test_no_named_problem(text):
+    assert not names_a_problem(text)
 
 
 def test_contact_details():
@@ -155,6 +293,14 @@ def test_location_pin_convention():
 )
 def test_services_are_matched_on_the_agencys_own_words(harbor_services, text, code):
     assert [s.service_code for s in match_services(text, harbor_services)] == [code]
+
+
+@pytest.mark.parametrize(
+    "text", ["a dead raccoon in the road", "abandoned car on my street", "broken sidewalk on my block"]
+)
+def test_where_a_problem_is_never_picks_its_type(harbor_services, text):
+    without_vehicles = [s for s in harbor_services if s.service_code != "TR-ABV"]
+    assert match_services(text, without_vehicles) == []  # "road", "street" are Pothole keywords
 
 
 def test_unclear_or_unknown_service(harbor_services):

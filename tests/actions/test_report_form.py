@@ -63,14 +63,97 @@ async def test_unclear_type_offers_the_agencys_services_as_buttons(conversation)
     asked = await answer(conversation, "Illegal dumping")
     assert conversation.slot("service_code") == "SAN-ILD" and asked[0].startswith("Where is it?")
     asked = await answer(conversation, "my cat is sad")
-    assert conversation.slot("location") == "my cat is sad"  # any place description is accepted as text
+    assert asked[0].startswith("I need a place") and conversation.slot("location") is None
+    asked = await answer(conversation, "in front of City Hall", entities=[entity("facility", "city_hall")])
+    assert conversation.slot("location") == "in front of City Hall"  # a landmark the agency knows
 
 
-async def test_nothing_matching_says_so_and_offers_every_service(conversation):
+async def test_a_problem_not_taken_online_is_said_so_with_the_phone_and_every_service_offered(conversation):
     await start(conversation, "report something")
     asked = await answer(conversation, "my neighbour plays loud music")
+    assert asked[0].startswith("Harbor City's 311 doesn't take that kind of problem online")
+    assert "call 311 (555-010-3110 from outside the city)" in asked[0]
+    assert len(conversation.buttons()) == 7 and conversation.slot("service_code") is None
+    asked = await answer(conversation, "it's a problem")
     assert asked[0] == "Sorry, I couldn't match that to a type of 311 request."
-    assert len(conversation.buttons()) == 7
+
+
+async def test_a_problem_named_in_the_first_message_is_never_filed_under_another_type(conversation):
+    asked = await start(conversation, "report a dead raccoon in the road")  # "road" is a Pothole keyword
+    assert conversation.slot("service_code") is None
+    assert asked[0].startswith("Harbor City's 311 doesn't take that kind of problem online")
+    assert asked[1].startswith("What kind of problem is it?")
+
+
+async def test_another_city_without_abandoned_vehicles_says_so(other_city_conversation):
+    chat = other_city_conversation
+    asked = await start(chat, "there's an abandoned car on my street, can u file a report")
+    assert chat.slot("service_code") is None
+    assert "doesn't take that kind of problem online" in asked[0] and "555-010-3110" in asked[0]
+    assert "Street light out" in [b["title"] for b in chat.buttons()]
+
+
+async def test_every_detail_of_the_first_message_is_kept(conversation):
+    text = (
+        "please report a pothole at 88 Main Street, it's in the bike lane and really deep, "
+        "my email is someone@example.com"
+    )
+    asked = await start(conversation, text, entities=[entity("address", "88 Main Street", text)])
+    assert asked == [] and conversation.active_loop is None  # straight to the confirmation
+    (summary,) = await conversation.run("action_confirm_report")
+    assert (
+        "Type: Pothole\nWhere: 88 Main Street\nDetails: it's in the bike lane and really deep\n"
+        "Contact: someone@example.com" in summary
+    )
+
+
+async def test_a_correction_while_another_field_is_asked(conversation):
+    await start(
+        conversation, "pothole at 88 Main St", entities=[entity("address", "88 Main St", "at 88 Main St")]
+    )
+    text = "actually the address is 52 Quarry Lane"
+    asked = await answer(conversation, text, entities=[entity("address", "52 Quarry Lane", text)])
+    assert conversation.slot("location") == "52 Quarry Lane" and conversation.slot("description") is None
+    assert asked[0].startswith("Tell me a bit about it")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("wait, is city hall open today?", "ask_facility_hours"),
+        ("how do I pay a parking ticket?", "faq"),
+        ("hmm what?", "nlu_fallback"),
+        ("thanks", "thank"),
+        ("yes", "affirm"),
+        ("ok", "affirm"),
+        ("start over", "restart"),
+        ("start over", "goodbye"),  # whatever the NLU makes of it
+        ("menu", "ask_capabilities"),
+        ("bye", "goodbye"),
+    ],
+)
+async def test_no_field_ever_stores_a_question_thanks_or_an_exit(conversation, text, intent):
+    await start(conversation, "report something")
+    for requested in ("service_code", "location", "description", "contact"):
+        assert conversation.slot("requested_slot") == requested
+        assert await answer(conversation, text, intent) is None  # rejected: the rules answer it
+        assert conversation.slot(requested) is None
+        # the rules answered (a response stands in for the answer); the form asks its question again
+        await conversation.run("utter_ask_what_else")
+        asked = await conversation.run(FORM)
+        assert asked and conversation.slot("requested_slot") == requested
+        fill = {"service_code": "Pothole", "location": "12 Elm St", "description": "deep", "contact": "skip"}
+        await answer(conversation, fill[requested])
+    assert conversation.active_loop is None and conversation.slot("description") == "deep"
+
+
+async def test_menu_and_goodbye_drop_the_report_without_an_extra_question(conversation, demo):
+    await start(conversation, "pothole", entities=[])
+    assert await answer(conversation, "menu", "ask_capabilities") is None
+    (said,) = await conversation.run("action_cancel_report")
+    assert said == "OK, I've cancelled the report and nothing was sent."
+    assert conversation.active_loop is None and conversation.slot("service_code") is None
+    assert demo.hits_on("POST", "/open311/v2/requests.json") == 0
 
 
 async def test_a_location_pin_from_the_channel_is_sent_as_lat_long(conversation, demo):
@@ -135,8 +218,9 @@ async def test_corrections_during_the_form_and_at_the_confirmation(conversation)
 
 async def test_invalid_answers_are_asked_again(conversation):
     await start(conversation, "water leak", entities=[])
-    asked = await answer(conversation, "??")
+    asked = await answer(conversation, "the big one")
     assert asked[0].startswith("I need a place") and conversation.slot("requested_slot") == "location"
+    assert await answer(conversation, "??") is None  # a question: the rules answer, nothing is stored
     await answer(conversation, "hydrant at Oak Ave and 3rd St")
     asked = await answer(conversation, "x" * 4001)
     assert "at most 4000 characters" in asked[0]
@@ -147,7 +231,8 @@ async def test_invalid_answers_are_asked_again(conversation):
 
 
 @pytest.mark.parametrize(
-    ("text", "intent"), [("cancel", "cancel"), ("never mind", "deny"), ("stop", "inform")]
+    ("text", "intent"),
+    [("cancel", "cancel"), ("never mind", "deny"), ("stop", "inform"), ("no", "deny")],
 )
 async def test_cancel_is_never_taken_as_an_answer(conversation, demo, text, intent):
     await start(

@@ -1,15 +1,22 @@
-"""311 request status against the demo agency and another city's Open311 server, over real HTTP and Redis."""
+"""311 request status against the demo agency and another city's Open311 server, over real HTTP and Redis.
+
+Also what the request-number and address forms leave to the rules (questions, "ok", exits).
+"""
 
 from __future__ import annotations
 
 import time
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from lookup_support import agency_env, entity, run_action, sdk_tracker
 
+from actions.collection import ValidateCollectionDayForm
 from actions.request_status import ActionCheckRequestStatus, ValidateRequestStatusForm
 from actions.resources import close_resources, open_resources
 from bot.agency_config import AgencyConfig
+from bot.demo_agency import DATA_DIR
 from bot.settings import Settings
 
 CHECK = ActionCheckRequestStatus()
@@ -21,12 +28,12 @@ async def test_found_with_status_notes_expected_date_and_last_update(lookups, do
         domain, text, "check_request_status", entities=[entity("request_id", "report 512077", text)]
     )
     reply = await run_action(CHECK, tracker, domain)
-    assert reply.responses == ["utter_request_status_expected"]
+    assert reply.responses == ["utter_request_status"]
     assert (
         "Request 512077 (Pothole) is open. In progress: a repair crew is scheduled for this week."
         in reply.text
     )
-    assert "Expected by Fri 27 Nov. Last update: 1 day ago." in reply.text
+    assert "\nExpected by Fri 27 Nov.\nLast update: 1 day ago.\n" in reply.text
     assert "harborcity.example/311" in reply.text
     assert reply.slots() == {"request_id": None}
 
@@ -53,6 +60,79 @@ async def test_the_form_takes_the_number_in_any_format_and_rejects_other_text(lo
     assert reply.responses == ["utter_request_id_invalid"] and reply.slots()["request_id"] is None
     reply = await run_action(form, sdk_tracker(domain, "never mind", "cancel", slots=asked), domain)
     assert reply.slots() == {} and reply.messages == []
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("wait, is city hall open today?", "ask_facility_hours"),
+        ("where do I find it?", "faq"),
+        ("ok", "affirm"),
+        ("thanks", "thank"),
+        ("menu", "ask_capabilities"),
+        ("start over", "restart"),
+        ("start over", "nlu_fallback"),
+        ("stop", "cancel"),
+    ],
+)
+async def test_the_number_and_address_forms_leave_questions_thanks_and_exits_to_the_rules(
+    lookups, domain, text, intent
+):
+    for form, slot in ((ValidateRequestStatusForm(), "request_id"), (ValidateCollectionDayForm(), "address")):
+        tracker = sdk_tracker(domain, text, intent, slots={"requested_slot": slot})
+        reply = await run_action(form, tracker, domain)
+        assert reply.slots() == {} and reply.messages == []  # nothing extracted: Rasa's form rejects the turn
+
+
+async def test_the_address_form_still_takes_an_address_and_says_when_it_is_none(lookups, domain):
+    form, asked = ValidateCollectionDayForm(), {"requested_slot": "address"}
+    reply = await run_action(form, sdk_tracker(domain, "it's 12 Elm St", slots=asked), domain)
+    assert reply.slots() == {"address": "it's 12 Elm St"}
+    reply = await run_action(form, sdk_tracker(domain, "the blue house", slots=asked), domain)
+    assert reply.responses == ["utter_collection_address_invalid"] and reply.slots() == {"address": None}
+
+
+async def test_an_expected_date_that_has_passed_is_overdue(demo, lookups, domain):
+    await demo.admin("requests/512077", {"expected_datetime": "now-2d"})
+    reply = await run_action(CHECK, sdk_tracker(domain, "request 512077", "check_request_status"), domain)
+    assert "Request 512077 (Pothole) is open." in reply.text
+    assert "It was expected by Mon 23 Nov, so it is overdue." in reply.text
+    assert "Expected by" not in reply.text
+
+
+@pytest.fixture
+async def bare_city(demo, redis_url, clock):
+    """An Open311 server whose request has no service name and no dates: only a code and a status."""
+    request = {"service_request_id": "700001", "status": "open", "service_code": "PW-POT"}
+    unnamed_unknown = {"service_request_id": "700002", "status": "open", "service_code": "XX-9"}
+
+    async def services(_: web.Request) -> web.Response:
+        return web.Response(body=(DATA_DIR / "services.json").read_bytes(), content_type="application/json")
+
+    async def one(request_: web.Request) -> web.Response:
+        found = {"700001": request, "700002": unnamed_unknown}.get(request_.match_info["id"])
+        return web.json_response([found] if found else [{"code": 404, "description": "not found"}],
+                                 status=200 if found else 404)  # fmt: skip
+
+    app = web.Application()
+    app.router.add_get("/open311/v2/services.json", services)
+    app.router.add_get("/open311/v2/requests/{id}.json", one)
+    server = TestServer(app)
+    await server.start_server()
+    base = str(server.make_url("/open311/v2")).rstrip("/")
+    config = AgencyConfig.from_settings(Settings.from_env(agency_env(demo, redis_url, OPEN311_BASE_URL=base)))
+    yield await open_resources(config, clock=clock)
+    await close_resources()
+    await server.close()
+
+
+async def test_the_service_name_never_its_code_and_no_empty_last_update(bare_city, domain):
+    reply = await run_action(CHECK, sdk_tracker(domain, "request 700001", "check_request_status"), domain)
+    assert reply.text.startswith("Request 700001 (Pothole) is open.")  # the name from services.json
+    assert "PW-POT" not in reply.text and "Last update" not in reply.text and "Expected" not in reply.text
+    unknown = await run_action(CHECK, sdk_tracker(domain, "request 700002", "check_request_status"), domain)
+    assert unknown.responses == ["utter_request_status_unnamed"]
+    assert unknown.text.startswith("Request 700002 is open.") and "XX-9" not in unknown.text
 
 
 @pytest.fixture
@@ -95,7 +175,7 @@ async def test_cached_answer_when_the_agency_goes_down_is_labelled_stale(demo, l
     await demo.stop()
     clock.advance(minutes=5)
     stale = await run_action(CHECK, tracker, domain)
-    assert stale.responses == ["utter_lookup_stale", "utter_request_status_expected"]
+    assert stale.responses == ["utter_lookup_stale", "utter_request_status"]
     assert "this is what it said at 10 am" in stale.text and "In progress" in stale.text
     clock.advance(hours=2)  # beyond what a stale status may be
     gone = await run_action(CHECK, tracker, domain)

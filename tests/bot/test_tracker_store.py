@@ -144,3 +144,30 @@ def test_last_session_start() -> None:
     assert last_session_start(events) == len(events) - 9
     assert last_session_start(events[:5]) == 0
     assert last_session_start([]) == 0
+
+
+def tripped() -> list[Event]:
+    """A turn Rasa's circuit breaker stopped: ten declines and no `action_listen` after them."""
+    declines = [e for _ in range(10) for e in (ActionExecuted("utter_greet"), BotUttered("Sorry"))]
+    return [*session(100, "ok 300 river street", None), *declines]
+
+
+async def test_a_turn_the_circuit_breaker_stopped_is_ended_when_the_conversation_is_read(stores: Any) -> None:
+    ours, _, rasa, _ = stores
+    stored = rasa.init_tracker("muted")
+    for event in tripped():
+        stored.update(event)
+    await rasa.save(stored)
+    ours.red.set(ours.key_prefix + "muted", rasa.red.get(rasa.key_prefix + "muted"))
+
+    repaired = await ours.retrieve("muted")
+    assert isinstance(repaired.events[-1], ActionExecuted)
+    assert repaired.events[-1].action_name == ACTION_LISTEN_NAME
+    assert dicts(list(repaired.events)[:-1]) == dicts((await rasa.retrieve("muted")).events)
+
+
+async def test_a_paused_or_ordinary_conversation_is_read_unchanged(stores: Any) -> None:
+    ours, _, rasa, _ = stores
+    await converse(ours, "citizen")
+    await converse(rasa, "citizen")
+    assert dicts((await ours.retrieve("citizen")).events) == dicts((await rasa.retrieve("citizen")).events)

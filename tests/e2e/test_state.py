@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.request
 
 import pytest
 import redis
+from rasa.core.tracker_store import RedisTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from stack_support import RestClient, sender_id, stack_settings
 
 from bot.stack import Stack
@@ -56,3 +60,25 @@ def test_conversation_survives_a_restart_of_rasa(tmp_path, model_path):
         assert texts == ["when is city hall open"]
         reply = RestClient(base).say(user, "thanks")
         assert "welcome" in reply.lower()
+
+
+def test_a_conversation_the_circuit_breaker_muted_answers_again(stack, rest: RestClient):
+    # Stored as Rasa left it before the turn guard: a decline ten times and no action_listen,
+    # after which Rasa tripped its circuit breaker on every message, "hello" included.
+    user, target = sender_id("muted"), stack.redis
+    store = RedisTrackerStore(
+        Domain.empty(), host=target.host, port=target.port, db=target.db,
+        password=target.password or None, key_prefix="civic",
+    )  # fmt: skip
+    tracker = store.init_tracker(user)
+    for event in [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("ok 300 river street", {"name": "inform", "confidence": 0.9}),
+        *[e for _ in range(10) for e in (ActionExecuted("utter_out_of_scope"), BotUttered("Sorry"))],
+    ]:
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+
+    assert "automated assistant" in rest.say(user, "hello")

@@ -122,7 +122,7 @@
     if (/claim/.test(type)) return "A chat was claimed" + (event.agent ? " by " + event.agent : "") + ".";
     if (/release/.test(type)) return "A chat was released back to the queue.";
     if (/transfer/.test(type)) return "A chat was transferred" + (event.agent ? " to " + event.agent : "") + ".";
-    if (/close|expire/.test(type)) return "A chat was closed.";
+    if (/close|expire/.test(type)) return event.how === "left" ? "A citizen left the queue." : "A chat was closed.";
     if (/message/.test(type)) return event.message && event.message.sender === "citizen" ? "New citizen message." : "";
     return "";
   }

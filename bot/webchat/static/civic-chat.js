@@ -11,6 +11,12 @@
  * localStorage (credentials.yml has `session_persistence: true`), so a reload continues the
  * conversation; the transcript and unsent messages are kept with it.
  *
+ * A message longer than `maxLength` (default 1000 characters, `data-max-length` or
+ * `window.CivicChat.maxLength`) is never cut: the text stays in the box, a live notice says how
+ * much too long it is, and sending waits until it fits. It is not sent in parts either: the
+ * assistant reads each message as one question, so parts would get an answer (or a decline)
+ * each, for half-sentences.
+ *
  * Bot text is only ever inserted as text: links are built as <a> elements (http/https only).
  */
 (function () {
@@ -41,6 +47,13 @@
     rejected: "The chat could not connect. Retrying\u2026",
     repliesLabel: "Suggested replies",
     queued: "(waiting to send)",
+    // Plural forms by Intl.PluralRules category ("one", "other", and "few", "many"... in other
+    // languages); {count}, {max}, {over} and {left} are numbers formatted for the page's language.
+    charactersLeft: { one: "{left} character left", other: "{left} characters left" },
+    tooLong: {
+      one: "Your message is too long to send: {count} characters, and the limit is {max}. Please shorten it by {over} character. Your text is still in the box.",
+      other: "Your message is too long to send: {count} characters, and the limit is {max}. Please shorten it by {over} characters. Your text is still in the box.",
+    },
     image: "Image from the assistant",
     conversation: "Conversation",
     region: "Chat with Harbor City",
@@ -52,7 +65,16 @@
     if (data.socketUrl) out.socketUrl = data.socketUrl;
     if (data.socketPath) out.socketPath = data.socketPath;
     if (data.title) out.strings = { title: data.title };
+    if (data.maxLength) out.maxLength = data.maxLength;
     return out;
+  }
+
+  var DEFAULT_MAX_LENGTH = 1000;
+
+  /* A positive whole number of characters, else the default. */
+  function lengthLimit(value) {
+    var number = Number(value);
+    return Number.isInteger(number) && number > 0 ? number : DEFAULT_MAX_LENGTH;
   }
 
   var user = window.CivicChat || {};
@@ -65,6 +87,9 @@
     stylesheet: user.stylesheet || (script && script.src ? new URL("civic-chat.css", script.src).href : null),
     strings: Object.assign({}, STRINGS, fromData.strings || {}, user.strings || {}),
     maxMessages: 100,
+    maxLength: lengthLimit(user.maxLength || fromData.maxLength),
+    // Near the limit the box shows how many characters are left (not announced on every key).
+    warnWithin: 100,
   };
   var T = config.strings;
   var STORE_KEY = "civic-chat:" + config.socketUrl.replace(/\/+$/, "");
@@ -367,18 +392,23 @@
 
     var form = el("form", { class: "civic-chat__form", novalidate: "" });
     var label = el("label", { for: "civic-chat-input", class: "civic-chat__label" }, T.inputLabel);
-    var input = el("input", {
+    // No maxlength: the browser would cut a pasted message silently. checkLength() says instead.
+    var input = el("textarea", {
       id: "civic-chat-input",
       class: "civic-chat__input",
-      type: "text",
+      rows: "1",
       autocomplete: "off",
-      maxlength: "1000",
       placeholder: T.placeholder,
+      "aria-describedby": "civic-chat-count civic-chat-notice",
     });
     var send = el("button", { type: "submit", class: "civic-chat__send", "aria-label": T.send }, T.sendText);
+    var count = el("p", { id: "civic-chat-count", class: "civic-chat__count" });
+    var notice = el("p", { id: "civic-chat-notice", class: "civic-chat__notice", "aria-live": "polite" });
     form.appendChild(label);
     form.appendChild(input);
     form.appendChild(send);
+    form.appendChild(count);
+    form.appendChild(notice);
 
     panel.appendChild(header);
     panel.appendChild(status);
@@ -391,7 +421,8 @@
     document.body.appendChild(root);
 
     ui = { root: root, launcher: launcher, panel: panel, log: log, typing: typing, status: status,
-      intro: intro, input: input, form: form, restart: restart, close: close };
+      intro: intro, input: input, form: form, restart: restart, close: close, send: send, count: count,
+      notice: notice };
 
     launcher.addEventListener("click", function () {
       if (panel.hidden) openPanel(true);
@@ -409,9 +440,90 @@
       event.preventDefault();
       var text = input.value.trim();
       if (!text) return;
+      if (!checkLength(true)) {
+        input.focus();
+        return;
+      }
       input.value = "";
+      checkLength(false);
       say(text, text);
     });
+    // Enter sends, Shift+Enter starts a new line (not while an input method is composing).
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    input.addEventListener("input", function () {
+      checkLength(false);
+    });
+  }
+
+  /* ---------- message length ---------- */
+
+  var lang = document.documentElement.lang || undefined;
+  var plurals = window.Intl && window.Intl.PluralRules ? new window.Intl.PluralRules(lang) : null;
+
+  function formatNumber(n) {
+    try {
+      return n.toLocaleString(lang);
+    } catch (e) {
+      return String(n);
+    }
+  }
+
+  /* A string of T by the plural category of `n`, its {placeholders} filled with formatted numbers. */
+  function plural(name, n, values) {
+    var forms = T[name];
+    var text = typeof forms === "string" ? forms : forms[plurals ? plurals.select(n) : "other"] || forms.other;
+    return text.replace(/\{(\w+)\}/g, function (whole, key) {
+      return key in values ? formatNumber(values[key]) : whole;
+    });
+  }
+
+  /* Characters as the server counts them (code points, so an emoji is one). */
+  function lengthOf(text) {
+    return Array.from(text).length;
+  }
+
+  var noticeTimer = null;
+
+  /*
+   * Show how long the message is against the limit; true when it may be sent. The live notice is
+   * updated after a pause in typing (so a screen reader is not told every key), at once when the
+   * citizen tries to send (`refused`), and emptied first then so the same words are read again.
+   */
+  function checkLength(refused) {
+    var max = config.maxLength;
+    var count = lengthOf(ui.input.value.trim());
+    var over = count - max;
+    var left = max - count;
+    autoGrow();
+    ui.count.textContent =
+      over <= 0 && left < config.warnWithin ? plural("charactersLeft", left, { left: left, max: max }) : "";
+    ui.input.setAttribute("aria-invalid", over > 0 ? "true" : "false");
+    ui.send.setAttribute("aria-disabled", over > 0 ? "true" : "false");
+    var message = over > 0 ? plural("tooLong", over, { count: count, max: max, over: over }) : "";
+    clearTimeout(noticeTimer);
+    if (refused || !message) {
+      if (refused) ui.notice.textContent = "";
+      noticeTimer = setTimeout(function () {
+        ui.notice.textContent = message;
+      }, refused ? 50 : 0);
+    } else if (ui.notice.textContent !== message) {
+      noticeTimer = setTimeout(function () {
+        ui.notice.textContent = message;
+      }, 600);
+    }
+    return over <= 0;
+  }
+
+  /* The box grows with what is typed or pasted, up to its CSS max-height, then scrolls. */
+  function autoGrow() {
+    var box = ui.input;
+    box.style.height = "auto";
+    box.style.height = box.scrollHeight + (box.offsetHeight - box.clientHeight) + "px";
   }
 
   function scrollToEnd() {

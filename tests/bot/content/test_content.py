@@ -142,7 +142,8 @@ def test_the_referrals_are_the_agreed_ids_each_with_another_government_s_page(en
     referrals = {e.id: e for e in entries.values() if e.kind == "referral"}
     assert sorted(referrals) == sorted(REFERRAL_HOSTS)
     for entry in referrals.values():
-        assert 15 <= len({q.lower() for q in entry.questions}) <= 20, entry.id
+        # enough ways to ask for the classifier; not so many that referrals outweigh the city's own FAQs
+        assert 15 <= len({q.lower() for q in entry.questions}) <= 30, entry.id
         assert entry.intent == f"faq/{entry.id}" and entry.agency and entry.department == "311", entry.id
         assert "\n" not in entry.answer and entry.last_reviewed, entry.id
         parts = urlsplit(entry.source)

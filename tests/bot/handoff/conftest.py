@@ -59,18 +59,19 @@ class FakeRasa:
 
     calls: list[dict[str, Any]] = field(default_factory=list)
     fail: bool = False
+    fail_messages: bool = False  # refuse only `bot` events (what the console says), accept the rest
 
     async def handle(self, request: web.Request) -> web.Response:
-        if self.fail:
+        body = await request.json()
+        is_message = isinstance(body, dict) and body.get("event") == "bot"
+        if self.fail or (self.fail_messages and is_message):
             return web.json_response({"error": "down"}, status=500)
-        self.calls.append(
-            {
-                "path": request.path,
-                "query": dict(request.query),
-                "body": await request.json(),
-            }
-        )
+        self.calls.append({"path": request.path, "query": dict(request.query), "body": body})
         return web.json_response({"events": []})
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The `bot` events the console delivered, in order."""
+        return [c for c in self.calls if isinstance(c["body"], dict) and c["body"].get("event") == "bot"]
 
 
 @pytest.fixture

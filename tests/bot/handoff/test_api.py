@@ -97,7 +97,7 @@ async def test_two_agents_claim_one_wins_other_gets_409(
     assert winner_name in (await loser.json())["error"]
     # the citizen got one "has joined" notice, from the winner
     rasa, _ = fake_rasa
-    notices = [c for c in rasa.calls if c["path"].endswith("/tracker/events")]
+    notices = rasa.messages()
     assert len(notices) == 1 and winner_name in notices[0]["body"]["text"]
     assert notices[0]["query"]["output_channel"] == "latest"
     assert notices[0]["query"]["execute_side_effects"] == "true"
@@ -166,10 +166,80 @@ async def test_a_claim_stands_when_rasa_cannot_deliver_the_notice(
     console: TestClient, store: QueueStore, agents: dict, fake_rasa: tuple
 ) -> None:
     await queue_one(store, "c1")
-    fake_rasa[0].fail = True
+    fake_rasa[0].fail_messages = True
     resp = await console.post("/api/conversations/c1/claim", headers=bearer(agents["Dana"]))
     assert resp.status == 200
     assert (await store.get("c1")).agent == "Dana"  # type: ignore[union-attr]
+
+
+async def test_a_claim_rasa_cannot_pause_is_undone_so_the_bot_never_talks_over_the_agent(
+    console: TestClient, store: QueueStore, agents: dict, fake_rasa: tuple
+) -> None:
+    await queue_one(store, "c1")
+    fake_rasa[0].fail = True
+    resp = await console.post("/api/conversations/c1/claim", headers=bearer(agents["Dana"]))
+    assert resp.status == 502
+    entry = await store.get("c1")
+    assert entry is not None and (entry.status, entry.agent) == ("waiting", "")
+    assert await store.position("c1") == 1
+
+
+async def test_claiming_pauses_the_bot_and_ends_any_form_releasing_puts_the_citizen_back_in_line(
+    console: TestClient, store: QueueStore, agents: dict, fake_rasa: tuple
+) -> None:
+    """While waiting the bot still answers; only a claim pauses it (and the form the citizen was in)."""
+    await queue_one(store, "c1")
+    headers = bearer(agents["Dana"])
+    assert (await console.post("/api/conversations/c1/claim", headers=headers)).status == 200
+    rasa, _ = fake_rasa
+    assert rasa.calls[0]["path"] == "/conversations/c1/tracker/events"
+    assert rasa.calls[0]["body"] == [
+        {"event": "active_loop", "name": None},
+        {"event": "slot", "name": "requested_slot", "value": None},
+        {"event": "slot", "name": "handoff_waiting", "value": False},
+        {"event": "pause"},
+    ]
+    assert "joined" in rasa.calls[1]["body"]["text"]
+    assert (await console.post("/api/conversations/c1/release", headers=headers)).status == 200
+    assert rasa.calls[-1]["body"] == [
+        {"event": "slot", "name": "handoff_waiting", "value": True},
+        {"event": "resume"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    assert await store.position("c1") == 1
+
+
+async def test_closing_a_waiting_chat_ends_the_citizens_form_before_the_rating(
+    console: TestClient, store: QueueStore, agents: dict, fake_rasa: tuple
+) -> None:
+    await queue_one(store, "c1")
+    assert (await console.post("/api/conversations/c1/close", headers=bearer(agents["Lee"]))).status == 200
+    rasa, _ = fake_rasa
+    assert [c["body"][-1] if isinstance(c["body"], list) else c["body"]["name"] for c in rasa.calls] == [
+        {"event": "pause"},
+        {"event": "action", "name": "action_listen"},
+        "EXTERNAL_handoff_closed",
+    ]
+
+
+async def test_a_citizen_who_leaves_the_line_is_gone_from_the_agents_queue(
+    console: TestClient, store: QueueStore, agents: dict
+) -> None:
+    headers = bearer(agents["Dana"])
+    await queue_one(store, "stays")
+    async with console.ws_connect("/api/events", headers=headers) as ws:
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        await queue_one(store, "leaves")
+        assert (await ws.receive_json(timeout=5))["type"] == "queued"
+        assert await store.leave("leaves") is True
+        event = await ws.receive_json(timeout=5)
+    assert (event["type"], event["conversation_id"], event["how"]) == ("closed", "leaves", "left")
+    queue = await (await console.get("/api/queue", headers=headers)).json()
+    assert [e["conversation_id"] for e in queue] == ["stays"]
+    view = await (await console.get("/api/conversations/leaves", headers=headers)).json()
+    assert view["status"] == "closed"
+    claim = await console.post("/api/conversations/leaves/claim", headers=headers)
+    assert claim.status == 409 and "closed" in (await claim.json())["error"]
 
 
 async def test_release_and_transfer(console: TestClient, store: QueueStore, agents: dict) -> None:

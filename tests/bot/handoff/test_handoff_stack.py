@@ -178,32 +178,40 @@ async def _has(agent: Agent, cid: str, sender: str, text: str) -> bool:
     return any(m["sender"] == sender and m["text"] == text for m in view.get("messages", []))
 
 
-async def test_restart_while_handed_off_does_not_unpause(hstack: Any) -> None:
+async def test_restart_while_a_person_has_the_chat_does_not_unpause(hstack: Any) -> None:
     stack, tokens, _ = hstack
     async with aiohttp.ClientSession() as http:
         dana = Agent(http, urls(stack)[1], tokens["Dana"])
         citizen = await handed_off(stack, dana)
+        await claimed(citizen, dana)
         before = len(citizen.received)
         await citizen.say("/restart")
         await citizen.say("hello?")
         await until(
             lambda: _has(dana, citizen.session_id, "citizen", "hello?"), what="message after /restart"
         )
-        await claim_and_expect_only_the_notice(citizen, dana, before)
+        await reply_and_expect_only_it(citizen, dana, before)
         assert (await tracker(stack, citizen.session_id))["paused"] is True
         await citizen.close()
 
 
-async def claim_and_expect_only_the_notice(citizen: Citizen, agent: Agent, before: int) -> None:
-    """The agent claims the chat; fails unless its "has joined" notice is all the citizen got after `before`.
+async def claimed(citizen: Citizen, agent: Agent) -> None:
+    """The agent claims the chat and the citizen is told; Rasa pauses the conversation."""
+    assert (await agent.call("POST", f"/api/conversations/{citizen.session_id}/claim"))[0] == 200
+    await citizen.expect(lambda got: any("joined" in t for t in got))
+
+
+async def reply_and_expect_only_it(citizen: Citizen, agent: Agent, before: int) -> None:
+    """The agent replies; fails unless that reply is all the citizen got after `before`.
 
     The positive signal for "the bot said nothing": once the console has the citizen's last message,
-    Rasa had finished that turn, so any bot reply to it went out before the notice, on the same socket.
+    Rasa had finished that turn, so any bot reply to it went out before the agent's, on the same socket.
     """
-    assert (await agent.call("POST", f"/api/conversations/{citizen.session_id}/claim"))[0] == 200
-    await citizen.expect(lambda got: any("joined" in t for t in got[before:]))
+    cid = citizen.session_id
+    assert (await agent.call("POST", f"/api/conversations/{cid}/messages", {"text": "Agent here."}))[0] == 200
+    await citizen.expect(lambda got: "Agent here." in got[before:])
     new = citizen.received[before:]
-    assert len(new) == 1 and "joined" in new[0], f"the bot spoke while a person has the chat: {new}"
+    assert new == ["Agent here."], f"the bot spoke while a person has the chat: {new}"
 
 
 async def tracker(stack: Stack, cid: str) -> dict[str, Any]:
@@ -232,6 +240,7 @@ async def test_session_expiry_keeps_the_conversation_with_the_person(hstack: Any
         dana = Agent(http, urls(stack)[1], tokens["Dana"])
         citizen = await handed_off(stack, dana)
         cid = citizen.session_id
+        await claimed(citizen, dana)
         old = {"event": "user", "text": "(earlier)", "timestamp": time.time() - 7200, "parse_data": {}}
         url = f"{rasa}/conversations/{cid}/tracker/events?token={stack.settings.rasa.token}"
         async with http.post(url, json=old) as resp:
@@ -239,7 +248,7 @@ async def test_session_expiry_keeps_the_conversation_with_the_person(hstack: Any
         before = len(citizen.received)
         await citizen.say("are you still there?")
         await until(lambda: _has(dana, cid, "citizen", "are you still there?"), what="message after expiry")
-        await claim_and_expect_only_the_notice(citizen, dana, before)
+        await reply_and_expect_only_it(citizen, dana, before)
         state = await tracker(stack, cid)
         assert state["paused"] is True
         assert sum(1 for e in state["events"] if e["event"] == "session_started") >= 2
@@ -347,3 +356,121 @@ async def test_after_hours_leaves_a_ticket(hstack: Any) -> None:
             await citizen.close()
     finally:
         hours.write_text(OPEN)
+
+
+# ---- waiting in line: answers, ways out; the rating's ways out ---------------------------------------
+
+
+async def test_a_question_while_waiting_is_answered_the_place_kept_and_the_agent_sees_it(hstack: Any) -> None:
+    stack, tokens, _ = hstack
+    async with aiohttp.ClientSession() as http:
+        dana = Agent(http, urls(stack)[1], tokens["Dana"])
+        citizen = await handed_off(stack, dana)
+        cid = citizen.session_id
+        await citizen.say("how do I pay a parking ticket?")
+        await citizen.expect(lambda got: any("Finance counter" in t for t in got))
+        await citizen.say("hello?")
+        await citizen.expect(lambda got: any("still in line" in t for t in got))
+        _, queue = await dana.call("GET", "/api/queue")
+        assert any(e["conversation_id"] == cid and e["status"] == "waiting" for e in queue)
+        # the agent who takes the chat reads the question and the bot's answer
+        await until(lambda: _has(dana, cid, "citizen", "how do I pay a parking ticket?"), what="question")
+        view = await dana.conversation(cid)
+        assert any(m["sender"] == "bot" and "Finance counter" in m["text"] for m in view["messages"])
+        await claimed(citizen, dana)
+        assert (await tracker(stack, cid))["paused"] is True
+        await dana.call("POST", f"/api/conversations/{cid}/close")
+        await citizen.close()
+
+
+@pytest.mark.parametrize("exit_text", ["actually never mind", "menu", "start over", "/restart"])
+async def test_leaving_the_line_takes_the_chat_out_of_the_agents_queue(hstack: Any, exit_text: str) -> None:
+    stack, tokens, _ = hstack
+    async with aiohttp.ClientSession() as http:
+        dana = Agent(http, urls(stack)[1], tokens["Dana"])
+        citizen = await handed_off(stack, dana)
+        cid = citizen.session_id
+        await citizen.say(exit_text)
+        await citizen.expect(lambda got: any("left the line" in t for t in got))
+        _, queue = await dana.call("GET", "/api/queue")
+        assert cid not in [e["conversation_id"] for e in queue]
+        assert (await dana.conversation(cid))["status"] == "closed"
+        status, body = await dana.call("POST", f"/api/conversations/{cid}/claim")
+        assert status == 409 and "closed" in body["error"]
+        # back with the bot, not paused: a question is answered
+        await citizen.say("is city hall open today?")
+        await citizen.expect(lambda got: any("City Hall" in t for t in got[-2:]))
+        assert (await tracker(stack, cid))["paused"] is False
+        await citizen.close()
+
+
+async def rating_asked(stack: Stack, agent: Agent) -> Citizen:
+    """A citizen whose chat an agent took and closed: the bot has asked for the rating."""
+    citizen = await handed_off(stack, agent)
+    await claimed(citizen, agent)
+    assert (await agent.call("POST", f"/api/conversations/{citizen.session_id}/close"))[0] == 200
+    await citizen.expect(lambda got: any("How did we do?" in t for t in got))
+    return citizen
+
+
+async def test_cancel_in_the_rating_leaves_it_politely(hstack: Any) -> None:
+    stack, tokens, _ = hstack
+    async with aiohttp.ClientSession() as http:
+        citizen = await rating_asked(stack, Agent(http, urls(stack)[1], tokens["Dana"]))
+        before = len(citizen.received)
+        await citizen.say("cancel")
+        got = await citizen.expect(lambda got: any("no rating" in t for t in got[before:]))
+        assert not any("1 to 5" in t for t in got[before:])
+        await citizen.close()
+
+
+async def test_a_question_in_the_rating_is_answered_and_the_rating_not_asked_again(hstack: Any) -> None:
+    stack, tokens, _ = hstack
+    async with aiohttp.ClientSession() as http:
+        citizen = await rating_asked(stack, Agent(http, urls(stack)[1], tokens["Dana"]))
+        before = len(citizen.received)
+        await citizen.say("how do I pay a parking ticket?")
+        await citizen.expect(lambda got: any("Finance counter" in t for t in got[before:]))
+        await until(lambda: _form_over(stack, citizen.session_id), what="the rating form to end")
+        assert not any("How did we do?" in t for t in citizen.received[before:])
+        await citizen.close()
+
+
+async def _form_over(stack: Stack, cid: str) -> bool:
+    """True once Rasa's turn is over (it listens) with no form active."""
+    state = await tracker(stack, cid)
+    return not state["active_loop"] and state["latest_action_name"] == "action_listen"
+
+
+async def test_menu_and_start_over_in_the_rating(hstack: Any) -> None:
+    stack, tokens, _ = hstack
+    async with aiohttp.ClientSession() as http:
+        agent = Agent(http, urls(stack)[1], tokens["Dana"])
+        citizen = await rating_asked(stack, agent)
+        before = len(citizen.received)
+        await citizen.say("menu")
+        await citizen.expect(lambda got: any("Pick one" in t for t in got[before:]))
+        await citizen.close()
+        citizen = await rating_asked(stack, agent)
+        before = len(citizen.received)
+        await citizen.say("start over")
+        await citizen.expect(lambda got: any("start over" in t for t in got[before:]))
+        assert not any("How did we do?" in t for t in citizen.received[before:])
+        await citizen.close()
+
+
+async def test_a_rating_then_a_question_instead_of_a_comment_keeps_the_rating(hstack: Any) -> None:
+    stack, tokens, _ = hstack
+    async with aiohttp.ClientSession() as http:
+        lee = Agent(http, urls(stack)[1], tokens["Lee"])
+        _, ratings = await lee.call("GET", "/api/ratings")
+        count = ratings["agents"].get("Lee", {}).get("count", 0)
+        citizen = await rating_asked(stack, lee)
+        await citizen.say("4")
+        await citizen.expect(lambda got: any("add" in t.lower() for t in got[-1:]))
+        before = len(citizen.received)
+        await citizen.say("is city hall open today?")
+        await citizen.expect(lambda got: any("City Hall" in t for t in got[before:]))
+        _, ratings = await lee.call("GET", "/api/ratings")
+        assert ratings["agents"]["Lee"]["count"] == count + 1
+        await citizen.close()

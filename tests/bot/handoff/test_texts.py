@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.content.agency import UnknownFactError
-from bot.handoff.texts import canned_replies, text
+from bot.handoff.texts import canned_replies, count_text, text, wait_words
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA_DIR = Path("data/handoff")
@@ -45,8 +45,24 @@ def test_console_messages_get_the_facts_and_their_values() -> None:
         text(DATA_DIR, "agent_joined", agent="Dana")
         == "Dana from the City of Harbor City has joined the chat."
     )
-    said = text(DATA_DIR, "wait_grew", position=2, wait_minutes=5)
+    said = text(DATA_DIR, "wait_grew", position=2, **wait_words(DATA_DIR, 2, 5))
     assert said == "Thanks for waiting. You are number 2 in line; it may now take about 5 minutes."
+
+
+def test_counts_take_the_singular_or_the_plural_as_the_number_needs() -> None:
+    assert wait_words(DATA_DIR, 1, 1) == {"ahead": "nobody ahead of you", "wait": "about 1 minute"}
+    assert wait_words(DATA_DIR, 2, 2) == {"ahead": "1 person ahead of you", "wait": "about 2 minutes"}
+    assert wait_words(DATA_DIR, 4, 12) == {"ahead": "3 people ahead of you", "wait": "about 12 minutes"}
+
+
+def test_a_count_without_zero_uses_other_and_a_missing_form_is_named(tmp_path: Path) -> None:
+    (tmp_path / "messages.yml").write_text("counts:\n  wait:\n    one: '{n} min'\n    other: '{n} mins'\n")
+    assert count_text(tmp_path, "wait", 0) == "0 mins"
+    (tmp_path / "messages.yml").write_text("counts:\n  wait:\n    other: '{n} mins'\n")
+    with pytest.raises(KeyError, match=r"counts\.wait has no 'one' form"):
+        count_text(tmp_path, "wait", 1)
+    with pytest.raises(KeyError, match=r"no counts\.ahead"):
+        count_text(tmp_path, "ahead", 1)
 
 
 def test_a_console_message_with_an_unknown_fact_fails(tmp_path: Path) -> None:

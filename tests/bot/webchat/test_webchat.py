@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import threading
 import urllib.request
@@ -124,7 +125,7 @@ def test_keyboard_chat_with_buttons(page: Page, home_url: str) -> None:
     expect(log(page)).to_contain_text("what can you do?")
     trash = page.get_by_role("button", name="Trash and recycling")
     expect(trash).to_be_visible(timeout=TIMEOUT)
-    expect(log(page)).to_contain_text("Pick a topic or just type your question")
+    expect(log(page)).to_contain_text("Pick one, or just type your question")
 
     # Quick replies are real buttons: reachable with Shift+Tab from the text box, pressed with Space.
     for _ in range(20):
@@ -451,3 +452,96 @@ def test_the_page_connects_where_rasa_public_url_says() -> None:
     assert "connect-src 'self' wss://chat.harborcity.example;" in policy
     with pytest.raises(ValueError, match="RASA_PUBLIC_URL"):
         Settings.from_env({"RASA_PUBLIC_URL": "chat.harborcity.example"})
+
+
+# --- messages over the length limit -----------------------------------------------------------
+
+LIMIT = 1000  # civic-chat.js DEFAULT_MAX_LENGTH
+LETTER = (
+    "Dear Harbor City, I am writing about the state of the sidewalk outside 9 Church Street, where the "
+    "slabs have lifted and my neighbour tripped last week. "
+)
+
+
+def letter(length: int) -> str:
+    """A pasted letter of exactly `length` characters (no space at either end)."""
+    return (LETTER * (length // len(LETTER) + 1))[: length - 1] + "."
+
+
+def notice(page: Page) -> Any:
+    return page.locator("#civic-chat-notice")
+
+
+def test_a_pasted_message_over_the_limit_is_kept_and_not_sent_until_it_fits(
+    stub: StubRasa, stub_page: Page
+) -> None:
+    page = stub_page
+    box = page.get_by_role("textbox", name="Your message")
+    text = letter(LIMIT + 234)
+    assert len(text) == 1234
+    box.focus()
+    page.keyboard.insert_text(text)  # as a paste does: one insertion, no key presses
+
+    # Nothing is cut: the whole text stays in the box, and a live notice says by how much it is over.
+    assert box.input_value() == text
+    expect(notice(page)).to_have_text(
+        "Your message is too long to send: 1,234 characters, and the limit is 1,000. "
+        "Please shorten it by 234 characters. Your text is still in the box."
+    )
+    expect(notice(page)).to_have_attribute("aria-live", "polite")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_accessible_description(re.compile("shorten it by 234 characters"))
+    send = page.get_by_role("button", name="Send message")
+    expect(send).to_have_attribute("aria-disabled", "true")
+    assert_no_wcag_violations(page, "the chat with a message over the limit")
+
+    # Enter and the Send button are both refused: nothing is sent, nothing is lost.
+    box.press("Enter")
+    send.click(force=True)  # aria-disabled, but a pointer can still press it
+    assert box.input_value() == text
+    expect(box).to_be_focused()
+    expect(notice(page)).to_contain_text("234 characters")
+    assert stub.messages == [] and log(page).locator(".civic-chat__msg--user").count() == 0
+
+    # One character over: the singular.
+    box.fill(letter(LIMIT + 1))
+    expect(notice(page)).to_contain_text(
+        "1,001 characters, and the limit is 1,000. Please shorten it by 1 character."
+    )
+
+    # Shortened to exactly the limit: the notice goes, the count says none are left, and it is sent whole.
+    box.fill(letter(LIMIT))
+    expect(notice(page)).to_have_text("")
+    expect(page.locator("#civic-chat-count")).to_have_text("0 characters left")
+    expect(box).to_have_attribute("aria-invalid", "false")
+    expect(send).to_have_attribute("aria-disabled", "false")
+    box.press("Enter")
+    expect(log(page)).to_contain_text("You said: Dear Harbor City", timeout=5000)
+    assert [len(m["message"]) for m in stub.messages] == [LIMIT]
+    assert box.input_value() == ""
+    expect(page.locator("#civic-chat-count")).to_have_text("")
+
+
+def test_the_limit_is_a_page_setting_and_shift_enter_starts_a_line(browser: Any, stub: StubRasa) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.add_init_script("window.CivicChat = {maxLength: 12}")
+        page.goto(stub.url)
+        page.get_by_role("button", name=LAUNCHER).click()
+        box = page.get_by_role("textbox", name="Your message")
+        box.press_sequentially("one line")
+        expect(page.locator("#civic-chat-count")).to_have_text("4 characters left")
+        box.press("Shift+Enter")
+        box.press_sequentially("tw")
+        expect(page.locator("#civic-chat-count")).to_have_text("1 character left")
+        box.press_sequentially("o!")
+        over = "13 characters, and the limit is 12. Please shorten it by 1 character."
+        expect(notice(page)).to_contain_text(over)
+        box.press("Backspace")
+        expect(notice(page)).to_have_text("")
+        box.press("Enter")
+        expect(log(page)).to_contain_text("You said: one line\ntwo", timeout=5000)
+        assert [m["message"] for m in stub.messages] == ["one line\ntwo"]
+    finally:
+        context.close()

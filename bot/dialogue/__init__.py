@@ -1,0 +1,1 @@
+"""Dialogue-side Rasa components (policies)."""
