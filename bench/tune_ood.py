@@ -125,7 +125,15 @@ def load_sets(datasets: Path) -> list[Any]:
     from bot.nlp import quality
 
     sets = quality.project_sets(
-        keys=["validation", "sensitive_paraphrases", "sensitive_tuning", "sensitive_blind"]
+        keys=[
+            "validation",
+            "validation_v1",
+            "own_oos_v1",
+            "crisis_v1",
+            "sensitive_paraphrases",
+            "sensitive_tuning",
+            "sensitive_blind",
+        ]
     )
     sets += quality.clinc_sets(datasets, keys=["oos_val"])
     own = [
