@@ -370,13 +370,9 @@ class QueueStore:
             await self._changed("claimed", conversation_id, agent=agent)
         return outcome
 
-    async def leave(self, conversation_id: str, now: float | None = None) -> bool:
-        """The citizen leaves the line: closed (`closed_how` "left") only if still waiting; True if so.
-
-        A chat an agent has just claimed stays with the agent: the claim won the race.
-        """
-        now = time.time() if now is None else now
-        keys = [
+    def _closing_keys(self, conversation_id: str) -> list[str]:
+        """The keys the close and leave scripts touch (the entry twice, as the scripts expect)."""
+        return [
             self.key("entry", conversation_id),
             self.key("open"),
             self.key("waiting"),
@@ -384,6 +380,14 @@ class QueueStore:
             self.key("messages", conversation_id),
             self.key("seen", conversation_id),
         ]
+
+    async def leave(self, conversation_id: str, now: float | None = None) -> bool:
+        """The citizen leaves the line: closed (`closed_how` "left") only if still waiting; True if so.
+
+        A chat an agent has just claimed stays with the agent: the claim won the race.
+        """
+        now = time.time() if now is None else now
+        keys = self._closing_keys(conversation_id)
         result = _t(await self._leave(keys=keys, args=[repr(now), LEFT, conversation_id, CLOSED_TTL]))
         if result == "ok":
             await self._changed("closed", conversation_id, agent="", how=LEFT)
@@ -422,14 +426,7 @@ class QueueStore:
     ) -> Outcome:
         """Out of the queue; the entry and transcript stay for `CLOSED_TTL` (the rating needs the agent)."""
         now = time.time() if now is None else now
-        keys = [
-            self.key("entry", conversation_id),
-            self.key("open"),
-            self.key("waiting"),
-            self.key("entry", conversation_id),
-            self.key("messages", conversation_id),
-            self.key("seen", conversation_id),
-        ]
+        keys = self._closing_keys(conversation_id)
         args = [agent, "force" if force else "", repr(now), how, conversation_id, CLOSED_TTL]
         result, extra = [_t(x) for x in await self._close(keys=keys, args=args)]
         outcome = Outcome(result, holder=extra if result == "taken" else "", previous=extra)
