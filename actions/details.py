@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import EventList, fragment, latest_text
-from actions.parsing import contact_details, entity_values, looks_like_location
+from actions.parsing import contact_details, entity_values, street_address, street_corner
 from actions.request_status import ActionCheckRequestStatus, number_in
 
 # What an address can be used for: (button title response, intent the button starts).
@@ -33,11 +33,12 @@ def payload(intent: str, **entities: str) -> str:
 
 
 def address_in(tracker: Tracker) -> str | None:
+    """The address the NLU found, else a house number and street or a corner in the text."""
     addresses = entity_values(tracker.latest_message, "address")
     if addresses:
         return addresses[0]
-    text = latest_text(tracker).strip()
-    return text if looks_like_location(text) and any(c.isdigit() for c in text) else None
+    text = latest_text(tracker)
+    return street_address(text) or street_corner(text)
 
 
 class ActionUseDetail(Action):

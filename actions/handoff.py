@@ -16,6 +16,7 @@ citizen is never silently handed back to the bot; `/restart` while waiting leave
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timezone
 from typing import Any
@@ -37,7 +38,7 @@ from actions import resources as shared
 from actions.common import NOT_AN_ANSWER, EventList, conversation_ref, latest_intent, latest_text
 from actions.parsing import is_cancel, is_menu, is_restart
 from bot.handoff import reasons
-from bot.handoff.config import DATA_DIR, load_pace
+from bot.handoff.config import DATA_DIR, QueuePace, load_pace
 from bot.handoff.hours import load_hours
 from bot.handoff.service import WAITING_SLOT
 from bot.handoff.store import QueueStore, iso
@@ -73,8 +74,14 @@ ANSWERED_ELSEWHERE = NOT_AN_ANSWER | {
 }
 
 
+@functools.cache
+def _pace() -> QueuePace:
+    """data/handoff/queue.yml, read once (restart the action server to apply a change)."""
+    return load_pace(DATA_DIR)
+
+
 async def _store() -> QueueStore:
-    return QueueStore((await shared.current()).redis, pace=load_pace(DATA_DIR))
+    return QueueStore((await shared.current()).redis, pace=_pace())
 
 
 def exit_asked(tracker: Tracker) -> str | None:
@@ -125,7 +132,7 @@ class ActionStartHandoff(Action):
             return []
         try:
             resources = await shared.current()
-            store = QueueStore(resources.redis, pace=load_pace(DATA_DIR))
+            store = QueueStore(resources.redis, pace=_pace())
             hours = load_hours(resources.handoff.hours_file, always=resources.handoff.always_staffed)
             now = datetime.now(timezone.utc)
             if not hours.is_open(now):

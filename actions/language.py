@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-LANGUAGE_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "en.yml"
+from bot.days import LANGUAGE_FILE  # the one language file: data/language/en.yml
+
 FIELD_SLOTS = ("location", "description", "contact", "service_code")  # the report form's slots
 
 

@@ -35,6 +35,8 @@ from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
+from bot.dialogue.turn_guard import actions_this_turn
+
 _EVENT_CLASSES: dict[str, type[Event]] = {}
 
 
@@ -78,13 +80,7 @@ def last_session_start(events: Sequence[Event | dict[str, Any]]) -> int:
 
 def end_tripped_turn(tracker: DialogueStateTracker) -> bool:
     """Log the `action_listen` a turn stopped by the circuit breaker never got; True if it was missing."""
-    count = 0
-    for event in reversed(tracker.events):
-        if isinstance(event, ActionExecuted):
-            if event.action_name in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME):
-                break
-            count += 1
-    if count < MAX_NUMBER_OF_PREDICTIONS:
+    if len(actions_this_turn(tracker)) < MAX_NUMBER_OF_PREDICTIONS:
         return False
     tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
     return True

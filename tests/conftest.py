@@ -10,12 +10,22 @@ from typing import Any
 import pytest
 from stack_support import ROOT, RestClient, latest_model, local_redis, stack_settings
 
+from bot.nlp.evaluate import Parser
 from bot.stack import Stack
 
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     return latest_model()
+
+
+# Module scope: a module that parses with the model loads it once, and frees it when it is done.
+@pytest.fixture(scope="module")
+def parser(model_path: Path) -> Iterator[Parser]:
+    """The trained model's NLU, for parsing many messages in batches (bot.nlp.evaluate.Parser)."""
+    loaded = Parser(str(model_path))
+    yield loaded
+    loaded.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -91,13 +90,6 @@ class Measured:
 
     def misses(self, set_key: str) -> list[tuple[str, ...]]:
         return [row[1:] for row in quality.misses(self.parsed) if row[0] == set_key]
-
-
-@pytest.fixture(scope="module")
-def parser(model_path: Path) -> Iterator[Parser]:
-    loaded = Parser(str(model_path))
-    yield loaded
-    loaded.close()
 
 
 @pytest.fixture(scope="module")

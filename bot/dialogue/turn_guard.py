@@ -29,7 +29,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -39,15 +39,13 @@ TURN_STARTS = (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME)
 
 
 def actions_this_turn(tracker: DialogueStateTracker) -> list[str]:
-    """The actions run since the bot last listened, oldest first (the span Rasa's limit counts)."""
+    """The actions run since the bot last listened, oldest first: what Rasa's limit counts."""
     names: list[str] = []
     for event in reversed(tracker.events):
         if isinstance(event, ActionExecuted) and event.action_name:
             if event.action_name in TURN_STARTS:
                 break
             names.append(event.action_name)
-        elif isinstance(event, UserUttered) and names:
-            break
     return names[::-1]
 
 

@@ -29,10 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import (
     RESPONSE_SELECTOR_PREDICTION_KEY,
@@ -55,10 +53,9 @@ from rasa.shared.nlu.training_data.util import intent_response_key_to_template_k
 
 from bot.content.model import ContentError, all_entries, load_content
 from bot.nlp.evaluate import ANSWER_INTENTS, LIVE_ROUTED, RETRIEVAL, selector_prediction
-from bot.nlp.linear_text import load_fitted, save_fitted, sentence_embeddings
+from bot.nlp.linear_text import FittedComponent, sentence_embeddings
 
 log = logging.getLogger(__name__)
-FILE = "domain_gate.joblib"
 OUTPUT = "domain_gate"  # the parse's report: {"score", "out_of_domain", "claim_similarity", ...}
 OUT_OF_SCOPE = "out_of_scope"
 
@@ -129,8 +126,10 @@ def response_key(retrieval_intent: str, entry_id: str) -> str:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class DomainGate(GraphComponent, IntentClassifier):
+class DomainGate(FittedComponent, IntentClassifier):
     """Declines answers to messages far from every training example; rumor verdicts only on the claim."""
+
+    fitted_file = "domain_gate.joblib"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -158,37 +157,9 @@ class DomainGate(GraphComponent, IntentClassifier):
             "content_dir": "data/content",
         }
 
-    def __init__(
-        self, config: dict[str, Any], storage: ModelStorage, resource: Resource, state: dict[str, Any]
-    ) -> None:
-        self.config, self._storage, self._resource = config, storage, resource
-        self._use(state)
-
     def _use(self, state: dict[str, Any]) -> None:
         self._model: DomainModel | None = state.get("model")
         self._rumors: dict[str, RumorClaim] = state.get("rumors", {})
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DomainGate:
-        return cls(config, model_storage, resource, {})
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> DomainGate:
-        state = load_fitted(model_storage, resource, FILE, cls.__name__)
-        return cls(config, model_storage, resource, state or {})
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
@@ -215,9 +186,7 @@ class DomainGate(GraphComponent, IntentClassifier):
                 vectors, labels, self.config["method"], self.config["shrinkage"], self.config["neighbours"]
             )
             state["rumors"] = self._rumor_claims(training_data, vectors, labels)
-        save_fitted(self._storage, self._resource, FILE, state)
-        self._use(state)
-        return self._resource
+        return self.keep(state)
 
     def _rumor_claims(
         self, training_data: TrainingData, vectors: np.ndarray, labels: list[str]

@@ -14,10 +14,8 @@ import logging
 import warnings
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import (
     RESPONSE_SELECTOR_DEFAULT_INTENT,
     RESPONSE_SELECTOR_PREDICTION_KEY,
@@ -32,10 +30,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
 
-from bot.nlp.linear_text import LinearTextModel, load_fitted, ranked, save_fitted
+from bot.nlp.linear_text import FittedComponent, LinearTextModel, ranked
 
 log = logging.getLogger(__name__)
-FILE = "embedding_selector.joblib"
 
 # Rasa's training-time check only knows its own ResponseSelector class and would tell staff
 # that the FAQ examples go unused; this component is what uses them.
@@ -45,8 +42,10 @@ warnings.filterwarnings(
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class EmbeddingResponseSelector(GraphComponent):
+class EmbeddingResponseSelector(FittedComponent):
     """Ranks the answers of a retrieval intent, with probabilities, reported as Rasa's selector does."""
+
+    fitted_file = "embedding_selector.joblib"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -59,39 +58,11 @@ class EmbeddingResponseSelector(GraphComponent):
             "retrieval_intent": None,
         }
 
-    def __init__(
-        self, config: dict[str, Any], storage: ModelStorage, resource: Resource, state: dict[str, Any]
-    ) -> None:
-        self.config, self._storage, self._resource = config, storage, resource
-        self._use(state)
-
     def _use(self, state: dict[str, Any]) -> None:
         """The trained state: model, answers per response name, all retrieval intents."""
         self._model: LinearTextModel | None = state.get("model")
         self._responses: dict[str, list[dict[str, Any]]] = state.get("responses", {})
         self._retrieval_intents: list[str] = state.get("retrieval_intents", [])
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EmbeddingResponseSelector:
-        return cls(config, model_storage, resource, {})
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> EmbeddingResponseSelector:
-        state = load_fitted(model_storage, resource, FILE, cls.__name__)
-        return cls(config, model_storage, resource, state or {})
 
     def train(self, training_data: TrainingData) -> Resource:
         wanted = self.config["retrieval_intent"]
@@ -110,9 +81,7 @@ class EmbeddingResponseSelector(GraphComponent):
                 key: training_data.responses.get(key, [])
                 for key in map(intent_response_key_to_template_key, set(labels))
             }
-        save_fitted(self._storage, self._resource, FILE, state)
-        self._use(state)
-        return self._resource
+        return self.keep(state)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message, labels in ranked(self._model, messages, self.config["ranking_length"]):

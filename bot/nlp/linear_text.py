@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import joblib
 import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
@@ -126,3 +127,54 @@ def load_fitted(storage: ModelStorage, resource: Resource, file_name: str, compo
     except (ValueError, FileNotFoundError):
         log.warning("%s: no trained model in this package; predicting nothing", component)
         return None
+
+
+Fitted = TypeVar("Fitted", bound="FittedComponent")
+
+
+class FittedComponent(GraphComponent):
+    """A Rasa component whose trained state is one dict, kept in the model package as `fitted_file`.
+
+    `create` starts it untrained, `load` reads the state back (empty when the package has none, so
+    the component predicts nothing), `keep` saves a freshly trained state; a subclass takes the
+    state apart in `_use`.
+    """
+
+    fitted_file: ClassVar[str]
+
+    def __init__(
+        self, config: dict[str, Any], storage: ModelStorage, resource: Resource, state: dict[str, Any]
+    ) -> None:
+        self.config, self._storage, self._resource = config, storage, resource
+        self._use(state)
+
+    def _use(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def keep(self, state: dict[str, Any]) -> Resource:
+        """Save a trained state in the package and use it from now on."""
+        save_fitted(self._storage, self._resource, self.fitted_file, state)
+        self._use(state)
+        return self._resource
+
+    @classmethod
+    def create(
+        cls: type[Fitted],
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> Fitted:
+        return cls(config, model_storage, resource, {})
+
+    @classmethod
+    def load(
+        cls: type[Fitted],
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> Fitted:
+        state = load_fitted(model_storage, resource, cls.fitted_file, cls.__name__)
+        return cls(config, model_storage, resource, state or {})

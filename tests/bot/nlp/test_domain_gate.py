@@ -34,13 +34,6 @@ NLU_TESTS = HERE.parents[1] / "nlu"
 
 
 @pytest.fixture(scope="module")
-def parser(model_path: Path) -> Iterator[Parser]:
-    loaded = Parser(str(model_path))
-    yield loaded
-    loaded.close()
-
-
-@pytest.fixture(scope="module")
 def kinds() -> dict[str, str]:
     return quality.answer_kinds()
 
