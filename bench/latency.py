@@ -153,7 +153,7 @@ def main() -> int:
             vanilla = Service(
                 "vanilla rasa",
                 [str(BIN / "rasa"), "run", "--port", str(port), "--endpoints", "endpoints.yml"],
-                stack._env(),
+                stack._env,
                 lambda: http_ok(f"http://127.0.0.1:{port}/"),
                 workdir / "vanilla.log",
             )
