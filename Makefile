@@ -17,7 +17,7 @@ CONTENT_IN := $(wildcard data/content/*.yml)
 GENERATED := data/nlu/content.generated.yml data/responses/content.generated.yml data/rules/content.generated.yml
 SPACY_MODEL := build/spacy/harbor_en/meta.json
 
-.PHONY: chromium help install content spacy train run test lint eslint validate bench eval eval-oos lock clean reload
+.PHONY: chromium deploy-tools help install content spacy train run test lint eslint validate bench eval eval-oos lock clean reload
 
 help:
 	@echo "make run      set up everything and start the assistant (Ctrl-C stops)"
@@ -83,12 +83,28 @@ chromium:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The deployment checks (tests/deploy): Debian's nginx runs the shipped proxy config; the Kubernetes
+# schema check and the Dockerfile linter come from PyPI into their own venv (.tools: their
+# dependencies must not meet Rasa's pins), put on PATH for the tests.
+TOOLS := .tools
+TOOLS_STAMP := $(TOOLS)/.installed
+
+$(TOOLS_STAMP): requirements-tools.txt
+	@test -n "$(PYTHON310)" || { echo "error: Python 3.10 not found"; exit 1; }
+	test -x $(TOOLS)/bin/python || $(PYTHON310) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $(TOOLS_STAMP)
+
+deploy-tools: $(TOOLS_STAMP)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "installing Debian's nginx for the proxy tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+
 # A hang must fail the run inside CI's 30-minute budget for the suite: the tests take about 15 minutes
 # here, so 1500 s leaves them room on a slower runner and still stops a hang before CI does.
 TEST_LIMIT ?= 1500
 
 # pytest exits 5 when it collects no tests; that status fails the recipe like any other failure.
-test: train chromium lint
+test: train chromium deploy-tools lint
 	$(PY) -m bot content check
 	timeout --kill-after=30 $(TEST_LIMIT) $(PY) -m pytest -p no:cacheprovider -rs --durations=25 $(PYTEST_ARGS) || { \
 	  rc=$$?; [ $$rc -ne 124 ] || echo "make test: the suite ran past $(TEST_LIMIT)s and was stopped: something hangs"; exit $$rc; }

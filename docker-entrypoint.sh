@@ -1,22 +1,23 @@
 #!/bin/sh
 # `rasa` (default): the Rasa server; `actions`: the action server; `handoff`: the agent
 # console; else run the command.
+#
+# No secret is ever on a command line here (`ps` would show it): the servers read RASA_TOKEN,
+# ACTION_SERVER_TOKEN, REST_CHANNEL_TOKEN and the rest from their environment, and refuse to
+# start without the ones they need. They listen on BIND_HOST (the image sets 0.0.0.0). Log
+# redaction: the image puts bot/privacy/site on PYTHONPATH.
 set -e
-# Rasa and the action server redact personal data from their logs through the sitecustomize
-# hook in bot/privacy/site (the console installs the same filter itself).
-export PYTHONPATH="/app/bot/privacy/site${PYTHONPATH:+:$PYTHONPATH}"
 case "$1" in
   rasa)
-    : "${RASA_TOKEN:?RASA_TOKEN must be set: the HTTP API never runs without auth}"
     # credentials.yml plus a section per messaging channel whose variables are set.
     python -m bot credentials var/credentials.yml
-    exec rasa run --enable-api --auth-token "$RASA_TOKEN" --port 5005 --model models \
+    exec python -m bot.serve.rasa --port 5005 --model models \
       --endpoints endpoints.yml --credentials var/credentials.yml ;;
   actions)
-    exec python -m rasa_sdk --actions actions --port 5055 ;;
+    exec python -m bot.serve.actions --actions actions --port 5055 ;;
   handoff)
     : "${RASA_TOKEN:?RASA_TOKEN must be set: the console calls Rasa's HTTP API with it}"
-    exec python -m bot.console --host 0.0.0.0 --port 8080 ;;
+    exec python -m bot.console --port 8080 ;;
   *)
     exec "$@" ;;
 esac

@@ -2,7 +2,7 @@
 
 They open and close with the rasa_sdk 3.6 plugin hook. rasa_sdk 3.6.2 imports a top-level
 package called `rasa_sdk_plugins` (ours is at the repository root) and calls its
-`init_hooks(manager)`, which registers this module; `rasa_sdk.endpoint.run` then calls
+`init_hooks(manager)`, which registers this module; `bot.serve.actions` (our entry point) then calls
 `attach_sanic_app_extensions(app)` below, which adds two Sanic listeners: `before_server_start`
 opens the resources in the worker's event loop, `after_server_stop` closes them. Nothing opens
 at import time.

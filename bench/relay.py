@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.console.accounts import add_account  # noqa: E402
+from bot.identity import IdentityKey  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.stack import Stack, free_port  # noqa: E402
 
@@ -49,19 +50,25 @@ class Citizen:
     """One web chat: a socket.io client and the bot messages it has received, by text."""
 
     rasa_url: str
-    session_id: str = field(default_factory=lambda: secrets.token_hex(8))
+    identity: IdentityKey
+    session_id: str | None = None  # issued by the server at connect()
     client: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
     waiting: dict[str, asyncio.Future[float]] = field(default_factory=dict)
     got: list[str] = field(default_factory=list)
     news: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def connect(self) -> None:
-        confirmed = asyncio.Event()
-        self.client.on("session_confirm", lambda _data: confirmed.set())
+        confirmed: asyncio.Queue[str] = asyncio.Queue()
+        self.client.on("session_confirm", confirmed.put)
         self.client.on("bot_uttered", self._uttered)
         await self.client.connect(self.rasa_url, socketio_path="/socket.io")
         await self.client.emit("session_request", {"session_id": self.session_id})
-        await asyncio.wait_for(confirmed.wait(), TIMEOUT)
+        self.session_id = str(await asyncio.wait_for(confirmed.get(), TIMEOUT))
+
+    @property
+    def conversation_id(self) -> str:
+        """The conversation the console knows this chat by: a keyed hash of the session id."""
+        return self.identity.conversation_id("socketio", self.session_id or "")
 
     async def _uttered(self, data: dict[str, Any]) -> None:
         text = str(data.get("text", ""))
@@ -113,7 +120,7 @@ class Agent:
 
 async def one_chat(citizen: Citizen, agent: Agent, rounds: int, up: list[float], down: list[float]) -> None:
     loop = asyncio.get_running_loop()
-    cid = citizen.session_id
+    cid = citizen.conversation_id
     for i in range(rounds):
         text = f"citizen message {i} in {cid}"
         arrived: asyncio.Future[float] = loop.create_future()
@@ -133,7 +140,7 @@ async def one_chat(citizen: Citizen, agent: Agent, rounds: int, up: list[float],
 async def measure(stack: Stack, token: str, chats: int, rounds: int) -> tuple[list[float], list[float]]:
     rasa = f"http://127.0.0.1:{stack.settings.rasa.port}"
     console = f"http://127.0.0.1:{stack.settings.handoff.port}"
-    citizens = [Citizen(rasa) for _ in range(chats)]
+    citizens = [Citizen(rasa, IdentityKey.from_settings(stack.settings)) for _ in range(chats)]
     await asyncio.gather(*(c.connect() for c in citizens))
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as session:
         agent = Agent(session, console, token)
@@ -143,7 +150,7 @@ async def measure(stack: Stack, token: str, chats: int, rounds: int) -> tuple[li
         for citizen in citizens:  # queued one by one, as people arrive
             await citizen.say("I want to talk to a real person")
             await citizen.wait_for("in line")
-        await asyncio.gather(*(agent.post(f"/api/conversations/{c.session_id}/claim") for c in citizens))
+        await asyncio.gather(*(agent.post(f"/api/conversations/{c.conversation_id}/claim") for c in citizens))
         await asyncio.gather(*(c.wait_for("has joined") for c in citizens))
         up: list[float] = []
         down: list[float] = []
@@ -176,7 +183,8 @@ def main() -> int:
         "RASA_TOKEN": secrets.token_urlsafe(16), "VAR_DIR": str(workdir / "var"), "LOG_LEVEL": "WARNING",
     })  # fmt: skip
     try:
-        with Stack(settings, root=ROOT) as stack:
+        # Every chat comes from this machine's one address: its bucket must not be what is measured.
+        with Stack(settings, root=ROOT, extra_env={"RATE_WEB_ADDRESS_PER_MINUTE": "0"}) as stack:
             up, down = asyncio.run(measure(stack, token, args.chats, args.rounds))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -44,8 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     from bot.stack import Stack, StackError
 
     stack = Stack(args.settings, root=Path.cwd())
-    if "RASA_TOKEN" in stack.generated:
-        print(f"RASA_TOKEN was not set; generated one for this run: {stack.generated['RASA_TOKEN']}")
+    _print_generated(stack)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -72,30 +71,47 @@ def _run(args: argparse.Namespace) -> int:
         print("stopped.")
 
 
+# Generated per run and printed, because a developer needs them: the console's and `bot model
+# reload`'s API token, and the token a server-to-server REST client sends.
+PRINTED_SECRETS = ("RASA_TOKEN", "REST_CHANNEL_TOKEN", "DEMO_AGENCY_ADMIN_TOKEN")
+
+
+def _print_generated(stack: Any) -> None:
+    for name in PRINTED_SECRETS:
+        if name in stack.generated:
+            print(f"{name} was not set; generated one for this run: {stack.generated[name]}")
+
+
 def _print_urls(stack: Any) -> None:
-    redis = stack.redis
-    lines = [
-        "",
-        "Civic Assistant is running:",
-        f"  Redis            redis://{redis.host}:{redis.port}/{redis.db}",
+    """Where everything is, public (what a reverse proxy may expose) apart from internal."""
+    from bot.serve.exposure import connect_host, exposure_warning
+
+    settings, redis = stack.settings, stack.redis
+    bind = settings.security.bind_host
+    host = connect_host(bind)
+    rasa, demo = f"http://{host}:{settings.rasa.port}", f"http://{host}:{settings.demo.port}"
+    public = [
+        ("web chat page", f"{demo}/"),
+        ("socket.io", f"{rasa}/socket.io"),
+        *((name, f"POST {rasa}/webhooks/{name}/webhook") for name in stack.channels.enabled),
+        ("console", f"http://{host}:{settings.handoff.port}/"),
     ]
-    for service in stack.services:
-        if service.url:
-            lines.append(f"  {service.name:<16} {service.url}")
-    rasa = stack.settings.rasa.port
-    lines += [
-        f"  REST channel     POST http://127.0.0.1:{rasa}/webhooks/rest/webhook",
-        f"  socket.io        http://127.0.0.1:{rasa}/socket.io",
-        f"  web chat page    http://127.0.0.1:{stack.settings.demo.port}/",
+    internal = [
+        ("REST channel", f"POST {rasa}/webhooks/rest/webhook (Authorization: Bearer <REST_CHANNEL_TOKEN>)"),
+        ("Rasa HTTP API", f"{rasa}/status?token=<RASA_TOKEN>"),
+        ("action server", f"http://{host}:{settings.rasa.action_port}/webhook (Rasa only)"),
+        ("demo agency API", f"{demo}/open311/v2"),
+        ("Redis", f"redis://{redis.host}:{redis.port}/{redis.db}"),
     ]
-    lines += [
-        f"  {name:<16} POST http://127.0.0.1:{rasa}/webhooks/{name}/webhook"
-        for name in stack.channels.enabled
-    ]
-    lines += [
-        f"  HTTP API         http://127.0.0.1:{rasa}/status?token=<RASA_TOKEN>",
-        "Press Ctrl-C to stop everything.",
-    ]
+    lines = ["", "Civic Assistant is running.", "Public (citizens, messaging platforms, agents):"]
+    lines += [f"  {name:<16} {url}" for name, url in public]
+    lines += ["Internal (server-to-server; never route these through a public proxy):"]
+    lines += [f"  {name:<16} {url}" for name, url in internal]
+    warning = exposure_warning(bind, "every service")
+    lines += [warning] if warning else ["Every service listens on 127.0.0.1 only (BIND_HOST to change it)."]
+    if warning and not settings.redis.address.password:
+        lines += ["Redis stays on 127.0.0.1: it follows BIND_HOST only with a password (REDIS_PASSWORD)."]
+    lines += ["Press Ctrl-C to stop everything."]
     print("\n".join(lines), flush=True)
 
 
@@ -118,6 +134,12 @@ def add_commands(commands: Any) -> None:
 
     add_inbox_commands(commands)
     add_model_commands(commands)
+    from bot.privacy.commands import add_commands as add_privacy_commands
+
+    add_privacy_commands(commands)
+    from bot.channels.commands import add_commands as add_channel_commands
+
+    add_channel_commands(commands)
     content = commands.add_parser(
         "content", help="staff content: generate Rasa data, check, export/import CSV"
     ).add_subparsers(dest="content_command", required=True)

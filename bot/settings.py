@@ -327,6 +327,127 @@ class ChannelSettings:
 
 
 @dataclass(frozen=True)
+class SecuritySettings:
+    """Who may speak as whom: the identity key, the REST and action-server tokens, the bind address.
+
+    `identity_secret` keys the HMAC that turns a platform user id (a phone number on SMS) into a
+    conversation id and signs the web chat's session ids (`bot/identity.py`); it must stay the same
+    across restarts, so `make run` keeps the one it generates in `var/secrets/`. `bind_host` is
+    where every service listens: loopback unless an operator says otherwise.
+    """
+
+    identity_secret: str = field(default="", repr=False)
+    rest_token: str = field(default="", repr=False)
+    action_token: str = field(default="", repr=False)
+    bind_host: str = LOCALHOST
+    trusted_proxies: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Env) -> SecuritySettings:
+        proxies = tuple(p.strip() for p in env.text("TRUSTED_PROXIES").split(",") if p.strip())
+        return cls(
+            identity_secret=env.text("IDENTITY_SECRET"),
+            rest_token=env.text("REST_CHANNEL_TOKEN"),
+            action_token=env.text("ACTION_SERVER_TOKEN"),
+            bind_host=env.text("BIND_HOST", LOCALHOST),
+            trusted_proxies=proxies,
+        )
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The console's sign-in throttle, session lifetimes, own origin and audit log (OWASP ASVS L2)."""
+
+    public_url: str = ""  # the origin agents' browsers use; "" = the scheme and Host of each request
+    session_idle_minutes: float = 30.0
+    session_max_hours: float = 12.0
+    login_max_failures: int = 5  # per account, within the lockout window
+    login_max_failures_per_address: int = 20  # per client address (an office behind one NAT)
+    login_lockout_minutes: float = 15.0
+    audit_max_entries: int = 100_000
+    audit_retention_days: float = 365.0
+
+    @classmethod
+    def from_env(cls, env: Env) -> ConsoleSettings:
+        return cls(
+            public_url=env.origin("CONSOLE_PUBLIC_URL"),
+            session_idle_minutes=env.duration("CONSOLE_SESSION_IDLE_MINUTES", 30.0),
+            session_max_hours=env.duration("CONSOLE_SESSION_MAX_HOURS", 12.0),
+            login_max_failures=env.whole("CONSOLE_LOGIN_MAX_FAILURES", 5, minimum=1),
+            login_max_failures_per_address=env.whole("CONSOLE_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
+            login_lockout_minutes=env.duration("CONSOLE_LOGIN_LOCKOUT_MINUTES", 15.0),
+            audit_max_entries=env.whole("AUDIT_MAX_ENTRIES", 100_000, minimum=100),
+            audit_retention_days=env.duration("AUDIT_RETENTION_DAYS", 365.0),
+        )
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A token bucket: `burst` messages at once, refilled at `per_minute` (0: no limit)."""
+
+    per_minute: float
+    burst: int
+
+    @property
+    def unlimited(self) -> bool:
+        return self.per_minute <= 0
+
+    @classmethod
+    def from_env(cls, env: Env, prefix: str, default: Bucket) -> Bucket:
+        return cls(
+            per_minute=env.number(f"{prefix}_PER_MINUTE", default.per_minute),
+            burst=env.whole(f"{prefix}_BURST", default.burst, minimum=1),
+        )
+
+
+@dataclass(frozen=True)
+class ChatLimitSettings:
+    """How much the web chat (socket.io) and REST channels take: message size and rate limits.
+
+    A citizen types a question now and then, so a conversation gets a small bucket; one address may
+    be many citizens (a library's computers, a mobile carrier's NAT), so an address gets a bigger
+    one, and a REST client (a server relaying many citizens) a bigger one still.
+    """
+
+    max_message_chars: int = 2000
+    max_body_bytes: int = 32 * 1024
+    conversation: Bucket = Bucket(30.0, 20)
+    web_address: Bucket = Bucket(120.0, 60)
+    rest_address: Bucket = Bucket(600.0, 200)
+
+    @classmethod
+    def from_env(cls, env: Env) -> ChatLimitSettings:
+        default = cls()
+        return cls(
+            max_message_chars=env.whole("CHAT_MAX_MESSAGE_CHARS", default.max_message_chars, minimum=1),
+            max_body_bytes=env.whole("REST_MAX_BODY_BYTES", default.max_body_bytes, minimum=1024),
+            conversation=Bucket.from_env(env, "RATE_CONVERSATION", default.conversation),
+            web_address=Bucket.from_env(env, "RATE_WEB_ADDRESS", default.web_address),
+            rest_address=Bucket.from_env(env, "RATE_REST_ADDRESS", default.rest_address),
+        )
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """How long citizens' data is kept (docs/privacy.md): the event stream, waiting handoffs, tickets,
+    and the conversation id on a rating's comment."""
+
+    events_retention_days: float = 30.0
+    handoff_wait_expiry_hours: float = 4.0
+    ticket_retention_days: float = 90.0
+    rating_id_retention_days: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Env) -> PrivacySettings:
+        return cls(
+            events_retention_days=env.duration("EVENTS_RETENTION_DAYS", 30.0),
+            handoff_wait_expiry_hours=env.duration("HANDOFF_WAIT_EXPIRY_HOURS", 4.0),
+            ticket_retention_days=env.duration("TICKET_RETENTION_DAYS", 90.0),
+            rating_id_retention_days=env.duration("RATING_ID_RETENTION_DAYS", 30.0),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the processes of the stack are configured with."""
 
@@ -337,6 +458,10 @@ class Settings:
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
     channels: ChannelSettings = field(default_factory=ChannelSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    chat_limits: ChatLimitSettings = field(default_factory=ChatLimitSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     var_dir: Path = Path("var")
     log_level: str = "INFO"
 
@@ -351,6 +476,10 @@ class Settings:
             handoff=HandoffSettings.from_env(env),
             inbox=InboxSettings.from_env(env),
             channels=ChannelSettings.from_env(env),
+            security=SecuritySettings.from_env(env),
+            privacy=PrivacySettings.from_env(env),
+            chat_limits=ChatLimitSettings.from_env(env),
+            console=ConsoleSettings.from_env(env),
             var_dir=env.path("VAR_DIR", Path("var")),
             log_level=env.choice("LOG_LEVEL", LOG_LEVELS, "info").upper(),
         )

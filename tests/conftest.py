@@ -37,7 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterato
 
 @pytest.fixture(scope="session")
 def rest(stack: Stack) -> RestClient:
-    return RestClient(f"http://127.0.0.1:{stack.settings.rasa.port}")
+    return RestClient.of(stack)
 
 
 @pytest.fixture(scope="session")

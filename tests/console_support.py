@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +104,63 @@ def sign_in(page: Any, url: str, name: str, password: str | None = None) -> None
     page.get_by_label("Name").fill(name)
     page.get_by_label("Password").fill(PASSWORDS[name] if password is None else password)
     page.get_by_role("button", name="Sign in").click()
+
+
+# --- the console with its security rules set by the test (tests/bot/console/) ----------------------
+
+ROLES = {"dana": "agent", "lee": "agent", "erin": "editor"}
+MakeConsole = Callable[..., Awaitable[Any]]  # tests/bot/console/conftest.py's `make_console` (-> TestClient)
+
+
+@dataclass
+class StandInRasa:
+    """Stands in for Rasa's HTTP API (a third party to the console): accepts what the console sends."""
+
+    calls: list[str] = field(default_factory=list)
+
+    async def handle(self, request: Any) -> Any:
+        from aiohttp import web
+
+        self.calls.append(request.path)
+        return web.json_response({"events": []})
+
+    def app(self) -> Any:
+        from aiohttp import web
+
+        app = web.Application()
+        app.router.add_post("/conversations/{cid}/tracker/events", self.handle)
+        app.router.add_post("/conversations/{cid}/trigger_intent", self.handle)
+        return app
+
+
+def secured_console(
+    redis_url: str, agents_file: Path, rasa_url: str, content_dir: Path | None = None, **rules: Any
+) -> Any:
+    """The real console app with `rules` (ConsoleConfig fields: session lengths, sign-in limits,
+    trusted proxies, public URL, audit caps) instead of the production defaults."""
+    from bot.console.app import create_app
+    from bot.console.config import ConsoleConfig
+    from bot.inbox.config import InboxConfig
+
+    shell = ConsoleConfig(redis_url=redis_url, agents_file=agents_file, **rules)
+    handoff = HandoffConfig(
+        redis_url=redis_url,
+        rasa_url=rasa_url,
+        rasa_token="unused",
+        agents_file=agents_file,
+        data_dir=Path(__file__).resolve().parent.parent / "data/handoff",
+        sweep_seconds=3600.0,
+    )
+    return create_app(shell, handoff, InboxConfig(content_dir=content_dir) if content_dir else InboxConfig())
+
+
+async def api_sign_in(client: Any, name: str, password: str | None = None, **headers: str) -> Any:
+    """``POST /api/login`` as a script would; the client keeps the session cookie it gets."""
+    body = {"name": name, "password": PASSWORDS.get(name, "") if password is None else password}
+    return await client.post("/api/login", json=body, headers=headers)
+
+
+async def audit_actions(redis: AsyncRedis, action: str | None = None) -> list[dict[str, str]]:
+    """The audit log's entries, oldest first (all of them, or those of one action)."""
+    entries = [fields for _, fields in await redis.xrange("civic:audit")]
+    return [e for e in entries if action is None or e["action"] == action]

@@ -12,9 +12,10 @@ import os
 import secrets
 import subprocess
 import threading
+import urllib.error
 import urllib.request
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,7 +29,7 @@ from bot.console.config import ConsoleConfig
 from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
 from bot.settings import Settings
-from bot.stack import free_port, http_ok, redis_server_binary
+from bot.stack import Stack, free_port, http_ok, redis_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"  # data beside the checkout (the agency's files, datasets); CI has it
@@ -92,18 +93,47 @@ def stack_settings(var_dir: Path, **overrides: str) -> Settings:
 
 
 class RestClient:
-    """Talks to Rasa's REST channel the way a web page or SMS gateway would."""
+    """Talks to the REST channel the way a server of the agency's would: with its bearer token.
 
-    def __init__(self, base_url: str) -> None:
+    The channel stores a sender's conversation under a keyed hash (`rest-…`) and names it in every
+    reply's `recipient_id`; `conversation_id(sender)` is the one last seen, for reading the tracker.
+    """
+
+    def __init__(self, base_url: str, token: str) -> None:
         self.base_url = base_url
+        self.token = token
+        self.conversations: dict[str, str] = {}
+
+    @classmethod
+    def of(cls, stack: Stack) -> RestClient:
+        """A client of `stack`'s Rasa with the REST token it runs with."""
+        return cls(f"http://127.0.0.1:{stack.settings.rasa.port}", stack.settings.security.rest_token)
+
+    def post(self, body: Any, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+        """POST `body` (JSON, or raw bytes) as is: status, headers and decoded answer, errors included."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        auth = {"Authorization": f"Bearer {self.token}"}
+        sent = {"Content-Type": "application/json", **auth, **(headers or {})}
+        request = urllib.request.Request(
+            f"{self.base_url}/webhooks/rest/webhook", data=data, headers={k: v for k, v in sent.items() if v}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers), json.loads(response.read())
+        except urllib.error.HTTPError as failed:
+            raw = failed.read()
+            return failed.code, dict(failed.headers), json.loads(raw) if raw else None
 
     def send(self, sender: str, text: str) -> list[dict[str, Any]]:
-        body = json.dumps({"sender": sender, "message": text}).encode()
-        request = urllib.request.Request(
-            f"{self.base_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
+        status, _, messages = self.post({"sender": sender, "message": text})
+        assert status == 200, f"the REST channel answered {status}: {messages}"
+        for message in messages:
+            self.conversations[sender] = message["recipient_id"]
+        return messages
+
+    def conversation_id(self, sender: str) -> str:
+        """The conversation id the channel gave `sender` (after a `send` that got a reply)."""
+        return self.conversations[sender]
 
     def say(self, sender: str, text: str) -> str:
         """All reply texts joined, for assertions on what the citizen reads."""
@@ -245,3 +275,17 @@ def run_in_thread(make: Callable[[], Coroutine[Any, Any, T]], timeout: float, wh
     if not finished:
         raise value
     return value
+
+
+@asynccontextmanager
+async def empty_redis_db(port: int, db: int) -> AsyncIterator[redis.asyncio.Redis]:
+    """An async client on database `db` of the test Redis, emptied before and after the test."""
+    import redis.asyncio
+
+    client = redis.asyncio.Redis(port=port, db=db, decode_responses=True)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.close(close_connection_pool=True)

@@ -11,14 +11,25 @@ A POST to `/webhooks/<channel>/webhook` goes through, in this order:
    an event we do not handle (receipts, reactions, echoes, unknown kinds) is simply not one;
 4. acknowledgement: the platform gets its 200 at once, and the events are handled in order in
    a background task, so a slow NLU or action never makes a platform time out and redeliver;
-5. each event: a duplicate (same platform message id within `dedup_ttl`) is dropped; a media
-   message we cannot read gets the `unsupported_text` notice; a text, button or shared location
-   becomes a Rasa `UserMessage` (locations and media ids in `metadata`).
+5. each event: a duplicate (same platform message id within `dedup_ttl`) is dropped; the sender
+   becomes the conversation id (`IdentityKey.conversation_id(channel, platform id)`: no phone
+   number or platform id is ever a tracker key or Redis key), and the platform id is kept as the
+   conversation's address; a media message we cannot read gets the `unsupported` notice, a text
+   or payload over the size limits the `too_long` notice (data/channels/messages.yml); a button
+   payload "/..." is an intent only if it was offered to this conversation (`OfferedPayloads`);
+   a text, button or shared location becomes a Rasa `UserMessage` (locations and media ids in
+   `metadata`).
 
-Everything a connector needs besides its secrets comes from its credentials (see `common_options`):
-Redis (`redis_host`, `redis_port`, `redis_db`, `redis_password`), the platform's base URL
-(`api_url`), and optional limits. `idle()` waits for the background work (tests use it);
-Sanic's `after_server_stop` drains it and closes the HTTP session and the Redis client.
+The output channels are given conversation ids (by Rasa's processor, and by Rasa's HTTP API
+when the console pushes an agent's message with `output_channel=latest`) and look the address up
+before calling the platform: unknown, nothing is sent. They remember the "/..." payloads of the
+buttons they send, and add the privacy notice to the first reply of each conversation.
+
+Everything a connector needs besides its secrets comes from its credentials (see `CommonOptions`):
+the identity secret (`identity_secret`, required), Redis (`redis_host`, `redis_port`, `redis_db`,
+`redis_password`), the platform's base URL (`api_url`), and optional limits. `idle()` waits for the
+background work (tests use it); Sanic's `after_server_stop` drains it and closes the HTTP session
+and the Redis client.
 """
 
 from __future__ import annotations
@@ -26,8 +37,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -37,8 +52,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.http import PlatformError, PlatformSender
-from bot.channels.store import ChannelStore, is_stash_token, ref
+from bot.channels.offered import button_payloads
+from bot.channels.store import ADDRESS_TTL, ChannelStore, is_stash_token, ref
 from bot.channels.text import button_payload, fits_bytes, split_text, typed_text
+from bot.channels.wording import TEXTS_FILE, ChannelTexts, TextsError, load_texts
+from bot.identity import IdentityKey
 from bot.settings import Env, RedisAddress, SettingsError
 
 log = logging.getLogger(__name__)
@@ -46,13 +64,14 @@ log = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 DEFAULT_MAX_BODY = 64 * 1024
-DEFAULT_UNSUPPORTED = "Sorry, I can only read text messages. Please type your question."
-DEFAULT_OPTIONS_PROMPT = "Reply with the number of your choice."
-DEFAULT_OPTIONS_LABEL = "Options"
+MAX_TEXT_CHARS = 2000  # a text or button payload longer than this never reaches Rasa
+MAX_METADATA_BYTES = 4096  # a location or a media reference is far smaller
 WINDOW_SECONDS = 24 * 3600
 SHUTDOWN_GRACE = 10.0
 
-TEXT, PAYLOAD, UNSUPPORTED = "text", "payload", "unsupported"
+# COMMAND: Telegram's /start and /help, mapped to intents by the connector itself (never checked
+# against the offered buttons).
+TEXT, PAYLOAD, COMMAND, UNSUPPORTED = "text", "payload", "command", "unsupported"
 
 
 class ChannelConfigError(RasaException):
@@ -96,20 +115,25 @@ class CommonOptions:
     """What every connector reads from its credentials besides the platform's secrets."""
 
     api_url: str
+    identity_secret: str = field(default="", repr=False)
     redis: RedisAddress = field(default_factory=RedisAddress)
     public_base_url: str = ""
     max_body_bytes: int = DEFAULT_MAX_BODY
+    max_text_chars: int = MAX_TEXT_CHARS
+    max_metadata_bytes: int = MAX_METADATA_BYTES
     dedup_ttl: int = 7 * 24 * 3600  # WhatsApp redelivers for up to 7 days
     options_ttl: int = 3600
     button_ttl: int = 7 * 24 * 3600
+    address_ttl: int = ADDRESS_TTL
     retry_attempts: int = 4
     retry_backoff: float = 0.5
-    unsupported_text: str = DEFAULT_UNSUPPORTED
+    texts: ChannelTexts = field(default_factory=load_texts)
 
     @classmethod
     def from_credentials(cls, creds: Credentials, default_api_url: str) -> CommonOptions:
         return cls(
             api_url=creds.text("api_url", default=default_api_url).rstrip("/"),
+            identity_secret=creds.text("identity_secret", required=True),
             redis=RedisAddress(
                 host=creds.text("redis_host", default="127.0.0.1"),
                 port=creds.number("redis_port", 6379),
@@ -118,21 +142,42 @@ class CommonOptions:
             ),
             public_base_url=creds.text("public_base_url").rstrip("/"),
             max_body_bytes=creds.number("max_body_bytes", DEFAULT_MAX_BODY),
+            max_text_chars=creds.number("max_text_chars", MAX_TEXT_CHARS),
+            max_metadata_bytes=creds.number("max_metadata_bytes", MAX_METADATA_BYTES),
             dedup_ttl=creds.number("dedup_ttl", 7 * 24 * 3600),
             options_ttl=creds.number("options_ttl", 3600),
             button_ttl=creds.number("button_ttl", 7 * 24 * 3600),
+            address_ttl=creds.number("address_ttl", ADDRESS_TTL),
             retry_attempts=creds.number("retry_attempts", 4),
             retry_backoff=creds.number("retry_backoff", 0.5, whole=False),
-            unsupported_text=creds.text("unsupported_text", default=DEFAULT_UNSUPPORTED),
+            texts=channel_texts(creds),
         )
+
+
+def channel_texts(creds: Credentials) -> ChannelTexts:
+    """data/channels/messages.yml (or `texts_file`), with any text the credentials override."""
+    try:
+        texts = load_texts(Path(creds.text("texts_file", default=str(TEXTS_FILE))))
+    except TextsError as exc:
+        raise ChannelConfigError(f"{creds.channel}: {exc}") from None
+    overrides = {
+        name: creds.text(key)
+        for key, name in (
+            ("unsupported_text", "unsupported"),
+            ("options_prompt", "options_prompt"),
+            ("options_label", "options_label"),
+        )
+        if creds.text(key)
+    }
+    return replace(texts, **overrides)
 
 
 @dataclass(frozen=True)
 class Inbound:
     """One thing a citizen did that deserves an answer, as parsed from a webhook."""
 
-    sender_id: str
-    kind: str  # TEXT (typed, or a shared location), PAYLOAD (a button), UNSUPPORTED (media we can't read)
+    sender_id: str  # the platform's user id (a phone number on SMS): the address, never a key
+    kind: str  # TEXT (typed, or a shared location), PAYLOAD (a button), COMMAND, UNSUPPORTED (media)
     text: str = ""
     message_id: str = ""  # the platform's id, for duplicates; "" when it has none
     timestamp: float | None = None  # epoch seconds, when the platform says
@@ -171,6 +216,21 @@ def as_id(value: Any) -> str:
     return ""
 
 
+# The addresses of the conversations being handled or answered in this task: replies to the
+# message in hand need no Redis lookup (and still go out when Redis is down).
+_ADDRESSES: ContextVar[Mapping[str, str]] = ContextVar("channel_addresses", default=MappingProxyType({}))
+
+
+@contextmanager
+def addressed(conversation_id: str, address: str) -> Iterator[None]:
+    """Within the block, `conversation_id`'s address is known without asking Redis."""
+    token = _ADDRESSES.set(MappingProxyType({**_ADDRESSES.get(), conversation_id: address}))
+    try:
+        yield
+    finally:
+        _ADDRESSES.reset(token)
+
+
 async def read_body(request: Request, limit: int) -> bytes | None:
     """The raw body, or None as soon as it is known to exceed `limit` bytes."""
     declared = request.headers.get("content-length", "")
@@ -199,6 +259,7 @@ class WebhookChannel:
     ack_content_type: ClassVar[str] = "text/plain; charset=utf-8"
 
     common: CommonOptions
+    identity: IdentityKey
     store: ChannelStore
     sender: PlatformSender
 
@@ -207,6 +268,14 @@ class WebhookChannel:
         raise NotImplementedError
 
     def _setup(self, common: CommonOptions) -> None:
+        try:
+            self.identity = IdentityKey(common.identity_secret)
+        except SettingsError:
+            raise ChannelConfigError(
+                f"The {self.name()} channel needs 'identity_secret' in its credentials: "
+                "IDENTITY_SECRET of at least 16 characters (make run keeps one in var/secrets/); "
+                "see docs/channels.md."
+            ) from None
         self.common = common
         self.store = ChannelStore(common.redis, self.name())
         self.sender = PlatformSender(
@@ -232,19 +301,42 @@ class WebhookChannel:
     async def on_start(self) -> None:
         """Run once the server's loop runs (Telegram registers its webhook)."""
 
-    async def on_event(self, event: Inbound, output: PlatformOutput) -> None:
+    async def on_event(self, event: Inbound, conversation_id: str, output: PlatformOutput) -> None:
         """Before an event is handled, after the duplicate check."""
 
-    async def user_text(self, event: Inbound) -> str:
-        """The text Rasa gets: a button's payload (long ones come back as tokens), or what was typed."""
+    def conversation_id(self, platform_id: str) -> str:
+        """The conversation of a platform user on this channel: no personal data in it."""
+        return self.identity.conversation_id(self.name(), platform_id)
+
+    async def user_text(self, event: Inbound, conversation_id: str) -> str:
+        """The text Rasa gets: an offered button's payload, a command's intent, or what was typed."""
+        if event.kind == COMMAND:
+            return event.text
         if event.kind == PAYLOAD:
-            if is_stash_token(event.text):
-                payload = await self.store.unstash(event.text)
-                if payload is None:
-                    log.warning("%s: an expired or unknown button from %s", self.name(), ref(event.sender_id))
-                return payload or ""
-            return event.text.strip()
+            payload = event.text.strip()
+            if is_stash_token(payload):
+                payload = await self.store.unstash(payload) or ""
+                if not payload:
+                    log.warning("%s: an expired or unknown button from %s", self.name(), ref(conversation_id))
+            return await self.payload_text(conversation_id, payload)
         return typed_text(event.text)
+
+    async def payload_text(self, conversation_id: str, payload: str) -> str:
+        """A button's payload: an intent only when the conversation was offered it, else text."""
+        if not payload:
+            return ""
+        text = await self.store.offered.citizen_text(conversation_id, payload)
+        if text != payload.strip():
+            log.info("%s: a payload %s was not offered; read as text", self.name(), ref(conversation_id))
+        return text
+
+    def too_large(self, event: Inbound) -> bool:
+        """Over the text or metadata limit: the citizen is told, and Rasa never sees it."""
+        if len(event.text) > self.common.max_text_chars:
+            return True
+        if not event.metadata:
+            return False
+        return len(json.dumps(event.metadata).encode("utf-8")) > self.common.max_metadata_bytes
 
     # --- Rasa's InputChannel interface ----------------------------------------------------------
 
@@ -322,29 +414,37 @@ class WebhookChannel:
     async def handle_events(self, events: list[Inbound], on_new_message: OnNewMessage) -> None:
         output = self.get_output_channel()
         for event in events:
+            conversation = self.conversation_id(event.sender_id)
             try:
-                await self.handle_event(event, output, on_new_message)
+                with addressed(conversation, event.sender_id):
+                    await self.handle_event(event, conversation, output, on_new_message)
             except Exception:
-                log.exception("%s: could not handle a message from %s", self.name(), ref(event.sender_id))
+                log.exception("%s: could not handle a message from %s", self.name(), ref(conversation))
 
     async def handle_event(
-        self, event: Inbound, output: PlatformOutput, on_new_message: OnNewMessage
+        self, event: Inbound, conversation: str, output: PlatformOutput, on_new_message: OnNewMessage
     ) -> None:
         if event.message_id and not await self.store.first_delivery(event.message_id, self.common.dedup_ttl):
-            log.info("%s: dropped a duplicate delivery from %s", self.name(), ref(event.sender_id))
+            log.info("%s: dropped a duplicate delivery from %s", self.name(), ref(conversation))
             return
-        await self.on_event(event, output)
+        await self.store.remember_address(conversation, event.sender_id, self.common.address_ttl)
+        await self.on_event(event, conversation, output)
+        texts = self.common.texts
         if event.kind == UNSUPPORTED:
-            await output.send_response(event.sender_id, {"text": self.common.unsupported_text})
+            await output.send_response(conversation, {"text": texts.unsupported})
             return
-        text = await self.user_text(event)
+        if self.too_large(event):
+            log.info("%s: a message over the size limits from %s", self.name(), ref(conversation))
+            await output.send_response(conversation, {"text": texts.too_long_for(self.common.max_text_chars)})
+            return
+        text = await self.user_text(event, conversation)
         if not text:
             return
         await on_new_message(
             UserMessage(
                 text,
                 output,
-                event.sender_id,
+                conversation,
                 input_channel=self.name(),
                 message_id=event.message_id or None,
                 metadata=event.metadata or None,
@@ -355,8 +455,9 @@ class WebhookChannel:
 class PlatformOutput(OutputChannel):
     """Base of the output channels: long texts split at the platform's limit, failures logged, not raised.
 
-    `name()` is the channel's name, which is what Rasa matches response variations against
-    (`channel: twilio` gives SMS users the short answers).
+    `recipient_id` is always a conversation id; `platform_address()` turns it into the platform's
+    user id right before a platform call. `name()` is the channel's name, which is what Rasa
+    matches response variations against (`channel: twilio` gives SMS users the short answers).
     """
 
     channel: ClassVar[str] = ""
@@ -386,13 +487,46 @@ class PlatformOutput(OutputChannel):
         """False when the platform forbids a normal message now (Meta's 24-hour window)."""
         return True
 
+    async def address(self, recipient_id: str) -> str | None:
+        """The platform user id of a conversation: known in hand while answering, else from Redis."""
+        return _ADDRESSES.get().get(recipient_id) or await self.store.address(recipient_id)
+
+    async def platform_address(self, recipient_id: str) -> str:
+        """The address a platform call goes to; a PlatformError (logged, nothing sent) when unknown."""
+        address = await self.address(recipient_id)
+        if address is None:
+            raise PlatformError(self.channel, "send", 0, "no platform address is known for this conversation")
+        return address
+
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        address = await self.address(recipient_id)
+        if address is None:
+            log.warning(
+                "%s: nothing sent to %s: no platform address is known for this conversation",
+                self.channel,
+                ref(recipient_id),
+            )
+            return
         if not await self.may_send(recipient_id):
             return
+        message = dict(message)
+        await self.store.offered.remember(recipient_id, button_payloads(message))
+        await self.add_privacy_notice(recipient_id, message)
         try:
-            await super().send_response(recipient_id, dict(message))
+            with addressed(recipient_id, address):
+                await super().send_response(recipient_id, message)
         except PlatformError as exc:
-            log.warning("%s: a reply to %s was not delivered: %s", self.channel, ref(recipient_id), exc)
+            # a platform's error may quote the address ("Invalid 'To' Phone Number: +1555...")
+            detail = str(exc).replace(address, ref(address))
+            log.warning("%s: a reply to %s was not delivered: %s", self.channel, ref(recipient_id), detail)
+
+    async def add_privacy_notice(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """The first text sent to a conversation ends with the privacy notice (once per conversation)."""
+        text, notice = message.get("text"), self.common.texts.privacy_notice
+        if not isinstance(text, str) or not text.strip() or not notice:
+            return
+        if await self.store.first_reply(recipient_id, self.common.address_ttl):
+            message["text"] = f"{text.rstrip()}\n\n{notice}"
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text or "", self.text_limit):

@@ -9,7 +9,9 @@ so secrets never reach the disk (Rasa substitutes them from the environment); an
 variable that is unset (an API base URL, PUBLIC_BASE_URL, the Telegram bot name) is left out
 of the section, and the connector uses its default. The Redis keys are always written: the
 stack sets REDIS_HOST, REDIS_PORT, REDIS_DB and REDIS_PASSWORD for Rasa (endpoints.yml needs
-them too).
+them too). So is `identity_secret: ${IDENTITY_SECRET}`, the key of the conversation ids
+(`bot/identity.py`): the stack keeps one in var/secrets/, and a connector refuses to start
+without it.
 
 Nothing here reads `os.environ`: `ChannelConfig.from_settings` takes the names of the set
 variables from `bot.settings`. No Rasa import.
@@ -31,6 +33,7 @@ REDIS_KEYS = (
     ("redis_db", "REDIS_DB"),
     ("redis_password", "REDIS_PASSWORD"),
 )
+IDENTITY_KEYS = (("identity_secret", "IDENTITY_SECRET"),)
 
 
 class ChannelSetupError(SettingsError):
@@ -53,7 +56,8 @@ class ChannelSpec:
         """This channel's credentials.yml section; `set_vars` are the names of the variables that are set."""
         options = tuple((key, var) for key, var in self.options if var in set_vars)
         lines = [f"{self.class_path}:"]
-        lines += [f"  {key}: ${{{var}}}" for key, var in (*self.secrets, *options, *REDIS_KEYS)]
+        keys = (*self.secrets, *options, *IDENTITY_KEYS, *REDIS_KEYS)
+        lines += [f"  {key}: ${{{var}}}" for key, var in keys]
         return "\n".join(lines) + "\n"
 
 
@@ -118,6 +122,7 @@ CHANNELS: tuple[ChannelSpec, ...] = (
 BY_NAME = {spec.name: spec for spec in CHANNELS}
 # The web chat (socket.io, always on) checks a JWT in the connect packet when this is set.
 SOCKETIO_JWT_VAR = "SOCKETIO_JWT_SECRET"
+SOCKETIO_SECTION = "bot.channels.socketio.CivicSocketIOInput"  # its key in credentials.yml
 CHANNEL_VARS = tuple(
     sorted({var for spec in CHANNELS for _, var in (*spec.secrets, *spec.options)} | {SOCKETIO_JWT_VAR})
 )
@@ -174,9 +179,9 @@ def with_socketio_jwt(base: str) -> str:
     Rasa's SocketIOInput refuses a connect packet without `{"token": <HS256 JWT signed with the secret>}`.
     """
     parsed = yaml.safe_load(base) or {}
-    socketio = parsed.get("socketio") or {}
+    socketio = parsed.get(SOCKETIO_SECTION) or {}
     socketio.update(jwt_key=f"${{{SOCKETIO_JWT_VAR}}}", jwt_method="HS256")
-    parsed["socketio"] = socketio
+    parsed[SOCKETIO_SECTION] = socketio
     return yaml.safe_dump(parsed, sort_keys=False)
 
 

@@ -58,12 +58,10 @@ class MessengerInput(MetaChannel, FacebookInput):
             CommonOptions.from_credentials(creds, DEFAULT_GRAPH_URL),
         )
 
-    def __init__(
-        self, fb_verify: str, fb_secret: str, fb_access_token: str, common: CommonOptions | None = None
-    ) -> None:
+    def __init__(self, fb_verify: str, fb_secret: str, fb_access_token: str, common: CommonOptions) -> None:
         super().__init__(fb_verify, fb_secret, fb_access_token)
         self.verify_token, self.app_secret, self.access_token = fb_verify, fb_secret, fb_access_token
-        self._setup(common or CommonOptions(api_url=DEFAULT_GRAPH_URL))
+        self._setup(common)
 
     def entry_events(self, entry: dict[str, Any]) -> list[Inbound]:
         return messaging_events(entry, self.name())

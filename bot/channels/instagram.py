@@ -47,11 +47,9 @@ class InstagramInput(MetaChannel, InputChannel):
             CommonOptions.from_credentials(creds, DEFAULT_GRAPH_URL),
         )
 
-    def __init__(
-        self, verify_token: str, app_secret: str, access_token: str, common: CommonOptions | None = None
-    ) -> None:
+    def __init__(self, verify_token: str, app_secret: str, access_token: str, common: CommonOptions) -> None:
         self.verify_token, self.app_secret, self.access_token = verify_token, app_secret, access_token
-        self._setup(common or CommonOptions(api_url=DEFAULT_GRAPH_URL))
+        self._setup(common)
 
     def entry_events(self, entry: dict[str, Any]) -> list[Inbound]:
         return messaging_events(entry, self.name())

@@ -109,8 +109,8 @@ class MetaChannel(WebhookChannel):
     def entry_events(self, entry: dict[str, Any]) -> list[Inbound]:
         raise NotImplementedError
 
-    async def on_event(self, event: Inbound, output: PlatformOutput) -> None:
-        await self.store.open_window(event.sender_id, event.timestamp or time.time(), WINDOW_SECONDS)
+    async def on_event(self, event: Inbound, conversation_id: str, output: PlatformOutput) -> None:
+        await self.store.open_window(conversation_id, event.timestamp or time.time(), WINDOW_SECONDS)
 
 
 class MetaOutput(PlatformOutput):
@@ -200,7 +200,7 @@ class MessagingOutput(MetaOutput):
     payload_bytes: ClassVar[int] = 1000
 
     async def send_message(self, recipient_id: str, message: dict[str, Any], what: str) -> None:
-        body: dict[str, Any] = {"recipient": {"id": recipient_id}}
+        body: dict[str, Any] = {"recipient": {"id": await self.platform_address(recipient_id)}}
         if self.messaging_type:
             body["messaging_type"] = self.messaging_type
         body["message"] = message

@@ -1,17 +1,27 @@
-"""What connectors remember between webhooks, in Redis: deliveries seen, open windows, options, long payloads.
+"""What connectors remember between webhooks, in Redis: addresses, deliveries, windows, options.
 
-Keys never carry personal data in clear (a sender id is a phone number on SMS and WhatsApp):
-`civic:channel:v1:<channel>:<kind>:<sha256 of the value>`.
+Conversations are keyed by their conversation id (`bot/identity.py`: the channel plus a keyed
+hash of the platform user id), never by the platform id, which is a phone number on SMS and
+WhatsApp. The platform id needed to send is a value, kept under the conversation id. Keys, all
+`civic:channel:v1:<channel>:<kind>:...`:
 
-| kind | value | why |
-|---|---|---|
-| `seen` | a platform message id | a redelivered webhook is answered once (SET NX EX) |
-| `window` | a sender | the sender wrote in the last 24 h (Meta's standard messaging window) |
-| `options` | a sender | the payloads of the numbered options last sent by SMS, for a reply "2" |
-| `button` | a token | a button payload too long for the platform's button id |
+- `address:<conversation id>`: the platform user id (phone number, PSID, chat id). Replies, and
+  messages the console pushes later, go to it; every message from the citizen refreshes it.
+- `window:<conversation id>`: when the citizen last wrote; the 24-hour messaging window of Meta's
+  platforms is open while the key exists.
+- `options:<conversation id>`: the payloads of the numbered options last sent by SMS, for a
+  reply "2".
+- `privacy:<conversation id>`: the privacy notice went out with a first reply.
+- `seen:<sha256 of a platform message id>`: a redelivered webhook is answered once (SET NX EX).
+- `button:<sha256 of a token>`: a button payload too long for the platform's button id.
 
-Redis being down must not silence the assistant: every read fails open (a delivery counts as
-new, the window as open, no options remembered) and is logged.
+The offered button payloads are `civic:offered:<conversation id>` (`bot/channels/offered.py`).
+Before keyed ids, `window` and `options` were keyed by a sha256 of the platform id
+(`legacy_key`); `python -m bot channels migrate-ids` moves them.
+
+Redis being down must not silence the assistant: reads fail open (a delivery counts as new, the
+window as open, no options remembered; the address of the message being answered is known
+without Redis) and are logged.
 """
 
 from __future__ import annotations
@@ -27,11 +37,13 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from bot.channels.offered import OfferedPayloads
 from bot.settings import RedisAddress
 
 log = logging.getLogger(__name__)
 
 PREFIX = "civic:channel:v1"
+ADDRESS_TTL = 90 * 24 * 3600  # a conversation's address outlives a quiet spell, not forever
 STORE_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
@@ -40,8 +52,18 @@ def digest(value: str) -> str:
 
 
 def ref(sender_id: str) -> str:
-    """How a sender appears in logs: a short hash, never the id (a phone number on SMS)."""
+    """How a sender or conversation appears in logs: a short hash, never the id (a phone number on SMS)."""
     return digest(sender_id)[:12]
+
+
+def conversation_key(channel: str, kind: str, conversation_id: str) -> str:
+    """A per-conversation key: the conversation id carries no personal data, so it is used as is."""
+    return f"{PREFIX}:{channel}:{kind}:{conversation_id}"
+
+
+def legacy_key(channel: str, kind: str, sender_id: str) -> str:
+    """Where `window` and `options` were kept before keyed conversation ids (for the migration)."""
+    return f"{PREFIX}:{channel}:{kind}:{digest(sender_id)}"
 
 
 REDIS_TIMEOUT = 2.0  # seconds: a slow Redis must not hold a webhook past the platform's patience
@@ -73,6 +95,13 @@ class ChannelStore:
     def key(self, kind: str, value: str) -> str:
         return f"{PREFIX}:{self.channel}:{kind}:{digest(value)}"
 
+    def conversation_key(self, kind: str, conversation_id: str) -> str:
+        return conversation_key(self.channel, kind, conversation_id)
+
+    @property
+    def offered(self) -> OfferedPayloads:
+        return OfferedPayloads(self.client)
+
     async def close(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
@@ -87,32 +116,59 @@ class ChannelStore:
             log.warning("%s: Redis unavailable, cannot check for a duplicate delivery: %s", self.channel, exc)
             return True
 
-    async def open_window(self, sender_id: str, since: float, seconds: int) -> None:
-        """The sender wrote at `since` (epoch seconds): replies are allowed for `seconds` after that."""
+    async def remember_address(self, conversation_id: str, address: str, ttl: int) -> None:
+        """Where the conversation's citizen is on the platform (for replies, and for later pushes)."""
+        try:
+            await self.client.set(self.conversation_key("address", conversation_id), address, ex=ttl)
+        except STORE_ERRORS as exc:
+            log.warning("%s: Redis unavailable, cannot record where to reply: %s", self.channel, exc)
+
+    async def address(self, conversation_id: str) -> str | None:
+        """The platform user id of a conversation, or None when unknown (or Redis is down)."""
+        try:
+            value = await self.client.get(self.conversation_key("address", conversation_id))
+        except STORE_ERRORS as exc:
+            log.warning("%s: Redis unavailable, cannot look up where to reply: %s", self.channel, exc)
+            return None
+        return value if isinstance(value, str) and value else None
+
+    async def first_reply(self, conversation_id: str, ttl: int) -> bool:
+        """True once per conversation (within `ttl`): this reply is its first. False when Redis is down."""
+        try:
+            key = self.conversation_key("privacy", conversation_id)
+            return bool(await self.client.set(key, "1", nx=True, ex=ttl))
+        except STORE_ERRORS as exc:
+            log.warning("%s: Redis unavailable, the privacy notice is not added: %s", self.channel, exc)
+            return False
+
+    async def open_window(self, conversation_id: str, since: float, seconds: int) -> None:
+        """The citizen wrote at `since` (epoch seconds): replies are allowed for `seconds` after that."""
         remaining = int(since + seconds - time.time())
         if remaining <= 0:
             return
         try:
-            await self.client.set(self.key("window", sender_id), str(int(since)), ex=remaining)
+            key = self.conversation_key("window", conversation_id)
+            await self.client.set(key, str(int(since)), ex=remaining)
         except STORE_ERRORS as exc:
             log.warning("%s: Redis unavailable, cannot record the messaging window: %s", self.channel, exc)
 
-    async def window_open(self, sender_id: str) -> bool:
+    async def window_open(self, conversation_id: str) -> bool:
         try:
-            return bool(await self.client.exists(self.key("window", sender_id)))
+            return bool(await self.client.exists(self.conversation_key("window", conversation_id)))
         except STORE_ERRORS as exc:
             log.warning("%s: Redis unavailable, assuming the messaging window is open: %s", self.channel, exc)
             return True
 
-    async def remember_options(self, sender_id: str, payloads: list[str], ttl: int) -> None:
+    async def remember_options(self, conversation_id: str, payloads: list[str], ttl: int) -> None:
         try:
-            await self.client.set(self.key("options", sender_id), json.dumps(payloads), ex=ttl)
+            key = self.conversation_key("options", conversation_id)
+            await self.client.set(key, json.dumps(payloads), ex=ttl)
         except STORE_ERRORS as exc:
             log.warning("%s: Redis unavailable, numbered options not remembered: %s", self.channel, exc)
 
-    async def take_options(self, sender_id: str) -> list[str]:
-        """The options last sent to the sender, forgotten as they are read (they answer one reply only)."""
-        key = self.key("options", sender_id)
+    async def take_options(self, conversation_id: str) -> list[str]:
+        """The options last sent, forgotten as they are read (they answer one reply only)."""
+        key = self.conversation_key("options", conversation_id)
         try:
             async with self.client.pipeline(transaction=True) as pipe:
                 raw, _ = await pipe.get(key).delete(key).execute()

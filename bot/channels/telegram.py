@@ -39,6 +39,7 @@ from rasa.core.channels.telegram import TelegramInput
 from sanic.request import Request
 
 from bot.channels.base import (
+    COMMAND,
     PAYLOAD,
     TEXT,
     UNSUPPORTED,
@@ -113,8 +114,11 @@ class TelegramOutput(PlatformOutput):
         return await self.sender.post(self.connector.method_url(method), what=method, json_body=params)
 
     async def send(self, recipient_id: str, method: str, params: dict[str, Any]) -> None:
-        await self.connector.throttle.wait(recipient_id)
-        await self.call(method, {"chat_id": chat_id(recipient_id), **params})
+        await self.send_to(await self.platform_address(recipient_id), method, params)
+
+    async def send_to(self, address: str, method: str, params: dict[str, Any]) -> None:
+        await self.connector.throttle.wait(address)
+        await self.call(method, {"chat_id": chat_id(address), **params})
 
     async def send_text_part(self, recipient_id: str, text: str) -> None:
         await self.send(recipient_id, "sendMessage", {"text": text})
@@ -145,8 +149,10 @@ class TelegramOutput(PlatformOutput):
         """A response's `custom` is a Bot API call: `method` (default sendMessage) and its parameters."""
         params = dict(json_message)
         method = str(params.pop("method", "sendMessage"))
-        target = str(params.pop("chat_id", recipient_id))
-        await self.send(target, method, params)
+        if "chat_id" in params:  # a response addressed to a group or channel of its own
+            await self.send_to(str(params.pop("chat_id")), method, params)
+        else:
+            await self.send(recipient_id, method, params)
 
 
 class TelegramBotInput(WebhookChannel, TelegramInput):
@@ -177,7 +183,7 @@ class TelegramBotInput(WebhookChannel, TelegramInput):
         access_token: str,
         verify: str,
         webhook_url: str,
-        common: CommonOptions | None = None,
+        common: CommonOptions,
         *,
         secret_token: str,
         send_interval: float = 1.0,
@@ -190,7 +196,7 @@ class TelegramBotInput(WebhookChannel, TelegramInput):
             )
         self.secret_token = secret_token
         self.throttle = ChatThrottle(send_interval)
-        self._setup(common or CommonOptions(api_url=DEFAULT_TELEGRAM_URL))
+        self._setup(common)
         if not self.webhook_url and self.common.public_base_url:
             self.webhook_url = f"{self.common.public_base_url}/webhooks/{self.url_prefix()}/webhook"
 
@@ -288,10 +294,10 @@ class TelegramBotInput(WebhookChannel, TelegramInput):
             log.info("telegram: a command for another bot")
         intent = COMMANDS.get(name.lower())
         if intent:
-            return Inbound(sender, PAYLOAD, intent, update_id, timestamp)
+            return Inbound(sender, COMMAND, intent, update_id, timestamp)
         return Inbound(sender, TEXT, f"{name} {rest}".strip(), update_id, timestamp)
 
-    async def on_event(self, event: Inbound, output: PlatformOutput) -> None:
+    async def on_event(self, event: Inbound, conversation_id: str, output: PlatformOutput) -> None:
         if not event.reply_token:
             return
         try:
@@ -301,4 +307,4 @@ class TelegramBotInput(WebhookChannel, TelegramInput):
                 json_body={"callback_query_id": event.reply_token},
             )
         except PlatformError as exc:
-            log.info("telegram: could not answer the button tap of %s: %s", ref(event.sender_id), exc)
+            log.info("telegram: could not answer the button tap of %s: %s", ref(conversation_id), exc)

@@ -13,8 +13,8 @@ What changes from Rasa 3.6.21's connector:
 - replies go to `POST {TWILIO_API_URL}/2010-04-01/Accounts/{sid}/Messages.json` with basic auth
   (`To`, `From`, `Body`), through aiohttp instead of the blocking twilio SDK (whose retry loop
   in Rasa never resets its counter between conversations);
-- SMS has no buttons: options are sent as numbered lines, remembered per sender in Redis, and a
-  reply "2" is turned back into the second button's payload (for the next message only);
+- SMS has no buttons: options are sent as numbered lines, remembered per conversation in Redis,
+  and a reply "2" is turned back into the second button's payload (for the next message only);
 - long answers are split at sentence boundaries into messages of at most 1600 characters
   (Twilio's limit; the carrier splits those into segments).
 
@@ -23,8 +23,8 @@ responses (the content's SMS short answers). A `TWILIO_NUMBER` starting with `MG
 Messaging Service SID; replies to `whatsapp:` senders come from `whatsapp:` + the number.
 
 credentials.yml (key `bot.channels.twilio.TwilioSmsInput`): `account_sid`, `auth_token`,
-`twilio_number` (Rasa's names), `api_url`, `public_base_url`, optional `options_prompt`, and
-the keys `CommonOptions` reads.
+`twilio_number` (Rasa's names), `api_url`, `public_base_url`, and the keys `CommonOptions` reads
+(the line after numbered options is `options_prompt` in data/channels/messages.yml).
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ from rasa.core.channels.twilio import TwilioInput
 from sanic.request import Request
 
 from bot.channels.base import (
-    DEFAULT_OPTIONS_PROMPT,
     PAYLOAD,
     TEXT,
     UNSUPPORTED,
@@ -113,17 +112,18 @@ class TwilioOutput(PlatformOutput):
 
     connector: TwilioSmsInput
 
-    def origin(self, recipient_id: str) -> dict[str, str]:
+    def origin(self, address: str) -> dict[str, str]:
         number = self.connector.twilio_number
         if number.startswith("MG"):
             return {"MessagingServiceSid": number}
-        if recipient_id.startswith("whatsapp:") and not number.startswith("whatsapp:"):
+        if address.startswith("whatsapp:") and not number.startswith("whatsapp:"):
             number = f"whatsapp:{number}"
         return {"From": number}
 
     async def send(self, recipient_id: str, params: dict[str, Any], what: str) -> None:
         connector = self.connector
-        form = {"To": recipient_id, **self.origin(recipient_id), **params}
+        address = await self.platform_address(recipient_id)
+        form = {"To": address, **self.origin(address), **params}
         await self.sender.post(
             f"{self.common.api_url}/2010-04-01/Accounts/{connector.account_sid}/Messages.json",
             what=what,
@@ -140,7 +140,7 @@ class TwilioOutput(PlatformOutput):
         payloads = [button_payload(b) for b in buttons]
         await self.store.remember_options(recipient_id, payloads, self.common.options_ttl)
         listed = numbered_options(
-            text or "", [button_title(b) for b in buttons], self.connector.options_prompt
+            text or "", [button_title(b) for b in buttons], self.common.texts.options_prompt
         )
         await self.send_text_message(recipient_id, listed)
 
@@ -174,21 +174,11 @@ class TwilioSmsInput(WebhookChannel, TwilioInput):
             creds.text("auth_token", required=True),
             creds.text("twilio_number", required=True),
             CommonOptions.from_credentials(creds, DEFAULT_TWILIO_URL),
-            options_prompt=creds.text("options_prompt", default=DEFAULT_OPTIONS_PROMPT),
         )
 
-    def __init__(
-        self,
-        account_sid: str,
-        auth_token: str,
-        twilio_number: str,
-        common: CommonOptions | None = None,
-        *,
-        options_prompt: str = DEFAULT_OPTIONS_PROMPT,
-    ) -> None:
+    def __init__(self, account_sid: str, auth_token: str, twilio_number: str, common: CommonOptions) -> None:
         super().__init__(account_sid, auth_token, twilio_number, debug_mode=False)
-        self.options_prompt = options_prompt
-        self._setup(common or CommonOptions(api_url=DEFAULT_TWILIO_URL))
+        self._setup(common)
 
     def make_output(self) -> PlatformOutput:
         return TwilioOutput(self)
@@ -231,11 +221,11 @@ class TwilioSmsInput(WebhookChannel, TwilioInput):
             return [Inbound(sender, UNSUPPORTED, "", message_id, metadata=media)]
         return []
 
-    async def user_text(self, event: Inbound) -> str:
-        """A reply "2" to numbered options is the second option's payload."""
-        options = await self.store.take_options(event.sender_id)
+    async def user_text(self, event: Inbound, conversation_id: str) -> str:
+        """A reply "2" to numbered options is the second option's payload (if it was offered)."""
+        options = await self.store.take_options(conversation_id)
         if event.kind == TEXT and not event.metadata.get("location"):
             choice = parse_choice(event.text)
             if choice is not None and 1 <= choice <= len(options):
-                return options[choice - 1]
-        return await super().user_text(event)
+                return await self.payload_text(conversation_id, options[choice - 1])
+        return await super().user_text(event, conversation_id)

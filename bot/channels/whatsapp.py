@@ -24,8 +24,8 @@ to 10. Interactive bodies are limited to 1024 characters, so a longer text goes 
 messages. Nothing is sent outside the 24-hour customer service window.
 
 credentials.yml (key `bot.channels.whatsapp.WhatsAppInput`): `verify_token`, `app_secret`,
-`access_token`, `phone_number_id`, `api_url`, optional `options_label` (the list button), and
-the keys `CommonOptions` reads.
+`access_token`, `phone_number_id`, `api_url`, and the keys `CommonOptions` reads (the list
+button's label is `options_label` in data/channels/messages.yml).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from typing import Any, ClassVar
 from rasa.core.channels.channel import InputChannel
 
 from bot.channels.base import (
-    DEFAULT_OPTIONS_LABEL,
     PAYLOAD,
     TEXT,
     UNSUPPORTED,
@@ -73,7 +72,8 @@ class WhatsAppOutput(MetaOutput):
     connector: WhatsAppInput
 
     async def send(self, recipient_id: str, message: dict[str, Any], what: str) -> None:
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": recipient_id}
+        to = await self.platform_address(recipient_id)
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
         body.update(message)
         await self.sender.post(
             f"{self.common.api_url}/{self.connector.phone_number_id}/messages",
@@ -93,7 +93,7 @@ class WhatsAppOutput(MetaOutput):
         lead, body = lead_and_last(text or "", self.text_limit, self.body_limit)
         for part in lead:
             await self.send_text_part(recipient_id, part)
-        label = self.connector.options_label
+        label = self.common.texts.options_label
         if len(buttons) <= self.max_buttons:
             interactive: dict[str, Any] = {
                 "type": "button",
@@ -157,7 +157,6 @@ class WhatsAppInput(MetaChannel, InputChannel):
             creds.text("access_token", required=True),
             creds.text("phone_number_id", required=True),
             CommonOptions.from_credentials(creds, DEFAULT_GRAPH_URL),
-            options_label=creds.text("options_label", default=DEFAULT_OPTIONS_LABEL),
         )
 
     def __init__(
@@ -166,14 +165,11 @@ class WhatsAppInput(MetaChannel, InputChannel):
         app_secret: str,
         access_token: str,
         phone_number_id: str,
-        common: CommonOptions | None = None,
-        *,
-        options_label: str = DEFAULT_OPTIONS_LABEL,
+        common: CommonOptions,
     ) -> None:
         self.verify_token, self.app_secret, self.access_token = verify_token, app_secret, access_token
         self.phone_number_id = phone_number_id
-        self.options_label = options_label
-        self._setup(common or CommonOptions(api_url=DEFAULT_GRAPH_URL))
+        self._setup(common)
 
     def make_output(self) -> PlatformOutput:
         return WhatsAppOutput(self)

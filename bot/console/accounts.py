@@ -1,31 +1,37 @@
 """Agent accounts in one YAML file (HANDOFF_AGENTS_FILE) shared by the console and the CLI.
 
-Passwords are bcrypt hashes; API tokens are random and stored only as their SHA-256 (a token is
-high-entropy, so a fast hash is enough and a lookup stays cheap on every API call). The console
-re-reads the file when its modification time or size changes, so `python -m bot agents add`
-takes effect at once.
+Passwords are bcrypt hashes (`bot.console.passwords`: the policy and the pre-hash); API tokens are
+random and stored only as their SHA-256 (a token is high-entropy, so a fast hash is enough and a
+lookup stays cheap on every API call). Every change is a read-modify-write under an exclusive lock
+on a lock file beside the accounts file, ending in an atomic replace, so two `agents add` at the
+same moment both land. The console re-reads the file when it changes, so a change takes effect at
+once; a session remembers its account's password hash (`Account.stamp`), so changing the password
+or removing the account signs it out everywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import functools
 import hashlib
 import hmac
 import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import bcrypt
 import yaml
+
+from bot.console.passwords import hash_password, password_problem, verify_password
 
 ROLES = ("agent", "editor")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$")
-# Checked when the name is unknown, so a login takes as long for a wrong name as for a wrong password.
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=12))
 
 
 class AccountError(ValueError):
@@ -43,6 +49,18 @@ class Account:
     def is_editor(self) -> bool:
         return self.role == "editor"
 
+    @property
+    def stamp(self) -> str:
+        """Changes whenever the password does (a new salt each time), and with a removed-then-re-added
+        account: sessions keep it and end when it no longer matches."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:32]
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the name is unknown: a sign-in takes as long for a wrong name as for a wrong password."""
+    return hash_password(secrets.token_urlsafe(16))
+
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -52,8 +70,16 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock on ``<accounts file>.lock`` (every writer, in every process, takes it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def read_accounts(path: Path) -> dict[str, Account]:
@@ -90,28 +116,49 @@ def write_accounts(path: Path, accounts: dict[str, Account]) -> None:
         raise
 
 
+def _check_password(password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+
+
 def add_account(path: Path, name: str, role: str, password: str) -> str:
     """Add `name`; returns the API token (shown once, stored only hashed)."""
     if not NAME.match(name):
         raise AccountError("a name is 1-40 letters, digits, spaces, dots, dashes or underscores")
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise AccountError("the password must have at least 8 characters")
-    accounts = read_accounts(path)
-    if name in accounts:
-        raise AccountError(f"an account named {name!r} exists already")
+    _check_password(password)
     token = new_token()
-    accounts[name] = Account(name, role, hash_password(password), token_digest(token))
-    write_accounts(path, accounts)
+    account = Account(name, role, hash_password(password), token_digest(token))  # slow: outside the lock
+    with locked(path):
+        accounts = read_accounts(path)
+        if name in accounts:
+            raise AccountError(f"an account named {name!r} exists already")
+        accounts[name] = account
+        write_accounts(path, accounts)
     return token
 
 
+def change_password(path: Path, name: str, password: str) -> None:
+    """Give `name` a new password; its sessions end at their next request."""
+    _check_password(password)
+    hashed = hash_password(password)
+    with locked(path):
+        accounts = read_accounts(path)
+        old = accounts.get(name)
+        if old is None:
+            raise AccountError(f"no account named {name!r}")
+        accounts[name] = Account(name, old.role, hashed, old.token_sha256)
+        write_accounts(path, accounts)
+
+
 def remove_account(path: Path, name: str) -> bool:
-    accounts = read_accounts(path)
-    if accounts.pop(name, None) is None:
-        return False
-    write_accounts(path, accounts)
+    with locked(path):
+        accounts = read_accounts(path)
+        if accounts.pop(name, None) is None:
+            return False
+        write_accounts(path, accounts)
     return True
 
 
@@ -120,16 +167,16 @@ class Accounts:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._by_name: dict[str, Account] = {}
         self._by_token: dict[str, Account] = {}
 
     def _refresh(self) -> None:
         try:
             stat = self.path.stat()
-            stamp = (stat.st_mtime_ns, stat.st_size)
+            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # every write is a new file (os.replace)
         except FileNotFoundError:
-            stamp = (0, -1)
+            stamp = (0, 0, -1)
         if stamp == self._stamp:
             return
         self._by_name = read_accounts(self.path)
@@ -157,8 +204,7 @@ class Accounts:
     def check_password(self, name: str, password: str) -> Account | None:
         """bcrypt check (blocking, ~0.2 s); use `verify` from async code."""
         account = self.get(name)
-        hashed = account.password_hash.encode() if account else _DUMMY_HASH
-        ok = bcrypt.checkpw(password.encode(), hashed)
+        ok = verify_password(password, account.password_hash if account else _dummy_hash())
         return account if ok and account is not None else None
 
     async def verify(self, name: str, password: str) -> Account | None:

@@ -1,9 +1,10 @@
 """The console app: the shell (sign-in, sessions, layout, health) with the features mounted on it.
 
 `make run` starts it after Rasa (`bot/stack.py`, `python -m bot.console`). The shell opens the
-shared Redis client in the first cleanup context; then each feature's `setup` adds its own
-resources, routes and nav links: the handoff queue (`bot.handoff.web`) and the review inbox
-(`bot.inbox.web`). This is the only module of `bot.console` that imports a feature.
+shared Redis client and the audit log (`bot.audit`) in the first cleanup context; then each
+feature's `setup` adds its own resources, routes and nav links: the handoff queue
+(`bot.handoff.web`) and the review inbox (`bot.inbox.web`). The shell's own audit page comes last.
+This is the only module of `bot.console` that imports a feature.
 """
 
 from __future__ import annotations
@@ -15,19 +16,24 @@ from redis.asyncio import Redis
 
 import bot.handoff.web
 import bot.inbox.web
+from bot.audit import AuditLog
 from bot.console import keys
 from bot.console.accounts import Accounts
+from bot.console.audit import setup_audit
 from bot.console.config import ConsoleConfig
 from bot.console.layout import setup_layout
 from bot.console.login import setup_login
+from bot.console.proxy import networks
 from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
 from bot.settings import Settings
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
-    redis = Redis.from_url(app[keys.CONFIG].redis_url, decode_responses=True, socket_connect_timeout=2.0)
+    config = app[keys.CONFIG]
+    redis = Redis.from_url(config.redis_url, decode_responses=True, socket_connect_timeout=2.0)
     app[keys.REDIS] = redis
+    app[keys.AUDIT] = AuditLog(redis, config.audit_max_entries, config.audit_retention_seconds)
     yield
     await redis.close(close_connection_pool=True)
 
@@ -38,7 +44,8 @@ async def health(request: web.Request) -> web.Response:
 
 
 def create_app(config: ConsoleConfig, handoff: HandoffConfig, inbox: InboxConfig) -> web.Application:
-    """The shell, then the handoff, then the inbox (their nav links appear in that order)."""
+    """The shell, then the handoff, the inbox and the audit log (their nav links appear in that order)."""
+    networks(config.trusted_proxies)  # a bad TRUSTED_PROXIES entry stops the start, naming it
     app = web.Application()
     app[keys.CONFIG] = config
     app[keys.ACCOUNTS] = Accounts(config.agents_file)
@@ -48,6 +55,7 @@ def create_app(config: ConsoleConfig, handoff: HandoffConfig, inbox: InboxConfig
     setup_login(app)
     bot.handoff.web.setup(app, handoff)
     bot.inbox.web.setup(app, inbox)
+    setup_audit(app)
     return app
 
 

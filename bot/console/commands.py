@@ -1,8 +1,13 @@
-"""`python -m bot agents add|list|remove`: console accounts in HANDOFF_AGENTS_FILE.
+"""`python -m bot agents add|password|list|remove`: console accounts in HANDOFF_AGENTS_FILE.
 
-`add` takes the password from a terminal prompt, else the first line of standard input, else
-generates one and prints it; the API token is always the last line of standard output (scripts
-read it with `tail -n1`). The running console picks the change up without a restart.
+`add` and `password` take the password from a terminal prompt, else the first line of standard
+input, else generate one and print it; `add` always prints the API token as the last line of
+standard output (scripts read it with `tail -n1`). A password that breaks the policy (fewer than
+12 characters, or a common one) is refused with the reason on standard error and status 1. The
+running console picks every change up without a restart; a new password or a removed account
+signs that account out everywhere. Each change goes in the audit log (`bot.audit`) as done by
+``cli:<operating-system user>``; when Redis cannot be reached the change stands and a warning says
+it was not logged.
 """
 
 from __future__ import annotations
@@ -13,7 +18,18 @@ import secrets
 import sys
 from typing import Any
 
-from bot.console.accounts import ROLES, AccountError, add_account, read_accounts, remove_account
+import redis
+
+from bot.audit import record_sync
+from bot.console.accounts import (
+    ROLES,
+    AccountError,
+    add_account,
+    change_password,
+    read_accounts,
+    remove_account,
+)
+from bot.settings import Settings
 
 
 def _password() -> tuple[str, bool]:
@@ -31,6 +47,29 @@ def _password() -> tuple[str, bool]:
     return secrets.token_urlsafe(12), True
 
 
+def _operator() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in a bare container
+        return "cli"
+
+
+def _audit(settings: Settings, action: str, name: str, detail: str = "") -> None:
+    try:
+        record_sync(
+            settings.redis.url,
+            _operator(),
+            action,
+            name,
+            detail=detail,
+            max_entries=settings.console.audit_max_entries,
+            retention_seconds=settings.console.audit_retention_days * 24 * 3600,
+        )
+    except redis.RedisError:
+        where = f"{settings.redis.address.host}:{settings.redis.address.port}"
+        print(f"warning: not written to the audit log: Redis at {where} did not answer", file=sys.stderr)
+
+
 def _add(args: argparse.Namespace) -> int:
     path = args.settings.handoff.agents_file
     try:
@@ -39,11 +78,27 @@ def _add(args: argparse.Namespace) -> int:
     except AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    _audit(args.settings, "account_add", args.name, f"role {args.role}")
     print(f"added {args.role} {args.name!r} to {path}")
     if generated:
         print(f"generated password: {password}")
     print("API token (shown once; use it as `Authorization: Bearer <token>`):")
     print(token)
+    return 0
+
+
+def _change_password(args: argparse.Namespace) -> int:
+    path = args.settings.handoff.agents_file
+    try:
+        password, generated = _password()
+        change_password(path, args.name, password)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _audit(args.settings, "password_change", args.name)
+    print(f"changed the password of {args.name!r}; its sessions have ended")
+    if generated:
+        print(f"generated password: {password}")
     return 0
 
 
@@ -59,7 +114,8 @@ def _remove(args: argparse.Namespace) -> int:
     if not remove_account(path, args.name):
         print(f"error: no account named {args.name!r} in {path}", file=sys.stderr)
         return 1
-    print(f"removed {args.name!r}")
+    _audit(args.settings, "account_remove", args.name)
+    print(f"removed {args.name!r}; its sessions have ended")
     return 0
 
 
@@ -70,8 +126,11 @@ def add_commands(commands: Any) -> None:
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, default="agent")
     add.set_defaults(handler=_add)
+    password = sub.add_parser("password", help="change an account's password (signs it out everywhere)")
+    password.add_argument("name")
+    password.set_defaults(handler=_change_password)
     listing = sub.add_parser("list", help="names and roles")
     listing.set_defaults(handler=_list)
-    remove = sub.add_parser("remove", help="remove an account (its sessions end at their next request)")
+    remove = sub.add_parser("remove", help="remove an account (signs it out everywhere)")
     remove.add_argument("name")
     remove.set_defaults(handler=_remove)

@@ -1,6 +1,6 @@
 """Typed keys for what the console shell keeps on its aiohttp application.
 
-Set by `bot.console.app.create_app` (REDIS by its cleanup context, TEMPLATES and NAV by
+Set by `bot.console.app.create_app` (REDIS and AUDIT by its cleanup context, TEMPLATES and NAV by
 `bot.console.layout.setup_layout`) and read by the shell and by the features it mounts.
 Each feature keeps its own keys (`bot.handoff.keys`, `bot.inbox.web`).
 """
@@ -13,6 +13,7 @@ import jinja2
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bot.audit import AuditLog
 from bot.console.accounts import Accounts
 from bot.console.config import ConsoleConfig
 
@@ -27,10 +28,13 @@ class NavItem:
 
 
 CONFIG = web.AppKey("console_config", ConsoleConfig)
-"""Redis URL, accounts file and port of this console (frozen; built from `bot.settings.Settings`)."""
+"""Redis URL, accounts file, port and security rules of this console (frozen; from `Settings`)."""
 
 REDIS = web.AppKey("console_redis", Redis)
 """The shared `redis.asyncio.Redis` client (decode_responses=True); opened and closed by a cleanup context."""
+
+AUDIT = web.AppKey("console_audit", AuditLog)
+"""The audit log (`civic:audit`) on the shared Redis client; features write via `bot.console.audit.record`."""
 
 ACCOUNTS = web.AppKey("console_accounts", Accounts)
 """Agent accounts from HANDOFF_AGENTS_FILE, re-read when the file changes: password/token checks, roles."""

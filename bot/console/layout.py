@@ -5,7 +5,8 @@ Pages are server-rendered with Jinja2 (autoescape on, so citizen text is always 
 region. A feature ships its own templates extending ``base.html`` (`add_template_dir`), puts a
 link in the header (`add_nav`, optionally for one role only), guards its handlers with
 `require_agent` / `require_role`, and renders with `render`, which fills the layout's context.
-Every page response gets the security headers (CSP without inline code, no sniffing, no caching).
+Every page response gets the security headers (CSP without inline code, no sniffing, no caching),
+and every response reached over https gets ``Strict-Transport-Security``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from bot.console import session as sessions
 from bot.console.keys import ACCOUNTS, NAV, TEMPLATES, NavItem
+from bot.console.proxy import is_https
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE_DIR = HERE / "templates"
@@ -27,6 +29,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def _plain(value: Any) -> str:
@@ -130,6 +133,8 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if is_https(request):  # browsers ignore HSTS over plain http, and it would only confuse there
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.path.startswith("/api/"):
         return
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

@@ -1,10 +1,13 @@
 """Console sessions: an opaque id in an HttpOnly cookie, the data in Redis, one CSRF token per session.
 
-Session data lives in Redis with a TTL so a console restart keeps agents signed in and a
-stolen-then-expired cookie is worthless. The cookie is ``SameSite=Strict`` and every
+Session data lives in Redis, so a console restart keeps agents signed in and a stolen-then-expired
+cookie is worthless. A session ends after CONSOLE_SESSION_IDLE_MINUTES without a request (the key's
+TTL, renewed by each request) and CONSOLE_SESSION_MAX_HOURS after sign-in whatever the activity;
+every sign-in gets a new id (the cookie a browser brought, if any, is deleted). A session keeps its
+account's `stamp`, so changing the password or removing the account ends all its sessions at their
+next request. The cookie is ``SameSite=Strict`` (``Secure`` over https) and every
 cookie-authenticated unsafe request must also carry the session's CSRF token (header
-``X-CSRF-Token`` or form field ``csrf_token``). Failed sign-ins are counted in Redis per
-account and per client address, so guessing is slow even across console restarts.
+``X-CSRF-Token`` or form field ``csrf_token``).
 """
 
 from __future__ import annotations
@@ -12,30 +15,23 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
+import time
 from dataclasses import dataclass
 
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.console.keys import ACCOUNTS, REDIS
+from bot.console.accounts import Account
+from bot.console.keys import ACCOUNTS, CONFIG, REDIS
+from bot.console.proxy import is_https
 
 COOKIE = "civic_console"
 LOGIN_CSRF_COOKIE = "civic_console_login"
 PREFIX = "handoff:session:"
-FAIL_PREFIX = "handoff:login_failures:"
-SESSION_TTL_SECONDS = 12 * 3600
-MAX_FAILURES = 5
-FAILURE_WINDOW_SECONDS = 15 * 60
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-# INCR, and start the window on the first failure (EXPIRE NX needs Redis 7; we support 6.2).
-_COUNT_FAILURE = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
-"""
 _SESSION = "handoff_session"  # request-scoped cache of the loaded session
 _FORM_TOKEN = "handoff_form_csrf"  # noqa: S105 (a request key: the parsed form csrf_token field)
 
@@ -47,6 +43,8 @@ class Session:
     session_id: str
     agent: str
     csrf_token: str
+    stamp: str = ""
+    started: float = 0.0
 
 
 def _redis(request: web.Request) -> Redis:
@@ -54,9 +52,8 @@ def _redis(request: web.Request) -> Redis:
 
 
 def secure_cookies(request: web.Request) -> bool:
-    """``Secure`` when the console is reached over https (directly or via a proxy that says so)."""
-    forwarded = request.headers.get("X-Forwarded-Proto", "")
-    return request.secure or forwarded.lower() == "https"
+    """``Secure`` when the console is reached over https (directly or through a trusted proxy)."""
+    return is_https(request)
 
 
 def set_cookie(
@@ -73,22 +70,46 @@ def set_cookie(
     )
 
 
+def _remaining_ms(request: web.Request, started: float, now: float) -> int:
+    """How long the session may live from now: the idle period, but never past its absolute end."""
+    config = request.app[CONFIG]
+    left = min(config.session_idle_seconds, config.session_max_seconds - (now - started))
+    return int(left * 1000)
+
+
+async def _valid(request: web.Request, session_id: str, *, renew: bool) -> Session | None:
+    """The live session `session_id`, or None (an expired or revoked one is deleted)."""
+    if not session_id or len(session_id) > 128:
+        return None
+    redis, key, now = _redis(request), PREFIX + session_id, time.time()
+    data = await redis.hgetall(key)
+    if not (data.get("agent") and data.get("csrf")):
+        return None
+    session = Session(
+        session_id, data["agent"], data["csrf"], data.get("stamp", ""), float(data.get("started", 0))
+    )
+    account = request.app[ACCOUNTS].get(session.agent)
+    left_ms = _remaining_ms(request, session.started, now)
+    if account is None or not hmac.compare_digest(account.stamp, session.stamp) or left_ms <= 0:
+        await redis.delete(key)  # removed account, changed password, or past the absolute limit
+        return None
+    if renew:
+        await redis.pexpire(key, left_ms)
+    return session
+
+
 async def load_session(request: web.Request) -> Session | None:
-    """The session behind the request's cookie (cached on the request), refreshing its TTL."""
+    """The session behind the request's cookie (cached on the request), renewing its idle period."""
     if _SESSION in request:
         return request[_SESSION]
-    session: Session | None = None
-    session_id = request.cookies.get(COOKIE, "")
-    if session_id and len(session_id) <= 128:
-        redis = _redis(request)
-        data = await redis.hgetall(PREFIX + session_id)
-        if data.get("agent") and data.get("csrf"):
-            await redis.expire(PREFIX + session_id, SESSION_TTL_SECONDS)
-            session = Session(session_id, data["agent"], data["csrf"])
-    if session is not None and request.app[ACCOUNTS].get(session.agent) is None:
-        session = None  # the account was removed: its sessions end with it
+    session = await _valid(request, request.cookies.get(COOKIE, ""), renew=True)
     request[_SESSION] = session
     return session
+
+
+async def still_valid(request: web.Request, session: Session) -> bool:
+    """Whether `session` is still live, without renewing it (a long-lived websocket checks this)."""
+    return await _valid(request, session.session_id, renew=False) is not None
 
 
 def cached_session(request: web.Request) -> Session | None:
@@ -123,15 +144,26 @@ def csrf_ok(request: web.Request) -> bool:
     return hmac.compare_digest(sent.encode(), session.csrf_token.encode())
 
 
-async def start_session(request: web.Request, response: web.StreamResponse, agent: str) -> Session:
-    """A fresh session id at every sign-in, so a planted cookie never becomes a signed-in one."""
-    session = Session(secrets.token_urlsafe(32), agent, secrets.token_urlsafe(32))
+async def start_session(request: web.Request, response: web.StreamResponse, account: Account) -> Session:
+    """A fresh session id at every sign-in, so a planted or older cookie never becomes a signed-in one."""
+    redis, now = _redis(request), time.time()
+    brought = request.cookies.get(COOKIE, "")
+    if brought and len(brought) <= 128:
+        await redis.delete(PREFIX + brought)
+    session = Session(secrets.token_urlsafe(32), account.name, secrets.token_urlsafe(32), account.stamp, now)
     key = PREFIX + session.session_id
-    async with _redis(request).pipeline(transaction=True) as pipe:
-        pipe.hset(key, mapping={"agent": session.agent, "csrf": session.csrf_token})
-        pipe.expire(key, SESSION_TTL_SECONDS)
+    mapping: dict[str | bytes, str] = {
+        "agent": session.agent,
+        "csrf": session.csrf_token,
+        "stamp": session.stamp,
+        "started": str(now),
+    }
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(key, mapping=mapping)
+        pipe.pexpire(key, _remaining_ms(request, now, now))
         await pipe.execute()
-    set_cookie(response, request, COOKIE, session.session_id, SESSION_TTL_SECONDS)
+    max_age = math.ceil(request.app[CONFIG].session_max_seconds)
+    set_cookie(response, request, COOKIE, session.session_id, max_age)
     request[_SESSION] = session
     return session
 
@@ -142,37 +174,3 @@ async def end_session(request: web.Request, response: web.StreamResponse) -> Non
         await _redis(request).delete(PREFIX + session.session_id)
     response.del_cookie(COOKIE, path="/")
     request[_SESSION] = None
-
-
-def client_address(request: web.Request) -> str:
-    """The peer address; proxies' X-Forwarded-For is not trusted (it is trivially forged)."""
-    return request.remote or "unknown"
-
-
-def _failure_keys(request: web.Request, name: str) -> list[str]:
-    return [
-        f"{FAIL_PREFIX}account:{name.strip().lower()}",
-        f"{FAIL_PREFIX}address:{client_address(request)}",
-    ]
-
-
-async def minutes_locked_out(request: web.Request, name: str) -> int:
-    """Whole minutes until sign-in may be tried again for this account or address; 0 when allowed."""
-    redis = _redis(request)
-    wait_seconds = 0
-    for key in _failure_keys(request, name):
-        count = int(await redis.get(key) or 0)
-        if count >= MAX_FAILURES:
-            wait_seconds = max(wait_seconds, await redis.ttl(key))
-    return math.ceil(wait_seconds / 60) if wait_seconds > 0 else 0
-
-
-async def record_failure(request: web.Request, name: str) -> None:
-    """Count a failed sign-in against both the account and the address (fixed 15-minute window)."""
-    redis = _redis(request)
-    for key in _failure_keys(request, name):
-        await redis.eval(_COUNT_FAILURE, 1, key, FAILURE_WINDOW_SECONDS)
-
-
-async def clear_failures(request: web.Request, name: str) -> None:
-    await _redis(request).delete(_failure_keys(request, name)[0])

@@ -2,7 +2,8 @@
 
 The page and the widget are served here (no CDN). The only thing that changes per deployment is
 where the citizen's browser finds Rasa's socket.io (`rasa_url`, from RASA_PUBLIC_URL through the
-stack); the Content-Security-Policy allows exactly that origin for the WebSocket.
+stack); the Content-Security-Policy allows exactly that origin for the WebSocket. The widget's
+privacy notice links to the agency's privacy page (`web_privacy` in data/agency.yml).
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from urllib.parse import urlparse
 from aiohttp import web
 
 from bot import webchat
+from bot.content.agency import load_agency
 
 HERE = Path(__file__).resolve().parent
 SITE_DIR = HERE / "site"  # static files of the page
 TEMPLATE = HERE / "templates" / "home.html"
+AGENCY_FILE = HERE.parents[1] / "data" / "agency.yml"
+
+
+def privacy_url(agency_file: Path = AGENCY_FILE) -> str:
+    """The agency's privacy page as a link ("" when data/agency.yml names none)."""
+    page = load_agency(agency_file).facts.get("web_privacy", "")
+    return f"https://{page}" if page and "://" not in page else page
 
 
 def websocket_origin(rasa_url: str) -> str:
@@ -49,9 +58,13 @@ def security_headers(rasa_url: str) -> dict[str, str]:
     }
 
 
-def render_home(rasa_url: str) -> str:
+def render_home(rasa_url: str, privacy: str | None = None) -> str:
     template = Template(TEMPLATE.read_text(encoding="utf-8"))
-    return template.substitute(rasa_url=escape(rasa_url, quote=True), webchat=webchat.PREFIX)
+    return template.substitute(
+        rasa_url=escape(rasa_url, quote=True),
+        webchat=webchat.PREFIX,
+        privacy_url=escape(privacy_url() if privacy is None else privacy, quote=True),
+    )
 
 
 def add_routes(app: web.Application, rasa_url: str) -> None:

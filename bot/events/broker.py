@@ -4,7 +4,9 @@ Configured in endpoints.yml (`event_broker: type: bot.events.broker.RedisStreamB
 `publish` synchronously from its event loop, so events go into an in-process queue and one writer
 task XADDs them in order. Redis trouble never reaches Rasa: the writer keeps a bounded backlog,
 logs the outage once (no conversation ids or text: they are personal data) and retries.
-Readers use consumer groups and never delete entries; the stream is trimmed to about `maxlen`.
+Readers use consumer groups and never delete entries; the stream is trimmed to about `maxlen`, and by
+age: entries older than EVENTS_RETENTION_DAYS are dropped (XTRIM MINID, at most once a
+`trim_every` seconds, after an append), since they hold what citizens wrote (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import collections
 import json
 import logging
+import time
 from asyncio import AbstractEventLoop
 from typing import Any
 
@@ -22,11 +25,13 @@ from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import RedisError
 
 from bot.events import STREAM
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 DEFAULT_MAXLEN = 200_000
 MAX_BACKLOG = 50_000
 RETRY_SECONDS = 1.0
+TRIM_EVERY_SECONDS = 60.0
 
 
 class RedisStreamBroker(EventBroker):
@@ -36,6 +41,8 @@ class RedisStreamBroker(EventBroker):
         stream: str = STREAM,
         maxlen: int = DEFAULT_MAXLEN,
         max_backlog: int = MAX_BACKLOG,
+        retention_seconds: float | None = None,
+        trim_every: float = TRIM_EVERY_SECONDS,
     ) -> None:
         self.client = client
         self.stream = stream
@@ -45,6 +52,9 @@ class RedisStreamBroker(EventBroker):
         self._writer: asyncio.Task[None] | None = None
         self._failing = False
         self.dropped = 0
+        self.retention_seconds = retention_seconds
+        self.trim_every = trim_every
+        self._trimmed_at = float("-inf")
 
     @classmethod
     async def from_endpoint_config(
@@ -63,6 +73,7 @@ class RedisStreamBroker(EventBroker):
             client,
             stream=str(kwargs.get("stream") or STREAM),
             maxlen=int(kwargs.get("maxlen") or DEFAULT_MAXLEN),
+            retention_seconds=Settings.from_env().privacy.events_retention_days * 86400,
         )
 
     def publish(self, event: dict[str, Any]) -> None:
@@ -109,9 +120,21 @@ class RedisStreamBroker(EventBroker):
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             self._backlog.popleft()
+            await self._trim_by_age()
             if self._failing:
                 log.info("event broker: Redis is back; %d events were dropped meanwhile", self.dropped)
                 self._failing = False
+
+    async def _trim_by_age(self) -> None:
+        """Drop entries older than the retention period (exactly: a few old ones must not linger)."""
+        if self.retention_seconds is None or time.monotonic() - self._trimmed_at < self.trim_every:
+            return
+        self._trimmed_at = time.monotonic()
+        oldest_ms = max(0, int((time.time() - self.retention_seconds) * 1000))
+        try:
+            await self.client.xtrim(self.stream, minid=f"{oldest_ms}-0", approximate=False)
+        except (RedisError, OSError) as exc:
+            log.warning("event broker: old events not trimmed (%s); trying again later", type(exc).__name__)
 
     async def flush(self, timeout: float = 5.0) -> None:
         """Wait until the backlog is written (tests, shutdown)."""

@@ -16,8 +16,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot.clients.rasa import RasaUnavailable
+from bot.console import audit
 from bot.console.accounts import Account
-from bot.console.auth import require_account
+from bot.console.auth import check_websocket_origin, require_account, still_authorized
 from bot.console.keys import ACCOUNTS
 from bot.handoff.keys import HUB, SERVICE, STORE
 from bot.handoff.service import Conflict, NotFound
@@ -71,7 +72,8 @@ async def _state(request: web.Request) -> web.Response:
     return web.json_response({k: view[k] for k in ("conversation_id", "status", "agent")})
 
 
-async def _run(request: web.Request, operation: Any) -> web.Response:
+async def _run(request: web.Request, operation: Any, action: str, detail: str = "") -> web.Response:
+    """Run an agent's `operation` on the conversation; when it succeeds, `action` goes in the audit log."""
     try:
         await operation
     except NotFound:
@@ -81,12 +83,14 @@ async def _run(request: web.Request, operation: Any) -> web.Response:
     except RasaUnavailable as exc:
         log.warning("api: %s", exc)
         return error(502, "Rasa did not answer; try again")
+    await audit.record(request, action, request.match_info["conversation_id"], detail=detail)
     return await _state(request)
 
 
 async def claim(request: web.Request) -> web.Response:
     agent = await _agent(request)
-    return await _run(request, request.app[SERVICE].claim(request.match_info["conversation_id"], agent.name))
+    operation = request.app[SERVICE].claim(request.match_info["conversation_id"], agent.name)
+    return await _run(request, operation, "claim")
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -98,13 +102,15 @@ async def post_message(request: web.Request) -> web.Response:
     if len(text) > MAX_MESSAGE:
         return error(400, f'"text" must be at most {MAX_MESSAGE} characters')
     cid = request.match_info["conversation_id"]
-    return await _run(request, request.app[SERVICE].send(cid, agent.name, text))
+    operation = request.app[SERVICE].send(cid, agent.name, text)
+    return await _run(request, operation, "send", f"{len(text)} characters")
 
 
 async def release(request: web.Request) -> web.Response:
     agent = await _agent(request)
     cid = request.match_info["conversation_id"]
-    return await _run(request, request.app[SERVICE].release(cid, agent.name, force=agent.is_editor))
+    operation = request.app[SERVICE].release(cid, agent.name, force=agent.is_editor)
+    return await _run(request, operation, "release")
 
 
 async def transfer(request: web.Request) -> web.Response:
@@ -116,13 +122,15 @@ async def transfer(request: web.Request) -> web.Response:
     if request.app[ACCOUNTS].get(to) is None:
         return error(400, f"there is no agent named {to!r}")
     cid = request.match_info["conversation_id"]
-    return await _run(request, request.app[SERVICE].transfer(cid, agent.name, to, force=agent.is_editor))
+    operation = request.app[SERVICE].transfer(cid, agent.name, to, force=agent.is_editor)
+    return await _run(request, operation, "transfer", f"to {to}")
 
 
 async def close(request: web.Request) -> web.Response:
     agent = await _agent(request)
     cid = request.match_info["conversation_id"]
-    return await _run(request, request.app[SERVICE].close(cid, agent.name, force=agent.is_editor))
+    operation = request.app[SERVICE].close(cid, agent.name, force=agent.is_editor)
+    return await _run(request, operation, "close")
 
 
 async def ratings(request: web.Request) -> web.Response:
@@ -131,7 +139,10 @@ async def ratings(request: web.Request) -> web.Response:
 
 
 async def events(request: web.Request) -> web.WebSocketResponse:
-    """Live events: queued, ticket, claimed, released, transferred, message, closed (JSON, one per frame)."""
+    """Live events: queued, ticket, claimed, released, transferred, message, closed (JSON, one per frame).
+
+    Only from the console's own origin; closed (4401) once the session or token no longer holds."""
+    check_websocket_origin(request)
     agent = await _agent(request)
     ws = web.WebSocketResponse(heartbeat=30.0)
     await ws.prepare(request)
@@ -142,6 +153,8 @@ async def events(request: web.Request) -> web.WebSocketResponse:
         while not ws.closed:
             await store.mark_online(agent.name)
             await asyncio.sleep(ONLINE_HEARTBEAT)
+            if not ws.closed and not await still_authorized(request, agent):  # signed out, revoked, expired
+                await ws.close(code=4401, message=b"signed out")
 
     beats = asyncio.create_task(heartbeat())
     async with request.app[HUB].subscribe() as queue:

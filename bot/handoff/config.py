@@ -51,6 +51,27 @@ def load_pace(data_dir: Path = DATA_DIR) -> QueuePace:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long a wait, a ticket, a rating's link to its conversation and the change events last
+    (EVENTS_RETENTION_DAYS and friends, docs/privacy.md)."""
+
+    wait_expiry_hours: float = 4.0
+    ticket_days: float = 90.0
+    rating_id_days: float = 30.0
+    changes_days: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retention:
+        privacy = settings.privacy
+        return cls(
+            wait_expiry_hours=privacy.handoff_wait_expiry_hours,
+            ticket_days=privacy.ticket_retention_days,
+            rating_id_days=privacy.rating_id_retention_days,
+            changes_days=privacy.events_retention_days,
+        )
+
+
+@dataclass(frozen=True)
 class HandoffConfig:
     """What the console and the actions need: where Redis, Rasa and the data files are."""
 
@@ -64,6 +85,7 @@ class HandoffConfig:
     data_dir: Path = DATA_DIR
     port: int = 8080
     sweep_seconds: float = 15.0
+    retention: Retention = Retention()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HandoffConfig:
@@ -77,4 +99,5 @@ class HandoffConfig:
             hours_always=handoff.always_staffed,
             inactivity_minutes=handoff.inactivity_minutes,
             port=handoff.port,
+            retention=Retention.from_settings(settings),
         )

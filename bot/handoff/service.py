@@ -4,6 +4,11 @@ Each operation changes the queue (`QueueStore`) and speaks through Rasa (`RasaCl
 keeps the citizen informed: a chat is marked closed only after Rasa has taken it back. What the console
 says is a `bot` event whose metadata (`HANDOFF_METADATA`) carries its id, role and agent.
 
+Retention (docs/privacy.md): the sweep also ends waits longer than `Retention.wait_expiry_hours` (the
+citizen is told and offered to leave a message), removes tickets left longer than
+`Retention.ticket_days`, and strips the conversation id from rating comments older than
+`Retention.rating_id_days`.
+
 A waiting citizen still talks to the bot (it answers questions and lets them leave the line; the slot
 `WAITING_SLOT` tells its rules they are in line). Rasa pauses the conversation only when an agent claims
 it, which also ends any form the citizen had started; releasing it un-pauses it and puts them back in line.
@@ -14,16 +19,21 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.clients.rasa import RasaClient, RasaUnavailable
+from bot.handoff.config import Retention
 from bot.handoff.store import Outcome, QueueStore
 from bot.handoff.texts import text, wait_words
 
 log = logging.getLogger(__name__)
 CLOSED_INTENT = "EXTERNAL_handoff_closed"
 EXPIRED_INTENT = "EXTERNAL_handoff_expired"
+WAIT_EXPIRED_INTENT = "EXTERNAL_handoff_wait_expired"
+WAIT_EXPIRED = "wait_expired"  # `closed_how` of a wait that ran past the expiry
+CLOSING_INTENTS = {"expired": EXPIRED_INTENT, WAIT_EXPIRED: WAIT_EXPIRED_INTENT}
+PENDING_REASON_TTL = 3600
 HANDOFF_METADATA = "handoff"
 WAITING_SLOT = "handoff_waiting"
 
@@ -51,6 +61,7 @@ class HandoffService:
     rasa: RasaClient
     data_dir: Path
     inactivity_minutes: float = 30.0
+    retention: Retention = field(default_factory=Retention)
 
     async def say(self, conversation_id: str, text: str, *, role: str, agent: str = "") -> str:
         """Deliver `text` to the citizen as a `bot` event; returns the id kept in its metadata."""
@@ -130,14 +141,15 @@ class HandoffService:
             await self.rasa.pause(conversation_id, {WAITING_SLOT: False})
         if entry.status in ("waiting", "claimed"):
             await self.rasa.resume(conversation_id)
-            await self.rasa.trigger(conversation_id, EXPIRED_INTENT if how == "expired" else CLOSED_INTENT)
+            await self.rasa.trigger(conversation_id, CLOSING_INTENTS.get(how, CLOSED_INTENT))
         outcome = await self.store.close(conversation_id, agent, how=how, force=True)
         _check(outcome, agent)
         return outcome
 
     async def sweep(self, now: float | None = None) -> None:
-        """The inactivity rule for claimed chats, and "the wait grew" notices for waiting ones."""
+        """Retention, the inactivity rule for claimed chats, "the wait grew" notices for waiting ones."""
         now = time.time() if now is None else now
+        await self.apply_retention(now)
         idle_before = now - self.inactivity_minutes * 60
         for entry in await self.store.queue():
             if entry.status == "claimed" and entry.last_activity < idle_before:
@@ -156,3 +168,17 @@ class HandoffService:
                         entry.conversation_id, "bot", notice, time.time(), dedupe=message_id, touch=False
                     )
                     await self.store.set_told_wait(entry.conversation_id, minutes)
+
+    async def apply_retention(self, now: float) -> None:
+        """End waits past the expiry (the citizen is offered to leave a message), drop old tickets,
+        de-identify old rating comments, trim old change events."""
+        days = 86400
+        expired_before = now - self.retention.wait_expiry_hours * 3600
+        for entry in await self.store.waiting_since_before(expired_before):
+            log.info("a wait for a person ran past HANDOFF_WAIT_EXPIRY_HOURS; offering a ticket")
+            await self.store.set_pending_reason(entry.conversation_id, entry.reason, PENDING_REASON_TTL)
+            await self.close(entry.conversation_id, "", force=True, how=WAIT_EXPIRED)
+        if await self.store.expire_tickets(now - self.retention.ticket_days * days):
+            log.info("removed tickets past TICKET_RETENTION_DAYS")
+        await self.store.deidentify_comments(now - self.retention.rating_id_days * days)
+        await self.store.trim_changes(now - self.retention.changes_days * days)

@@ -7,7 +7,12 @@ appended to the `<prefix>:changes` stream, which the console tails to push live 
 Keys (prefix `handoff`): `entry:<id>` hash, `open` zset (waiting, claimed, ticket by waiting_since),
 `waiting` zset, `messages:<id>` list of JSON, `seen:<id>` set of relayed event ids, `pace` list of recent
 claims ("<seconds the agents took> <when>"), `last_claim` (epoch), `online` zset agent -> last seen,
-`rating:agent:<name>` / `rating:reason:<r>` hashes.
+`rating:agent:<name>` / `rating:reason:<r>` hashes, `rating:comments` list of JSON (with the conversation
+id until `deidentify_comments` drops it), `pending_reason:<id>` (why a ticket form was offered).
+
+Retention (docs/privacy.md): closed entries expire after `CLOSED_TTL`; `expire_tickets` removes tickets
+left longer than the ticket retention period; `deidentify_comments` strips the conversation id from
+comments older than the rating retention period.
 
 The wait estimate is the queue's measured pace: each claim of a waiting chat records how long the agents
 took to get to it, counted from when it joined or from the previous claim, whichever is later (so an
@@ -113,6 +118,21 @@ redis.call('ZREM', KEYS[2], ARGV[5])
 redis.call('ZREM', KEYS[3], ARGV[5])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i + 3], ARGV[6]) end
 return {'ok', status}
+"""
+
+_DEIDENTIFY = """
+local changed = 0
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+for i, raw in ipairs(items) do
+  local ok, comment = pcall(cjson.decode, raw)
+  if ok and type(comment) == 'table' and comment['conversation_id'] and comment['conversation_id'] ~= ''
+     and (tonumber(comment['at']) or 0) < tonumber(ARGV[1]) then
+    comment['conversation_id'] = nil
+    redis.call('LSET', KEYS[1], i - 1, cjson.encode(comment))
+    changed = changed + 1
+  end
+end
+return changed
 """
 
 _RECORD = """
@@ -222,6 +242,7 @@ class QueueStore:
         self._release = redis.register_script(_RELEASE)
         self._close = redis.register_script(_CLOSE)
         self._record = redis.register_script(_RECORD)
+        self._deidentify = redis.register_script(_DEIDENTIFY)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -522,13 +543,48 @@ class QueueStore:
         self, conversation_id: str, agent: str, reason: str, rating: int, comment: str
     ) -> None:
         """Keep the citizen's comment on a rated chat (the latest 1,000)."""
-        record = {"conversation_id": conversation_id, "agent": agent, "reason": reason}
+        record = {"conversation_id": conversation_id, "agent": agent, "reason": reason, "at": time.time()}
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.lpush(
                 self.key("rating", "comments"), json.dumps({**record, "rating": rating, "comment": comment})
             )
             pipe.ltrim(self.key("rating", "comments"), 0, 999)
             await pipe.execute()
+
+    async def deidentify_comments(self, before: float) -> int:
+        """Comments given before `before` (epoch) keep their rating and words but no conversation id."""
+        return int(await self._deidentify(keys=[self.key("rating", "comments")], args=[repr(before)]))
+
+    # -- retention --------------------------------------------------------------------------
+
+    async def waiting_since_before(self, before: float) -> list[Entry]:
+        """Chats that joined the line before `before` (epoch) and are still waiting."""
+        return [entry for entry in await self._waiting() if entry.waiting_since < before]
+
+    async def set_pending_reason(self, conversation_id: str, reason: str, ttl: int) -> None:
+        """Why the ticket form was offered: the ticket it leads to is filed under this reason."""
+        await self.redis.set(self.key("pending_reason", conversation_id), reason, ex=ttl)
+
+    async def expire_tickets(self, before: float) -> int:
+        """Remove tickets left before `before` (epoch) that staff never closed; returns how many."""
+        removed = 0
+        for raw in await self.redis.zrangebyscore(self.key("open"), "-inf", f"({before!r}"):
+            conversation_id = _t(raw)
+            entry = await self.get(conversation_id)
+            if entry is not None and entry.status != "ticket":
+                continue
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(*(self.key(k, conversation_id) for k in ("entry", "messages", "seen")))
+                pipe.zrem(self.key("open"), conversation_id)
+                await pipe.execute()
+            await self._changed("closed", conversation_id, agent="", how="ticket_expired")
+            removed += 1
+        return removed
+
+    async def trim_changes(self, before: float) -> None:
+        """Drop change events older than `before` (epoch): they carry transcript lines."""
+        oldest_ms = max(0, int(before * 1000))
+        await self.redis.xtrim(self.changes_key, minid=f"{oldest_ms}-0", approximate=False)
 
     async def ratings(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

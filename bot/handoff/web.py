@@ -31,7 +31,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         app[keys.STORE] = QueueStore(app[REDIS], pace=load_pace(config.data_dir))
         app[keys.RASA] = RasaClient(session, config.rasa_url, config.rasa_token)
         app[keys.SERVICE] = HandoffService(
-            app[keys.STORE], app[keys.RASA], config.data_dir, config.inactivity_minutes
+            app[keys.STORE], app[keys.RASA], config.data_dir, config.inactivity_minutes, config.retention
         )
         yield
 

@@ -24,6 +24,7 @@ from bot.privacy.redact import Redactor
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 600.0
+KNOWN_KEPT = 5  # addresses a conversation gave its forms, remembered to redact them (the latest few)
 
 
 class Recorder:
@@ -61,6 +62,8 @@ class Recorder:
         elif selection.handoff_started(event) and not state.get("paused"):
             await self._record(state.get("last"), selection.HANDOFF)
             state["handoff"] = state.get("last")
+        if kind == "slot" and event.get("name") in selection.ADDRESS_SLOTS:
+            await self._known_address(event.get("value"), state)
         if selection.low_rating(event):
             await self._record(state.get("handoff") or state.get("last"), selection.LOW_RATING)
         if kind == "pause":
@@ -72,6 +75,22 @@ class Recorder:
         elif kind == "restart":
             state.clear()
 
+    async def _known_address(self, value: Any, state: dict[str, Any]) -> None:
+        """Remember an address a form got (for this conversation's later messages) and redact it from
+        the message just recorded: the slot is set after the message that carried it."""
+        if not isinstance(value, str) or not value.strip():
+            return
+        known = [*[k for k in state.get("known") or [] if k != value][-(KNOWN_KEPT - 1) :], value]
+        state["known"] = known
+        last = state.get("last")
+        if last:
+            text = self.redactor.redact(str(last.get("text") or ""), known)
+            if text != last.get("text"):
+                state["last"] = {**last, "text": text}
+                if (state.get("handoff") or {}).get("id") == last["id"]:
+                    state["handoff"] = state["last"]
+                await self.store.retext(str(last["id"]), text)
+
     async def _user(self, event: dict[str, Any], state: dict[str, Any]) -> None:
         if selection.is_feedback(event):
             if selection.thumbs_down(event):
@@ -79,7 +98,7 @@ class Recorder:
             return
         if state.get("paused") or state.get("loop"):
             return  # talking to a person, or filling in a form: not questions for the bot
-        message = selection.user_message(event, self.redactor)
+        message = selection.user_message(event, self.redactor, state.get("known") or ())
         if message is None:
             return
         state["last"] = message.as_dict()

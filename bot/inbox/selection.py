@@ -9,6 +9,7 @@ rating or thumbs-down about the conversation).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,8 @@ ACTION_REASONS = {
 FEEDBACK_INTENTS = frozenset({"feedback", "rate"})
 HANDOFF_FORMS = frozenset({"handoff_ticket_form"})
 RATING_SLOT = "handoff_rating"
+# Slots a form fills with where the citizen lives or what they reported: redacted wherever they appear.
+ADDRESS_SLOTS = frozenset({"address", "location"})
 LOW_RATING_MAX = 2
 
 
@@ -147,8 +150,11 @@ def decline_reason(parse: dict[str, Any]) -> str:
     return UNKNOWN if isinstance(gate, dict) else OUT_OF_DOMAIN
 
 
-def user_message(event: dict[str, Any], redactor: Redactor) -> Message | None:
-    """The redacted message of a ``user`` event; None for empty texts."""
+def user_message(event: dict[str, Any], redactor: Redactor, known: Iterable[str] = ()) -> Message | None:
+    """The redacted message of a ``user`` event; None for empty texts.
+
+    ``known``: what the citizen gave a form as their address or location, redacted wherever it appears.
+    """
     text = str(event.get("text") or "").strip()
     if not text:
         return None
@@ -161,7 +167,7 @@ def user_message(event: dict[str, Any], redactor: Redactor) -> Message | None:
         channel=str(event.get("input_channel") or ""),
         intent=intent,
         confidence=round(confidence, 4),
-        text=redactor.redact(text),
+        text=redactor.redact(text, known),
         time=timestamp,
         decline=decline_reason(event.get("parse_data") or {}),
     )

@@ -70,6 +70,14 @@ class InboxStore:
             await pipe.execute()
         return True
 
+    async def retext(self, item_id: str, text: str) -> bool:
+        """Replace a recorded message's text (redacted again once a form told us the address)."""
+        key = _item_key(item_id)
+        if not await self.redis.exists(key):
+            return False
+        await self.redis.hset(key, "text", text)
+        return True
+
     async def items(self, now: float | None = None) -> list[Item]:
         """Every message still within the retention period, newest first."""
         now = time.time() if now is None else now

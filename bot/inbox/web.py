@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.background import Background
-from bot.console import layout, session
+from bot.console import audit, layout, session
 from bot.console.auth import require_account
 from bot.console.keys import REDIS
 from bot.inbox.config import InboxConfig
@@ -48,6 +48,13 @@ NOTICES = {
     "draft": "Draft {faq} saved. It is not used until it is published with an answer, source and department.",
     "published": "Published {faq}. It is used from the next `model reload`.",
     "dismissed": "Dismissed: the messages left the inbox without changing the content.",
+}
+AUDITED = {
+    "example": "add_example",
+    "out_of_scope": "mark_out_of_scope",
+    "draft": "save_draft",
+    "published": "publish",
+    "dismissed": "dismiss",
 }
 
 
@@ -119,6 +126,7 @@ async def _decide(request: web.Request, group: Group, action: str, fields: dict[
     elif action != "dismissed":
         raise WriteBackError(f"unknown decision {action!r}")
     await request.app[INBOX_STORE].resolve(group.ids)
+    await audit.record(request, AUDITED[action], faq or group.id, detail=f"{len(group.ids)} inbox messages")
     return action, faq
 
 
@@ -231,6 +239,7 @@ async def drafts_post(request: web.Request) -> web.StreamResponse:
         context.update(error=str(exc), failed=draft.id)
         return layout.render(request, "inbox/drafts.html", context, status=400)
     done = "published" if fields.get("publish") else "draft"
+    await audit.record(request, AUDITED[done], draft.id)
     raise web.HTTPSeeOther(f"/inbox/drafts?{_query(done, draft.id)}")
 
 

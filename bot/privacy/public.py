@@ -10,14 +10,20 @@ from pathlib import Path
 
 from bot.privacy.redact import Redactor
 
-PUBLIC_SOURCES = (Path("data/content"), Path("data/entities"), Path("bot/demo_agency/data"))
+PUBLIC_SOURCES = (
+    Path("data/agency.yml"),
+    Path("data/content"),
+    Path("data/entities"),
+    Path("bot/demo_agency/data"),
+)
 
 
 def public_texts(sources: tuple[Path, ...] = PUBLIC_SOURCES) -> list[str]:
-    """The text of every published data file (content, entities, facility data)."""
+    """The text of every published data file (the agency's facts, content, entities, facility data)."""
     texts = []
     for source in sources:
         files = sorted(source.glob("*.yml")) + sorted(source.glob("*.json")) if source.is_dir() else []
+        files += [source] if source.is_file() else []
         texts += [path.read_text(encoding="utf-8") for path in files]
     return texts
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from socketio_support import chat
+from socketio_support import WebSession, chat
 from stack_support import ROOT, RestClient
 
 from bot.stack import Stack
@@ -110,13 +110,14 @@ def test_there_are_conversations_to_run() -> None:
 @pytest.mark.parametrize(("conversation", "channel"), CASES)
 def test_conversation(conversation: Conversation, channel: str, stack: Stack, rest: RestClient) -> None:
     sender = f"conv-{secrets.token_hex(6)}"
-    base = f"http://127.0.0.1:{stack.settings.rasa.port}"
+    web = WebSession.of(stack)  # the server issues its session id at the first step
     transcript: list[str] = []
     for number, step in enumerate(conversation.steps, 1):
         if channel == "rest":
             messages = rest.send(sender, step.user)
         else:
-            messages = asyncio.run(chat(base, stack.settings.rasa.token, sender, step.user))
+            messages = asyncio.run(chat(web, step.user))
+            assert len(set(web.confirmed)) == 1, "a reloaded page was given a new session"
         transcript.append(f"> {step.user}")
         transcript += [f"  {m.get('text') or ''}" for m in messages]
         problems = step.problems(messages)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from console_support import PASSWORDS, sign_in
 from playwright.sync_api import Page, expect
+from socketio_support import conversation_of
 from stack_support import ROOT, stack_settings
 
 from bot.console.accounts import add_account, read_accounts
@@ -87,15 +88,16 @@ def citizen_asks(page: Page, text: str) -> None:
     box.press("Enter")
 
 
-def start_chat(page: Page, home_url: str) -> str:
-    """Open the agency page's web chat and ask for a person; returns the conversation id."""
+def start_chat(page: Page, home_url: str, stack: Stack) -> str:
+    """Open the agency page's web chat and ask for a person; returns the conversation id (what the
+    console shows: a keyed hash of the session id the page keeps, never the session id itself)."""
     page.goto(home_url)
     page.get_by_role("button", name=LAUNCHER).click()
     citizen_asks(page, "I want to talk to a real person")
     expect(page.get_by_role("log")).to_contain_text("in line", timeout=TIMEOUT)
-    conversation_id = page.evaluate(STORED_SESSION)
-    assert conversation_id
-    return conversation_id
+    session_id = page.evaluate(STORED_SESSION)
+    assert session_id
+    return conversation_of(stack, session_id)
 
 
 def tab_until(page: Page, test: str, what: str, limit: int = 40) -> None:
@@ -107,13 +109,13 @@ def tab_until(page: Page, test: str, what: str, limit: int = 40) -> None:
     pytest.fail(f"{what} is not reachable with Tab")
 
 
-def test_citizen_and_agent_talk_and_the_bot_resumes(console_url, home_url, tabs):
+def test_citizen_and_agent_talk_and_the_bot_resumes(console_url, home_url, tabs, handoff_stack):
     agent = tabs()
     sign_in(agent, console_url, "dana")
     expect(agent.get_by_role("heading", name="Queue")).to_be_visible()
 
     citizen = tabs()
-    conversation_id = start_chat(citizen, home_url)
+    conversation_id = start_chat(citizen, home_url, handoff_stack)
     citizen_log = citizen.get_by_role("log")
 
     # The chat appears in the open queue page by itself; claim it with the keyboard alone.
@@ -153,8 +155,10 @@ def test_citizen_and_agent_talk_and_the_bot_resumes(console_url, home_url, tabs)
     expect(citizen.get_by_role("button", name="5", exact=True)).to_be_visible()
 
 
-def test_two_agents_claiming_one_chat_the_loser_is_told_who_has_it(console_url, home_url, tabs):
-    conversation_id = start_chat(tabs(), home_url)
+def test_two_agents_claiming_one_chat_the_loser_is_told_who_has_it(
+    console_url, home_url, tabs, handoff_stack
+):
+    conversation_id = start_chat(tabs(), home_url, handoff_stack)
     dana, lee = tabs(), tabs()
     # Lee's page gets no live updates (as if both clicked in the same instant), so his button stays.
     lee.route_web_socket("**/api/events", lambda socket: None)

@@ -62,9 +62,9 @@ def test_out_of_scope_is_declined_with_the_311_contact(rest: RestClient):
 
 def test_two_misunderstandings_in_a_row_offer_a_person(rest: RestClient):
     user = sender_id()
-    first = rest.send(user, "/nlu_fallback")
+    first = rest.send(user, "asdkjh qwpoe zzxv")
     assert first, "the bot must answer a fallback"
-    second = rest.say(user, "/nlu_fallback")
+    second = rest.say(user, "zzzz qqqq")
     # A person cannot reply on the REST channel (it cannot push later): the citizen gets 311 instead.
     assert "still didn't understand" in second and "call 311" in second
 

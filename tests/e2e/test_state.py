@@ -14,6 +14,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from stack_support import RestClient, sender_id, stack_settings
 
+from bot.identity import IdentityKey
 from bot.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -41,24 +42,28 @@ def test_trackers_are_in_redis(stack, rest: RestClient):
     target = stack.redis
     assert target is not None
     client = redis.Redis(host=target.host, port=target.port, db=target.db, password=target.password or None)
-    assert client.exists(f"civic{user}") or any(client.scan_iter(match=f"*{user}*"))
+    conversation = rest.conversation_id(user)
+    assert conversation.startswith("rest-") and user not in conversation
+    assert any(client.scan_iter(match=f"civic*{conversation}"))
+    assert not any(client.scan_iter(match=f"*{user}*")), "the sender's own id must be in no key"
 
 
 def test_conversation_survives_a_restart_of_rasa(tmp_path, model_path):
     settings = stack_settings(tmp_path)
     with Stack(settings) as first:
-        user = sender_id("restart")
-        RestClient(f"http://127.0.0.1:{settings.rasa.port}").say(user, "when is city hall open")
+        user, rest = sender_id("restart"), RestClient.of(first)
+        rest.say(user, "when is city hall open")
         rasa = next(s for s in first.services if s.name == "rasa")
         rasa.stop()
         first.services.remove(rasa)
         first._start(first._rasa(), 180)  # same Redis, a brand-new Rasa process
         base = f"http://127.0.0.1:{settings.rasa.port}"
-        status, body = get(f"{base}/conversations/{user}/tracker?token={settings.rasa.token}")
+        conversation = rest.conversation_id(user)
+        status, body = get(f"{base}/conversations/{conversation}/tracker?token={settings.rasa.token}")
         assert status == 200
         texts = [e.get("text") for e in json.loads(body)["events"] if e.get("event") == "user"]
         assert texts == ["when is city hall open"]
-        reply = RestClient(base).say(user, "thanks")
+        reply = rest.say(user, "thanks")
         assert "welcome" in reply.lower()
 
 
@@ -70,7 +75,7 @@ def test_a_conversation_the_circuit_breaker_muted_answers_again(stack, rest: Res
         Domain.empty(), host=target.host, port=target.port, db=target.db,
         password=target.password or None, key_prefix="civic",
     )  # fmt: skip
-    tracker = store.init_tracker(user)
+    tracker = store.init_tracker(IdentityKey.from_settings(stack.settings).conversation_id("rest", user))
     for event in [
         ActionExecuted("action_session_start"),
         SessionStarted(),

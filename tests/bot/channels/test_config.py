@@ -21,6 +21,7 @@ from bot.channels.instagram import InstagramInput
 from bot.channels.telegram import TelegramBotInput
 from bot.channels.twilio import TwilioSmsInput
 from bot.channels.whatsapp import WhatsAppInput
+from bot.identity import IdentityKey
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRETS = {
@@ -41,6 +42,15 @@ SECRETS = {
     "TELEGRAM_SECRET_TOKEN": "secret_1",
 }
 REDIS_ENV = {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6390", "REDIS_DB": "2", "REDIS_PASSWORD": ""}
+REST_SECTION = "bot.channels.rest.CivicRestInput"
+SOCKETIO_SECTION = "bot.channels.socketio.CivicSocketIOInput"
+
+
+@pytest.fixture(autouse=True)
+def always_on_channel_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The REST token and identity secret the always-on channels need, as the stack sets them for Rasa."""
+    monkeypatch.setenv("REST_CHANNEL_TOKEN", "rest-token-1")
+    monkeypatch.setenv("IDENTITY_SECRET", "identity-secret-of-the-tests")
 
 
 def test_no_secrets_no_channels() -> None:
@@ -76,8 +86,11 @@ def test_the_generated_file_holds_placeholders_only() -> None:
     for value in SECRETS.values():
         assert f": {value}\n" not in text
     parsed = yaml.safe_load(text)
-    assert list(parsed) == ["rest", "socketio", *(spec.class_path for spec in CHANNELS)]
+    assert list(parsed) == [REST_SECTION, SOCKETIO_SECTION, *(spec.class_path for spec in CHANNELS)]
+    assert parsed[REST_SECTION]["token"] == "${REST_CHANNEL_TOKEN}"
     assert parsed["bot.channels.telegram.TelegramBotInput"]["secret_token"] == "${TELEGRAM_SECRET_TOKEN}"
+    for spec in CHANNELS:  # every connector keys its conversation ids with the server's secret
+        assert parsed[spec.class_path]["identity_secret"] == "${IDENTITY_SECRET}"
 
 
 def test_rasa_builds_every_connector_from_the_generated_file(
@@ -105,6 +118,9 @@ def test_rasa_builds_every_connector_from_the_generated_file(
     assert isinstance(by_name["telegram"], TelegramBotInput)
     whatsapp = by_name["whatsapp"]
     assert (whatsapp.app_secret, whatsapp.phone_number_id) == ("s3", "106540352242922")
+    assert whatsapp.conversation_id("16505551234") == IdentityKey(
+        "identity-secret-of-the-tests"
+    ).conversation_id("whatsapp", "16505551234")
     assert whatsapp.common.api_url == "https://graph.facebook.com/v18.0"
     assert (whatsapp.common.redis.port, whatsapp.common.redis.db) == (6390, 2)
     telegram = by_name["telegram"]

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from channel_support import FakePlatform, mounted
+from channel_support import FakePlatform, conversation, first, mounted
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels.base import ChannelConfigError
@@ -77,12 +77,15 @@ async def test_text_message_and_reply(platform: FakePlatform, redis_creds: dict[
         [message] = harness.received
         assert (message.text, message.sender_id, message.input_channel) == (
             "Is city hall open?",
-            IGSID,
+            conversation("instagram", IGSID),
             "instagram",
         )
     [hit] = platform.on(SEND)
     assert hit.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert hit.json == {"recipient": {"id": IGSID}, "message": {"text": "You said: Is city hall open?"}}
+    assert hit.json == {
+        "recipient": {"id": IGSID},
+        "message": {"text": first("You said: Is city hall open?")},
+    }
 
 
 async def test_unsigned_is_refused(platform: FakePlatform, redis_creds: dict[str, str]) -> None:
@@ -117,11 +120,19 @@ async def test_quick_replies_postbacks_and_what_is_ignored(
         },
         event(message={"mid": "m4", "is_deleted": True}),
     )
-    async with mounted(connector(platform, redis_creds)) as harness:
+
+    def bot(message: UserMessage) -> list[dict[str, Any]]:
+        buttons = [{"title": "Parking", "payload": '/explore_topic{"topic":"parking"}'}]
+        return [{"text": "Pick a topic:", "buttons": buttons}] if message.text == "menu" else []
+
+    async with mounted(connector(platform, redis_creds), bot) as harness:
+        await harness.post(*signed(instagram(event(message={"mid": "m0", "text": "menu"}))))
         await harness.post(*signed(events))
+        # the quick reply was offered; an ice breaker is the account's own button: its payload is text
         assert [m.text for m in harness.received] == [
+            "menu",
             '/explore_topic{"topic":"parking"}',
-            "/ask_capabilities",
+            "ask_capabilities",
         ]
 
 
@@ -151,7 +162,7 @@ async def test_media_and_unsupported_get_the_notice(
     async with mounted(connector(platform, redis_creds)) as harness:
         await harness.post(*signed(events))
         assert harness.received == []
-    assert [h.json["message"]["text"] for h in platform.on(SEND)] == [NOTICE] * 3
+    assert [h.json["message"]["text"] for h in platform.on(SEND)] == [first(NOTICE), NOTICE, NOTICE]
 
 
 async def test_buttons_become_quick_replies_and_texts_split_at_1000(
@@ -185,6 +196,12 @@ async def test_duplicates_once(platform: FakePlatform, redis_creds: dict[str, st
     assert len(platform.on(SEND)) == 1
 
 
-def test_credentials_are_required() -> None:
+def test_credentials_are_required(redis_creds: dict[str, str]) -> None:
     with pytest.raises(ChannelConfigError, match="access_token"):
         InstagramInput.from_credentials({"verify_token": VERIFY, "app_secret": SECRET})
+    without_identity = {k: v for k, v in redis_creds.items() if k != "identity_secret"}
+    credentials = {"verify_token": VERIFY, "app_secret": SECRET, "access_token": TOKEN}
+    with pytest.raises(ChannelConfigError, match="identity_secret"):
+        InstagramInput.from_credentials({**credentials, **without_identity})
+    with pytest.raises(ChannelConfigError, match="IDENTITY_SECRET of at least 16"):
+        InstagramInput.from_credentials({**credentials, **redis_creds, "identity_secret": "short"})

@@ -2,7 +2,10 @@
 
 One stack start with Telegram's variables set: Rasa must load our hardened connector from the
 generated var/credentials.yml, refuse an update without the secret token, and answer a signed one
-through the Bot API, here a local aiohttp server standing in for api.telegram.org.
+through the Bot API, here a local aiohttp server standing in for api.telegram.org. The answer
+carries the privacy notice; Rasa keeps the conversation under its keyed id (no Redis key names
+the chat id); and a message the console pushes later through Rasa's API (`output_channel=latest`,
+as agent replies and the rating prompt go) reaches the same chat.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import redis
 import yaml
-from channel_support import FakePlatform
+from channel_support import PRIVACY, FakePlatform
 from stack_support import ROOT, stack_settings
 
 from bot.channels.config import ChannelConfig
+from bot.clients.rasa import RasaClient
+from bot.identity import IdentityKey
 from bot.settings import Settings
 from bot.stack import Stack
 
@@ -27,6 +33,13 @@ pytestmark = pytest.mark.stack
 TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SECRET = "harbor-city-telegram-secret_01"
 CHAT = 2222222
+
+
+async def arrived(platform: FakePlatform, path: str, count: int) -> None:
+    for _ in range(300):
+        if len(platform.on(path)) >= count:
+            return
+        await asyncio.sleep(0.2)
 
 
 def update(update_id: int, text: str) -> bytes:
@@ -57,12 +70,25 @@ async def test_telegram_on_the_running_stack(
             async with session.post(webhook, data=update(5002, "hello"), headers=signed) as response:
                 assert response.status == 200
             send = f"/bot{TOKEN}/sendMessage"
-            for _ in range(300):  # Rasa answers in the background after the 200
-                if platform.on(send):
-                    break
-                await asyncio.sleep(0.2)
-        [reply] = platform.on(send)
-        assert reply.json["chat_id"] == CHAT
-        assert "automated assistant" in reply.json["text"]
+            await arrived(platform, send, 1)  # Rasa answers in the background after the 200
+            [reply] = platform.on(send)
+            assert reply.json["chat_id"] == CHAT
+            assert "automated assistant" in reply.json["text"]
+            assert reply.json["text"].endswith(PRIVACY)
+
+            conversation = IdentityKey(stack.settings.security.identity_secret).conversation_id(
+                "telegram", str(CHAT)
+            )
+            store = redis.Redis(host=stack.redis.host, port=stack.redis.port, db=stack.redis.db)
+            keys = [key.decode() for key in store.keys("*")]
+            store.close()
+            assert f"civic:tracker:{conversation}" in keys
+            assert not [key for key in keys if str(CHAT) in key]
+
+            rasa = RasaClient(session, f"http://127.0.0.1:{settings.rasa.port}", stack.settings.rasa.token)
+            await rasa.say(conversation, "Dana from the City: your new bin is on order.", {})
+            await arrived(platform, send, 2)
+        pushed = platform.on(send)[1].json
+        assert pushed == {"chat_id": CHAT, "text": "Dana from the City: your new bin is on order."}
     finally:
         await asyncio.to_thread(stack.stop)

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from channel_support import Answer, FakePlatform, mounted
+from channel_support import Answer, FakePlatform, conversation, first, mounted
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels.base import ChannelConfigError
@@ -69,11 +69,11 @@ async def test_a_message_and_the_reply(platform: FakePlatform, redis_creds: dict
         [received] = harness.received
         assert (received.text, received.sender_id, received.input_channel) == (
             "Where do I pay a parking ticket?",
-            str(CHAT),
+            conversation("telegram", CHAT),
             "telegram",
         )
     assert platform.on(f"/bot{TOKEN}/setWebhook") == []  # no PUBLIC_BASE_URL: nothing registered
-    assert sent(platform) == [{"chat_id": CHAT, "text": "You said: Where do I pay a parking ticket?"}]
+    assert sent(platform) == [{"chat_id": CHAT, "text": first("You said: Where do I pay a parking ticket?")}]
 
 
 @pytest.mark.parametrize("header", [None, "", "wrong-secret", SECRET + "x", "\u00e9"])
@@ -127,21 +127,31 @@ async def test_a_failed_registration_does_not_stop_the_server(
 
 
 async def test_commands_buttons_and_locations(platform: FakePlatform, redis_creds: dict[str, str]) -> None:
-    callback = {
-        "id": "4382bfdwdsb323b2d9",
-        "from": USER,
-        "message": message(5, text="Pick a topic", reply_markup={"inline_keyboard": []}),
-        "chat_instance": "-8817263829172",
-        "data": '/explore_topic{"topic":"parking"}',
-    }
+    def tap(update_id: int, data: str) -> dict[str, Any]:
+        return {
+            "id": f"4382bfdwdsb323b2d{update_id}",
+            "from": USER,
+            "message": message(5, text="Pick a topic", reply_markup={"inline_keyboard": []}),
+            "chat_instance": "-8817263829172",
+            "data": data,
+        }
+
+    def menu(received: UserMessage) -> list[dict[str, Any]]:
+        if received.text != "/greet":
+            return []
+        buttons = [{"title": "Parking", "payload": '/explore_topic{"topic":"parking"}'}]
+        return [{"text": "Pick a topic", "buttons": buttons}]
+
     entities = [{"offset": 0, "length": 6, "type": "bot_command"}]
-    async with mounted(connector(platform, redis_creds)) as harness:
+    async with mounted(connector(platform, redis_creds), menu) as harness:
         await harness.post(*text(1, "/start", entities=entities))
         await harness.post(
             *text(2, "/help@HarborCityBot", entities=[{"offset": 0, "length": 19, "type": "bot_command"}])
         )
         await harness.post(*text(3, "/restart"))  # typed: no intent
-        await harness.post(*update(4, callback_query=callback))
+        await harness.post(*update(4, callback_query=tap(4, '/explore_topic{"topic":"parking"}')))
+        # callback data no button offered (a modified client): read as text, not as an intent
+        await harness.post(*update(7, callback_query=tap(7, '/feedback{"value":"down"}')))
         await harness.post(
             *update(6, message=message(6, location={"latitude": 41.30412, "longitude": -72.92471}))
         )
@@ -150,10 +160,14 @@ async def test_commands_buttons_and_locations(platform: FakePlatform, redis_cred
             ("/ask_capabilities", None),
             ("restart", None),
             ('/explore_topic{"topic":"parking"}', None),
+            ('feedback{"value":"down"}', None),
             ("41.30412, -72.92471", {"location": {"lat": 41.30412, "long": -72.92471}}),
         ]
-    [answered] = platform.on(f"/bot{TOKEN}/answerCallbackQuery")
-    assert answered.json == {"callback_query_id": "4382bfdwdsb323b2d9"}
+    answered = platform.on(f"/bot{TOKEN}/answerCallbackQuery")
+    assert [hit.json for hit in answered] == [
+        {"callback_query_id": "4382bfdwdsb323b2d4"},
+        {"callback_query_id": "4382bfdwdsb323b2d7"},
+    ]
 
 
 async def test_media_edits_groups_and_other_updates(
@@ -202,7 +216,7 @@ async def test_media_edits_groups_and_other_updates(
             ("Graffiti on the library wall", {"media_id": "AgACAgQAAxkBAAIBa2large"}),
         ]
     assert [s["text"] for s in sent(platform)] == [
-        NOTICE,
+        first(NOTICE),
         "You said: Graffiti on the library wall",
         NOTICE,
         NOTICE,
@@ -235,7 +249,7 @@ async def test_buttons_are_an_inline_keyboard_and_long_payloads_travel_as_tokens
         token = keyboard[0][0]["callback_data"]
         assert reply == {
             "chat_id": CHAT,
-            "text": f'Did you mean "{long_payload}"?',
+            "text": first(f'Did you mean "{long_payload}"?'),
             "reply_markup": {
                 "inline_keyboard": [
                     [{"text": long_payload, "callback_data": token}],
@@ -264,7 +278,7 @@ async def test_at_most_one_message_per_second_per_chat(
     async with mounted(connector(platform, redis_creds, send_interval="0.3"), chatty) as harness:
         await harness.post(*text(1, "hi"))
     hits = platform.on(SEND)
-    assert [h.json["text"] for h in hits] == ["one", "two", "three"]
+    assert [h.json["text"] for h in hits] == [first("one"), "two", "three"]
     assert hits[1].at - hits[0].at >= 0.28
     assert hits[2].at - hits[1].at >= 0.28
 
@@ -311,6 +325,8 @@ async def test_duplicate_updates_once_and_malformed_bodies(
 
 def test_the_secret_token_must_be_what_telegram_accepts(redis_creds: dict[str, str]) -> None:
     with pytest.raises(ChannelConfigError, match="secret_token"):
-        TelegramBotInput.from_credentials({"access_token": TOKEN, "secret_token": "has spaces!"})
+        TelegramBotInput.from_credentials(
+            {"access_token": TOKEN, "secret_token": "has spaces!", **redis_creds}
+        )
     with pytest.raises(ChannelConfigError, match="secret_token"):
-        TelegramBotInput.from_credentials({"access_token": TOKEN})
+        TelegramBotInput.from_credentials({"access_token": TOKEN, **redis_creds})

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from channel_support import Answer, FakePlatform, Harness, mounted
+from channel_support import PRIVACY, Answer, FakePlatform, Harness, conversation, first, mounted
 from rasa.core.channels.channel import UserMessage
 from twilio.request_validator import RequestValidator
 
@@ -91,7 +92,7 @@ async def test_an_sms_reaches_rasa_and_the_reply_goes_to_the_messages_api(
         [message] = harness.received
         assert (message.text, message.sender_id, message.input_channel) == (
             "When is trash day?",
-            CITIZEN,
+            conversation("twilio", CITIZEN),  # never the phone number
             "twilio",
         )
         assert message.output_channel.name() == "twilio"  # so Rasa picks the SMS short answers
@@ -101,7 +102,7 @@ async def test_an_sms_reaches_rasa_and_the_reply_goes_to_the_messages_api(
         == "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
     )
     assert hit.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert hit.form == {"To": CITIZEN, "From": NUMBER, "Body": "You said: When is trash day?"}
+    assert hit.form == {"To": CITIZEN, "From": NUMBER, "Body": first("You said: When is trash day?")}
 
 
 @pytest.mark.parametrize("signature_header", [None, "", "bm90IGEgc2lnbmF0dXJl", "\u00e9"])
@@ -156,7 +157,7 @@ async def test_numbered_options_and_a_digit_reply(
     assert sent(platform)[0] == {
         "To": CITIZEN,
         "From": NUMBER,
-        "Body": "Pick a topic or just type your question:\n"
+        "Body": first("Pick a topic or just type your question:") + "\n"
         "1. Trash and recycling\n2. Parking and towing\n3. Something else\n"
         "Reply with the number of your choice.",
     }
@@ -210,13 +211,21 @@ async def test_mms_and_whatsapp_locations(platform: FakePlatform, redis_creds: d
         )  # fmt: skip
         await harness.post(*signed(harness, location))
         assert [(m.text, m.sender_id, m.metadata) for m in harness.received] == [
-            ("Pothole here", CITIZEN, {"media_url": photo}),
-            ("41.30412, -72.92471", whatsapp_citizen, {"location": {"lat": 41.30412, "long": -72.92471}}),
+            ("Pothole here", conversation("twilio", CITIZEN), {"media_url": photo}),
+            (
+                "41.30412, -72.92471",
+                conversation("twilio", whatsapp_citizen),
+                {"location": {"lat": 41.30412, "long": -72.92471}},
+            ),
         ]
     assert sent(platform) == [
-        {"To": CITIZEN, "From": NUMBER, "Body": NOTICE},
+        {"To": CITIZEN, "From": NUMBER, "Body": first(NOTICE)},
         {"To": CITIZEN, "From": NUMBER, "Body": "You said: Pothole here"},
-        {"To": whatsapp_citizen, "From": f"whatsapp:{NUMBER}", "Body": "You said: 41.30412, -72.92471"},
+        {
+            "To": whatsapp_citizen,
+            "From": f"whatsapp:{NUMBER}",
+            "Body": first("You said: 41.30412, -72.92471"),
+        },
     ]
 
 
@@ -234,7 +243,7 @@ async def test_a_redelivered_message_sid_is_answered_once(
 async def test_long_answers_are_split_into_1600_character_messages(
     platform: FakePlatform, redis_creds: dict[str, str]
 ) -> None:
-    answer = "Household hazardous waste goes to the Eastside Recycling Depot on Saturdays. " * 40
+    answer = "Household hazardous waste goes to the Eastside Recycling Depot on Saturdays. " * 38
     answer += "More: https://www.harborcity.example/hazardous-waste"
 
     async with mounted(connector(platform, redis_creds), lambda _: [{"text": answer}]) as harness:
@@ -242,8 +251,8 @@ async def test_long_answers_are_split_into_1600_character_messages(
     bodies = [form["Body"] for form in sent(platform)]
     assert len(bodies) == 2
     assert all(len(b) <= 1600 for b in bodies)
-    assert bodies[-1].endswith("More: https://www.harborcity.example/hazardous-waste")
-    assert " ".join(bodies) == answer.strip()
+    assert bodies[-1].endswith("More: https://www.harborcity.example/hazardous-waste\n\n" + PRIVACY)
+    assert " ".join(bodies) == first(answer.strip())
 
 
 async def test_a_messaging_service_sid_is_used_as_the_sender(
@@ -254,7 +263,11 @@ async def test_a_messaging_service_sid_is_used_as_the_sender(
     ) as harness:
         await harness.post(*signed(harness, sms("hi", "SM1")))
     assert sent(platform) == [
-        {"To": CITIZEN, "MessagingServiceSid": "MG9752274e9e519418a7406176694466fa", "Body": "You said: hi"}
+        {
+            "To": CITIZEN,
+            "MessagingServiceSid": "MG9752274e9e519418a7406176694466fa",
+            "Body": first("You said: hi"),
+        }
     ]
 
 
@@ -282,3 +295,16 @@ async def test_malformed_and_oversized_bodies(platform: FakePlatform, redis_cred
         body, headers = signed(harness, {})
         assert (await harness.post(b"", {**headers, "Content-Type": "application/json"}))[0] == 400
         assert harness.received == []
+
+
+async def test_an_error_quoting_the_number_is_logged_without_it(
+    platform: FakePlatform, redis_creds: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    platform.answer(
+        SEND, Answer(400, {"code": 21211, "message": f"Invalid 'To' Phone Number: {CITIZEN}", "status": 400})
+    )
+    async with mounted(connector(platform, redis_creds)) as harness:
+        with caplog.at_level(logging.INFO):
+            await harness.post(*signed(harness, sms("hi", "SM1")))
+    assert "code 21211: Invalid 'To' Phone Number" in caplog.text
+    assert "5551234567" not in caplog.text

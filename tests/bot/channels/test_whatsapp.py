@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from channel_support import Answer, FakePlatform, mounted
+from channel_support import Answer, FakePlatform, conversation, first, mounted
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels.whatsapp import WhatsAppInput
@@ -119,7 +119,7 @@ async def test_name_handshake_and_a_text(platform: FakePlatform, redis_creds: di
         [received] = harness.received
         assert (received.text, received.sender_id, received.message_id) == (
             "Does the pool open today?",
-            WA_ID,
+            conversation("whatsapp", WA_ID),  # the phone number is never a tracker key
             wamid,
         )
     [hit] = platform.on(SEND)
@@ -129,7 +129,7 @@ async def test_name_handshake_and_a_text(platform: FakePlatform, redis_creds: di
         "recipient_type": "individual",
         "to": WA_ID,
         "type": "text",
-        "text": {"preview_url": False, "body": "You said: Does the pool open today?"},
+        "text": {"preview_url": False, "body": first("You said: Does the pool open today?")},
     }
 
 
@@ -140,6 +140,9 @@ async def test_unsigned_and_forged_are_refused(platform: FakePlatform, redis_cre
         assert (await harness.post(body, {"X-Hub-Signature-256": "sha256=deadbeef"}))[0] == 403
         assert harness.received == []
     assert platform.hits == []
+
+
+PARKING = '/explore_topic{"topic":"parking"}'
 
 
 async def test_buttons_lists_locations_and_media(platform: FakePlatform, redis_creds: dict[str, str]) -> None:
@@ -181,12 +184,22 @@ async def test_buttons_lists_locations_and_media(platform: FakePlatform, redis_c
             },
         ),
     ]
-    async with mounted(connector(platform, redis_creds)) as harness:
+
+    def bot(message: UserMessage) -> list[dict[str, Any]]:
+        if message.text != "menu":
+            return []
+        buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "Parking", "payload": PARKING}]
+        return [{"text": "Pick one:", "buttons": buttons}]
+
+    async with mounted(connector(platform, redis_creds), bot) as harness:
+        await harness.post(*signed(webhook(value([text("menu", "wamid.b0")]))))
         await harness.post(*signed(webhook(value(messages))))
+        # the reply buttons were offered; a template's quick reply was not: its payload is text
         assert [(m.text, m.metadata) for m in harness.received] == [
+            ("menu", None),
             ("/affirm", None),
             ('/explore_topic{"topic":"parking"}', None),
-            ("/greet", None),
+            ("greet", None),
             ("41.30412, -72.92471", {"location": {"lat": 41.30412, "long": -72.92471}}),
             ("Broken streetlight", {"media_id": "1003383421387256"}),
         ]
@@ -219,7 +232,7 @@ async def test_media_without_caption_gets_the_notice_and_receipts_are_ignored(
         await harness.post(*signed(webhook(value(messages), value(statuses=[STATUS]))))
         assert (await harness.post(*signed(webhook(value(statuses=[STATUS])))))[0] == 200
         assert harness.received == []
-    assert [b["text"]["body"] for b in bodies(platform)] == [NOTICE] * 4
+    assert [b["text"]["body"] for b in bodies(platform)] == [first(NOTICE)] + [NOTICE] * 3
 
 
 async def test_batches_are_handled_in_order_and_other_numbers_ignored(
@@ -248,9 +261,9 @@ async def test_batches_are_handled_in_order_and_other_numbers_ignored(
     async with mounted(connector(platform, redis_creds)) as harness:
         await harness.post(*signed(payload))
         assert [(m.text, m.sender_id) for m in harness.received] == [
-            ("one", WA_ID),
-            ("two", "447700900123"),
-            ("three", WA_ID),
+            ("one", conversation("whatsapp", WA_ID)),
+            ("two", conversation("whatsapp", "447700900123")),
+            ("three", conversation("whatsapp", WA_ID)),
         ]
 
 
@@ -279,7 +292,7 @@ async def test_up_to_three_buttons_are_reply_buttons(
         "type": "interactive",
         "interactive": {
             "type": "button",
-            "body": {"text": CLARIFY},
+            "body": {"text": first(CLARIFY)},
             "action": {
                 "buttons": [
                     {
@@ -306,7 +319,7 @@ async def test_more_buttons_become_a_list_of_at_most_ten_rows(
     [body] = bodies(platform)
     interactive = body["interactive"]
     assert interactive["type"] == "list"
-    assert interactive["body"] == {"text": "Pick a topic or just type your question:"}
+    assert interactive["body"] == {"text": first("Pick a topic or just type your question:")}
     assert interactive["action"]["button"] == "Options"
     [section] = interactive["action"]["sections"]
     assert len(section["rows"]) == 10
@@ -334,7 +347,7 @@ async def test_a_long_text_with_buttons_keeps_the_interactive_body_under_1024(
     sent = bodies(platform)
     assert [b["type"] for b in sent] == ["text", "interactive"]
     assert len(sent[1]["interactive"]["body"]["text"]) <= 1024
-    assert sent[0]["text"]["body"] + " " + sent[1]["interactive"]["body"]["text"] == long.strip()
+    assert sent[0]["text"]["body"] + " " + sent[1]["interactive"]["body"]["text"] == first(long.strip())
 
 
 async def test_long_payloads_travel_as_tokens(platform: FakePlatform, redis_creds: dict[str, str]) -> None:

@@ -8,7 +8,6 @@ call), so one stack serves both staffed and after-hours tests.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import tarfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -22,6 +21,7 @@ from polling_support import wait_until_async
 from stack_support import ROOT, latest_model, stack_settings
 
 from bot.console.accounts import add_account
+from bot.identity import IdentityKey
 from bot.stack import Service, Stack
 
 pytestmark = pytest.mark.stack
@@ -56,16 +56,19 @@ def hstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, di
     settings = stack_settings(
         var, HANDOFF_AGENTS_FILE=str(agents), HANDOFF_HOURS_FILE=str(hours), HANDOFF_HOURS=""
     )
-    with Stack(settings, root=ROOT) as running:
+    # Twenty citizens at once all come from this machine's one address: its web chat bucket is made
+    # big enough for them (a real crowd comes from many addresses); each conversation's is as usual.
+    with Stack(settings, root=ROOT, extra_env={"RATE_WEB_ADDRESS_BURST": "1000"}) as running:
         yield running, tokens, hours
 
 
 class Citizen:
     """A web chat user on Rasa's socket.io channel, collecting everything the bot sends."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, identity: IdentityKey) -> None:
         self.base = base
-        self.session_id = secrets.token_hex(8)
+        self.identity = identity
+        self.session_id: str | None = None  # issued by the server at connect()
         self.client = socketio.AsyncClient(reconnection=False)
         self.received: list[str] = []
         self.client.on("bot_uttered", self._got)
@@ -74,12 +77,18 @@ class Citizen:
         self.received.append(str(data.get("text", "")))
 
     async def connect(self) -> Citizen:
-        confirmed = asyncio.Event()
-        self.client.on("session_confirm", lambda *_: confirmed.set())
+        confirmed: asyncio.Queue[str] = asyncio.Queue()
+        self.client.on("session_confirm", confirmed.put)
         await self.client.connect(self.base, socketio_path="/socket.io")
         await self.client.emit("session_request", {"session_id": self.session_id})
-        await asyncio.wait_for(confirmed.wait(), 30)
+        self.session_id = str(await asyncio.wait_for(confirmed.get(), 30))
         return self
+
+    @property
+    def conversation_id(self) -> str:
+        """The conversation (tracker, queue entry) of the session: a keyed hash of its id."""
+        assert self.session_id, "connect() first"
+        return self.identity.conversation_id("socketio", self.session_id)
 
     async def say(self, text: str) -> None:
         await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
@@ -122,10 +131,10 @@ def urls(stack: Stack) -> tuple[str, str]:
 
 async def handed_off(stack: Stack, agent: Agent) -> Citizen:
     rasa, _ = urls(stack)
-    citizen = await Citizen(rasa).connect()
+    citizen = await Citizen(rasa, IdentityKey.from_settings(stack.settings)).connect()
     await citizen.say("I want to talk to a real person")
     await citizen.expect(lambda got: any("number" in t and "line" in t for t in got))
-    await until(lambda: _queued(agent, citizen.session_id), what="the queue entry")
+    await until(lambda: _queued(agent, citizen.conversation_id), what="the queue entry")
     return citizen
 
 
@@ -139,7 +148,7 @@ async def test_story_claim_talk_close_rating(hstack: Any) -> None:
     async with aiohttp.ClientSession() as http:
         dana = Agent(http, urls(stack)[1], tokens["Dana"])
         citizen = await handed_off(stack, dana)
-        cid = citizen.session_id
+        cid = citizen.conversation_id
         _, queue = await dana.call("GET", "/api/queue")
         entry = next(e for e in queue if e["conversation_id"] == cid)
         assert (
@@ -188,16 +197,16 @@ async def test_restart_while_a_person_has_the_chat_does_not_unpause(hstack: Any)
         await citizen.say("/restart")
         await citizen.say("hello?")
         await until(
-            lambda: _has(dana, citizen.session_id, "citizen", "hello?"), what="message after /restart"
+            lambda: _has(dana, citizen.conversation_id, "citizen", "hello?"), what="message after /restart"
         )
         await reply_and_expect_only_it(citizen, dana, before)
-        assert (await tracker(stack, citizen.session_id))["paused"] is True
+        assert (await tracker(stack, citizen.conversation_id))["paused"] is True
         await citizen.close()
 
 
 async def claimed(citizen: Citizen, agent: Agent) -> None:
     """The agent claims the chat and the citizen is told; Rasa pauses the conversation."""
-    assert (await agent.call("POST", f"/api/conversations/{citizen.session_id}/claim"))[0] == 200
+    assert (await agent.call("POST", f"/api/conversations/{citizen.conversation_id}/claim"))[0] == 200
     await citizen.expect(lambda got: any("joined" in t for t in got))
 
 
@@ -207,7 +216,7 @@ async def reply_and_expect_only_it(citizen: Citizen, agent: Agent, before: int) 
     The positive signal for "the bot said nothing": once the console has the citizen's last message,
     Rasa had finished that turn, so any bot reply to it went out before the agent's, on the same socket.
     """
-    cid = citizen.session_id
+    cid = citizen.conversation_id
     assert (await agent.call("POST", f"/api/conversations/{cid}/messages", {"text": "Agent here."}))[0] == 200
     await citizen.expect(lambda got: "Agent here." in got[before:])
     new = citizen.received[before:]
@@ -239,7 +248,7 @@ async def test_session_expiry_keeps_the_conversation_with_the_person(hstack: Any
     async with aiohttp.ClientSession() as http:
         dana = Agent(http, urls(stack)[1], tokens["Dana"])
         citizen = await handed_off(stack, dana)
-        cid = citizen.session_id
+        cid = citizen.conversation_id
         await claimed(citizen, dana)
         old = {"event": "user", "text": "(earlier)", "timestamp": time.time() - 7200, "parse_data": {}}
         url = f"{rasa}/conversations/{cid}/tracker/events?token={stack.settings.rasa.token}"
@@ -264,7 +273,7 @@ async def test_twenty_concurrent_chats_every_message_once_and_in_order(hstack: A
 
         async def chat(i: int, citizen: Citizen) -> None:
             agent = agents[i % 2]
-            cid = citizen.session_id
+            cid = citizen.conversation_id
             assert (await agent.call("POST", f"/api/conversations/{cid}/claim"))[0] == 200
             for r in range(rounds):
                 await citizen.say(f"c{i}-{r}")
@@ -284,7 +293,7 @@ async def test_twenty_concurrent_chats_every_message_once_and_in_order(hstack: A
             assert not any(
                 t.startswith("a") and not t.startswith(f"a{i}-") for t in citizen.received if "-" in t
             )
-            view = await agents[i % 2].conversation(citizen.session_id)
+            view = await agents[i % 2].conversation(citizen.conversation_id)
             said = [
                 m["text"] for m in view["messages"] if m["sender"] == "citizen" and m["text"].startswith("c")
             ]
@@ -292,7 +301,7 @@ async def test_twenty_concurrent_chats_every_message_once_and_in_order(hstack: A
             written = [m["text"] for m in view["messages"] if m["sender"] == "agent"]
             assert written == [f"a{i}-{r}" for r in range(rounds)]
         for citizen in citizens:
-            await agents[0].call("POST", f"/api/conversations/{citizen.session_id}/close")
+            await agents[0].call("POST", f"/api/conversations/{citizen.conversation_id}/close")
             await citizen.close()
 
 
@@ -302,7 +311,7 @@ async def test_console_restart_mid_chat_loses_nothing(hstack: Any) -> None:
     async with aiohttp.ClientSession() as http:
         dana = Agent(http, urls(stack)[1], tokens["Dana"])
         citizen = await handed_off(stack, dana)
-        cid = citizen.session_id
+        cid = citizen.conversation_id
         await dana.call("POST", f"/api/conversations/{cid}/claim")
         await citizen.say("before the restart")
         await until(lambda: _has(dana, cid, "citizen", "before the restart"), what="first message")
@@ -335,7 +344,7 @@ async def test_after_hours_leaves_a_ticket(hstack: Any) -> None:
         rasa, console = urls(stack)
         async with aiohttp.ClientSession() as http:
             dana = Agent(http, console, tokens["Dana"])
-            citizen = await Citizen(rasa).connect()
+            citizen = await Citizen(rasa, IdentityKey.from_settings(stack.settings)).connect()
             await citizen.say("can I talk to a human please")
             await citizen.expect(lambda got: any("leave a message" in t for t in got))
             await citizen.expect(lambda got: any("What would you like us to know" in t for t in got))
@@ -344,7 +353,7 @@ async def test_after_hours_leaves_a_ticket(hstack: Any) -> None:
             await citizen.say("pat@example.org")
             await citizen.expect(lambda got: any("message is saved" in t for t in got))
             _, queue = await dana.call("GET", "/api/queue")
-            ticket = next(e for e in queue if e["conversation_id"] == citizen.session_id)
+            ticket = next(e for e in queue if e["conversation_id"] == citizen.conversation_id)
             assert ticket["status"] == "ticket"
             assert ticket["ticket"] == {
                 "message": "The streetlight on Pier Street has been out for a week.",
@@ -366,7 +375,7 @@ async def test_a_question_while_waiting_is_answered_the_place_kept_and_the_agent
     async with aiohttp.ClientSession() as http:
         dana = Agent(http, urls(stack)[1], tokens["Dana"])
         citizen = await handed_off(stack, dana)
-        cid = citizen.session_id
+        cid = citizen.conversation_id
         await citizen.say("how do I pay a parking ticket?")
         await citizen.expect(lambda got: any("Finance counter" in t for t in got))
         await citizen.say("hello?")
@@ -389,7 +398,7 @@ async def test_leaving_the_line_takes_the_chat_out_of_the_agents_queue(hstack: A
     async with aiohttp.ClientSession() as http:
         dana = Agent(http, urls(stack)[1], tokens["Dana"])
         citizen = await handed_off(stack, dana)
-        cid = citizen.session_id
+        cid = citizen.conversation_id
         await citizen.say(exit_text)
         await citizen.expect(lambda got: any("left the line" in t for t in got))
         _, queue = await dana.call("GET", "/api/queue")
@@ -408,7 +417,7 @@ async def rating_asked(stack: Stack, agent: Agent) -> Citizen:
     """A citizen whose chat an agent took and closed: the bot has asked for the rating."""
     citizen = await handed_off(stack, agent)
     await claimed(citizen, agent)
-    assert (await agent.call("POST", f"/api/conversations/{citizen.session_id}/close"))[0] == 200
+    assert (await agent.call("POST", f"/api/conversations/{citizen.conversation_id}/close"))[0] == 200
     await citizen.expect(lambda got: any("How did we do?" in t for t in got))
     return citizen
 
@@ -431,7 +440,7 @@ async def test_a_question_in_the_rating_is_answered_and_the_rating_not_asked_aga
         before = len(citizen.received)
         await citizen.say("how do I pay a parking ticket?")
         await citizen.expect(lambda got: any("Finance counter" in t for t in got[before:]))
-        await until(lambda: _form_over(stack, citizen.session_id), what="the rating form to end")
+        await until(lambda: _form_over(stack, citizen.conversation_id), what="the rating form to end")
         assert not any("How did we do?" in t for t in citizen.received[before:])
         await citizen.close()
 

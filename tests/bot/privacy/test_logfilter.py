@@ -6,7 +6,9 @@ import logging
 import subprocess
 import sys
 
-from bot.privacy.logfilter import RedactingFilter
+import pytest
+
+from bot.privacy.logfilter import RedactingFilter, redact_log
 
 
 def test_filter_redacts_a_record_with_arguments(caplog) -> None:
@@ -53,4 +55,32 @@ def test_the_stack_hook_redacts_a_process_started_with_it() -> None:
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    assert out.stdout.strip() == "slot ticket_contact=[email]"
+    assert out.stdout.strip() == "slot ticket_contact=[contact]"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "SlotSet(key: address, value: the blue house past the mill)",
+            "SlotSet(key: address, value: [address])",
+        ),
+        (
+            "slots:\n\taddress: lot 7 harbor trailer park\n\tday: None",
+            "slots:\n\taddress: [address]\n\tday: None",
+        ),
+        (
+            '{"slot_values": "\\taddress: lot 7 harbor trailer park\\n\\tday: None"}',
+            '{"slot_values": "\\taddress: [address]\\n\\tday: None"}',
+        ),
+        (
+            "events [{'event': 'slot', 'name': 'location', 'value': 'green duplex behind the church'}]",
+            "events [{'event': 'slot', 'name': 'location', 'value': '[address]'}]",
+        ),
+        ("{'address': 'green duplex', 'day': '2026-12-05'}", "{'address': '[address]', 'day': '2026-12-05'}"),
+        ("SlotSet(key: contact, value: call my mother)", "SlotSet(key: contact, value: [contact])"),
+        ("SlotSet(key: day, value: 2026-12-05)", "SlotSet(key: day, value: 2026-12-05)"),
+    ],
+)
+def test_personal_slot_values_are_dropped_whatever_they_look_like(line: str, expected: str) -> None:
+    assert redact_log(line) == expected

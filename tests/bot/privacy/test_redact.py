@@ -103,3 +103,52 @@ def test_the_citys_published_numbers_and_addresses_are_kept() -> None:
     text = "is the depot at 2200 Industrial Way open? I called 555-010-2000"
     assert redactor.redact(text) == text
     assert redactor.redact("I live at 12 Elm St, 555-867-5309") == "I live at [address], [phone]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ssn 123456789", "ssn [id number]"),
+        ("my social is 078051120", "my social is [id number]"),
+        ("here it is 512348765 for the form", "here it is [id number] for the form"),
+    ],
+)
+def test_bare_nine_digit_ssns(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["request 123456789 status", "#123456789", "my case number is 448120937", "order #601234567"],
+)
+def test_nine_digit_request_and_case_numbers_are_kept(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I was born 03/14/1985", "I was born [date of birth]"),
+        ("dob: 1985-03-14", "dob: [date of birth]"),
+        ("my birthday is March 14th", "my birthday is [date of birth]"),
+        ("D.O.B. Jan 9, 1962", "D.O.B. [date of birth]"),
+        ("born in 1948, am I a senior?", "born in [date of birth], am I a senior?"),
+        ("name: Walter Kim, 11/02/1956", "name: Walter Kim, [date of birth]"),
+    ],
+)
+def test_dates_of_birth(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["pickup on 12/05/2026", "is city hall open on Dec 24, 2026", "the vote was on 4 June 2025"]
+)
+def test_ordinary_dates_are_kept(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_the_address_given_to_a_form_is_redacted_wherever_it_appears() -> None:
+    known = ["the blue house past the mill"]
+    text = "why was The Blue House  Past the Mill skipped? the blue house past the mill again"
+    assert redact(text, known) == "why was [address] skipped? [address] again"
+    assert redact("yes", known) == "yes"

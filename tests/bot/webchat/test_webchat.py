@@ -23,8 +23,10 @@ from a11y_support import assert_no_wcag_violations
 from aiohttp import web
 from playwright.sync_api import Page, expect
 from polling_support import wait_until
+from socketio_support import conversation_of
 
 from bot import webchat
+from bot.identity import IdentityKey
 from bot.stack import Stack, free_port
 
 pytestmark = pytest.mark.stack
@@ -83,8 +85,10 @@ def stored_session(page: Page) -> str:
     return page.evaluate(STORED_SESSION)
 
 
-def tracker_user_texts(stack: Stack, conversation_id: str) -> list[str]:
+def tracker_user_texts(stack: Stack, session_id: str) -> list[str]:
+    """What the citizen said in the conversation of a web chat session (kept under a hash of its id)."""
     base = f"http://127.0.0.1:{stack.settings.rasa.port}"
+    conversation_id = conversation_of(stack, session_id)
     url = f"{base}/conversations/{conversation_id}/tracker?token={stack.settings.rasa.token}"
     with urllib.request.urlopen(url, timeout=10) as response:
         events = json.loads(response.read())["events"]
@@ -153,6 +157,7 @@ def test_a_reload_continues_the_same_conversation(page: Page, home_url: str, sta
     ask(page, "hello")
     expect(log(page)).to_contain_text("automated assistant", timeout=TIMEOUT)
     session_id = stored_session(page)
+    assert IdentityKey.from_settings(stack.settings).valid_session(session_id)  # issued by the server
 
     page.reload()
     # The panel is still open, the conversation is still there, and it carries on in the same session.
@@ -172,6 +177,56 @@ def test_a_reload_continues_the_same_conversation(page: Page, home_url: str, sta
     # A new session (a shared computer): the old one is forgotten, a new id is confirmed by Rasa.
     changed = f"id => {{ const s = ({STORED_SESSION})(); return s && s !== id; }}"
     page.wait_for_function(changed, arg=session_id)
+
+
+PRIVACY_URL = "https://harborcity.example/privacy"  # https:// + web_privacy in data/agency.yml
+
+
+def test_the_privacy_notice_comes_before_the_first_message(page: Page, home_url: str) -> None:
+    page.goto(home_url)
+    page.get_by_role("button", name=LAUNCHER).click()
+    dialog = page.get_by_role("dialog", name="Harbor City assistant")
+    notice = dialog.locator(".civic-chat__privacy")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Your messages are kept to answer you")
+    link = notice.get_by_role("link", name="How we use your data")
+    expect(link).to_have_attribute("href", PRIVACY_URL)
+    box = page.get_by_role("textbox", name="Your message")
+    expect(box).to_have_accessible_description(re.compile("Your messages are kept to answer you"))
+    assert_no_wcag_violations(page, "the chat with its privacy notice")
+    # Its link is reached with the keyboard (Shift+Tab from the message box, past the empty log).
+    box.focus()
+    for _ in range(3):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.textContent") == "How we use your data":
+            break
+    expect(link).to_be_focused()
+
+    ask(page, "hello")
+    expect(log(page)).to_contain_text("automated assistant", timeout=TIMEOUT)
+    expect(notice).to_be_hidden()
+    expect(box).not_to_have_accessible_description(re.compile("Your messages are kept"))
+
+
+def test_a_stored_session_the_server_did_not_issue_starts_afresh(
+    page: Page, home_url: str, stack: Stack
+) -> None:
+    """A page saved before server-issued ids (or an id made up in the console) cannot resume anyone."""
+    key = f"civic-chat:http://127.0.0.1:{stack.settings.rasa.port}"
+    saved = {
+        "sessionId": "1c8d1f0e9a2b4c5d",
+        "messages": [{"from": "user", "text": "my old question"}],
+        "queue": [],
+    }
+    page.add_init_script(f"localStorage.setItem({json.dumps(key)}, {json.dumps(json.dumps(saved))})")
+    page.goto(home_url)
+    page.get_by_role("button", name=LAUNCHER).click()
+    changed = "() => { const s = (" + STORED_SESSION + ")(); return s && s.startsWith('web-'); }"
+    page.wait_for_function(changed)
+    expect(log(page)).not_to_contain_text("my old question")
+    ask(page, "hello")
+    expect(log(page)).to_contain_text("automated assistant", timeout=TIMEOUT)
+    assert tracker_user_texts(stack, stored_session(page)) == ["hello"]
 
 
 def test_a_phone_sized_screen(browser: Any, home_url: str) -> None:

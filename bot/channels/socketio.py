@@ -1,0 +1,233 @@
+"""The web chat's socket.io channel, where only the server hands out session ids.
+
+Rasa's `SocketIOInput` lets the client pick `session_id` and joins it to the room of that name, so
+a client that knew (or guessed) another's id read their conversation live and wrote into it. Here:
+
+- the server issues every session id (`IdentityKey.issue_session()`: random, signed with
+  IDENTITY_SECRET); a `session_request` carrying anything else (an id it did not sign, another
+  conversation's id) gets a fresh one. The page keeps the id in localStorage, so a reload resumes
+  the conversation;
+- the conversation (tracker and room) is `IdentityKey.conversation_id("socketio", session_id)`: the
+  id that the console, logs and Redis show cannot be presented as a session id, it is not signed;
+- a connection speaks only for the session it was given: a `user_uttered` naming any other
+  `session_id` is dropped, and bot messages go only to the sockets in the conversation's room;
+- a message over the character limit, or over the rate limits (per conversation and per client
+  address, `bot/channels/ratelimit.py`), gets a polite notice instead of an answer; client
+  `metadata` is ignored (the actions would trust a `media_url` or a location pin in it);
+- a "/intent" text is read as typed text unless a button offered it (`bot/channels/offered.py`).
+
+Everything else is Rasa's: the `socketio` name and /socket.io path, the `user_uttered` and
+`bot_uttered` events, `session_persistence`, and `jwt_key` (SOCKETIO_JWT_SECRET) for sites that
+sign their users in. python-socketio stays pinned at 5.9.0 (rasa#13027, see requirements.txt).
+"""
+
+from __future__ import annotations
+
+import hmac
+import inspect
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import rasa.core.channels.channel
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot.channels.base import OnNewMessage
+from bot.channels.offered import OfferedPayloads, button_payloads
+from bot.channels.ratelimit import client_address, retry_after
+from bot.channels.store import ref
+from bot.channels.web import WebChannel, WebChannelOptions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Connection:
+    """What one socket was given: its client's address, and its session once it asked for one."""
+
+    address: str
+    session_id: str = ""
+    conversation_id: str = ""
+
+
+class CivicSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output (to the conversation's room), remembering the buttons it offers."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str, offered: OfferedPayloads) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.offered = offered
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        await self.offered.remember(recipient_id, button_payloads(message))
+        await super().send_response(recipient_id, message)
+
+
+async def _settled(result: Any) -> None:
+    """python-socketio 5.9 enters and leaves rooms synchronously, later versions return a coroutine."""
+    if inspect.isawaitable(result):
+        await result
+
+
+class CivicSocketIOInput(WebChannel, SocketIOInput):
+    """Rasa's socket.io channel with server-issued sessions, limits and offered-only payloads."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> CivicSocketIOInput:
+        credentials = credentials or {}
+        return cls(
+            WebChannelOptions.from_credentials(cls.name(), credentials),
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            namespace=credentials.get("namespace"),
+            session_persistence=bool(credentials.get("session_persistence", False)),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            jwt_key=credentials.get("jwt_key"),
+            jwt_method=credentials.get("jwt_method", "HS256"),
+        )
+
+    def __init__(self, options: WebChannelOptions, **rasa_options: Any) -> None:
+        super().__init__(**rasa_options)
+        self._adopt(options, self.name())
+        self.connections: dict[str, Connection] = {}
+
+    def get_output_channel(self) -> CivicSocketIOOutput | None:
+        if self.sio is None:
+            super().get_output_channel()  # Rasa's warning: no socket server in this process
+            return None
+        return CivicSocketIOOutput(self.sio, self.bot_message_evt, self.offered)
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        # cors_allowed_origins=[]: as in Rasa, the page may be on another origin (SOCKETIO_JWT_SECRET
+        # is how a site restricts who connects).
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+        namespace = self.namespace
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: str, environ: dict[str, Any], auth: dict[str, Any] | None) -> bool:
+            if self.jwt_key and not self.valid_jwt(auth):
+                return False
+            request = environ.get("sanic.request")
+            peer = request.ip if request is not None else str(environ.get("REMOTE_ADDR", ""))
+            forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+            self.connections[sid] = Connection(client_address(peer, forwarded, self.proxies))
+            return True
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: str) -> None:
+            self.connections.pop(sid, None)
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: str, data: Any) -> None:
+            await self.start_session(sid, data)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: str, data: Any) -> None:
+            await self.receive(sid, data, on_new_message)
+
+        @webhook.listener("after_server_stop")
+        async def stop(_app: Any, _loop: Any) -> None:
+            await self.store.close()
+
+        return webhook
+
+    def valid_jwt(self, auth: dict[str, Any] | None) -> bool:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not token:
+            return False
+        payload = rasa.core.channels.channel.decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)
+        return bool(payload)
+
+    async def start_session(self, sid: str, data: Any) -> None:
+        """Confirm the session the page asked for if this server issued it, else a fresh one."""
+        connection = self.connections.get(sid)
+        if connection is None or self.sio is None:
+            return
+        requested = data.get("session_id") if isinstance(data, dict) else None
+        if self.identity.valid_session(requested):
+            session_id = str(requested)
+        else:
+            session_id = self.identity.issue_session()
+            if requested:
+                log.info("socketio: a session id this server did not issue was replaced by a fresh one")
+        connection.session_id = session_id
+        if self.session_persistence:
+            conversation_id = self.identity.conversation_id(self.name(), session_id)
+            if connection.conversation_id and connection.conversation_id != conversation_id:
+                # A second request on one socket ("New chat"): it no longer hears the first.
+                await _settled(self.sio.leave_room(sid, connection.conversation_id, namespace=self.namespace))
+            connection.conversation_id = conversation_id
+            await _settled(self.sio.enter_room(sid, conversation_id, namespace=self.namespace))
+        await self.sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+    async def conversation_of(self, sid: str, data: dict[str, Any]) -> str | None:
+        """The conversation this socket may speak in, or None for a message it may not send."""
+        connection = self.connections.get(sid)
+        if connection is None or self.sio is None:
+            return None
+        if not self.session_persistence:
+            # Rasa's behaviour without persistence: a conversation per connection.
+            if not connection.conversation_id:
+                connection.conversation_id = self.identity.conversation_id(self.name(), sid)
+                await _settled(self.sio.enter_room(sid, connection.conversation_id, namespace=self.namespace))
+            return connection.conversation_id
+        claimed = data.get("session_id")
+        if (
+            not connection.session_id
+            or not isinstance(claimed, str)
+            or not hmac.compare_digest(claimed.encode("utf-8"), connection.session_id.encode("utf-8"))
+        ):
+            log.warning("socketio: refused a message for a session this connection was not given")
+            return None
+        return connection.conversation_id
+
+    async def receive(self, sid: str, data: Any, on_new_message: OnNewMessage) -> None:
+        if not isinstance(data, dict):
+            return
+        conversation_id = await self.conversation_of(sid, data)
+        text = data.get("message")
+        if conversation_id is None or not isinstance(text, str):
+            return
+        connection = self.connections.get(sid)
+        if connection is None:  # gone meanwhile
+            return
+        limiter = self.limiter
+        wait = await limiter.take(
+            (
+                limiter.conversation(conversation_id, self.limits.conversation),
+                limiter.address(self.name(), connection.address, self.limits.web_address),
+            )
+        )
+        if wait:
+            log.info("socketio: rate-limited %s", ref(conversation_id))
+            await self.notify(sid, self.notices.rate_limited(retry_after(wait)))
+            return
+        if len(text) > self.limits.max_message_chars:
+            await self.notify(sid, self.notices.too_long(self.limits.max_message_chars))
+            return
+        output = self.get_output_channel()
+        if output is None:
+            return
+        message = await output.offered.citizen_text(conversation_id, text)
+        await on_new_message(
+            UserMessage(message, output, conversation_id, input_channel=self.name(), metadata=None)
+        )
+
+    async def notify(self, sid: str, text: str) -> None:
+        """A notice from the channel itself, to this socket only (not kept in the conversation)."""
+        if self.sio is not None:
+            await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
