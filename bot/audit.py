@@ -48,6 +48,7 @@ ACTIONS: dict[str, str] = {
     "audit_export": "Exported the audit log",
     "privacy_erase": "Erased a citizen's data",
     "privacy_export": "Exported a citizen's data",
+    "intake_retry": "Retried a failed platform message",
 }
 
 

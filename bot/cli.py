@@ -56,11 +56,9 @@ def _run(args: argparse.Namespace) -> int:
         )
         stack.start()
         _print_urls(stack)
+        # The stack's supervisor restarts a service that exits and says so on stderr; this waits.
         while not stop.wait(1.0):
-            dead = [s.name for s in stack.services if not s.running()]
-            if dead:
-                print(f"{', '.join(dead)} stopped unexpectedly; see var/log/. Stopping.", file=sys.stderr)
-                return 1
+            pass
         return 0
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -89,21 +87,31 @@ def _print_urls(stack: Any) -> None:
     settings, redis = stack.settings, stack.redis
     bind = settings.security.bind_host
     host = connect_host(bind)
-    rasa, demo = f"http://{host}:{settings.rasa.port}", f"http://{host}:{settings.demo.port}"
+    replicas = [f"http://{host}:{port}" for port in settings.rasa.ports]
+    demo = f"http://{host}:{settings.demo.port}"
     public = [
         ("web chat page", f"{demo}/"),
-        ("socket.io", f"{rasa}/socket.io"),
-        *((name, f"POST {rasa}/webhooks/{name}/webhook") for name in stack.channels.enabled),
+        *(("socket.io", f"{url}/socket.io") for url in replicas),
+        *(
+            (name, f"POST {url}/webhooks/{name}/webhook")
+            for name in stack.channels.enabled
+            for url in replicas
+        ),
         ("console", f"http://{host}:{settings.handoff.port}/"),
     ]
     internal = [
-        ("REST channel", f"POST {rasa}/webhooks/rest/webhook (Authorization: Bearer <REST_CHANNEL_TOKEN>)"),
-        ("Rasa HTTP API", f"{rasa}/status?token=<RASA_TOKEN>"),
+        *(
+            ("REST channel", f"POST {url}/webhooks/rest/webhook (Authorization: Bearer <REST_CHANNEL_TOKEN>)")
+            for url in replicas
+        ),
+        *(("Rasa HTTP API", f"{url}/status?token=<RASA_TOKEN>") for url in replicas),
         ("action server", f"http://{host}:{settings.rasa.action_port}/webhook (Rasa only)"),
         ("demo agency API", f"{demo}/open311/v2"),
         ("Redis", f"redis://{redis.host}:{redis.port}/{redis.db}"),
     ]
     lines = ["", "Civic Assistant is running.", "Public (citizens, messaging platforms, agents):"]
+    if len(replicas) > 1:
+        lines[1] = f"Civic Assistant is running with {len(replicas)} Rasa replicas (any takes any message)."
     lines += [f"  {name:<16} {url}" for name, url in public]
     lines += ["Internal (server-to-server; never route these through a public proxy):"]
     lines += [f"  {name:<16} {url}" for name, url in internal]
@@ -111,6 +119,7 @@ def _print_urls(stack: Any) -> None:
     lines += [warning] if warning else ["Every service listens on 127.0.0.1 only (BIND_HOST to change it)."]
     if warning and not settings.redis.address.password:
         lines += ["Redis stays on 127.0.0.1: it follows BIND_HOST only with a password (REDIS_PASSWORD)."]
+    lines += [f"Crashed services are restarted; their state is in {stack.status_file}."]
     lines += ["Press Ctrl-C to stop everything."]
     print("\n".join(lines), flush=True)
 

@@ -194,6 +194,12 @@ class RasaSettings:
     public_url: str = ""  # where a citizen's browser reaches socket.io; "" is this machine's Rasa port
     model_dir: Path = Path("models")
     conversation_expiry_seconds: int = 7 * 24 * 3600
+    replicas: int = 1  # `make run` starts this many Rasa servers on ports port, port + 1, ...
+
+    @property
+    def ports(self) -> list[int]:
+        """Every replica's port: consecutive from RASA_PORT."""
+        return [self.port + i for i in range(self.replicas)]
 
     @property
     def api_url(self) -> str:
@@ -214,6 +220,7 @@ class RasaSettings:
             public_url=env.origin("RASA_PUBLIC_URL"),
             model_dir=env.path("MODEL_DIR", Path("models")),
             conversation_expiry_seconds=env.whole("CONVERSATION_EXPIRY_SECONDS", 7 * 24 * 3600),
+            replicas=env.whole("RASA_REPLICAS", 1, minimum=1, maximum=16),
         )
 
 

@@ -5,7 +5,8 @@
    service status, and the web chat page),
 3. the action server (`python -m bot.serve.actions`: answers only calls carrying ACTION_SERVER_TOKEN),
 4. Rasa (`python -m bot.serve.rasa`, i.e. `rasa run --enable-api` with the channels switched on in
-   the environment),
+   the environment): RASA_REPLICAS servers on consecutive ports from RASA_PORT, sharing Redis
+   (one is called "rasa" and logs to rasa.log; several are rasa-1, rasa-2 ... with their own logs),
 5. the console (`python -m bot.console`: handoff queue, agents' pages and JSON API, review inbox).
 
 ``make run`` and the end-to-end tests use the same code, so what the tests prove is what a developer
@@ -15,7 +16,8 @@ environment is computed once when Redis is known. Secrets reach the children onl
 environment (or, for Redis's password, its standard input): never on a command line, where `ps`
 shows them to every local user. Every service listens on BIND_HOST (127.0.0.1 unless an operator
 says otherwise; Redis only with a password). Every process gets its own process group and log file;
-stopping is SIGTERM, then SIGKILL for stragglers.
+stopping is SIGTERM, then SIGKILL for stragglers. Once everything is up, a `Supervisor` starts again
+any service that exits without being stopped (backoff, a line on stderr, var/stack-status.json).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 from bot.channels.config import ChannelConfig
 from bot.serve.exposure import is_loopback, is_wildcard
 from bot.settings import LOCALHOST, RedisAddress, Settings
+from bot.supervisor import Supervisor
 
 BIN = Path(sys.executable).parent
 
@@ -55,8 +58,11 @@ class Service:
     url: str = ""
     stdin: bytes = field(default=b"", repr=False)  # written once, then closed: config with secrets
     process: subprocess.Popen[bytes] | None = None
+    stopped: bool = False  # stopped on purpose: the supervisor leaves it alone
+    cwd: Path = field(default_factory=Path.cwd)
 
     def start(self, cwd: Path) -> None:
+        self.cwd, self.stopped = cwd, False
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -76,7 +82,19 @@ class Service:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def exit_code(self) -> int | None:
+        """The exit status of a process that ended (negative: killed by that signal)."""
+        return self.process.poll() if self.process is not None else None
+
+    def restart(self) -> None:
+        """Start the same command again (after it exited); the log file is appended to."""
+        self.start(self.cwd)
+
     def stop(self, timeout: float = 15.0) -> None:
+        self.stopped = True
         if not self.running():
             return
         assert self.process is not None
@@ -203,7 +221,8 @@ class Stack:
     """The running services; use as a context manager or call start()/stop().
 
     `extra_env` is added to every child's environment (tests pass channel secrets this way:
-    Rasa substitutes them into credentials.yml).
+    Rasa substitutes them into credentials.yml). With `supervise`, a service that exits after
+    start-up is started again (`bot.supervisor`); `report` receives those events, one line each.
     """
 
     settings: Settings
@@ -211,6 +230,9 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     redis: RedisAddress | None = None
+    supervise: bool = True
+    report: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
+    supervisor: Supervisor | None = field(init=False, default=None)
     generated: dict[str, str] = field(init=False)
     channels: ChannelConfig = field(init=False)
     _env: dict[str, str] = field(init=False, default_factory=dict)
@@ -228,6 +250,16 @@ class Stack:
     def bind_host(self) -> str:
         return self.settings.security.bind_host
 
+    @property
+    def status_file(self) -> Path:
+        """Where the supervisor keeps every service's state (docs/deployment.md)."""
+        return self.var / "stack-status.json"
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa replica's base URL, the first one first."""
+        return [f"http://{LOCALHOST}:{port}" for port in self.settings.rasa.ports]
+
     def start(self, timeout: float = 180.0) -> None:
         check_bind_host(self.bind_host)
         try:
@@ -235,15 +267,23 @@ class Stack:
             self._env = self._child_env(self.redis)
             self._start(self._demo_agency(), timeout)
             self._start(self._action_server(), timeout)
-            self._start(self._rasa(), timeout)
+            for replica in range(self.settings.rasa.replicas):
+                self._start(self._rasa(replica), timeout)
             self._start(self._handoff_console(), timeout)
+            if self.supervise:
+                self.supervisor = Supervisor(lambda: list(self.services), self.status_file, self.report)
+                self.supervisor.start()
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()  # first: stopping the services is not a crash
         for service in reversed(self.services):
             service.stop()
+        if self.supervisor is not None:
+            self.supervisor.write_status()
 
     def __enter__(self) -> Stack:
         self.start()
@@ -376,21 +416,26 @@ class Stack:
             "action server", argv, self._env, lambda: http_ok(f"{url}/health"), self._log("actions"), url
         )
 
-    def _rasa(self) -> Service:
-        """Rasa through our entry point: it reads RASA_TOKEN from the environment, not from argv."""
+    def _rasa(self, replica: int = 0) -> Service:
+        """Rasa replica `replica` (0 is the first) through our entry point on RASA_PORT + `replica`.
+
+        It reads RASA_TOKEN from the environment, not from argv.
+        """
         rasa = self.settings.rasa
+        port = rasa.ports[replica]
+        name = "rasa" if rasa.replicas == 1 else f"rasa-{replica + 1}"
         credentials = self.channels.write_credentials(
             self.root / "credentials.yml", self.var / "credentials.yml"
         )
         argv = [
             str(BIN / "python"), "-m", "bot.serve.rasa", "--host", self.bind_host,
-            "--port", str(rasa.port), "--model", str(rasa.model_dir),
+            "--port", str(port), "--model", str(rasa.model_dir),
             "--endpoints", "endpoints.yml", "--credentials", str(credentials),
         ]  # fmt: skip
-        url = f"http://{LOCALHOST}:{rasa.port}"
+        url = f"http://{LOCALHOST}:{port}"
 
         def ready() -> bool:
             return http_ok(f"{url}/status?token={rasa.token}")
 
-        env = {**self._env, "RASA_TOKEN": rasa.token}
-        return Service("rasa", argv, env, ready, self._log("rasa"), url)
+        env = {**self._env, "RASA_TOKEN": rasa.token, "RASA_PORT": str(port)}
+        return Service(name, argv, env, ready, self._log(name), url)

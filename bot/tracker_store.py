@@ -12,6 +12,17 @@ every message. This store keeps Rasa's format, keys and results; it only does le
 - `retrieve` builds a tracker for the latest session only, not one for every session;
 - events are deserialised through a table of event classes built once.
 
+It fails closed, where Rasa's fails open: Rasa's `Agent` wraps every tracker store in a
+`FailSafeTrackerStore`, which answers a Redis error while reading with no conversation at all, so
+Rasa starts a fresh one (form progress, the address and a handoff pause silently gone). This store
+is kept unwrapped (`install_fail_closed`), and a Redis error or timeout on a read or a write raises
+`StoreUnavailable`: the turn fails, the channels ask the citizen to send the message again, and
+the stored conversation is untouched for when Redis is back. A stored conversation that cannot be
+parsed is logged and renamed to a quarantine key (`civic:quarantine:tracker:<id>:<time>`), never
+silently overwritten. Redis is reached with the asynchronous client (with a timeout), never the
+blocking one Rasa's store uses on its event loop. `save` publishes the turn's events only after
+the conversation is written, so a failed write publishes nothing the citizen must then resend.
+
 It also repairs one state Rasa never leaves by itself: a turn cut short by Rasa's circuit breaker
 logs no `action_listen`, and Rasa counts actions back to the last one, so every later message would
 trip the breaker again and the conversation would stay mute (bot/dialogue/turn_guard.py keeps new
@@ -22,21 +33,32 @@ Configured in endpoints.yml as `tracker_store: type: bot.tracker_store.CivicRedi
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
-from collections.abc import Sequence
-from typing import Any
+import logging
+import time
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any, TypeVar
 
+import redis.asyncio as aioredis
 from rasa.core.processor import MAX_NUMBER_OF_PREDICTIONS
-from rasa.core.tracker_store import RedisTrackerStore
+from rasa.core.tracker_store import RedisTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 from bot.dialogue.turn_guard import actions_this_turn
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_SOCKET_TIMEOUT = 5.0
 _EVENT_CLASSES: dict[str, type[Event]] = {}
 
 
@@ -90,21 +112,142 @@ def _starts_with(events: Sequence[Event], prefix: Sequence[Event]) -> bool:
     return len(events) >= len(prefix) and list(itertools.islice(events, len(prefix))) == list(prefix)
 
 
-class CivicRedisTrackerStore(RedisTrackerStore):
-    """`RedisTrackerStore` that deserialises less (same storage format and results)."""
+class StoreUnavailable(Exception):
+    """Redis could not be read or written for this turn: the turn fails, nothing is replaced.
+
+    Channels catch it and ask the citizen to send the message again in a minute (not a subclass of
+    RasaException or of a Redis error, so nothing on the way mistakes it for something it handles).
+    """
+
+
+class FailClosed:
+    """Marks a tracker store whose errors must reach the turn (Rasa's Agent keeps it unwrapped)."""
+
+
+def install_fail_closed() -> None:
+    """Keep `FailClosed` stores out of Rasa's `FailSafeTrackerStore` (idempotent).
+
+    Rasa 3.6's `Agent.__init__` always wraps the store (`Agent._create_tracker_store`), and the
+    wrapper turns any read error into "no conversation". The store is built before the Agent
+    (`rasa.core.agent.load_agent`), so installing this from the store's constructor is in time.
+    """
+    from rasa.core.agent import Agent
+
+    wrap = Agent.__dict__["_create_tracker_store"].__func__
+    if getattr(wrap, "fail_closed", False):
+        return
+
+    def create_tracker_store(store: Any, domain: Any) -> Any:
+        if isinstance(store, FailClosed) and isinstance(store, TrackerStore):
+            store.domain = domain
+            return store
+        return wrap(store, domain)
+
+    create_tracker_store.fail_closed = True  # type: ignore[attr-defined]
+    Agent._create_tracker_store = staticmethod(create_tracker_store)
+
+
+def reconnecting() -> dict[str, Any]:
+    """Client options: a call on a connection Redis closed (it restarted) is sent again on a new one.
+
+    Only connection errors: after a timeout the call may have run, so it is not repeated blindly.
+    """
+    retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), 2)
+    return {"retry": retry, "retry_on_error": [RedisConnectionError]}
+
+
+async def guarded(call: Awaitable[T]) -> T:
+    """The result of a Redis call; `StoreUnavailable` for any Redis error or timeout."""
+    try:
+        return await call
+    except (RedisError, OSError, asyncio.TimeoutError) as exc:
+        raise StoreUnavailable(f"Redis unavailable ({type(exc).__name__})") from exc
+
+
+class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
+    """`RedisTrackerStore` that fails closed, is asynchronous and deserialises less."""
+
+    def __init__(
+        self,
+        domain: Any = None,
+        host: str = "localhost",
+        port: int | str = 6379,
+        db: int | str = 0,
+        password: str | None = None,
+        socket_timeout: float | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(domain, host=host or "localhost", port=int(port or 6379), db=int(db or 0), **kwargs)
+        self.red.close()  # Rasa's blocking client: never used (it has not connected)
+        timeout = float(socket_timeout or DEFAULT_SOCKET_TIMEOUT)
+        self.client: aioredis.Redis = aioredis.Redis(
+            host=host or "localhost",
+            port=int(port or 6379),
+            db=int(db or 0),
+            username=kwargs.get("username") or None,
+            password=password or None,
+            ssl=bool(kwargs.get("use_ssl")),
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            **reconnecting(),
+        )
+        install_fail_closed()
+
+    @property
+    def quarantine_prefix(self) -> str:
+        """Where unparseable conversations are set aside: `civic:quarantine:tracker:`."""
+        return self.key_prefix.removesuffix("tracker:") + "quarantine:tracker:"
+
+    async def quarantine(self, sender_id: str, reason: Exception) -> str:
+        """Rename the stored conversation aside (keeping its expiry) and log it; returns the new key."""
+        aside = f"{self.quarantine_prefix}{sender_id}:{int(time.time() * 1000)}"
+        await guarded(self.client.rename(self.key_prefix + sender_id, aside))
+        log.error(
+            "tracker store: a stored conversation could not be read (%s); set aside as %s",
+            type(reason).__name__,
+            aside,
+        )
+        return aside
+
+    async def _stored(self, sender_id: str) -> tuple[str, dict[str, Any]] | None:
+        """The stored conversation (its JSON and the parsed document); None when there is none.
+
+        One that is not a conversation document is quarantined, and None returned.
+        """
+        stored: str | None = await guarded(self.client.get(self.key_prefix + sender_id))
+        if stored is None:
+            return None
+        try:
+            document = json.loads(stored)
+            if not isinstance(document, dict) or not isinstance(document.get("events", []), list):
+                raise ValueError("not a conversation document")
+        except ValueError as exc:
+            await self.quarantine(sender_id, exc)
+            return None
+        return stored, document
+
+    async def keys(self) -> Iterable[str]:
+        return [key async for key in self.client.scan_iter(match=self.key_prefix + "*", count=500)]
 
     def deserialise_tracker(self, sender_id: str, serialised_tracker: str | bytes) -> DialogueStateTracker:
-        parameters = json.loads(serialised_tracker)
+        return self._tracker_from(sender_id, json.loads(serialised_tracker))
+
+    def _tracker_from(self, sender_id: str, parameters: dict[str, Any]) -> DialogueStateTracker:
         tracker = self.init_tracker(sender_id)
         dialogue = Dialogue(parameters.get("name"), deserialise_events(parameters.get("events", [])))
         tracker.recreate_from_dialogue(dialogue)
         return tracker
 
     async def _retrieve(self, sender_id: str, fetch_all_sessions: bool) -> DialogueStateTracker | None:
-        stored = self.red.get(self.key_prefix + sender_id)
-        if stored is None:
+        found = await self._stored(sender_id)
+        if found is None:
             return None
-        tracker = self.deserialise_tracker(sender_id, stored)
+        try:
+            tracker = self._tracker_from(sender_id, found[1])
+        except Exception as exc:  # whatever a corrupt event raises
+            await self.quarantine(sender_id, exc)
+            return None
         events = list(tracker.events)
         start = 0 if fetch_all_sessions else last_session_start(events)
         if start:
@@ -121,19 +264,20 @@ class CivicRedisTrackerStore(RedisTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         key = self.key_prefix + tracker.sender_id
-        stored = self.red.get(key)
+        found = await self._stored(tracker.sender_id)
         serialised = tracker.as_dialogue().as_dict()
-        stored_events = json.loads(stored).get("events", []) if stored is not None else []
-        if self.event_broker is not None:
-            # what Rasa publishes: the events beyond those of the latest stored session
-            known = len(stored_events) - last_session_start(stored_events)
-            new_events = list(itertools.islice(tracker.events, known, None))
-            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
-        if serialised["events"][: len(stored_events)] != stored_events:
+        stored_events = found[1].get("events", []) if found else []
+        # what Rasa publishes: the events beyond those of the latest stored session
+        known = len(stored_events) - last_session_start(stored_events)
+        new_events = list(itertools.islice(tracker.events, known, None))
+        if found is not None and serialised["events"][: len(stored_events)] != stored_events:
             # the new tracker holds the latest session only: keep the earlier ones
-            prior = self.deserialise_tracker(tracker.sender_id, stored)
+            prior = self._tracker_from(tracker.sender_id, found[1])
             serialised = self._merge(prior, tracker).as_dialogue().as_dict()
-        self.red.set(key, json.dumps(serialised), ex=timeout or self.record_exp)
+        expiry = timeout or self.record_exp or None
+        await guarded(self.client.set(key, json.dumps(serialised), ex=int(float(expiry)) if expiry else None))
+        if self.event_broker is not None:  # once the turn is stored: a failed write publishes nothing
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
     def _merge(self, prior: DialogueStateTracker, tracker: DialogueStateTracker) -> DialogueStateTracker:
         """Rasa's `_merge_trackers`, without replaying the conversation when sessions line up."""
@@ -146,3 +290,6 @@ class CivicRedisTrackerStore(RedisTrackerStore):
             merged.update_with_events([*stored, *new], override_timestamp=False, domain=None)
             return merged
         return self._merge_trackers(prior, tracker)
+
+    async def close(self) -> None:
+        await self.client.close(close_connection_pool=True)

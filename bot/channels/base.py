@@ -9,10 +9,14 @@ A POST to `/webhooks/<channel>/webhook` goes through, in this order:
 3. parsing: `parse_events()` turns the body into `Inbound` events, in the order the platform
    sent them (every event of a batch, not only the first); malformed JSON or form data is 400,
    an event we do not handle (receipts, reactions, echoes, unknown kinds) is simply not one;
-4. acknowledgement: the platform gets its 200 at once, and the events are handled in order in
-   a background task, so a slow NLU or action never makes a platform time out and redeliver;
-5. each event: a duplicate (same platform message id within `dedup_ttl`) is dropped; the sender
-   becomes the conversation id (`IdentityKey.conversation_id(channel, platform id)`: no phone
+4. intake: the sender becomes the conversation id, and each event is appended to the channel's
+   Redis stream (`intake.py`) unless its platform message id was already received within
+   `dedup_ttl` (a redelivered copy: the first is durable, or done); then the platform gets its
+   200, at once, so a slow NLU or action never makes it time out. Redis refusing is a 503 (the
+   platform redelivers): nothing is acknowledged that is not stored;
+5. each event, in this process's intake worker (in arrival order per conversation, acknowledged
+   in the stream after the turn is stored, retried, dead-lettered after `INTAKE_MAX_ATTEMPTS`):
+   the sender's conversation id (`IdentityKey.conversation_id(channel, platform id)`: no phone
    number or platform id is ever a tracker key or Redis key), and the platform id is kept as the
    conversation's address; a media message we cannot read gets the `unsupported` notice, a text
    or payload over the size limits the `too_long` notice (data/channels/messages.yml); a button
@@ -27,9 +31,10 @@ buttons they send, and add the privacy notice to the first reply of each convers
 
 Everything a connector needs besides its secrets comes from its credentials (see `CommonOptions`):
 the identity secret (`identity_secret`, required), Redis (`redis_host`, `redis_port`, `redis_db`,
-`redis_password`), the platform's base URL (`api_url`), and optional limits. `idle()` waits for the
-background work (tests use it); Sanic's `after_server_stop` drains it and closes the HTTP session
-and the Redis client.
+`redis_password`), the platform's base URL (`api_url`), and optional limits. Sanic's
+`before_server_start` starts the intake worker; `idle()` waits until every event received here
+is done (tests use it); `after_server_stop` stops the worker (unfinished entries stay in the
+stream for the next owner) and closes the HTTP session and the Redis client.
 """
 
 from __future__ import annotations
@@ -37,10 +42,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -52,8 +58,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.http import PlatformError, PlatformSender
+from bot.channels.intake import Fields, Intake, IntakeOptions
 from bot.channels.offered import button_payloads
-from bot.channels.store import ADDRESS_TTL, ChannelStore, is_stash_token, ref
+from bot.channels.store import ADDRESS_TTL, STORE_ERRORS, ChannelStore, is_stash_token, ref
 from bot.channels.text import button_payload, fits_bytes, split_text, typed_text
 from bot.channels.wording import TEXTS_FILE, ChannelTexts, TextsError, load_texts
 from bot.identity import IdentityKey
@@ -127,6 +134,7 @@ class CommonOptions:
     address_ttl: int = ADDRESS_TTL
     retry_attempts: int = 4
     retry_backoff: float = 0.5
+    intake: IntakeOptions = field(default_factory=IntakeOptions)
     texts: ChannelTexts = field(default_factory=load_texts)
 
     @classmethod
@@ -150,8 +158,22 @@ class CommonOptions:
             address_ttl=creds.number("address_ttl", ADDRESS_TTL),
             retry_attempts=creds.number("retry_attempts", 4),
             retry_backoff=creds.number("retry_backoff", 0.5, whole=False),
+            intake=intake_options(creds),
             texts=channel_texts(creds),
         )
+
+
+def intake_options(creds: Credentials) -> IntakeOptions:
+    """INTAKE_MAX_ATTEMPTS from Rasa's environment (docs/configuration.md); credentials may override."""
+    try:
+        attempts = Env(os.environ).whole("INTAKE_MAX_ATTEMPTS", 5, minimum=1)
+    except SettingsError as exc:
+        raise ChannelConfigError(f"{creds.channel}: {exc}") from None
+    return IntakeOptions(
+        max_attempts=max(1, creds.number("intake_max_attempts", attempts)),
+        retry_backoff=creds.number("intake_retry_backoff", 1.0, whole=False),
+        lease_seconds=creds.number("intake_lease_seconds", 20.0, whole=False) or 20.0,
+    )
 
 
 def channel_texts(creds: Credentials) -> ChannelTexts:
@@ -278,6 +300,7 @@ class WebhookChannel:
             ) from None
         self.common = common
         self.store = ChannelStore(common.redis, self.name())
+        self.intake = Intake(self.store.connect, self.name(), common.intake)
         self.sender = PlatformSender(
             self.name(), attempts=common.retry_attempts, backoff=common.retry_backoff
         )
@@ -361,6 +384,7 @@ class WebhookChannel:
         @webhook.listener("before_server_start")
         async def start(_app: Any, _loop: Any) -> None:
             self.spawn(self.on_start())
+            self.intake.start(lambda fields: self.handle_entry(fields, on_new_message))
 
         @webhook.listener("after_server_stop")
         async def stop(_app: Any, _loop: Any) -> None:
@@ -390,8 +414,27 @@ class WebhookChannel:
             log.exception("%s: could not read a signed webhook body; acknowledged and dropped", self.name())
             events = []
         if events:
-            self.spawn(self.handle_events(events, on_new_message))
+            try:
+                await self.enqueue(events)
+            except STORE_ERRORS as exc:
+                log.warning("%s: Redis unavailable, webhook refused (503): %s", self.name(), exc)
+                return response.json({"error": "temporarily unavailable, please retry"}, status=503)
         return response.text(self.ack_body, content_type=self.ack_content_type)
+
+    async def enqueue(self, events: list[Inbound]) -> None:
+        """Append the events to the intake streams (not a duplicate delivery's); raises on a Redis error."""
+        entries = [
+            (
+                self.conversation_id(event.sender_id),
+                {"event": json.dumps(asdict(event))},
+                self.store.seen_key(event.message_id) if event.message_id else "",
+            )
+            for event in events
+        ]
+        added = await self.intake.append(entries, self.common.dedup_ttl)
+        for (conversation, _, _), entry_id in zip(entries, added, strict=True):
+            if entry_id is None:
+                log.info("%s: dropped a duplicate delivery from %s", self.name(), ref(conversation))
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -399,34 +442,32 @@ class WebhookChannel:
         task.add_done_callback(self._tasks.discard)
 
     async def idle(self) -> None:
-        """Wait until every webhook received so far (and start-up work) has been handled."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every event received here so far (and start-up work) is done or dead-lettered."""
+        while self._tasks or await self.intake.busy():
+            if self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            else:
+                await asyncio.sleep(0.01)
 
     async def shutdown(self) -> None:
+        await self.intake.stop(SHUTDOWN_GRACE)
         try:
-            await asyncio.wait_for(self.idle(), SHUTDOWN_GRACE)
+            await asyncio.wait_for(asyncio.gather(*list(self._tasks), return_exceptions=True), SHUTDOWN_GRACE)
         except asyncio.TimeoutError:
-            log.warning("%s: stopped with %d webhook(s) still being handled", self.name(), len(self._tasks))
+            log.warning("%s: stopped with start-up work still running", self.name())
         await self.sender.close()
         await self.store.close()
 
-    async def handle_events(self, events: list[Inbound], on_new_message: OnNewMessage) -> None:
-        output = self.get_output_channel()
-        for event in events:
-            conversation = self.conversation_id(event.sender_id)
-            try:
-                with addressed(conversation, event.sender_id):
-                    await self.handle_event(event, conversation, output, on_new_message)
-            except Exception:
-                log.exception("%s: could not handle a message from %s", self.name(), ref(conversation))
+    async def handle_entry(self, fields: Fields, on_new_message: OnNewMessage) -> None:
+        """One intake entry; an error propagates so that the intake retries it."""
+        event = Inbound(**json.loads(fields["event"]))
+        conversation = fields.get("conversation") or self.conversation_id(event.sender_id)
+        with addressed(conversation, event.sender_id):
+            await self.handle_event(event, conversation, self.get_output_channel(), on_new_message)
 
     async def handle_event(
         self, event: Inbound, conversation: str, output: PlatformOutput, on_new_message: OnNewMessage
     ) -> None:
-        if event.message_id and not await self.store.first_delivery(event.message_id, self.common.dedup_ttl):
-            log.info("%s: dropped a duplicate delivery from %s", self.name(), ref(conversation))
-            return
         await self.store.remember_address(conversation, event.sender_id, self.common.address_ttl)
         await self.on_event(event, conversation, output)
         texts = self.common.texts

@@ -20,20 +20,26 @@ MESSAGES_FILE = Path(__file__).resolve().parents[2] / "data" / "channels" / "mes
 
 @dataclass(frozen=True)
 class ChannelNotices:
-    """The channel's own replies: a message over the length limit, messages too fast."""
+    """The channel's own replies: a message over the length limit, messages too fast, a turn that
+    failed because the conversation store (Redis) could not be reached."""
 
     too_long_text: str
     rate_limited_forms: dict[str, str]
+    store_unavailable: str
 
     @classmethod
     def load(cls, path: Path = MESSAGES_FILE) -> ChannelNotices:
         raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         forms = raw.get("rate_limited")
-        if not isinstance(raw.get("too_long"), str) or not isinstance(forms, dict) or "other" not in forms:
+        texts_given = all(isinstance(raw.get(key), str) for key in ("too_long", "store_unavailable"))
+        if not texts_given or not isinstance(forms, dict) or "other" not in forms:
             raise ChannelConfigError(
-                f"{path} needs `too_long` (a text) and `rate_limited` (with an `other` form)"
+                f"{path} needs `too_long` and `store_unavailable` (texts) and `rate_limited`"
+                " (with an `other` form)"
             )
-        return cls(str(raw["too_long"]), {str(k): str(v) for k, v in forms.items()})
+        return cls(
+            str(raw["too_long"]), {str(k): str(v) for k, v in forms.items()}, str(raw["store_unavailable"])
+        )
 
     def too_long(self, limit: int) -> str:
         return self.too_long_text.replace("{limit}", f"{limit:,}")

@@ -37,10 +37,12 @@ from bot.channels.ratelimit import client_address, retry_after
 from bot.channels.store import ref
 from bot.channels.web import WebChannel, WebChannelOptions
 from bot.settings import Settings
+from bot.tracker_store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 256
+STORE_RETRY_SECONDS = 5  # a Redis hiccup is usually over by then; citizens read "in a minute"
 
 
 class CivicRestOutput(CollectingOutputChannel):
@@ -136,16 +138,25 @@ class CivicRestInput(WebChannel, RestInput):
         if len(text) > self.limits.max_message_chars:
             notice = self.notices.too_long(self.limits.max_message_chars)
             return response.json([{"recipient_id": conversation_id, "text": notice}])
-        return response.json(await self.turn(on_new_message, conversation_id, text))
+        try:
+            return response.json(await self.turn(on_new_message, conversation_id, text))
+        except StoreUnavailable:
+            # the turn was not stored: the caller sends the message again (503, Retry-After)
+            log.warning("rest: the conversation store was unavailable for %s", ref(conversation_id))
+            apology = [{"recipient_id": conversation_id, "text": self.notices.store_unavailable}]
+            return response.json(apology, status=503, headers={"Retry-After": str(STORE_RETRY_SECONDS)})
 
     async def turn(self, on_new_message: OnNewMessage, conversation_id: str, text: str) -> list[Any]:
-        """Rasa's answer to one message, as Rasa's own REST channel gives it."""
+        """Rasa's answer to one message, as Rasa's own REST channel gives it; `StoreUnavailable`
+        when the conversation could not be read or saved (bot/tracker_store.py)."""
         collector = CivicRestOutput(self.offered)
         message = await self.offered.citizen_text(conversation_id, text)
         try:
             await on_new_message(
                 UserMessage(message, collector, conversation_id, input_channel=self.name(), metadata=None)
             )
+        except StoreUnavailable:
+            raise
         except CancelledError:
             log.error("rest: a message to %s timed out", ref(conversation_id))
         except Exception:

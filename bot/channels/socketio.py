@@ -16,6 +16,11 @@ a client that knew (or guessed) another's id read their conversation live and wr
   `metadata` is ignored (the actions would trust a `media_url` or a location pin in it);
 - a "/intent" text is read as typed text unless a button offered it (`bot/channels/offered.py`).
 
+Replicas: the server's client manager is python-socketio's `AsyncRedisManager` on the channel's
+Redis, so an emit on one Rasa replica (a bot or agent reply, a notice) is published there and
+delivered by whichever replica holds the citizen's socket. Each replica subscribes before it
+serves, so nothing emitted after start-up is missed.
+
 Everything else is Rasa's: the `socketio` name and /socket.io path, the `user_uttered` and
 `bot_uttered` events, `session_persistence`, and `jwt_key` (SOCKETIO_JWT_SECRET) for sites that
 sign their users in. python-socketio stays pinned at 5.9.0 (rasa#13027, see requirements.txt).
@@ -23,6 +28,7 @@ sign their users in. python-socketio stays pinned at 5.9.0 (rasa#13027, see requ
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import inspect
 import logging
@@ -35,15 +41,39 @@ from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIO
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from bot.channels.base import OnNewMessage
 from bot.channels.offered import OfferedPayloads, button_payloads
 from bot.channels.ratelimit import client_address, retry_after
 from bot.channels.store import ref
 from bot.channels.web import WebChannel, WebChannelOptions
+from bot.tracker_store import StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+# The Redis pub/sub channel every replica's socket.io server publishes its emits on.
+PUBSUB_CHANNEL = "civic:socketio"
+SUBSCRIBE_TIMEOUT_SECONDS = 10.0
+
+
+async def subscribed(sio: AsyncServer, timeout: float = SUBSCRIBE_TIMEOUT_SECONDS) -> None:
+    """Start the Redis manager's listener now (python-socketio waits for the first connection) and
+    wait until it is subscribed, so an emit from another replica is never published into the void."""
+    manager = sio.manager
+    if not isinstance(manager, AsyncRedisManager) or sio.manager_initialized:
+        return
+    sio.manager_initialized = True
+    manager.initialize()
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not manager.pubsub.subscribed:
+        if asyncio.get_running_loop().time() > deadline:
+            log.error(
+                "socketio: not subscribed to Redis after %.0fs; replies via other replicas may be lost",
+                timeout,
+            )
+            return
+        await asyncio.sleep(0.05)
 
 
 @dataclass
@@ -98,6 +128,7 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         super().__init__(**rasa_options)
         self._adopt(options, self.name())
         self.connections: dict[str, Connection] = {}
+        self._in_order: dict[str, asyncio.Lock] = {}  # per socket: its messages one at a time
 
     def get_output_channel(self) -> CivicSocketIOOutput | None:
         if self.sio is None:
@@ -108,7 +139,8 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         # cors_allowed_origins=[]: as in Rasa, the page may be on another origin (SOCKETIO_JWT_SECRET
         # is how a site restricts who connects).
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        manager = AsyncRedisManager(self.store.config.url, channel=PUBSUB_CHANNEL)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         namespace = self.namespace
@@ -130,6 +162,7 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         @sio.on("disconnect", namespace=namespace)
         async def disconnect(sid: str) -> None:
             self.connections.pop(sid, None)
+            self._in_order.pop(sid, None)
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any) -> None:
@@ -138,6 +171,10 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any) -> None:
             await self.receive(sid, data, on_new_message)
+
+        @webhook.listener("after_server_start")
+        async def subscribe(_app: Any, _loop: Any) -> None:
+            await subscribed(sio)
 
         @webhook.listener("after_server_stop")
         async def stop(_app: Any, _loop: Any) -> None:
@@ -196,6 +233,17 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         return connection.conversation_id
 
     async def receive(self, sid: str, data: Any, on_new_message: OnNewMessage) -> None:
+        """Handle a socket's messages in the order they arrived.
+
+        python-socketio runs every event in a task of its own, and the steps before Rasa's lock
+        (session check, rate limit, offered payloads) await Redis on pooled connections: two
+        messages sent back to back could overtake each other there. `asyncio.Lock` is first come,
+        first served, and each task reaches it before its first await.
+        """
+        async with self._in_order.setdefault(sid, asyncio.Lock()):
+            await self._receive(sid, data, on_new_message)
+
+    async def _receive(self, sid: str, data: Any, on_new_message: OnNewMessage) -> None:
         if not isinstance(data, dict):
             return
         conversation_id = await self.conversation_of(sid, data)
@@ -223,9 +271,13 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         if output is None:
             return
         message = await output.offered.citizen_text(conversation_id, text)
-        await on_new_message(
-            UserMessage(message, output, conversation_id, input_channel=self.name(), metadata=None)
-        )
+        try:
+            await on_new_message(
+                UserMessage(message, output, conversation_id, input_channel=self.name(), metadata=None)
+            )
+        except StoreUnavailable:  # not stored (bot/tracker_store.py): the citizen sends it again
+            log.warning("socketio: the conversation store was unavailable for %s", ref(conversation_id))
+            await self.notify(sid, self.notices.store_unavailable)
 
     async def notify(self, sid: str, text: str) -> None:
         """A notice from the channel itself, to this socket only (not kept in the conversation)."""

@@ -12,16 +12,18 @@ WhatsApp. The platform id needed to send is a value, kept under the conversation
 - `options:<conversation id>`: the payloads of the numbered options last sent by SMS, for a
   reply "2".
 - `privacy:<conversation id>`: the privacy notice went out with a first reply.
-- `seen:<sha256 of a platform message id>`: a redelivered webhook is answered once (SET NX EX).
+- `seen:<sha256 of a platform message id>`: a redelivered webhook is answered once: set to
+  "received" with the delivery's append to the intake stream, "processed" once its turn is stored
+  (`bot/channels/intake.py`).
 - `button:<sha256 of a token>`: a button payload too long for the platform's button id.
 
 The offered button payloads are `civic:offered:<conversation id>` (`bot/channels/offered.py`).
 Before keyed ids, `window` and `options` were keyed by a sha256 of the platform id
 (`legacy_key`); `python -m bot channels migrate-ids` moves them.
 
-Redis being down must not silence the assistant: reads fail open (a delivery counts as new, the
-window as open, no options remembered; the address of the message being answered is known
-without Redis) and are logged.
+Redis being down at arrival refuses the webhook (503: the platform redelivers, `intake.py`).
+While answering, reads fail open (the window as open, no options remembered; the address of the
+message being answered is known without Redis) and are logged.
 """
 
 from __future__ import annotations
@@ -81,16 +83,20 @@ class ChannelStore:
     @property
     def client(self) -> aioredis.Redis:
         if self._client is None:
-            self._client = aioredis.Redis(
-                host=self.config.host,
-                port=self.config.port,
-                db=self.config.db,
-                password=self.config.password or None,
-                socket_timeout=self.timeout,
-                socket_connect_timeout=self.timeout,
-                decode_responses=True,
-            )
+            self._client = self.connect(self.timeout)
         return self._client
+
+    def connect(self, timeout: float) -> aioredis.Redis:
+        """A new client on this Redis (the intake's blocking reads need a longer `timeout`)."""
+        return aioredis.Redis(
+            host=self.config.host,
+            port=self.config.port,
+            db=self.config.db,
+            password=self.config.password or None,
+            socket_timeout=timeout,
+            socket_connect_timeout=min(timeout, self.timeout),
+            decode_responses=True,
+        )
 
     def key(self, kind: str, value: str) -> str:
         return f"{PREFIX}:{self.channel}:{kind}:{digest(value)}"
@@ -108,13 +114,9 @@ class ChannelStore:
             await client.close()
             await client.connection_pool.disconnect()
 
-    async def first_delivery(self, message_id: str, ttl: int) -> bool:
-        """True the first time a message id is seen within `ttl` seconds (and when Redis is down)."""
-        try:
-            return bool(await self.client.set(self.key("seen", message_id), "1", nx=True, ex=ttl))
-        except STORE_ERRORS as exc:
-            log.warning("%s: Redis unavailable, cannot check for a duplicate delivery: %s", self.channel, exc)
-            return True
+    def seen_key(self, message_id: str) -> str:
+        """The de-duplication mark of a platform message id ("received", then "processed"; `intake.py`)."""
+        return self.key("seen", message_id)
 
     async def remember_address(self, conversation_id: str, address: str, ttl: int) -> None:
         """Where the conversation's citizen is on the platform (for replies, and for later pushes)."""

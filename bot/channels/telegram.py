@@ -15,9 +15,9 @@ What changes from Rasa 3.6.21's connector:
   the bot token, so no URL is passed on); a button tap is answered (answerCallbackQuery) so the
   citizen's app stops its spinner;
 - replies go to `POST {TELEGRAM_API_URL}/bot{token}/sendMessage` with aiohttp, at most one
-  message per second per chat (Telegram's limit), buttons as an inline keyboard (one per row;
-  payloads over Telegram's 64-byte `callback_data` limit travel as a short Redis token), texts
-  split at 4096 characters;
+  message per second per chat (Telegram's limit, paced through Redis so replicas share it),
+  buttons as an inline keyboard (one per row; payloads over Telegram's 64-byte `callback_data`
+  limit travel as a short Redis token), texts split at 4096 characters;
 - commands: "/start" and "/help" become the intents in `COMMANDS`; any other "/word" is read as
   the word, so a citizen cannot trigger intents by typing them.
 
@@ -33,9 +33,11 @@ import asyncio
 import hmac
 import logging
 import re
+import time
 from typing import Any, ClassVar
 
 from rasa.core.channels.telegram import TelegramInput
+from redis.exceptions import RedisError
 from sanic.request import Request
 
 from bot.channels.base import (
@@ -56,7 +58,7 @@ from bot.channels.base import (
     parse_json_object,
 )
 from bot.channels.http import PlatformError
-from bot.channels.store import ref
+from bot.channels.store import ChannelStore, ref
 from bot.channels.text import button_title, lead_and_last
 from bot.location import pin_message
 
@@ -73,30 +75,52 @@ COMMANDS = {"start": "/greet", "help": "/ask_capabilities"}
 _CHAT_ID = re.compile(r"^-?\d+$")
 
 
-class ChatThrottle:
-    """At most one message per `interval` seconds to each chat (within this process)."""
+# Reserve the chat's next sending slot: max(now, the slot after the last one), on Redis's clock so
+# every replica agrees; returns how many milliseconds the caller waits before sending.
+_RESERVE_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local interval = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], slot + interval, 'PX', slot + interval - now + 1000)
+return slot - now
+"""
 
-    def __init__(self, interval: float) -> None:
+
+class ChatThrottle:
+    """At most one message per `interval` seconds to each chat, across every replica.
+
+    Each send reserves the chat's next slot in Redis (one atomic script) and sleeps until it, so
+    two replicas answering one chat take turns instead of both sending at once. Should Redis be
+    unreachable, the process paces the chat on its own clock rather than dropping the reply.
+    """
+
+    def __init__(self, interval: float, store: ChannelStore) -> None:
         self.interval = interval
-        self._next: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.store = store
+        self._local: dict[str, float] = {}
 
     async def wait(self, chat: str) -> None:
         if self.interval <= 0:
             return
-        lock = self._locks.setdefault(chat, asyncio.Lock())
-        async with lock:
-            loop = asyncio.get_running_loop()
-            delay = self._next.get(chat, 0.0) - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self._next[chat] = loop.time() + self.interval
-        if len(self._next) > 1000:
-            self._forget_idle(asyncio.get_running_loop().time())
+        try:
+            waited = await self.store.client.eval(
+                _RESERVE_SLOT, 1, self.store.key("pace", chat), round(self.interval * 1000)
+            )
+            delay = int(waited) / 1000
+        except (RedisError, OSError) as exc:
+            log.warning("telegram: pacing without Redis (%s)", type(exc).__name__)
+            delay = self._local_delay(chat)
+        if delay > 0:
+            await asyncio.sleep(delay)
 
-    def _forget_idle(self, now: float) -> None:
-        for chat in [c for c, t in self._next.items() if t < now and not self._locks[c].locked()]:
-            del self._next[chat], self._locks[chat]
+    def _local_delay(self, chat: str) -> float:
+        now = time.monotonic()
+        slot = max(now, self._local.get(chat, 0.0))
+        self._local[chat] = slot + self.interval
+        if len(self._local) > 1000:
+            self._local = {c: t for c, t in self._local.items() if t > now}
+        return slot - now
 
 
 def chat_id(recipient_id: str) -> int | str:
@@ -195,8 +219,8 @@ class TelegramBotInput(WebhookChannel, TelegramInput):
                 "(what Telegram accepts)"
             )
         self.secret_token = secret_token
-        self.throttle = ChatThrottle(send_interval)
         self._setup(common)
+        self.throttle = ChatThrottle(send_interval, self.store)
         if not self.webhook_url and self.common.public_base_url:
             self.webhook_url = f"{self.common.public_base_url}/webhooks/{self.url_prefix()}/webhook"
 

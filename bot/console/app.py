@@ -21,6 +21,7 @@ from bot.console import keys
 from bot.console.accounts import Accounts
 from bot.console.audit import setup_audit
 from bot.console.config import ConsoleConfig
+from bot.console.deadletters import setup_deadletters
 from bot.console.layout import setup_layout
 from bot.console.login import setup_login
 from bot.console.proxy import networks
@@ -55,6 +56,7 @@ def create_app(config: ConsoleConfig, handoff: HandoffConfig, inbox: InboxConfig
     setup_login(app)
     bot.handoff.web.setup(app, handoff)
     bot.inbox.web.setup(app, inbox)
+    setup_deadletters(app)
     setup_audit(app)
     return app
 

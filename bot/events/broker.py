@@ -3,7 +3,9 @@
 Configured in endpoints.yml (`event_broker: type: bot.events.broker.RedisStreamBroker`). Rasa calls
 `publish` synchronously from its event loop, so events go into an in-process queue and one writer
 task XADDs them in order. Redis trouble never reaches Rasa: the writer keeps a bounded backlog,
-logs the outage once (no conversation ids or text: they are personal data) and retries.
+logs the outage once (no conversation ids or text: they are personal data) and retries. Events
+go in batches through one Lua script that adds each only once (`_append_once`), so a retry after a
+timeout never doubles one.
 Readers use consumer groups and never delete entries; the stream is trimmed to about `maxlen`, and by
 age: entries older than EVENTS_RETENTION_DAYS are dropped (XTRIM MINID, at most once a
 `trim_every` seconds, after an append), since they hold what citizens wrote (docs/privacy.md).
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
+import itertools
 import json
 import logging
 import time
@@ -22,6 +26,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from bot.events import STREAM
@@ -32,6 +37,20 @@ DEFAULT_MAXLEN = 200_000
 MAX_BACKLOG = 50_000
 RETRY_SECONDS = 1.0
 TRIM_EVERY_SECONDS = 60.0
+BATCH = 100  # events per round trip
+DEDUP_SECONDS = 3600  # how long an added event's mark stops a retried XADD from adding it again
+# KEYS[1]: the stream; KEYS[i > 1]: each event's mark. ARGV[1]: the marks' lifetime (s),
+# ARGV[2]: the stream's approximate maxlen, ARGV[i + 1]: the event for KEYS[i].
+APPEND_ONCE = """
+local added = 0
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'event', ARGV[i + 1])
+    added = added + 1
+  end
+end
+return added
+"""
 
 
 class RedisStreamBroker(EventBroker):
@@ -55,6 +74,8 @@ class RedisStreamBroker(EventBroker):
         self.retention_seconds = retention_seconds
         self.trim_every = trim_every
         self._trimmed_at = float("-inf")
+        self.dedup_seconds = DEDUP_SECONDS
+        self._append_script: AsyncScript | None = None
 
     @classmethod
     async def from_endpoint_config(
@@ -106,9 +127,9 @@ class RedisStreamBroker(EventBroker):
 
     async def _drain(self) -> None:
         while self._backlog:
-            body = self._backlog[0]
+            batch = list(itertools.islice(self._backlog, BATCH))
             try:
-                await self.client.xadd(self.stream, {"event": body}, maxlen=self.maxlen, approximate=True)
+                await self._append_once(batch)
             except (RedisError, OSError) as exc:
                 if not self._failing:
                     log.warning(
@@ -119,11 +140,27 @@ class RedisStreamBroker(EventBroker):
                     self._failing = True
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            self._backlog.popleft()
+            for _ in batch:
+                self._backlog.popleft()
             await self._trim_by_age()
             if self._failing:
                 log.info("event broker: Redis is back; %d events were dropped meanwhile", self.dropped)
                 self._failing = False
+
+    async def _append_once(self, bodies: list[str]) -> int:
+        """XADD each event unless an earlier try already did (one script, one round trip).
+
+        A timeout leaves unknown whether the XADD ran; the retry must not add it twice. Each event
+        leaves a mark named by the hash of its body (sender, type, timestamp and contents: no two
+        events of a conversation share them) for `dedup_seconds`; the script skips marked events.
+        """
+        if self._append_script is None:
+            self._append_script = self.client.register_script(APPEND_ONCE)
+        marks = [f"{self.stream}:added:{hashlib.sha256(body.encode()).hexdigest()[:32]}" for body in bodies]
+        added = await self._append_script(
+            keys=[self.stream, *marks], args=[int(self.dedup_seconds), self.maxlen, *bodies]
+        )
+        return int(added)
 
     async def _trim_by_age(self) -> None:
         """Drop entries older than the retention period (exactly: a few old ones must not linger)."""

@@ -3,6 +3,8 @@
 Errors are JSON `{"error": reason}`: 401 without a valid token or session, 404 for an unknown
 conversation, 400 for a malformed body, 409 when the conversation's state forbids the operation
 (another agent holds it), 502 when Rasa cannot deliver. Message text is returned exactly as written.
+`POST .../messages` takes an optional `client_message_id`: a retry carrying the same one (after a
+timeout, say) is answered like the first and delivered once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -26,6 +29,8 @@ from bot.handoff.shapes import conversation_view, queue_view
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
+# The console's idempotency key for a message: a retry with the same key is delivered once.
+CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{0,64}")
 ONLINE_HEARTBEAT = 30.0
 
 
@@ -101,8 +106,11 @@ async def post_message(request: web.Request) -> web.Response:
         return error(400, '"text" must be a non-empty string')
     if len(text) > MAX_MESSAGE:
         return error(400, f'"text" must be at most {MAX_MESSAGE} characters')
+    client_message_id = body.get("client_message_id", "")
+    if not isinstance(client_message_id, str) or not CLIENT_MESSAGE_ID.fullmatch(client_message_id):
+        return error(400, '"client_message_id" must be 1-64 letters, digits, "-" or "_"')
     cid = request.match_info["conversation_id"]
-    operation = request.app[SERVICE].send(cid, agent.name, text)
+    operation = request.app[SERVICE].send(cid, agent.name, text, client_message_id=client_message_id)
     return await _run(request, operation, "send", f"{len(text)} characters")
 
 

@@ -3,7 +3,8 @@
 - `consume_events`: reads `civic:events` in the consumer group `handoff` and records the citizen's and
   the bot's messages of queued conversations (exactly once: each is keyed by its stream id or message
   id). Entries are acknowledged after recording and never deleted (the review inbox reads the stream
-  too). A restarted console first re-reads what it had received but not acknowledged.
+  too). Each process reads under its own consumer name; what a stopped one left unacknowledged is
+  claimed and re-read (`bot/events/consumers.py`), so nothing is skipped and nothing is shared.
 - `tail_changes`: pushes the queue's change stream to the websockets.
 - `sweep`: returns idle claimed chats to the bot and tells waiting citizens when the wait grows.
 """
@@ -21,13 +22,14 @@ from redis.exceptions import RedisError
 from bot.background import Background
 from bot.clients.rasa import RasaUnavailable
 from bot.events import STREAM, ensure_group
+from bot.events.consumers import CLAIM_EVERY_SECONDS, CLAIM_IDLE_MS, claim_abandoned, consumer_name
 from bot.handoff.hub import EventHub
 from bot.handoff.service import HANDOFF_METADATA
 from bot.handoff.store import QueueStore, _t
 
 log = logging.getLogger(__name__)
 GROUP = "handoff"
-CONSUMER = "console"
+CONSUMER = consumer_name("console")
 BATCH = 200
 
 
@@ -65,14 +67,22 @@ async def _read(redis: Redis, start: str, block: int | None) -> list[tuple[str, 
 
 
 async def consume_events(
-    redis: Redis, store: QueueStore, background: Background, block_ms: int = 1000
+    redis: Redis,
+    store: QueueStore,
+    background: Background,
+    block_ms: int = 1000,
+    claim_idle_ms: int = CLAIM_IDLE_MS,
 ) -> None:
     """Until stopped: pending entries first (after a restart), then new ones; survives Redis outages."""
-    start = "0"
+    start, next_claim = "0", 0.0
     while not background.stopping.is_set():
         try:
             if start == "0":  # at start-up and after any Redis error (a lost group is made again)
                 await ensure_group(redis, GROUP)
+            if time.monotonic() >= next_claim:
+                next_claim = time.monotonic() + CLAIM_EVERY_SECONDS
+                if await claim_abandoned(redis, STREAM, GROUP, CONSUMER, claim_idle_ms):
+                    start = "0"
             entries = await _read(redis, start, None if start == "0" else block_ms)
             if start == "0" and not entries:
                 start = ">"

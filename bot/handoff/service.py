@@ -16,6 +16,8 @@ it, which also ends any form the citizen had started; releasing it un-pauses it 
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 import time
 import uuid
@@ -36,6 +38,11 @@ CLOSING_INTENTS = {"expired": EXPIRED_INTENT, WAIT_EXPIRED: WAIT_EXPIRED_INTENT}
 PENDING_REASON_TTL = 3600
 HANDOFF_METADATA = "handoff"
 WAITING_SLOT = "handoff_waiting"
+# A retried agent message (same client_message_id) waits this long for the attempt still in flight;
+# an attempt in flight longer than SENDING_STALE_SECONDS is over (Rasa's call timed out, or the
+# console died), and Rasa's tracker tells whether its message got through.
+WAIT_FOR_EARLIER_SECONDS = 15.0
+SENDING_STALE_SECONDS = 60.0
 
 
 class Conflict(Exception):
@@ -44,6 +51,11 @@ class Conflict(Exception):
 
 class NotFound(Exception):
     """No such conversation in the queue (HTTP 404)."""
+
+
+def once_id(conversation_id: str, client_message_id: str) -> str:
+    """The message id an agent's message with `client_message_id` is delivered under, every attempt."""
+    return hashlib.sha256(f"{conversation_id}\n{client_message_id}".encode()).hexdigest()[:32]
 
 
 def _check(outcome: Outcome, agent: str) -> None:
@@ -63,9 +75,11 @@ class HandoffService:
     inactivity_minutes: float = 30.0
     retention: Retention = field(default_factory=Retention)
 
-    async def say(self, conversation_id: str, text: str, *, role: str, agent: str = "") -> str:
+    async def say(
+        self, conversation_id: str, text: str, *, role: str, agent: str = "", message_id: str = ""
+    ) -> str:
         """Deliver `text` to the citizen as a `bot` event; returns the id kept in its metadata."""
-        message_id = uuid.uuid4().hex
+        message_id = message_id or uuid.uuid4().hex
         metadata = {HANDOFF_METADATA: {"id": message_id, "role": role, "agent": agent}}
         await self.rasa.say(conversation_id, text, metadata)
         return message_id
@@ -94,8 +108,15 @@ class HandoffService:
         await self.store.record(conversation_id, "bot", notice, time.time(), dedupe=message_id, touch=False)
 
     async def send(
-        self, conversation_id: str, agent: str, message: str, *, force: bool = False
+        self,
+        conversation_id: str,
+        agent: str,
+        message: str,
+        *,
+        force: bool = False,
+        client_message_id: str = "",
     ) -> dict[str, str]:
+        """Deliver an agent's message; with `client_message_id`, once however often it is retried."""
         entry = await self.store.get(conversation_id)
         if entry is None:
             raise NotFound
@@ -103,11 +124,66 @@ class HandoffService:
             raise Conflict(f"Claim this conversation before replying (it is {entry.status}).")
         if entry.agent != agent and not force:
             raise Conflict(f"{entry.agent} is handling this conversation; only they can reply.")
-        message_id = await self.say(conversation_id, message, role="agent", agent=agent)
+        if not client_message_id:
+            return await self._deliver(conversation_id, agent, message, uuid.uuid4().hex)
+        message_id = once_id(conversation_id, client_message_id)
+        if await self._delivered_before(conversation_id, client_message_id, message_id):
+            return {"id": message_id}
+        try:
+            sent = await self._deliver(conversation_id, agent, message, message_id)
+        except BaseException:
+            await self.store.abandon_send(conversation_id, client_message_id)
+            raise
+        await self.store.mark_sent(conversation_id, client_message_id, message_id)
+        return sent
+
+    async def _deliver(
+        self, conversation_id: str, agent: str, message: str, message_id: str
+    ) -> dict[str, str]:
+        await self.say(conversation_id, message, role="agent", agent=agent, message_id=message_id)
         await self.store.record(
             conversation_id, "agent", message, time.time(), dedupe=message_id, agent=agent
         )
         return {"id": message_id}
+
+    async def _delivered_before(self, conversation_id: str, client_message_id: str, message_id: str) -> bool:
+        """Reserve this message's delivery; True when an earlier request delivered it already.
+
+        A request still in flight is waited for; one in flight past SENDING_STALE_SECONDS is taken
+        over (as is one that failed: Rasa may have stored it before the error), and delivered
+        again only if Rasa's tracker does not hold its message.
+        """
+        deadline = time.monotonic() + WAIT_FOR_EARLIER_SECONDS
+        while True:
+            mark = await self.store.reserve_send(conversation_id, client_message_id, time.time())
+            if mark is None:
+                return False
+            if mark.startswith("sent:"):
+                return True
+            started = float(mark.partition(":")[2] or 0)
+            if mark and time.time() - started > SENDING_STALE_SECONDS:
+                if await self.store.take_over_send(conversation_id, client_message_id, mark, time.time()):
+                    try:
+                        delivered = await self._in_tracker(conversation_id, message_id)
+                    except BaseException:
+                        await self.store.abandon_send(conversation_id, client_message_id)
+                        raise
+                    if not delivered:
+                        return False
+                    await self.store.mark_sent(conversation_id, client_message_id, message_id)
+                    return True
+            elif time.monotonic() > deadline:
+                raise Conflict("This message is still being sent; it will not be sent twice.")
+            else:
+                await asyncio.sleep(0.2)
+
+    async def _in_tracker(self, conversation_id: str, message_id: str) -> bool:
+        events = (await self.rasa.tracker(conversation_id)).get("events") or []
+        return any(
+            ((event.get("metadata") or {}).get(HANDOFF_METADATA) or {}).get("id") == message_id
+            for event in events
+            if event.get("event") == "bot"
+        )
 
     async def release(self, conversation_id: str, agent: str, *, force: bool = False) -> Outcome:
         outcome = await self.store.release(conversation_id, agent, force=force)

@@ -8,7 +8,9 @@ Keys (prefix `handoff`): `entry:<id>` hash, `open` zset (waiting, claimed, ticke
 `waiting` zset, `messages:<id>` list of JSON, `seen:<id>` set of relayed event ids, `pace` list of recent
 claims ("<seconds the agents took> <when>"), `last_claim` (epoch), `online` zset agent -> last seen,
 `rating:agent:<name>` / `rating:reason:<r>` hashes, `rating:comments` list of JSON (with the conversation
-id until `deidentify_comments` drops it), `pending_reason:<id>` (why a ticket form was offered).
+id until `deidentify_comments` drops it), `pending_reason:<id>` (why a ticket form was offered),
+`sending:<id>:<client message id>` (an agent's message being sent or sent: "sending:<epoch>" or
+"sent:<message id>", for `SENT_TTL`, so a retried request delivers it once).
 
 Retention (docs/privacy.md): closed entries expire after `CLOSED_TTL`; `expire_tickets` removes tickets
 left longer than the ticket retention period; `deidentify_comments` strips the conversation id from
@@ -146,6 +148,14 @@ if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'last_activity', ARGV[5]) end
 return redis.call('RPUSH', KEYS[2], ARGV[2])
 """
 
+# Replace a `sending:` mark only if it is still the one the caller saw (one taker of a stale attempt).
+_SWAP = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
+"""
+SENT_TTL = 86400  # how long a client_message_id is remembered: longer than any console retries
+
 
 def _t(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -243,6 +253,7 @@ class QueueStore:
         self._close = redis.register_script(_CLOSE)
         self._record = redis.register_script(_RECORD)
         self._deidentify = redis.register_script(_DEIDENTIFY)
+        self._swap = redis.register_script(_SWAP)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -499,6 +510,34 @@ class QueueStore:
         return [
             json.loads(_t(m)) for m in await self.redis.lrange(self.key("messages", conversation_id), 0, -1)
         ]
+
+    # -- an agent's message sent once (client_message_id) -------------------------------------
+
+    def _sending_key(self, conversation_id: str, client_message_id: str) -> str:
+        return self.key("sending", conversation_id, client_message_id)
+
+    async def reserve_send(self, conversation_id: str, client_message_id: str, now: float) -> str | None:
+        """None when this caller may deliver the message; else the earlier attempt's mark."""
+        key = self._sending_key(conversation_id, client_message_id)
+        if await self.redis.set(key, f"sending:{now}", nx=True, ex=SENT_TTL):
+            return None
+        mark = await self.redis.get(key)
+        return "" if mark is None else _t(mark)  # "": gone meanwhile, try again
+
+    async def take_over_send(
+        self, conversation_id: str, client_message_id: str, seen: str, now: float
+    ) -> bool:
+        """Take a stale attempt's reservation, unless another retry took it first."""
+        key = self._sending_key(conversation_id, client_message_id)
+        return bool(await self._swap(keys=[key], args=[seen, f"sending:{now}"]))
+
+    async def mark_sent(self, conversation_id: str, client_message_id: str, message_id: str) -> None:
+        key = self._sending_key(conversation_id, client_message_id)
+        await self.redis.set(key, f"sent:{message_id}", ex=SENT_TTL)
+
+    async def abandon_send(self, conversation_id: str, client_message_id: str) -> None:
+        """The attempt failed (perhaps after Rasa stored it): mark it stale for a retry to check."""
+        await self.redis.set(self._sending_key(conversation_id, client_message_id), "sending:0", keepttl=True)
 
     # -- wait estimate ----------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Runs inside the console app (``bot.inbox.web.setup`` adds it as a cleanup context), in its own
 consumer group ``inbox``: the handoff relay reads the same stream in its group, and a
-restarted console resumes after the last event it acknowledged (pending ones first).
+restarted console resumes after the last event it acknowledged (what the stopped process left
+pending is claimed and handled first, see ``bot/events/consumers.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from redis.exceptions import RedisError
 
 from bot.background import Background
 from bot.events import ensure_group
+from bot.events.consumers import CLAIM_EVERY_SECONDS, claim_abandoned, consumer_name
 from bot.inbox import selection
 from bot.inbox.selection import Message
 from bot.inbox.store import InboxStore
@@ -137,14 +139,22 @@ async def consume_once(
 
 
 async def run_forever(
-    redis: Redis, recorder: Recorder, stream: str, group: str, consumer: str, background: Background
+    redis: Redis, recorder: Recorder, stream: str, group: str, role: str, background: Background
 ) -> None:
-    """Consume until stopped; Redis outages are logged (never with message text) and retried."""
-    last_purge = 0.0
+    """Consume until stopped; Redis outages are logged (never with message text) and retried.
+
+    The process reads as `role` plus its own tag (`consumer_name`), and claims what a stopped
+    reader left pending, so replicas and restarts neither share nor strand entries.
+    """
+    consumer = consumer_name(role)
+    last_purge = last_claim = 0.0
     while not background.stopping.is_set():
         try:
             await ensure_group(redis, group, stream)
             while not background.stopping.is_set():
+                if time.monotonic() - last_claim > CLAIM_EVERY_SECONDS:
+                    last_claim = time.monotonic()
+                    await claim_abandoned(redis, stream, group, consumer)
                 await consume_once(redis, recorder, stream, group, consumer)
                 if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
                     dropped = await recorder.store.purge()

@@ -26,7 +26,7 @@ from bot.privacy.holdings import ENDPOINTS, Subject, store_prefixes
 
 log = logging.getLogger(__name__)
 PENDING = "civic:privacy:pending"
-TURN_SECONDS = 60.0  # longest a turn holds Rasa's lock (Rasa's own lock lifetime is 60 s)
+TURN_SECONDS = 330.0  # longest a turn holds the lock: bot/lock_store.py renews it while actions run (300 s)
 SETTLE_SECONDS = 3.0  # after the turn: the broker writes, the console's readers record, in the background
 POLL_SECONDS = 0.2
 

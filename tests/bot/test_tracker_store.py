@@ -1,4 +1,5 @@
-"""The Redis tracker store keeps, returns and publishes exactly what Rasa's own store does.
+"""The Redis tracker store keeps, returns and publishes exactly what Rasa's own store does, and fails
+closed where Rasa's fails open.
 
 Both stores run side by side against the same real Redis (different key prefixes) through the
 same conversation, saved turn by turn the way Rasa's processor does: retrieve, add events, save.
@@ -11,13 +12,15 @@ from typing import Any
 
 import pytest
 import redis
+from rasa.core.agent import Agent
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 
-from bot.tracker_store import CivicRedisTrackerStore, deserialise_events, last_session_start
+from bot.stack import free_port
+from bot.tracker_store import CivicRedisTrackerStore, StoreUnavailable, deserialise_events, last_session_start
 
 DOMAIN = Domain.from_dict(
     {
@@ -98,7 +101,7 @@ async def test_same_stored_conversation_sessions_and_published_events(stores: An
     await converse(ours, "citizen")
     await converse(rasa, "citizen")
 
-    assert json.loads(ours.red.get(ours.key_prefix + "citizen")) == json.loads(
+    assert json.loads(await ours.client.get(ours.key_prefix + "citizen")) == json.loads(
         rasa.red.get(rasa.key_prefix + "citizen")
     )
     assert our_broker.published == rasa_broker.published
@@ -114,7 +117,7 @@ async def test_same_stored_conversation_sessions_and_published_events(stores: An
         await rasa.retrieve_full_tracker("citizen"),
     )
     assert dicts(full.events) == dicts(expected_full.events)
-    assert ours.red.ttl(ours.key_prefix + "citizen") > 500  # the configured expiry applies
+    assert await ours.client.ttl(ours.key_prefix + "citizen") > 500  # the configured expiry applies
 
 
 async def test_reads_what_rasa_stored_and_unknown_senders(stores: Any) -> None:
@@ -158,7 +161,7 @@ async def test_a_turn_the_circuit_breaker_stopped_is_ended_when_the_conversation
     for event in tripped():
         stored.update(event)
     await rasa.save(stored)
-    ours.red.set(ours.key_prefix + "muted", rasa.red.get(rasa.key_prefix + "muted"))
+    await ours.client.set(ours.key_prefix + "muted", rasa.red.get(rasa.key_prefix + "muted"))
 
     repaired = await ours.retrieve("muted")
     assert isinstance(repaired.events[-1], ActionExecuted)
@@ -171,3 +174,46 @@ async def test_a_paused_or_ordinary_conversation_is_read_unchanged(stores: Any) 
     await converse(ours, "citizen")
     await converse(rasa, "citizen")
     assert dicts((await ours.retrieve("citizen")).events) == dicts((await rasa.retrieve("citizen")).events)
+
+
+async def test_without_redis_the_turn_fails_and_no_conversation_is_started() -> None:
+    # Rasa's Agent wraps every store in FailSafeTrackerStore, which reads an error as "no
+    # conversation" (a fresh one is then started); ours reaches the turn unwrapped.
+    store = CivicRedisTrackerStore(DOMAIN, host="127.0.0.1", port=free_port(), key_prefix="civic")
+    agent = Agent(domain=DOMAIN, tracker_store=store)
+    assert agent.tracker_store is store
+    with pytest.raises(StoreUnavailable):
+        await agent.tracker_store.get_or_create_tracker("rest-citizen")
+    with pytest.raises(StoreUnavailable):
+        await agent.tracker_store.save(store.init_tracker("rest-citizen"))
+    rasa_store = RedisTrackerStore(DOMAIN, host="127.0.0.1", port=free_port())
+    wrapped = Agent(domain=DOMAIN, tracker_store=rasa_store).tracker_store
+    assert type(wrapped).__name__ == "FailSafeTrackerStore"  # Rasa's own stores are as before
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        '{"events": [{"event": "user", "text": "hi", "timesta',
+        '{"events": [{"event": "no_such_event"}]}',
+        "[1, 2]",
+    ],
+    ids=["cut short", "unknown event", "not a conversation"],
+)
+async def test_a_conversation_that_cannot_be_read_is_set_aside(stores: Any, stored: str) -> None:
+    ours = stores[0]
+    key = ours.key_prefix + "garbled"
+    await ours.client.set(key, stored, ex=600)
+
+    assert await ours.retrieve("garbled") is None  # Rasa starts a new one: the old one is kept aside
+    aside = [k async for k in ours.client.scan_iter(match=ours.quarantine_prefix + "garbled:*")]
+    assert len(aside) == 1
+    assert await ours.client.get(aside[0]) == stored
+    assert 0 < await ours.client.ttl(aside[0]) <= 600  # the retention of conversations still applies
+
+    tracker = ours.init_tracker("garbled")
+    tracker.update(UserUttered("hello", {"name": "greet", "confidence": 1.0}))
+    await ours.save(tracker)
+    assert await ours.client.get(aside[0]) == stored
+    events = (await ours.retrieve("garbled")).events
+    assert [e.text for e in events if isinstance(e, UserUttered)] == ["hello"]

@@ -31,6 +31,12 @@
     return "The request failed (HTTP " + status + "). Try again.";
   }
 
+  function randomId() {
+    const bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+
   async function api(method, path, body) {
     const headers = { "Accept": "application/json", "X-CSRF-Token": csrfToken };
     const init = { method: method, headers: headers, credentials: "same-origin" };
@@ -266,6 +272,14 @@
       return true;
     }
 
+    // One id per reply the agent writes: sending the same text again after a timeout or an error reuses
+    // it, so the server delivers the reply once however often it is retried.
+    let outgoing = null;
+    function clientMessageId(text) {
+      if (!outgoing || outgoing.text !== text) outgoing = { text: text, id: randomId() };
+      return outgoing.id;
+    }
+
     root.addEventListener("submit", async function (submit) {
       const form = submit.target;
       const action = form.getAttribute("data-action");
@@ -277,7 +291,8 @@
         if (action === "reply") {
           const text = replyBox.value.trim();
           if (!text) { errorBox.textContent = "Write a reply first."; replyBox.focus(); return; }
-          if (await act("/messages", { text: text }, "")) { replyBox.value = ""; replyBox.focus(); announce("Reply sent."); }
+          const body = { text: text, client_message_id: clientMessageId(text) };
+          if (await act("/messages", body, "")) { outgoing = null; replyBox.value = ""; replyBox.focus(); announce("Reply sent."); }
         } else if (action === "claim") {
           if (await act("/claim", undefined, "You have claimed this chat.")) replyBox.focus();
         } else if (action === "transfer") {

@@ -176,10 +176,12 @@ class Harness:
 
 
 @asynccontextmanager
-async def sanic_serving(channel: InputChannel, bot: Bot = echo) -> AsyncIterator[tuple[str, RecordingAgent]]:
+async def sanic_serving(
+    channel: InputChannel, bot: Bot = echo, agent: RecordingAgent | None = None
+) -> AsyncIterator[tuple[str, RecordingAgent]]:
     """A real Sanic server with `channel` registered as Rasa registers it; yields (base URL, agent)."""
     app = Sanic(f"channels-{uuid.uuid4().hex[:12]}", configure_logging=False)
-    agent = RecordingAgent(bot)
+    agent = agent or RecordingAgent(bot)
     app.ctx.agent = agent
     register([channel], app, route="/webhooks/")
     port = free_port()
@@ -202,8 +204,11 @@ async def sanic_serving(channel: InputChannel, bot: Bot = echo) -> AsyncIterator
 
 
 @asynccontextmanager
-async def mounted(connector: InputChannel, bot: Bot = echo) -> AsyncIterator[Harness]:
-    async with sanic_serving(connector, bot) as (base_url, agent):
+async def mounted(
+    connector: InputChannel, bot: Bot = echo, agent: RecordingAgent | None = None
+) -> AsyncIterator[Harness]:
+    """`agent` replaces the recording agent (a test's own subclass: slow or failing turns)."""
+    async with sanic_serving(connector, bot, agent) as (base_url, agent):
         session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
         try:
             harness = Harness(connector, agent, base_url, session)

@@ -199,20 +199,22 @@ async def test_a_body_signed_with_another_secret_is_refused(
 async def test_every_event_of_a_batch_is_handled_in_order(
     platform: FakePlatform, redis_creds: dict[str, str]
 ) -> None:
+    other = "7022541234567890"
     batch = page(
         [text_event("first", "m_1"), DELIVERY, postback_event("Get Started", "/greet", "m_2")],
-        [READ, text_event("third", "m_3", sender="7022541234567890"), REACTION, ECHO],
+        [READ, text_event("third", "m_3", sender=other), REACTION, ECHO],
     )
     async with mounted(connector(platform, redis_creds)) as harness:
         status, _ = await harness.post(*signed(batch))
         assert status == 200
+        # in order within a conversation (two conversations are answered side by side)
+        received = [(m.text, m.sender_id) for m in harness.received]
         # "Get Started" is the Page's own button, not one a reply offered: its payload is read as text
-        assert [(m.text, m.sender_id) for m in harness.received] == [
-            ("first", conversation("facebook", PSID)),
-            ("greet", conversation("facebook", PSID)),
-            ("third", conversation("facebook", "7022541234567890")),
-        ]
-    assert [h.json["recipient"]["id"] for h in platform.on(SEND)] == [PSID, PSID, "7022541234567890"]
+        assert [text for text, who in received if who == conversation("facebook", PSID)] == ["first", "greet"]
+        assert [text for text, who in received if who == conversation("facebook", other)] == ["third"]
+    sent = [(h.json["recipient"]["id"], h.json["message"]["text"]) for h in platform.on(SEND)]
+    assert [text for who, text in sent if who == PSID] == [first("You said: first"), "You said: greet"]
+    assert [text for who, text in sent if who == other] == [first("You said: third")]
 
 
 async def test_receipts_reactions_and_echoes_alone_are_acknowledged_and_ignored(
@@ -496,15 +498,16 @@ async def test_a_parser_failure_is_acknowledged_not_a_500(
     assert "could not read a signed webhook body" in caplog.text
 
 
-async def test_with_redis_down_citizens_are_still_answered(
+async def test_with_redis_down_a_delivery_is_refused_so_the_platform_delivers_it_again(
     platform: FakePlatform, redis_creds: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     down = {**redis_creds, "redis_port": str(free_port())}
     async with mounted(connector(platform, down)) as harness:
-        with caplog.at_level(logging.WARNING, logger="bot.channels.store"):
-            await harness.post(*signed(page([text_event("hello", "m_1")])))
-        assert [m.text for m in harness.received] == ["hello"]
-    assert sent_texts(platform) == ["You said: hello"]
+        with caplog.at_level(logging.WARNING, logger="bot.channels.base"):
+            status, _ = await harness.post(*signed(page([text_event("hello", "m_1")])))
+        assert status == 503  # not acknowledged: nothing we could not store is lost
+        assert harness.received == []
+    assert sent_texts(platform) == []
     assert "Redis unavailable" in caplog.text
 
 

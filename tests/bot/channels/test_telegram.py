@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import time
 from typing import Any
@@ -281,6 +283,21 @@ async def test_at_most_one_message_per_second_per_chat(
     assert [h.json["text"] for h in hits] == [first("one"), "two", "three"]
     assert hits[1].at - hits[0].at >= 0.28
     assert hits[2].at - hits[1].at >= 0.28
+
+
+async def test_two_replicas_share_one_chats_pace(platform: FakePlatform, redis_creds: dict[str, str]) -> None:
+    """Two Rasa replicas answering one chat at once still send at most one message per interval."""
+
+    def chatty(_: UserMessage) -> list[dict[str, Any]]:
+        return [{"text": "one"}, {"text": "two"}]
+
+    replica_a = connector(platform, redis_creds, send_interval="0.3")
+    replica_b = connector(platform, redis_creds, send_interval="0.3")
+    async with mounted(replica_a, chatty) as a, mounted(replica_b, chatty) as b:
+        await asyncio.gather(a.post(*text(1, "hi")), b.post(*text(2, "hello")))
+    times = sorted(hit.at for hit in platform.on(SEND))
+    assert len(times) == 4
+    assert all(later - earlier >= 0.28 for earlier, later in itertools.pairwise(times))
 
 
 async def test_a_429_with_retry_after_in_the_body_is_honoured(

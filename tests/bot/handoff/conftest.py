@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -60,14 +61,23 @@ class FakeRasa:
     calls: list[dict[str, Any]] = field(default_factory=list)
     fail: bool = False
     fail_messages: bool = False  # refuse only `bot` events (what the console says), accept the rest
+    delay: float = 0.0  # seconds each call takes (the console's client may give up first)
+    fail_after_storing: bool = False  # store a `bot` event, then answer 500 (as a crash mid-call would)
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         is_message = isinstance(body, dict) and body.get("event") == "bot"
         if self.fail or (self.fail_messages and is_message):
             return web.json_response({"error": "down"}, status=500)
+        await asyncio.sleep(self.delay)
         self.calls.append({"path": request.path, "query": dict(request.query), "body": body})
+        if self.fail_after_storing and is_message:
+            return web.json_response({"error": "lost the answer"}, status=500)
         return web.json_response({"events": []})
+
+    async def tracker(self, request: web.Request) -> web.Response:
+        path = request.path.removesuffix("/tracker") + "/tracker/events"
+        return web.json_response({"events": [c["body"] for c in self.messages() if c["path"] == path]})
 
     def messages(self) -> list[dict[str, Any]]:
         """The `bot` events the console delivered, in order."""
@@ -80,6 +90,7 @@ async def fake_rasa() -> AsyncIterator[tuple[FakeRasa, str]]:
     app = web.Application()
     app.router.add_post("/conversations/{cid}/tracker/events", rasa.handle)
     app.router.add_post("/conversations/{cid}/trigger_intent", rasa.handle)
+    app.router.add_get("/conversations/{cid}/tracker", rasa.tracker)
     server = TestServer(app)
     await server.start_server()
     yield rasa, str(server.make_url("")).rstrip("/")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+import pytest
+from aiohttp import ClientTimeout
 from aiohttp.test_utils import TestClient
 from handoff_support import bearer, queue_one
 
@@ -286,3 +289,90 @@ async def test_ratings_endpoint(console: TestClient, store: QueueStore, agents: 
     # the tallies per agent and per reason, and nothing else (no citizen comments, no conversation ids)
     one_five = {"count": 1, "sum": 5, "average": 5.0}
     assert await resp.json() == {"agents": {"Dana": one_five}, "reasons": {"requested": one_five}}
+
+
+async def _claimed(console: TestClient, store: QueueStore, token: str, cid: str = "c1") -> None:
+    await queue_one(store, cid)
+    assert (await console.post(f"/api/conversations/{cid}/claim", headers=bearer(token))).status == 200
+
+
+def _agent_texts(rasa: Any) -> list[str]:
+    return [m["body"]["text"] for m in rasa.messages() if m["body"]["metadata"]["handoff"]["role"] == "agent"]
+
+
+async def test_a_reply_retried_after_a_timeout_reaches_the_citizen_once(
+    console: TestClient, store: QueueStore, agents: dict, fake_rasa: tuple
+) -> None:
+    rasa, _ = fake_rasa
+    headers = bearer(agents["Dana"])
+    await _claimed(console, store, agents["Dana"])
+    rasa.delay = 1.5  # Rasa is slow: the console's request times out and it sends again
+    body = {"text": "A crew is on its way.", "client_message_id": "reply-1"}
+    with pytest.raises(asyncio.TimeoutError):
+        await console.post(
+            "/api/conversations/c1/messages", json=body, headers=headers, timeout=ClientTimeout(total=0.3)
+        )
+    retry = await console.post("/api/conversations/c1/messages", json=body, headers=headers)
+    assert retry.status == 200  # answered once the first attempt got through
+    rasa.delay = 0.0
+    again = await console.post("/api/conversations/c1/messages", json=body, headers=headers)
+    assert again.status == 200
+    assert _agent_texts(rasa) == ["A crew is on its way."]
+    view = await (await console.get("/api/conversations/c1", headers=headers)).json()
+    assert [m["text"] for m in view["messages"] if m["sender"] == "agent"] == ["A crew is on its way."]
+    # the same words as a new message (a new id) are a second reply
+    body = {"text": "A crew is on its way.", "client_message_id": "reply-2"}
+    assert (await console.post("/api/conversations/c1/messages", json=body, headers=headers)).status == 200
+    assert len(_agent_texts(rasa)) == 2
+
+
+async def test_concurrent_copies_of_a_reply_are_delivered_once(
+    console: TestClient, store: QueueStore, agents: dict, fake_rasa: tuple
+) -> None:
+    rasa, _ = fake_rasa
+    headers = bearer(agents["Dana"])
+    await _claimed(console, store, agents["Dana"])
+    rasa.delay = 0.3
+    body = {"text": "Thanks for waiting.", "client_message_id": "reply-1"}
+    answers = await asyncio.gather(
+        *(console.post("/api/conversations/c1/messages", json=body, headers=headers) for _ in range(4))
+    )
+    assert [a.status for a in answers] == [200] * 4
+    assert _agent_texts(rasa) == ["Thanks for waiting."]
+
+
+async def test_a_retry_after_a_failed_attempt_asks_rasa_before_sending_again(
+    console: TestClient, store: QueueStore, agents: dict, fake_rasa: tuple
+) -> None:
+    rasa, _ = fake_rasa
+    headers = bearer(agents["Dana"])
+    await _claimed(console, store, agents["Dana"])
+    url = "/api/conversations/c1/messages"
+    # Rasa stored the reply but the answer was lost: the retry finds it in the tracker, no second copy
+    rasa.fail_after_storing = True
+    stored = {"text": "Your ticket is 311-42.", "client_message_id": "reply-1"}
+    assert (await console.post(url, json=stored, headers=headers)).status == 502
+    rasa.fail_after_storing = False
+    assert (await console.post(url, json=stored, headers=headers)).status == 200
+    assert _agent_texts(rasa) == ["Your ticket is 311-42."]
+    # Rasa refused the reply: the retry delivers it, once
+    rasa.fail_messages = True
+    refused = {"text": "Anything else?", "client_message_id": "reply-2"}
+    assert (await console.post(url, json=refused, headers=headers)).status == 502
+    rasa.fail_messages = False
+    assert (await console.post(url, json=refused, headers=headers)).status == 200
+    assert (await console.post(url, json=refused, headers=headers)).status == 200
+    assert _agent_texts(rasa) == ["Your ticket is 311-42.", "Anything else?"]
+
+
+async def test_a_malformed_client_message_id_is_400(
+    console: TestClient, store: QueueStore, agents: dict
+) -> None:
+    await _claimed(console, store, agents["Dana"])
+    for bad in (42, "has space", "x" * 65):
+        resp = await console.post(
+            "/api/conversations/c1/messages",
+            json={"text": "hi", "client_message_id": bad},
+            headers=bearer(agents["Dana"]),
+        )
+        assert resp.status == 400, bad

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -13,7 +14,7 @@ from redis.exceptions import ResponseError
 from bot.background import Background
 from bot.events import STREAM
 from bot.events.broker import RETRY_SECONDS, RedisStreamBroker
-from bot.handoff.relay import GROUP, consume_events
+from bot.handoff.relay import CONSUMER, GROUP, consume_events
 from bot.handoff.store import QueueStore
 
 BLOCK_MS = 100  # the relays here block this long per read of the stream
@@ -150,3 +151,29 @@ async def test_the_relay_carries_on_after_redis_lost_its_consumer_group(
         assert [m["text"] for m in recorded] == ["still there?"]
     finally:
         await background.stop()
+
+
+async def test_what_a_dead_console_left_pending_is_relayed_by_the_next(
+    redis: Redis, store: QueueStore
+) -> None:
+    """Two consoles never share a consumer name; entries a killed one had read but not acknowledged
+    are claimed by a live one once idle (here after 0.2 s instead of a minute)."""
+    await queue_one(store, "c1")
+    now = time.time()
+    await redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    for i in range(3):
+        await redis.xadd(STREAM, {"event": json.dumps(user("c1", f"left pending {i}", now + i))})
+    # a console read them and was killed before acknowledging (another process: another name)
+    read = await redis.xreadgroup(GROUP, "console-deadhost-1-abc123", {STREAM: ">"})
+    assert len(read[0][1]) == 3 and CONSUMER != "console-deadhost-1-abc123"
+    await asyncio.sleep(0.3)
+    background = Background()
+    background.start(consume_events(redis, store, background, block_ms=BLOCK_MS, claim_idle_ms=200), "relay")
+    try:
+        await wait_until_async(
+            lambda: caught_up(redis), CATCH_UP_SECONDS, "the pending entries were not claimed"
+        )
+    finally:
+        await background.stop()
+    said = [m["text"] for m in await store.messages("c1") if m["sender"] == "citizen"]
+    assert said == [f"left pending {i}" for i in range(3)]
