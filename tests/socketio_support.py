@@ -106,3 +106,36 @@ async def chat(session: WebSession, text: str, timeout: float = 30.0) -> list[di
     finally:
         await client.disconnect()
     return replies
+
+
+class Page:
+    """A web chat page kept open: one socket, everything it hears."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.heard: list[dict[str, Any]] = []
+        self.confirmed: asyncio.Queue[str] = asyncio.Queue()
+        self.client.on("bot_uttered", self._heard)
+        self.client.on("session_confirm", self._confirmed)
+
+    async def _heard(self, data: dict[str, Any]) -> None:
+        self.heard.append(data)
+
+    async def _confirmed(self, data: Any) -> None:
+        await self.confirmed.put(str(data))
+
+    async def open(self, session_id: Any = None, timeout: float = 30.0) -> str:
+        """Connect and ask for `session_id` (None: a new one); returns the id the server confirmed."""
+        await self.client.connect(self.url, socketio_path="/socket.io")
+        await self.client.emit("session_request", {"session_id": session_id})
+        return await asyncio.wait_for(self.confirmed.get(), timeout)
+
+    async def say(self, text: str, session_id: str) -> None:
+        await self.client.emit("user_uttered", {"message": text, "session_id": session_id})
+
+    def texts(self) -> list[str]:
+        return [str(m.get("text")) for m in self.heard]
+
+    async def close(self) -> None:
+        await self.client.disconnect()

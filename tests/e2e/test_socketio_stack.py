@@ -11,11 +11,9 @@ coroutine never runs, so replies never reach the citizen (rasa#13027). requireme
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
-import socketio
-from socketio_support import WebSession, chat, tracker_events
+from socketio_support import Page, WebSession, chat, tracker_events
 
 from bot.stack import Stack
 
@@ -26,36 +24,6 @@ QUIET_SECONDS = 3.0  # how long an eavesdropper listens after the other citizen'
 def tracker_texts(session: WebSession) -> list[str]:
     events = tracker_events(session.url, session.token, session.conversation_id)
     return [str(e.get("text")) for e in events if e.get("event") == "user"]
-
-
-class Page:
-    """A web chat page kept open: one socket, everything it hears."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.heard: list[dict[str, Any]] = []
-        self.confirmed: asyncio.Queue[str] = asyncio.Queue()
-        self.client.on("bot_uttered", self._heard)
-        self.client.on("session_confirm", self._confirmed)
-
-    async def _heard(self, data: dict[str, Any]) -> None:
-        self.heard.append(data)
-
-    async def _confirmed(self, data: Any) -> None:
-        await self.confirmed.put(str(data))
-
-    async def open(self, session_id: Any) -> str:
-        """Connect and ask for `session_id`; returns the id the server confirmed."""
-        await self.client.connect(self.url, socketio_path="/socket.io")
-        await self.client.emit("session_request", {"session_id": session_id})
-        return await asyncio.wait_for(self.confirmed.get(), 30)
-
-    async def say(self, text: str, session_id: str) -> None:
-        await self.client.emit("user_uttered", {"message": text, "session_id": session_id})
-
-    async def close(self) -> None:
-        await self.client.disconnect()
 
 
 async def test_reply_reaches_the_page_and_the_conversation_survives_a_reload(stack: Stack) -> None:

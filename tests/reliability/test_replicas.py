@@ -17,9 +17,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-import socketio
 from polling_support import wait_until_async
-from socketio_support import tracker_events
+from socketio_support import Page, tracker_events
 from stack_support import ROOT, RestClient, sender_id, stack_settings
 
 from bot.cli import _print_urls
@@ -73,32 +72,6 @@ def replicas(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iter
 
 def rest_of(stack: Stack, url: str) -> RestClient:
     return RestClient(url, stack.settings.security.rest_token)
-
-
-class Page:
-    """A web chat page kept open on one replica: one socket, everything it hears."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.heard: list[dict[str, Any]] = []
-        self.confirmed: asyncio.Queue[str] = asyncio.Queue()
-        self.client.on("bot_uttered", self._heard)
-        self.client.on("session_confirm", self._confirmed)
-
-    async def _heard(self, data: dict[str, Any]) -> None:
-        self.heard.append(data)
-
-    async def _confirmed(self, data: Any) -> None:
-        await self.confirmed.put(str(data))
-
-    async def open(self) -> str:
-        await self.client.connect(self.url, socketio_path="/socket.io")
-        await self.client.emit("session_request", {"session_id": None})
-        return await asyncio.wait_for(self.confirmed.get(), REPLY_SECONDS)
-
-    def texts(self) -> list[str]:
-        return [str(m.get("text")) for m in self.heard]
 
 
 async def test_a_citizen_on_one_replica_hears_an_agent_reply_sent_through_the_other(
