@@ -2,27 +2,59 @@
 
 A webhook message whose handling failed `INTAKE_MAX_ATTEMPTS` times is a dead letter
 (`bot.channels.intake`): nothing is dropped silently. Editors see each one's channel,
-conversation, text and error, and "Retry" puts it back into its channel's intake stream (once,
+conversation, text (redacted, as in the review inbox: editors need what was asked, not who asked
+it) and error, and "Retry" puts it back into its channel's intake stream (once,
 however often the button is pressed); every retry is in the audit log (``intake_retry``).
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 from aiohttp import web
 
-from bot.channels.intake import DeadLetters
+from bot.channels.intake import DeadLetter, DeadLetters
 from bot.console import session
 from bot.console.audit import record
 from bot.console.keys import REDIS
 from bot.console.layout import add_nav, render, require_role
+from bot.privacy.public import public_redactor
+from bot.privacy.redact import Redactor
 
 EDITOR = "editor"
 NOTICES = {"retried": "The message is back in the queue and will be answered shortly.", "gone": ""}
 
 
+@functools.lru_cache(maxsize=1)
+def _redactor() -> Redactor:
+    return public_redactor()  # reads the published data files once: the city's own numbers stay
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A dead letter as the page shows it: the citizen's text and the error redacted."""
+
+    id: str
+    channel: str
+    conversation: str
+    summary: str
+    error: str
+    attempts: int
+    failed_at: float
+
+    @classmethod
+    def of(cls, letter: DeadLetter) -> Shown:
+        redact = _redactor().redact
+        return cls(
+            letter.id, letter.channel, letter.conversation, redact(letter.summary),
+            redact(letter.error), letter.attempts, letter.failed_at,
+        )  # fmt: skip
+
+
 async def deadletters_page(request: web.Request) -> web.StreamResponse:
     await require_role(request, EDITOR)
-    letters = await DeadLetters(request.app[REDIS]).all()
+    letters = [Shown.of(letter) for letter in await DeadLetters(request.app[REDIS]).all()]
     notice = NOTICES.get(request.query.get("done", ""), "")
     return render(request, "deadletters.html", {"letters": letters, "notice": notice})
 

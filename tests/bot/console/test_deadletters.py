@@ -61,3 +61,18 @@ async def test_agents_cannot_see_failed_messages(make_console: MakeConsole, redi
     assert response.status == 403
     assert "pothole" not in await response.text()
     assert 'href="/deadletters"' not in await (await console.get("/audit")).text()
+
+
+async def test_the_page_shows_what_was_asked_not_who_asked_it(
+    make_console: MakeConsole, redis: Redis
+) -> None:
+    said = "pothole at my door, call 555-867-5309 or mail jo.reyes@example.org"
+    event = json.loads(LETTER.fields["event"]) | {"text": said}
+    letter = DeadLetter(**(LETTER.__dict__ | {"fields": {**LETTER.fields, "event": json.dumps(event)}}))
+    await DeadLetters(redis).add(letter)
+    console = await make_console()
+    await api_sign_in(console, "erin")
+    page = await (await console.get("/deadletters")).text()
+    assert "pothole at my door" in page
+    assert "555-867-5309" not in page and "jo.reyes@example.org" not in page
+    assert (await DeadLetters(redis).get(letter.id)) == letter  # the retry still sends what was said
