@@ -109,13 +109,16 @@ async def chat(session: WebSession, text: str, timeout: float = 30.0) -> list[di
 
 
 class Page:
-    """A web chat page kept open: one socket, everything it hears."""
+    """A web chat page kept open: one socket, the session the server gave it, everything it heard."""
+
+    confirm_seconds = 30.0  # a busy stack's Rasa confirms a session well within this
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.client = socketio.AsyncClient(reconnection=False)
         self.heard: list[dict[str, Any]] = []
         self.confirmed: asyncio.Queue[str] = asyncio.Queue()
+        self.session_id = ""
         self.client.on("bot_uttered", self._heard)
         self.client.on("session_confirm", self._confirmed)
 
@@ -125,14 +128,20 @@ class Page:
     async def _confirmed(self, data: Any) -> None:
         await self.confirmed.put(str(data))
 
-    async def open(self, session_id: Any = None, timeout: float = 30.0) -> str:
+    async def open(self, session_id: Any = None, auth: dict[str, str] | None = None) -> str:
         """Connect and ask for `session_id` (None: a new one); returns the id the server confirmed."""
-        await self.client.connect(self.url, socketio_path="/socket.io")
-        await self.client.emit("session_request", {"session_id": session_id})
-        return await asyncio.wait_for(self.confirmed.get(), timeout)
+        await self.client.connect(self.url, socketio_path="/socket.io", auth=auth)
+        return await self.ask(session_id)
 
-    async def say(self, text: str, session_id: str) -> None:
-        await self.client.emit("user_uttered", {"message": text, "session_id": session_id})
+    async def ask(self, session_id: Any) -> str:
+        """A `session_request` on the open socket; the confirmed id is this page's session from now."""
+        await self.client.emit("session_request", {"session_id": session_id})
+        self.session_id = await asyncio.wait_for(self.confirmed.get(), self.confirm_seconds)
+        return self.session_id
+
+    async def say(self, text: str, session_id: str | None = None, **extra: Any) -> None:
+        data = {"message": text, "session_id": session_id or self.session_id, **extra}
+        await self.client.emit("user_uttered", data)
 
     def texts(self) -> list[str]:
         return [str(m.get("text")) for m in self.heard]

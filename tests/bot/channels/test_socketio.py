@@ -13,6 +13,7 @@ from typing import Any
 import jwt
 import pytest
 import socketio
+import socketio_support
 from channel_support import IDENTITY_SECRET, conversation
 from rasa.core.channels.channel import UserMessage
 from web_channel_support import Served, served
@@ -24,36 +25,10 @@ QUIET_SECONDS = 0.5  # a reply to one page reaches it in milliseconds here; othe
 SETTINGS = {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
 
 
-class Page:
-    """A web chat page: one socket, the session the server gave it, everything it heard."""
+class Page(socketio_support.Page):
+    """A web chat page on the in-process test server, which confirms sessions at once."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.client = socketio.AsyncClient(reconnection=False)
-        self.heard: list[dict[str, Any]] = []
-        self.sessions: asyncio.Queue[str] = asyncio.Queue()
-        self.session_id = ""
-        self.client.on("bot_uttered", self._heard)
-        self.client.on("session_confirm", self._confirmed)
-
-    async def _heard(self, data: dict[str, Any]) -> None:
-        self.heard.append(data)
-
-    async def _confirmed(self, data: Any) -> None:
-        await self.sessions.put(str(data))
-
-    async def open(self, asked: Any = None, auth: dict[str, str] | None = None) -> str:
-        await self.client.connect(self.base_url, socketio_path="/socket.io", auth=auth)
-        return await self.ask(asked)
-
-    async def ask(self, asked: Any) -> str:
-        await self.client.emit("session_request", {"session_id": asked})
-        self.session_id = await asyncio.wait_for(self.sessions.get(), 10)
-        return self.session_id
-
-    async def say(self, text: str, session_id: str | None = None, **extra: Any) -> None:
-        data = {"message": text, "session_id": session_id or self.session_id, **extra}
-        await self.client.emit("user_uttered", data)
+    confirm_seconds = 10.0
 
     async def hears(self, count: int = 1) -> list[dict[str, Any]]:
         for _ in range(100):
@@ -61,9 +36,6 @@ class Page:
                 return self.heard
             await asyncio.sleep(0.05)
         pytest.fail(f"the page heard {self.heard}, not {count} messages")
-
-    async def close(self) -> None:
-        await self.client.disconnect()
 
 
 @pytest.fixture
