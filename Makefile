@@ -17,7 +17,7 @@ CONTENT_IN := $(wildcard data/content/*.yml)
 GENERATED := data/nlu/content.generated.yml data/responses/content.generated.yml data/rules/content.generated.yml
 SPACY_MODEL := build/spacy/harbor_en/meta.json
 
-.PHONY: chromium deploy-tools help install content spacy train run test lint eslint validate bench eval eval-oos lock clean reload
+.PHONY: chromium deploy-tools help install content spacy train run test lint eslint validate bench faults eval eval-oos lock clean reload
 
 help:
 	@echo "make run      set up everything and start the assistant (Ctrl-C stops)"
@@ -25,8 +25,9 @@ help:
 	@echo "make train    train a model if data or config changed"
 	@echo "make content  regenerate Rasa data from data/content (after editing content)"
 	@echo "make validate content check + rasa data validate"
-	@echo "make lint     ruff (check, format --check), mypy and eslint"
+	@echo "make lint     ruff (check, format --check), mypy, eslint, hadolint and kubernetes-validate"
 	@echo "make bench    latency, throughput, memory and training-time figures"
+	@echo "make faults   the fault-injection load at full size (50 conversations x 20 messages per fault)"
 	@echo "make eval     answer quality: held-out, out-of-scope (CLINC150 in ../shared) and crisis sets"
 
 $(STAMP): requirements.txt requirements.lock requirements-model.txt pyproject.toml
@@ -61,11 +62,15 @@ run: train
 validate: content spacy
 	$(PY) -m bot content check
 
-# Everything `make test` checks before the tests: Python (ruff, mypy) and JavaScript (eslint).
-lint: $(STAMP) eslint
+# Everything `make test` checks before the tests: Python (ruff, mypy), JavaScript (eslint), the
+# Dockerfile (hadolint) and the Kubernetes base's manifests (kubernetes-validate; tests/deploy
+# also renders and checks the overlays).
+lint: $(STAMP) eslint deploy-tools
 	$(VENV)/bin/ruff check bot actions tests bench
 	$(VENV)/bin/ruff format --check bot actions tests bench
 	$(VENV)/bin/mypy
+	$(TOOLS)/bin/hadolint Dockerfile
+	$(TOOLS)/bin/kubernetes-validate --strict --quiet $(filter-out %/kustomization.yaml,$(wildcard deploy/k8s/base/*.yaml))
 
 # eslint and its config packages are pinned in package.json / package-lock.json (npm ci installs
 # exactly the lock); the stamp inside node_modules/ makes a missing or stale install run it again.
@@ -111,6 +116,13 @@ test: train chromium deploy-tools lint
 
 bench: train
 	$(PY) bench/latency.py
+
+# tests/reliability/test_faults.py at full size (make test runs it at 9 x 5, the action server
+# stopped 15 s); bench/faults.py prints the same scenarios' figures.
+FAULT_SIZE := FAULT_CONVERSATIONS=50 FAULT_MESSAGES=20 FAULT_ACTION_STOP_SECONDS=90
+
+faults: train
+	$(FAULT_SIZE) $(PY) -m pytest -p no:cacheprovider -rs -s -o timeout=1800 tests/reliability/test_faults.py
 
 # One table of answer quality (docs/measurements.md); misses in results/eval_misses.csv, the
 # threshold trade-off in docs/eval-tradeoff.png. EVAL_ARGS e.g. "--other-domains-sample 50".

@@ -136,6 +136,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="civic-bench-"))
     settings = Settings.from_env({
         "REDIS_PORT": str(free_port()), "RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()),
+        "MODEL_SERVER_PORT": str(free_port()),
         "DEMO_AGENCY_PORT": str(free_port()), "RASA_TOKEN": secrets.token_urlsafe(16),
         "VAR_DIR": str(workdir / "var"), "LOG_LEVEL": "WARNING",
     })  # fmt: skip

@@ -178,6 +178,7 @@ def main() -> int:
     token = add_account(agents_file, "bench", "agent", secrets.token_urlsafe(16))
     settings = Settings.from_env({
         "REDIS_PORT": str(free_port()), "RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()),
+        "MODEL_SERVER_PORT": str(free_port()),
         "DEMO_AGENCY_PORT": str(free_port()), "HANDOFF_PORT": str(free_port()),
         "HANDOFF_AGENTS_FILE": str(agents_file), "HANDOFF_HOURS": "always",
         "RASA_TOKEN": secrets.token_urlsafe(16), "VAR_DIR": str(workdir / "var"), "LOG_LEVEL": "WARNING",

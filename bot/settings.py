@@ -225,6 +225,31 @@ class RasaSettings:
 
 
 @dataclass(frozen=True)
+class ModelServerSettings:
+    """The model server every Rasa replica pulls its model from (`python -m bot.serve.models`).
+
+    `url` is where Rasa asks for the current model (MODEL_SERVER_URL; "" is this machine's port);
+    `token` guards it, since a model file holds the agency's whole training data.
+    """
+
+    port: int = 5057
+    token: str = field(default="", repr=False)
+    url: str = ""
+
+    @property
+    def model_url(self) -> str:
+        return self.url or f"http://{LOCALHOST}:{self.port}/models/current"
+
+    @classmethod
+    def from_env(cls, env: Env) -> ModelServerSettings:
+        return cls(
+            port=env.port("MODEL_SERVER_PORT", 5057),
+            token=env.text("MODEL_SERVER_TOKEN"),
+            url=env.text("MODEL_SERVER_URL"),
+        )
+
+
+@dataclass(frozen=True)
 class DemoAgencySettings:
     """The embedded demo agency API (`python -m bot.demo_agency`)."""
 
@@ -460,6 +485,7 @@ class Settings:
 
     redis: RedisSettings = field(default_factory=RedisSettings)
     rasa: RasaSettings = field(default_factory=RasaSettings)
+    models: ModelServerSettings = field(default_factory=ModelServerSettings)
     demo: DemoAgencySettings = field(default_factory=DemoAgencySettings)
     agency: AgencySettings = field(default_factory=AgencySettings)
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
@@ -478,6 +504,7 @@ class Settings:
         return cls(
             redis=RedisSettings.from_env(env),
             rasa=RasaSettings.from_env(env),
+            models=ModelServerSettings.from_env(env),
             demo=DemoAgencySettings.from_env(env),
             agency=AgencySettings.from_env(env),
             handoff=HandoffSettings.from_env(env),

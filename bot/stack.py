@@ -4,10 +4,12 @@
 2. the demo agency API (`python -m bot.demo_agency`: Open311, alerts, facilities, collection,
    service status, and the web chat page),
 3. the action server (`python -m bot.serve.actions`: answers only calls carrying ACTION_SERVER_TOKEN),
-4. Rasa (`python -m bot.serve.rasa`, i.e. `rasa run --enable-api` with the channels switched on in
+4. the model server (`python -m bot.serve.models`: publishes MODEL_DIR's newest model into Redis
+   when it is newer than the published one, and hands every Rasa replica the published model),
+5. Rasa (`python -m bot.serve.rasa`, i.e. `rasa run --enable-api` with the channels switched on in
    the environment): RASA_REPLICAS servers on consecutive ports from RASA_PORT, sharing Redis
    (one is called "rasa" and logs to rasa.log; several are rasa-1, rasa-2 ... with their own logs),
-5. the console (`python -m bot.console`: handoff queue, agents' pages and JSON API, review inbox).
+6. the console (`python -m bot.console`: handoff queue, agents' pages and JSON API, review inbox).
 
 ``make run`` and the end-to-end tests use the same code, so what the tests prove is what a developer
 runs. Secrets a local run needs (RASA_TOKEN, DEMO_AGENCY_API_KEY, DEMO_AGENCY_ADMIN_TOKEN,
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -175,7 +178,8 @@ def redis_quoted(value: str) -> str:
 
 def with_generated_secrets(settings: Settings) -> tuple[Settings, dict[str, str]]:
     """`settings` with fresh per-run tokens where unset (RASA_TOKEN, DEMO_AGENCY_API_KEY,
-    DEMO_AGENCY_ADMIN_TOKEN, REST_CHANNEL_TOKEN, ACTION_SERVER_TOKEN), and what was generated."""
+    DEMO_AGENCY_ADMIN_TOKEN, REST_CHANNEL_TOKEN, ACTION_SERVER_TOKEN, MODEL_SERVER_TOKEN), and what
+    was generated."""
     generated: dict[str, str] = {}
 
     def given_or_new(name: str, value: str, size: int = 24) -> str:
@@ -195,7 +199,8 @@ def with_generated_secrets(settings: Settings) -> tuple[Settings, dict[str, str]
         rest_token=given_or_new("REST_CHANNEL_TOKEN", security.rest_token),
         action_token=given_or_new("ACTION_SERVER_TOKEN", security.action_token),
     )
-    return replace(settings, rasa=rasa, demo=demo, security=security), generated
+    models = replace(settings.models, token=given_or_new("MODEL_SERVER_TOKEN", settings.models.token))
+    return replace(settings, rasa=rasa, models=models, demo=demo, security=security), generated
 
 
 def with_identity_secret(settings: Settings, var: Path) -> Settings:
@@ -267,6 +272,7 @@ class Stack:
             self._env = self._child_env(self.redis)
             self._start(self._demo_agency(), timeout)
             self._start(self._action_server(), timeout)
+            self._start(self._model_server(), timeout)
             for replica in range(self.settings.rasa.replicas):
                 self._start(self._rasa(replica), timeout)
             self._start(self._handoff_console(), timeout)
@@ -293,6 +299,10 @@ class Stack:
         self.stop()
 
     def _start(self, service: Service, timeout: float) -> None:
+        taken = urllib.parse.urlsplit(service.url)
+        if taken.port is not None and port_open(taken.hostname or LOCALHOST, taken.port):
+            # its readiness check would pass against whatever already listens there
+            raise StackError(f"{service.name}: port {taken.port} is already in use by another process")
         service.start(self.root)
         self.services.append(service)
         deadline = time.monotonic() + timeout
@@ -366,6 +376,8 @@ class Stack:
             IDENTITY_SECRET=settings.security.identity_secret,
             REST_CHANNEL_TOKEN=settings.security.rest_token,
             ACTION_SERVER_TOKEN=settings.security.action_token,
+            MODEL_SERVER_URL=settings.models.model_url,
+            MODEL_SERVER_TOKEN=settings.models.token,
         )
         # Rasa handles messages on one thread; OpenBLAS's helper threads would only spin on the
         # core that Redis and the other services need (the sentence encoder is no faster for them).
@@ -416,6 +428,18 @@ class Stack:
             "action server", argv, self._env, lambda: http_ok(f"{url}/health"), self._log("actions"), url
         )
 
+    def _model_server(self) -> Service:
+        """The model server: publishes MODEL_DIR's newest model, then serves it to every replica."""
+        port = self.settings.models.port
+        argv = [
+            str(BIN / "python"), "-m", "bot.serve.models", "--host", self.bind_host,
+            "--port", str(port), "--model-dir", str(self.settings.rasa.model_dir),
+        ]  # fmt: skip
+        url = f"http://{LOCALHOST}:{port}"
+        return Service(
+            "model server", argv, self._env, lambda: http_ok(f"{url}/health"), self._log("models"), url
+        )
+
     def _rasa(self, replica: int = 0) -> Service:
         """Rasa replica `replica` (0 is the first) through our entry point on RASA_PORT + `replica`.
 
@@ -437,5 +461,5 @@ class Stack:
         def ready() -> bool:
             return http_ok(f"{url}/status?token={rasa.token}")
 
-        env = {**self._env, "RASA_TOKEN": rasa.token, "RASA_PORT": str(port)}
+        env = {**self._env, "RASA_TOKEN": rasa.token, "RASA_PORT": str(port), "RASA_REPLICA_NAME": name}
         return Service(name, argv, env, ready, self._log(name), url)

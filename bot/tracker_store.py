@@ -51,10 +51,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from bot.dialogue.turn_guard import actions_this_turn
+from bot.events.broker import RedisStreamBroker, encode
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -164,6 +166,32 @@ async def guarded(call: Awaitable[T]) -> T:
         raise StoreUnavailable(f"Redis unavailable ({type(exc).__name__})") from exc
 
 
+# KEYS[1]: the conversation, KEYS[2]: the event stream, KEYS[i > 2]: each event's mark.
+# ARGV[1]: the conversation's JSON, ARGV[2]: its expiry (s, 0: none), ARGV[3]: the deadline (ms,
+# Redis's clock), ARGV[4]: the marks' lifetime (s), ARGV[5]: the stream's approximate maxlen,
+# ARGV[i + 3]: the event for KEYS[i]. Returns -1 past the deadline (nothing written), else the
+# number of events appended (an event already appended by an earlier try is not added again).
+SAVE_TURN = """
+local now = redis.call('TIME')
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[3]) then
+  return -1
+end
+if tonumber(ARGV[2]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+local added = 0
+for i = 3, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[4]) then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'event', ARGV[i + 3])
+    added = added + 1
+  end
+end
+return added
+"""
+
+
 class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
     """`RedisTrackerStore` that fails closed, is asynchronous and deserialises less."""
 
@@ -192,6 +220,10 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
             socket_connect_timeout=timeout,
             **reconnecting(),
         )
+        # A save must reach Redis this long before the client gives up on it (the margin covers
+        # the reply's way back): see `_save_turn`.
+        self.save_window = max(0.5, timeout - 1.0)
+        self._save_script: AsyncScript | None = None
         install_fail_closed()
 
     @property
@@ -264,6 +296,8 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         key = self.key_prefix + tracker.sender_id
+        clock = await guarded(self.client.time())  # Redis's clock: the save's deadline is in it
+        started = time.monotonic()
         found = await self._stored(tracker.sender_id)
         serialised = tracker.as_dialogue().as_dict()
         stored_events = found[1].get("events", []) if found else []
@@ -274,10 +308,49 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
             # the new tracker holds the latest session only: keep the earlier ones
             prior = self._tracker_from(tracker.sender_id, found[1])
             serialised = self._merge(prior, tracker).as_dialogue().as_dict()
-        expiry = timeout or self.record_exp or None
-        await guarded(self.client.set(key, json.dumps(serialised), ex=int(float(expiry)) if expiry else None))
-        if self.event_broker is not None:  # once the turn is stored: a failed write publishes nothing
-            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        expiry = int(float(timeout or self.record_exp or 0))
+        broker = self.event_broker
+        if isinstance(broker, RedisStreamBroker) and broker.shares_redis_with(self.client):
+            redis_ms = int(clock[0]) * 1000 + int(clock[1]) // 1000
+            deadline_ms = redis_ms + int((time.monotonic() - started + self.save_window) * 1000)
+            bodies = [encode({"sender_id": tracker.sender_id, **e.as_dict()}) for e in new_events]
+            await self._save_turn(key, json.dumps(serialised), expiry, deadline_ms, broker, bodies)
+            await broker.appended_elsewhere()
+            return
+        await guarded(self.client.set(key, json.dumps(serialised), ex=expiry or None))
+        if broker is not None:  # once the turn is stored: a failed write publishes nothing
+            await self._stream_new_events(broker, new_events, tracker.sender_id)
+
+    async def _save_turn(
+        self,
+        key: str,
+        document: str,
+        expiry: int,
+        deadline_ms: int,
+        broker: RedisStreamBroker,
+        bodies: list[str],
+    ) -> None:
+        """Store the conversation and append the turn's events to the stream, in one script.
+
+        Atomic, so a process killed after the save cannot leave the stream without the turn's events;
+        and bounded by `deadline_ms` (Redis's clock): a save that reaches Redis after this process
+        stopped waiting for it (Redis was paused, the network stalled) is refused by Redis instead
+        of landing after the citizen was told to send the message again, which would store it twice.
+        """
+        if self._save_script is None:
+            self._save_script = self.client.register_script(SAVE_TURN)
+        marks = [broker.mark(body) for body in bodies]
+        args: list[str | int] = [
+            document,
+            expiry,
+            deadline_ms,
+            int(broker.dedup_seconds),
+            broker.maxlen,
+            *bodies,
+        ]
+        saved = await guarded(self._save_script(keys=[key, broker.stream, *marks], args=args))
+        if int(saved) < 0:
+            raise StoreUnavailable("the save reached Redis after its deadline; not stored")
 
     def _merge(self, prior: DialogueStateTracker, tracker: DialogueStateTracker) -> DialogueStateTracker:
         """Rasa's `_merge_trackers`, without replaying the conversation when sessions line up."""

@@ -7,6 +7,7 @@ Not named `tests.*`: a wheel in the venv ships a top-level `tests` package.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import os
 import secrets
@@ -49,6 +50,12 @@ def latest_model() -> Path:
     return models[-1]
 
 
+def repacked_model(model: Path, destination: Path) -> Path:
+    """The same model compressed again: other bytes, so another ETag, for a real rollout."""
+    destination.write_bytes(gzip.compress(gzip.decompress(model.read_bytes()), mtime=1))
+    return destination
+
+
 def require_shared(path: Path, what: str) -> Path:
     """`path` (under ../shared, see SHARED) for a test that needs it, which must exist.
 
@@ -72,6 +79,7 @@ def stack_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "ACTION_PORT": str(free_port()),
         "DEMO_AGENCY_PORT": str(free_port()),
         "HANDOFF_PORT": str(free_port()),
+        "MODEL_SERVER_PORT": str(free_port()),
         # Staffed around the clock, so a handoff test does not depend on the time CI runs;
         # the after-hours tests pass their own hours file and HANDOFF_HOURS="".
         "HANDOFF_HOURS": "always",

@@ -243,6 +243,11 @@ def as_id(value: Any) -> str:
 _ADDRESSES: ContextVar[Mapping[str, str]] = ContextVar("channel_addresses", default=MappingProxyType({}))
 
 
+# The replies of the turn being handled from the intake, held until Rasa stored the turn: a turn
+# whose save fails is run again by the intake, and must not have answered the citizen already.
+_HELD: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar("channel_held_replies", default=None)
+
+
 @contextmanager
 def addressed(conversation_id: str, address: str) -> Iterator[None]:
     """Within the block, `conversation_id`'s address is known without asking Redis."""
@@ -462,8 +467,20 @@ class WebhookChannel:
         """One intake entry; an error propagates so that the intake retries it."""
         event = Inbound(**json.loads(fields["event"]))
         conversation = fields.get("conversation") or self.conversation_id(event.sender_id)
+        output = self.get_output_channel()
+        held: list[tuple[str, dict[str, Any]]] = []
         with addressed(conversation, event.sender_id):
-            await self.handle_event(event, conversation, self.get_output_channel(), on_new_message)
+            token = _HELD.set(held)
+            try:
+                await self.handle_event(event, conversation, output, on_new_message)
+            finally:
+                _HELD.reset(token)
+            await self.intake.processed(fields)
+            for recipient_id, message in held:  # the turn is stored: now the citizen hears it, once
+                try:
+                    await output.send_response(recipient_id, message)
+                except Exception:  # never fail (and so repeat) a stored turn over one reply
+                    log.exception("%s: a reply to %s failed", self.name(), ref(recipient_id))
 
     async def handle_event(
         self, event: Inbound, conversation: str, output: PlatformOutput, on_new_message: OnNewMessage
@@ -540,6 +557,10 @@ class PlatformOutput(OutputChannel):
         return address
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        held = _HELD.get()
+        if held is not None:  # a turn from the intake: sent once it is stored (handle_entry)
+            held.append((recipient_id, dict(message)))
+            return
         address = await self.address(recipient_id)
         if address is None:
             log.warning(

@@ -394,6 +394,14 @@ class Intake:
                 log.warning("%s: Redis unavailable for an intake entry, retrying: %s", self.channel, exc)
                 await asyncio.sleep(1.0)
 
+    async def processed(self, fields: Fields) -> None:
+        """Mark the entry's delivery processed as soon as its turn is stored, before its replies go
+        out (they may take a while: Telegram's pacing): a process killed meanwhile leaves an entry
+        whose re-run is then acknowledged, not answered and stored a second time."""
+        seen = fields.get("seen", "")
+        if seen:
+            await self._redis_call(lambda: self.client.set(seen, "processed", xx=True, keepttl=True))
+
     async def _done(self, stream: str, entry_id: str, fields: Fields) -> None:
         seen = fields.get("seen", "")
 

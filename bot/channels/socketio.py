@@ -280,6 +280,13 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
             await self.notify(sid, self.notices.store_unavailable)
 
     async def notify(self, sid: str, text: str) -> None:
-        """A notice from the channel itself, to this socket only (not kept in the conversation)."""
+        """A notice from the channel itself, to this socket only (not kept in the conversation).
+
+        The socket is held by this process, so the notice goes to it directly, not through the Redis
+        manager: the "please send that again" notice is sent when Redis is down, and a publish
+        then fails (python-socketio logs "giving up") and the citizen would hear nothing.
+        """
         if self.sio is not None:
-            await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
+            await self.sio.emit(
+                self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace, ignore_queue=True
+            )

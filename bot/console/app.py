@@ -9,7 +9,11 @@ This is the only module of `bot.console` that imports a feature.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -40,8 +44,28 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 
 
 async def health(request: web.Request) -> web.Response:
-    """Liveness for the stack (no data, so no auth)."""
-    return web.json_response({"status": "ok"})
+    """Liveness, and the stack's services as its supervisor last wrote them (no personal data, so
+    no auth): which run, how often each was restarted, and its last exit. Pids, addresses and log
+    paths stay in the file."""
+    body: dict[str, Any] = {"status": "ok"}
+    services = await asyncio.to_thread(supervised_services, request.app[keys.CONFIG].stack_status_file)
+    if services is not None:
+        body["services"] = services
+        if not all(service["running"] for service in services):
+            body["status"] = "degraded"
+    return web.json_response(body)
+
+
+def supervised_services(status_file: Path | None) -> list[dict[str, Any]] | None:
+    """The services of var/stack-status.json, without pids, URLs or log paths; None without one."""
+    if status_file is None or not status_file.is_file():
+        return None
+    try:
+        services = json.loads(status_file.read_text())["services"]
+    except (OSError, ValueError, KeyError):
+        return None
+    shown = ("name", "running", "restarts", "last_exit_code", "last_exit_at")
+    return [{key: service.get(key) for key in shown} for service in services]
 
 
 def create_app(config: ConsoleConfig, handoff: HandoffConfig, inbox: InboxConfig) -> web.Application:

@@ -27,6 +27,7 @@ class ConsoleConfig:
     login_lockout_seconds: int = 15 * 60
     audit_max_entries: int = 100_000
     audit_retention_seconds: float = 365 * DAY
+    stack_status_file: Path | None = None  # var/stack-status.json when `python -m bot run` supervises
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConsoleConfig:
@@ -44,4 +45,5 @@ class ConsoleConfig:
             login_lockout_seconds=max(1, round(console.login_lockout_minutes * 60)),
             audit_max_entries=console.audit_max_entries,
             audit_retention_seconds=console.audit_retention_days * DAY,
+            stack_status_file=settings.var_dir / "stack-status.json",
         )

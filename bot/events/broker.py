@@ -53,6 +53,11 @@ return added
 """
 
 
+def encode(event: dict[str, Any]) -> str:
+    """An event as the stream holds it (the same text makes the same de-duplication mark)."""
+    return json.dumps(event)
+
+
 class RedisStreamBroker(EventBroker):
     def __init__(
         self,
@@ -100,7 +105,7 @@ class RedisStreamBroker(EventBroker):
     def publish(self, event: dict[str, Any]) -> None:
         """Queue the event for the writer task; never raises, never blocks."""
         try:
-            body = json.dumps(event)
+            body = encode(event)
         except (TypeError, ValueError):
             log.warning("event broker: an event of type %s is not JSON; skipped", event.get("event"))
             return
@@ -147,6 +152,19 @@ class RedisStreamBroker(EventBroker):
                 log.info("event broker: Redis is back; %d events were dropped meanwhile", self.dropped)
                 self._failing = False
 
+    def mark(self, body: str) -> str:
+        """The key whose presence says this event is in the stream (see `_append_once`)."""
+        return f"{self.stream}:added:{hashlib.sha256(body.encode()).hexdigest()[:32]}"
+
+    def shares_redis_with(self, client: aioredis.Redis) -> bool:
+        """Whether `client` talks to this broker's Redis database (so one script may write both)."""
+        ours, theirs = self.client.connection_pool.connection_kwargs, client.connection_pool.connection_kwargs
+        return all(ours.get(k) == theirs.get(k) for k in ("host", "port", "db", "path"))
+
+    async def appended_elsewhere(self) -> None:
+        """Events were appended with a conversation's save (`bot.tracker_store`): trim by age as usual."""
+        await self._trim_by_age()
+
     async def _append_once(self, bodies: list[str]) -> int:
         """XADD each event unless an earlier try already did (one script, one round trip).
 
@@ -156,7 +174,7 @@ class RedisStreamBroker(EventBroker):
         """
         if self._append_script is None:
             self._append_script = self.client.register_script(APPEND_ONCE)
-        marks = [f"{self.stream}:added:{hashlib.sha256(body.encode()).hexdigest()[:32]}" for body in bodies]
+        marks = [self.mark(body) for body in bodies]
         added = await self._append_script(
             keys=[self.stream, *marks], args=[int(self.dedup_seconds), self.maxlen, *bodies]
         )

@@ -10,11 +10,26 @@ from typing import Any
 RELOAD_DESCRIPTION = """\
 Regenerate the Rasa data from data/content, train a model into MODEL_DIR when config, domain or
 data changed (Rasa's fingerprint; about 10 minutes), score it and the running model on the held-out
-NLU examples (tests/nlu/holdout_*.yml), and swap it into the running Rasa with PUT /model
-(RASA_PORT, RASA_TOKEN). Conversations continue: their trackers live in Redis. If the new model
-scores lower than the running one (intent F1 or answer F1), nothing is swapped and the exit status
-is 1, unless --force.
+NLU examples (tests/nlu/holdout_*.yml), and publish it to the model server (in Redis): every Rasa
+replica pulls it within 10 seconds, and the command waits until each reports it (up to a minute).
+Conversations continue: their trackers live in Redis. If the new model scores lower than the
+running one (intent F1 or answer F1), nothing is published and the exit status is 1, unless
+--force. The running model is asked of RASA_PORT's Rasa, with RASA_TOKEN.
 """
+
+PUBLISH_DESCRIPTION = """\
+Publish a model file as it is (no training, no scoring) and wait until every Rasa replica runs it:
+a rollback is publishing the previous file again.
+"""
+
+STATUS_DESCRIPTION = """\
+The published model and what every Rasa replica that asked in the last 35 seconds runs; exit
+status 1 while a replica runs another model.
+"""
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def _reload(args: argparse.Namespace) -> int:
@@ -29,6 +44,7 @@ def _reload(args: argparse.Namespace) -> int:
         rasa_url=args.rasa_url or settings.rasa.api_url,
         rasa_token=settings.rasa.token,
         model_dir=settings.rasa.model_dir,
+        redis_url=settings.redis.url,
         force=args.force,
         train=not args.no_train,
         model=args.model,
@@ -36,7 +52,7 @@ def _reload(args: argparse.Namespace) -> int:
         cache_file=settings.var_dir / "model_scores.json",
     )
     try:
-        outcome = reload(plan, say=lambda line: print(line, flush=True))
+        outcome = reload(plan, say=_say)
     except (RasaUnavailable, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -44,9 +60,42 @@ def _reload(args: argparse.Namespace) -> int:
     return 0 if outcome.swapped or "already serves" in outcome.message else 1
 
 
+def _publish(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.model_ops.reload import ROLLOUT_SECONDS, publish_and_follow
+
+    if not args.model.is_file():
+        print(f"error: {args.model} is not a model file", file=sys.stderr)
+        return 2
+    done = asyncio.run(publish_and_follow(args.settings.redis.url, args.model, ROLLOUT_SECONDS, _say))
+    return 0 if done else 1
+
+
+def _status(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from redis.asyncio import Redis
+
+    from bot.model_ops.store import ModelStore, status
+
+    async def read() -> dict[str, Any]:
+        redis = Redis.from_url(args.settings.redis.url, socket_timeout=5.0, socket_connect_timeout=2.0)
+        try:
+            store = ModelStore(redis)
+            return status(await store.current(), await store.reports())
+        finally:
+            await redis.close(close_connection_pool=True)
+
+    report = asyncio.run(read())
+    print(json.dumps(report, indent=2))
+    return 0 if report["rolled_out"] else 1
+
+
 def add_commands(commands: Any) -> None:
     model = commands.add_parser(
-        "model", help="retrain and swap the model into the running Rasa"
+        "model", help="retrain, publish and follow the model every Rasa replica runs"
     ).add_subparsers(dest="model_command", required=True)
     reload = model.add_parser(
         "reload",
@@ -62,3 +111,13 @@ def add_commands(commands: Any) -> None:
     )
     reload.add_argument("--rasa-url", default="", help="default: http://127.0.0.1:$RASA_PORT")
     reload.set_defaults(handler=_reload)
+    publish = model.add_parser(
+        "publish",
+        help="roll a model file out to every replica (a rollback, too)",
+        description=PUBLISH_DESCRIPTION,
+    )
+    publish.add_argument("model", type=Path, help="the model file (.tar.gz)")
+    publish.set_defaults(handler=_publish)
+    model.add_parser(
+        "status", help="which model every replica runs", description=STATUS_DESCRIPTION
+    ).set_defaults(handler=_status)

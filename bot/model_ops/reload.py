@@ -1,7 +1,9 @@
-"""``python -m bot model reload``: regenerate, train if needed, score, and swap into the running Rasa.
+"""``python -m bot model reload``: regenerate, train if needed, score, and roll out to every replica.
 
-The swap is Rasa's ``PUT /model``: the server loads the new model and replaces the old one
-between requests. Conversations carry on because their trackers live in Redis, not in the
+The rollout is a publish to the model server's store (``bot.model_ops.store``, in Redis): every
+Rasa replica asks the model server every 10 s and loads the new model between messages, so the
+command then follows the replicas' reports until each runs it (or says which did not within
+`rollout_seconds`). Conversations carry on because their trackers live in Redis, not in the
 model. A model that scores lower on the held-out NLU examples is refused unless forced.
 """
 
@@ -13,10 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+from redis.asyncio import Redis
 
 from bot.clients.rasa import RasaClient
 from bot.model_ops import training
 from bot.model_ops.scoring import HOLDOUT_GLOB, Scores, Verdict, compare, score
+from bot.model_ops.store import ModelStore, Published, read_model, status
+
+ROLLOUT_SECONDS = 60.0  # six pull intervals: a replica that has not switched by then is stuck
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class ReloadPlan:
     rasa_url: str
     rasa_token: str
     model_dir: Path
+    redis_url: str
     root: Path = Path(".")
     force: bool = False
     train: bool = True
@@ -33,6 +40,7 @@ class ReloadPlan:
     tolerance: float = 0.0
     holdout: list[Path] = field(default_factory=list)
     cache_file: Path = Path("var/model_scores.json")
+    rollout_seconds: float = ROLLOUT_SECONDS
 
     def holdout_files(self) -> list[Path]:
         return self.holdout or sorted(self.root.glob(HOLDOUT_GLOB))
@@ -94,6 +102,47 @@ async def _reload(plan: ReloadPlan, say: Callable[[str], None]) -> Outcome:
         verdict: Verdict = compare(running, new, plan.force, plan.tolerance)
         if not verdict.swap:
             return Outcome(False, candidate, verdict.reason, running, new)
-        say(f"loading {candidate.name} into the running Rasa ...")
-        await rasa.load_model(candidate.resolve())
-        return Outcome(True, candidate, f"swapped in {candidate.name}. {verdict.reason}", running, new)
+        say(f"publishing {candidate.name} to every replica ...")
+        rolled_out = await publish_and_follow(plan.redis_url, candidate, plan.rollout_seconds, say)
+        return Outcome(
+            rolled_out, candidate, f"{_rollout_words(rolled_out, candidate)} {verdict.reason}", running, new
+        )
+
+
+def _rollout_words(rolled_out: bool, candidate: Path) -> str:
+    if rolled_out:
+        return f"swapped in {candidate.name}: every replica runs it."
+    return f"published {candidate.name}, but not every replica switched (python -m bot model status)."
+
+
+async def publish_and_follow(redis_url: str, model: Path, within: float, say: Callable[[str], None]) -> bool:
+    """Publish `model`, then wait until every active replica reports it; False if one did not."""
+    redis = Redis.from_url(redis_url, socket_timeout=10.0, socket_connect_timeout=2.0)
+    try:
+        store = ModelStore(redis)
+        published, _ = await store.publish(await asyncio.to_thread(read_model, model))
+        return await follow_rollout(store, published, within, say)
+    finally:
+        await redis.close(close_connection_pool=True)
+
+
+async def follow_rollout(
+    store: ModelStore, published: Published, within: float, say: Callable[[str], None]
+) -> bool:
+    """Poll the replicas' reports (they ask every 10 s) until all run `published`, or `within` passes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    started = loop.time()
+    while True:
+        report = status(published, await store.reports())
+        if report["rolled_out"]:
+            names = ", ".join(r["replica"] for r in report["replicas"])
+            say(f"every replica runs {published.name} after {loop.time() - started:.0f}s: {names}")
+            return True
+        if loop.time() >= deadline:
+            behind = [
+                f"{r['replica']} ({r['model'] or 'no model'})" for r in report["replicas"] if not r["current"]
+            ]
+            say(f"after {within:.0f}s still on another model: {', '.join(behind) or 'no replica has asked'}")
+            return False
+        await asyncio.sleep(1.0)

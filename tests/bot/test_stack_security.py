@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import redis
 import socketio
+from polling_support import wait_until
 from proxy_support import nginx_binary, serve_proxy
 from stack_support import ROOT, RestClient, sender_id, stack_settings
 
@@ -51,6 +52,7 @@ def stack_secrets(stack: Stack) -> dict[str, str]:
         "RASA_TOKEN": settings.rasa.token,
         "REST_CHANNEL_TOKEN": settings.security.rest_token,
         "ACTION_SERVER_TOKEN": settings.security.action_token,
+        "MODEL_SERVER_TOKEN": settings.models.token,
         "IDENTITY_SECRET": settings.security.identity_secret,
         "DEMO_AGENCY_API_KEY": settings.demo.api_key,
         "DEMO_AGENCY_ADMIN_TOKEN": ADMIN_TOKEN,
@@ -121,8 +123,8 @@ def call(url: str, data: bytes | None = None, headers: dict[str, str] | None = N
 
 def test_no_secret_on_any_command_line(secured: Stack) -> None:
     processes = stack_processes(secured)
-    assert len(processes) >= len(secured.services) == 5
-    for name in ("bot.serve.rasa", "bot.serve.actions", "bot.console", "bot.demo_agency"):
+    assert len(processes) >= len(secured.services) == 6
+    for name in ("bot.serve.rasa", "bot.serve.actions", "bot.serve.models", "bot.console", "bot.demo_agency"):
         assert any(name in cmd for cmd in processes.values()), (name, processes)
     leaks = [
         (name, cmd)
@@ -161,6 +163,21 @@ def test_the_action_server_refuses_calls_without_its_token(secured: Stack) -> No
     assert call(f"{base}/actions")[0] == 401
     status, listed = call(f"{base}/actions?token={token}")
     assert status == 200 and {"name": "action_check_request_status"} in listed
+    assert call(f"{base}/health")[0] == 200  # the readiness probe stays open
+
+
+def test_the_model_server_hands_the_model_only_to_its_token(secured: Stack) -> None:
+    base = f"http://127.0.0.1:{secured.settings.models.port}"
+    token = secured.settings.models.token
+    for path in ("/models/current", "/models/status", f"/models/current?token={token[:-1]}"):
+        assert call(f"{base}{path}")[0] == 401, path
+    # Rasa presents the model it loaded on its next pull (every 10 s): then it is reported as current
+    wait_until(
+        lambda: call(f"{base}/models/status?token={token}")[1]["rolled_out"],
+        30.0,
+        lambda: f"Rasa never reported the published model: {call(f'{base}/models/status?token={token}')}",
+    )
+    assert call(f"{base}/models/status?token={token}")[1]["replicas"][0]["replica"] == "rasa"
     assert call(f"{base}/health")[0] == 200  # the readiness probe stays open
 
 

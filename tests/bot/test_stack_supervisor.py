@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,6 +105,19 @@ def test_kill_9_of_the_action_server_brings_it_back(supervised: tuple[Stack, lis
     assert status["action server"]["restarts"] == 1 and status["action server"]["last_exit_code"] == -9
     assert status["action server"]["pid"] == actions.pid() and status["action server"]["running"]
     assert all(s["restarts"] == 0 for name, s in status.items() if name != "action server")
+    # ... and the console's /health shows it to an operator's monitor (no pids or paths there)
+    console = next(s for s in stack.services if s.name == "handoff console")
+    with urllib.request.urlopen(f"{console.url}/health", timeout=5) as response:
+        health = json.load(response)
+    shown = {s["name"]: s for s in health["services"]}
+    assert shown["action server"] == {
+        "name": "action server",
+        "running": True,
+        "restarts": 1,
+        "last_exit_code": -9,
+        "last_exit_at": status["action server"]["last_exit_at"],
+    }
+    assert health["status"] == "ok" and {"rasa", "model server", "handoff console"} <= set(shown)
     # Rasa's custom actions run again: the opening-hours answer comes from the action server
     reply = RestClient.of(stack).say(sender_id("supervised"), "when is city hall open")
     assert "city hall" in reply.lower(), reply

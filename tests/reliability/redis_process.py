@@ -50,6 +50,13 @@ class RedisProcess:
         """Unreachable: connections stay open, every call times out."""
         assert self.process is not None
         os.kill(self.process.pid, signal.SIGSTOP)
+        wait_until(lambda: self.state() == "T", START_SECONDS, "redis-server did not stop")
+
+    def state(self) -> str:
+        """The process's state letter from /proc ("T": stopped): a signal takes a moment to land."""
+        assert self.process is not None
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0]
 
     def resume(self) -> None:
         assert self.process is not None

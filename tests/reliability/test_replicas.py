@@ -4,7 +4,8 @@
   through replica B's HTTP API (the socket.io channel's Redis manager carries the emit across);
 - a conversation whose REST messages alternate between the replicas is one conversation, in order,
   each message answered once;
-- both replicas are printed, each with its own log.
+- both replicas are printed, each with its own log;
+- a published model reaches both replicas (pulled from the model server) without a restart.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import aiohttp
 import pytest
 from polling_support import wait_until_async
 from socketio_support import Page, tracker_events
-from stack_support import ROOT, RestClient, sender_id, stack_settings
+from stack_support import ROOT, RestClient, repacked_model, sender_id, stack_settings
 
 from bot.cli import _print_urls
 from bot.clients.rasa import RasaClient
 from bot.identity import IdentityKey
+from bot.model_ops.reload import publish_and_follow
 from bot.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -146,3 +148,25 @@ def test_every_replica_is_printed_and_logs_on_its_own(
     logs = {service.name: service.log_path for service in replicas.services}
     assert logs["rasa-1"].name == "rasa-1.log" and logs["rasa-2"].name == "rasa-2.log"
     assert logs["rasa-1"].exists() and logs["rasa-2"].exists()
+
+
+async def test_a_published_model_reaches_every_replica_without_a_restart(
+    replicas: Stack, model_path: Path, tmp_path: Path
+) -> None:
+    """`bot model publish` (what `bot model reload` ends with): both replicas switch within a minute."""
+    conversation = sender_id("rollout")
+    clients = [rest_of(replicas, url) for url in replicas.rasa_urls]
+    assert "Where is it?" in clients[0].say(conversation, "report a pothole")
+    pids = {service.name: service.pid() for service in replicas.services}
+    candidate = await asyncio.to_thread(repacked_model, model_path, tmp_path / "rollout-candidate.tar.gz")
+    assert replicas.redis is not None
+
+    said: list[str] = []
+    assert await publish_and_follow(replicas.redis.url, candidate, 60.0, said.append), said
+
+    async with aiohttp.ClientSession() as http:
+        for url in replicas.rasa_urls:
+            assert await RasaClient(http, url, replicas.settings.rasa.token).running_model() == candidate.name
+    assert {service.name: service.pid() for service in replicas.services} == pids, "a service restarted"
+    # The other replica carries the conversation on: the report still waits for its address.
+    assert "Tell me a bit about it" in clients[1].say(conversation, "12 Elm Street")

@@ -10,6 +10,7 @@ never restarted, and every message the citizen sent is stored once.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 import redis
+import redis.asyncio
 from polling_support import wait_until
 from stack_support import ROOT, RestClient, sender_id, stack_settings
 
@@ -94,3 +96,63 @@ def test_unreachable_then_restarted_redis_loses_nothing_and_restarts_nothing(out
     ]  # fmt: skip
     starts = [e for e in events if e.get("event") == "action" and e.get("name") == "action_session_start"]
     assert len(starts) == 1, "the conversation was started over"
+
+
+async def test_a_save_that_reaches_redis_after_the_citizen_was_told_to_resend_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Redis paused after the save was sent: the save times out (the citizen is asked to send
+    again), and when Redis resumes it must not apply the save it still holds, or the resent message
+    would be stored twice. The save's deadline is in Redis's clock; the turn's events go to the
+    stream in the same script, or not at all. (Control: a save without a deadline lands late.)"""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from redis_process import redis_process
+
+    from bot.events.broker import RedisStreamBroker, encode
+    from bot.tracker_store import CivicRedisTrackerStore, StoreUnavailable
+
+    with redis_process(tmp_path) as server:
+        store = CivicRedisTrackerStore(
+            Domain.empty(), host="127.0.0.1", port=server.port, socket_timeout=1.0, key_prefix="civic"
+        )
+        broker = RedisStreamBroker(
+            redis.asyncio.Redis(host="127.0.0.1", port=server.port, socket_timeout=1.0)
+        )
+        store.event_broker = broker
+        tracker = DialogueStateTracker("citizen", [])
+        tracker.update(UserUttered("first message", timestamp=1.0))
+        await store.save(tracker)
+        tracker.update(UserUttered("sent while Redis was paused", timestamp=2.0))
+        document = json.dumps(tracker.as_dialogue().as_dict())
+        bodies = [encode({"sender_id": "citizen", **tracker.events[-1].as_dict()})]
+        sync = redis.Redis(port=server.port)
+
+        async def save_while_paused(deadline_ms: int) -> list[str]:
+            server.pause()
+            try:
+                with pytest.raises(StoreUnavailable):
+                    await store._save_turn("civic:tracker:citizen", document, 0, deadline_ms, broker, bodies)
+            finally:
+                await asyncio.sleep(0.5)  # the client gave up a while ago
+                server.resume()
+            wait_until(sync.ping, 10, "Redis did not resume")
+            await asyncio.sleep(0.5)  # what Redis still held has run by now
+            with sync.pipeline(transaction=True) as snapshot:  # both at one instant
+                saved, entries = snapshot.get("civic:tracker:citizen").xrange("civic:events").execute()
+            stored: list[str] = user_texts(json.loads(saved)["events"])
+            streamed = [json.loads(body[b"event"]) for _, body in entries]
+            assert [e["text"] for e in streamed if e["event"] == "user"] == stored
+            return stored
+
+        seconds, micros = sync.time()
+        deadline = seconds * 1000 + micros // 1000 + int(store.save_window * 1000)
+        assert await save_while_paused(deadline) == ["first message"]  # refused when it arrived late
+        assert await save_while_paused(deadline + 3_600_000) == [
+            "first message",
+            "sent while Redis was paused",
+        ]
+        sync.close()
+        await store.close()
+        await broker.close()

@@ -1,13 +1,13 @@
-"""Swapping the model into the running Rasa: a conversation in progress continues across the swap.
+"""Rolling a model out to the running Rasa: a conversation in progress continues across the swap.
 
-Never trains (training takes ~10 minutes): the new model is a copy of the newest model file
-under another name, so Rasa really loads a second file through PUT /model.
+Never trains (training takes ~10 minutes): the new model is the newest model file compressed
+again under another name (other bytes, so another ETag), so Rasa really pulls and loads a second
+file from the model server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import pytest
-from stack_support import ROOT, RestClient, sender_id
+from stack_support import ROOT, RestClient, repacked_model, sender_id
 
 from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.model_ops.reload import ReloadPlan, reload
@@ -48,12 +48,13 @@ def test_a_conversation_in_progress_continues_after_the_model_swap(
     # A report half filled in (a citizen cannot send "/nlu_fallback" any more: no button offers it).
     assert "Where is it?" in rest.say(conversation, "report a pothole")
 
-    candidate = tmp_path / "reload-candidate.tar.gz"
-    shutil.copyfile(model_path, candidate)
+    candidate = repacked_model(model_path, tmp_path / "reload-candidate.tar.gz")
+    assert stack.redis is not None
     plan = ReloadPlan(
         rasa_url=url,
         rasa_token=token,
         model_dir=ROOT / stack.settings.rasa.model_dir,
+        redis_url=stack.redis.url,
         model=candidate,
         holdout=[FIXTURES / "holdout_small.yml"],
         cache_file=tmp_path / "scores.json",
@@ -78,6 +79,7 @@ def test_a_wrong_token_is_reported_not_swapped(stack: Stack, tmp_path: Path) -> 
         rasa_url=f"http://127.0.0.1:{stack.settings.rasa.port}",
         rasa_token="wrong",
         model_dir=ROOT / "models",
+        redis_url=stack.redis.url if stack.redis else "",
         model=tmp_path / "unused.tar.gz",
     )
     with pytest.raises(RasaUnavailable, match="is RASA_TOKEN right"):
