@@ -56,7 +56,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from bot.dialogue.turn_guard import actions_this_turn
-from bot.events.broker import RedisStreamBroker, encode
+from bot.events.broker import APPEND_LOOP, RedisStreamBroker, encode
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -181,15 +181,7 @@ if tonumber(ARGV[2]) > 0 then
 else
   redis.call('SET', KEYS[1], ARGV[1])
 end
-local added = 0
-for i = 3, #KEYS do
-  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[4]) then
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'event', ARGV[i + 3])
-    added = added + 1
-  end
-end
-return added
-"""
+""" + APPEND_LOOP.format(first=3, stream=2, lifetime=4, maxlen=5, shift=3)
 
 
 class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):

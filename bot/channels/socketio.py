@@ -86,15 +86,31 @@ class Connection:
 
 
 class CivicSocketIOOutput(SocketIOOutput):
-    """Rasa's socket.io output (to the conversation's room), remembering the buttons it offers."""
+    """Rasa's socket.io output (to the conversation's room), remembering the buttons it offers.
+
+    A citizen's turn is `held`: its replies wait until Rasa stored the turn (`release`), so a turn
+    whose save fails says only "please send that again", never an answer that was not kept (the
+    citizen would not resend, and the message would be lost). Other senders (an agent's reply
+    through Rasa's HTTP API) are not held.
+    """
 
     def __init__(self, sio: AsyncServer, bot_message_evt: str, offered: OfferedPayloads) -> None:
         super().__init__(sio, bot_message_evt)
         self.offered = offered
+        self.held: list[tuple[str, dict[str, Any]]] | None = None
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if self.held is not None:
+            self.held.append((recipient_id, dict(message)))
+            return
         await self.offered.remember(recipient_id, button_payloads(message))
         await super().send_response(recipient_id, message)
+
+    async def release(self) -> None:
+        """Send what the turn said, now that it is stored."""
+        held, self.held = self.held or [], None
+        for recipient_id, message in held:
+            await self.send_response(recipient_id, message)
 
 
 async def _settled(result: Any) -> None:
@@ -271,6 +287,7 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         if output is None:
             return
         message = await output.offered.citizen_text(conversation_id, text)
+        output.held = []
         try:
             await on_new_message(
                 UserMessage(message, output, conversation_id, input_channel=self.name(), metadata=None)
@@ -278,6 +295,8 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         except StoreUnavailable:  # not stored (bot/tracker_store.py): the citizen sends it again
             log.warning("socketio: the conversation store was unavailable for %s", ref(conversation_id))
             await self.notify(sid, self.notices.store_unavailable)
+            return
+        await output.release()
 
     async def notify(self, sid: str, text: str) -> None:
         """A notice from the channel itself, to this socket only (not kept in the conversation).

@@ -39,18 +39,22 @@ RETRY_SECONDS = 1.0
 TRIM_EVERY_SECONDS = 60.0
 BATCH = 100  # events per round trip
 DEDUP_SECONDS = 3600  # how long an added event's mark stops a retried XADD from adding it again
-# KEYS[1]: the stream; KEYS[i > 1]: each event's mark. ARGV[1]: the marks' lifetime (s),
-# ARGV[2]: the stream's approximate maxlen, ARGV[i + 1]: the event for KEYS[i].
-APPEND_ONCE = """
+# The tail of every script that appends events once (here and in bot/tracker_store.py's save):
+# KEYS[first ...] are the events' marks, ARGV[i + shift] the event of KEYS[i]; KEYS[stream] the
+# stream, ARGV[lifetime] the marks' lifetime (s), ARGV[maxlen] the stream's approximate length.
+APPEND_LOOP = """
 local added = 0
-for i = 2, #KEYS do
-  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'event', ARGV[i + 1])
+for i = {first}, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[{lifetime}]) then
+    redis.call('XADD', KEYS[{stream}], 'MAXLEN', '~', ARGV[{maxlen}], '*', 'event', ARGV[i + {shift}])
     added = added + 1
   end
 end
 return added
 """
+# KEYS[1]: the stream; KEYS[i > 1]: each event's mark. ARGV[1]: the marks' lifetime (s),
+# ARGV[2]: the stream's approximate maxlen, ARGV[i + 1]: the event for KEYS[i].
+APPEND_ONCE = APPEND_LOOP.format(first=2, stream=1, lifetime=1, maxlen=2, shift=1)
 
 
 def encode(event: dict[str, Any]) -> str:

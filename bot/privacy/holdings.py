@@ -51,6 +51,7 @@ from bot.channels.store import PREFIX as CHANNEL_PREFIX
 from bot.channels.store import digest
 from bot.events import STREAM
 from bot.inbox.selection import ADDRESS_SLOTS, message_id
+from bot.model_ops.store import PREFIX as MODEL_PREFIX
 
 ENDPOINTS = Path("endpoints.yml")
 DEFAULT_PREFIX = "civic"
@@ -267,6 +268,11 @@ async def _streams(redis: Redis, subject: Subject, found: Found) -> None:
             found.add("ratings", "list", f"{HANDOFF}:rating:comments", raw)
 
 
+# Key families that hold nothing a citizen said and need not be read (the model store's values
+# are model files: bytes, not text).
+NO_PERSONAL_DATA = (f"{MODEL_PREFIX}:",)
+
+
 async def sweep(redis: Redis, subject: Subject, found: Found) -> None:
     """Anything else that names the conversation: a key family added after this module was written."""
     needles = [cid for cid in subject.conversation_ids if len(cid) >= SWEEP_MIN_CHARS]
@@ -277,7 +283,7 @@ async def sweep(redis: Redis, subject: Subject, found: Found) -> None:
         return any(n in text for n in needles)
 
     async for key in redis.scan_iter(count=BATCH):
-        if found.has_key(key):
+        if found.has_key(key) or key.startswith(NO_PERSONAL_DATA):
             continue
         if mentions(key):
             found.add("other", "key", key)

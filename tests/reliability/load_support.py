@@ -715,14 +715,18 @@ async def kill_rasa(stack: Stack, plan: Plan) -> None:
     )
 
 
-async def stop_action_server(stack: Stack, plan: Plan) -> None:
-    """SIGSTOP of the action server (calls to it hang), SIGCONT after `plan.action_stop_seconds`."""
-    group = process_id(stack, "action server")
+async def stopped_for(group: int, seconds: float) -> None:
+    """The process group stopped (SIGSTOP: its connections stay open, calls to it hang), then resumed."""
     os.killpg(group, signal.SIGSTOP)
     try:
-        await asyncio.sleep(plan.action_stop_seconds)
+        await asyncio.sleep(seconds)
     finally:
         os.killpg(group, signal.SIGCONT)
+
+
+async def stop_action_server(stack: Stack, plan: Plan) -> None:
+    """The action server stopped for `plan.action_stop_seconds`."""
+    await stopped_for(process_id(stack, "action server"), plan.action_stop_seconds)
 
 
 async def restart_redis(stack: Stack, plan: Plan) -> None:
@@ -736,12 +740,7 @@ async def restart_redis(stack: Stack, plan: Plan) -> None:
 
 async def pause_redis(stack: Stack, plan: Plan) -> None:
     """Redis unreachable (SIGSTOP: connections stay open, calls time out) for `plan.redis_pause_seconds`."""
-    pid = process_id(stack, "redis")
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        await asyncio.sleep(plan.redis_pause_seconds)
-    finally:
-        os.kill(pid, signal.SIGCONT)
+    await stopped_for(process_id(stack, "redis"), plan.redis_pause_seconds)
 
 
 async def no_fault(stack: Stack, plan: Plan) -> None:
