@@ -26,7 +26,7 @@ help:
 	@echo "make content  regenerate Rasa data from data/content (after editing content)"
 	@echo "make validate content check + rasa data validate"
 	@echo "make lint     ruff (check, format --check), mypy, eslint, hadolint and kubernetes-validate"
-	@echo "make bench    latency, throughput, memory and training-time figures"
+	@echo "make bench    latency, throughput, memory, training time; faults and replicas at full size"
 	@echo "make faults   the fault-injection load at full size (50 conversations x 20 messages per fault)"
 	@echo "make eval     answer quality: held-out, out-of-scope (CLINC150 in ../shared) and crisis sets"
 
@@ -104,7 +104,7 @@ deploy-tools: $(TOOLS_STAMP)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "installing Debian's nginx for the proxy tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
-# A hang must fail the run inside CI's 30-minute budget for the suite: the tests take about 15 minutes
+# A hang must fail the run inside CI's 30-minute budget for the suite: the tests take about 17 minutes
 # here, so 1500 s leaves them room on a slower runner and still stops a hang before CI does.
 TEST_LIMIT ?= 1500
 
@@ -114,8 +114,11 @@ test: train chromium deploy-tools lint
 	timeout --kill-after=30 $(TEST_LIMIT) $(PY) -m pytest -p no:cacheprovider -rs --durations=25 $(PYTEST_ARGS) || { \
 	  rc=$$?; [ $$rc -ne 124 ] || echo "make test: the suite ran past $(TEST_LIMIT)s and was stopped: something hangs"; exit $$rc; }
 
+# Latency, throughput and memory (bench/latency.py), then the faults at full size with 1 and 2
+# replicas (bench/faults.py): together about 25 minutes.
 bench: train
 	$(PY) bench/latency.py
+	$(PY) bench/faults.py
 
 # tests/reliability/test_faults.py at full size (make test runs it at 9 x 5, the action server
 # stopped 15 s); bench/faults.py prints the same scenarios' figures.

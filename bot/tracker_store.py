@@ -39,6 +39,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Iterable, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -46,7 +47,7 @@ from rasa.core.processor import MAX_NUMBER_OF_PREDICTIONS
 from rasa.core.tracker_store import RedisTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.conversation import Dialogue
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from redis.asyncio.retry import Retry
@@ -166,11 +167,12 @@ async def guarded(call: Awaitable[T]) -> T:
         raise StoreUnavailable(f"Redis unavailable ({type(exc).__name__})") from exc
 
 
-# KEYS[1]: the conversation, KEYS[2]: the event stream, KEYS[i > 2]: each event's mark.
-# ARGV[1]: the conversation's JSON, ARGV[2]: its expiry (s, 0: none), ARGV[3]: the deadline (ms,
-# Redis's clock), ARGV[4]: the marks' lifetime (s), ARGV[5]: the stream's approximate maxlen,
-# ARGV[i + 3]: the event for KEYS[i]. Returns -1 past the deadline (nothing written), else the
-# number of events appended (an event already appended by an earlier try is not added again).
+# KEYS[1]: the conversation, KEYS[2]: the event stream, KEYS[3]: the intake delivery's
+# de-duplication mark (when ARGV[6] is "1"), KEYS[i > 3]: each event's mark. ARGV[1]: the
+# conversation's JSON, ARGV[2]: its expiry (s, 0: none), ARGV[3]: the deadline (ms, Redis's clock),
+# ARGV[4]: the marks' lifetime (s), ARGV[5]: the stream's approximate maxlen, ARGV[i + 3]: the
+# event for KEYS[i]. Returns -1 past the deadline (nothing written), else the number of events
+# appended (an event already appended by an earlier try is not added again).
 SAVE_TURN = """
 local now = redis.call('TIME')
 if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[3]) then
@@ -181,7 +183,15 @@ if tonumber(ARGV[2]) > 0 then
 else
   redis.call('SET', KEYS[1], ARGV[1])
 end
-""" + APPEND_LOOP.format(first=3, stream=2, lifetime=4, maxlen=5, shift=3)
+if ARGV[6] == '1' then
+  redis.call('SET', KEYS[3], 'processed', 'XX', 'KEEPTTL')
+end
+""" + APPEND_LOOP.format(first=4, stream=2, lifetime=4, maxlen=5, shift=3)
+
+# The de-duplication mark of the intake delivery whose turn is being run (set by the webhook
+# channels around a turn, bot/channels/base.py): the save that stores the turn's message also
+# marks the delivery processed, so a process killed right after the save never runs it twice.
+PROCESSED_MARK: ContextVar[str] = ContextVar("intake_processed_mark", default="")
 
 
 class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
@@ -306,7 +316,12 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
             redis_ms = int(clock[0]) * 1000 + int(clock[1]) // 1000
             deadline_ms = redis_ms + int((time.monotonic() - started + self.save_window) * 1000)
             bodies = [encode({"sender_id": tracker.sender_id, **e.as_dict()}) for e in new_events]
-            await self._save_turn(key, json.dumps(serialised), expiry, deadline_ms, broker, bodies)
+            # the save that stores the citizen's message is the one that completes the delivery
+            carries_message = any(isinstance(e, UserUttered) for e in new_events)
+            processed = PROCESSED_MARK.get() if carries_message else ""
+            await self._save_turn(
+                key, json.dumps(serialised), expiry, deadline_ms, broker, bodies, processed=processed
+            )
             await broker.appended_elsewhere()
             return
         await guarded(self.client.set(key, json.dumps(serialised), ex=expiry or None))
@@ -321,6 +336,7 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
         deadline_ms: int,
         broker: RedisStreamBroker,
         bodies: list[str],
+        processed: str = "",
     ) -> None:
         """Store the conversation and append the turn's events to the stream, in one script.
 
@@ -338,9 +354,11 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
             deadline_ms,
             int(broker.dedup_seconds),
             broker.maxlen,
+            "1" if processed else "0",
             *bodies,
         ]
-        saved = await guarded(self._save_script(keys=[key, broker.stream, *marks], args=args))
+        keys = [key, broker.stream, processed or key, *marks]
+        saved = await guarded(self._save_script(keys=keys, args=args))
         if int(saved) < 0:
             raise StoreUnavailable("the save reached Redis after its deadline; not stored")
 
