@@ -244,12 +244,14 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
         )
         return aside
 
-    async def _stored(self, sender_id: str) -> tuple[str, dict[str, Any]] | None:
+    async def _stored(self, sender_id: str, stored: str | None = None) -> tuple[str, dict[str, Any]] | None:
         """The stored conversation (its JSON and the parsed document); None when there is none.
 
-        One that is not a conversation document is quarantined, and None returned.
+        `stored`: its JSON when already read. One that is not a conversation document is
+        quarantined, and None returned.
         """
-        stored: str | None = await guarded(self.client.get(self.key_prefix + sender_id))
+        if stored is None:
+            stored = await guarded(self.client.get(self.key_prefix + sender_id))
         if stored is None:
             return None
         try:
@@ -298,9 +300,11 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         key = self.key_prefix + tracker.sender_id
-        clock = await guarded(self.client.time())  # Redis's clock: the save's deadline is in it
+        async with self.client.pipeline(transaction=False) as pipe:  # one round trip for both
+            pipe.time().get(key)  # Redis's clock (the save's deadline is in it), the stored conversation
+            clock, stored = await guarded(pipe.execute())
         started = time.monotonic()
-        found = await self._stored(tracker.sender_id)
+        found = await self._stored(tracker.sender_id, stored) if stored is not None else None
         serialised = tracker.as_dialogue().as_dict()
         stored_events = found[1].get("events", []) if found else []
         # what Rasa publishes: the events beyond those of the latest stored session

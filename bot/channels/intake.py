@@ -172,6 +172,8 @@ class Intake:
         self._owned: set[int] = set()
         self._chains: dict[str, asyncio.Task[None]] = {}
         self._in_shard: dict[int, int] = {}
+        self._in_flight: set[str] = set()  # entry ids dispatched and not finished
+        self._reread_pending = False  # a read was cut off: its entries may be ours, unseen
         self._local: set[str] = set()  # entries appended here and not yet done (for `idle`)
         self._loop: asyncio.Task[None] | None = None
         self._stopping = False
@@ -274,6 +276,9 @@ class Intake:
             except STORE_ERRORS as exc:
                 log.warning("%s: Redis unavailable for the intake worker: %s", self.channel, exc)
                 self._reader = None  # a read cut off mid-way leaves its connection unusable
+                # Redis may have run that read after we stopped waiting for it: the entries it
+                # handed to this consumer are pending under our name, and ">" never returns them.
+                self._reread_pending = True
                 await asyncio.sleep(1.0)
 
     async def _heartbeat(self, handle: Handler) -> None:
@@ -326,6 +331,8 @@ class Intake:
             await asyncio.sleep(0.05 if self._owned else 0.5)
             return
         owned = sorted(self._owned)
+        if self._reread_pending:
+            await self._read_own_pending(owned, handle)
         streams = {stream_key(self.channel, shard): ">" for shard in owned}
         reply = await self.reader.xreadgroup(
             GROUP, self.consumer, streams, count=self.options.batch, block=self.options.block_ms
@@ -335,15 +342,28 @@ class Intake:
             for entry_id, fields in entries:
                 self._dispatch(shard, str(entry_id), dict(fields), handle)
 
+    async def _read_own_pending(self, owned: list[int], handle: Handler) -> None:
+        """Dispatch the entries pending under this consumer that it is not already running."""
+        for shard in owned:
+            stream = stream_key(self.channel, shard)
+            reply = await self.client.xreadgroup(GROUP, self.consumer, {stream: "0"}, count=1000)
+            for _, entries in reply or []:
+                for entry_id, fields in entries:
+                    if fields and str(entry_id) not in self._in_flight:
+                        self._dispatch(shard, str(entry_id), dict(fields), handle)
+        self._reread_pending = False
+
     def _dispatch(self, shard: int, entry_id: str, fields: Fields, handle: Handler) -> None:
         conversation = fields.get("conversation", "")
         before = self._chains.get(conversation)
         task = asyncio.get_running_loop().create_task(self._after(before, shard, entry_id, fields, handle))
         self._chains[conversation] = task
         self._in_shard[shard] = self._in_shard.get(shard, 0) + 1
+        self._in_flight.add(entry_id)
 
         def finished(_: asyncio.Task[None]) -> None:
             self._in_shard[shard] -= 1
+            self._in_flight.discard(entry_id)
             if self._chains.get(conversation) is task:
                 del self._chains[conversation]
 

@@ -303,11 +303,20 @@ class WebCitizen(Citizen):
     """A web chat page: one socket per replica it talks to, the session the server issued."""
 
     channel = "socketio"
+    pages = itertools.count()
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.session_id: str | None = None
         self.sockets: dict[str, Socket] = {}
+        self.home = next(self.pages)
+
+    def url(self, index: int) -> str:
+        """A page's socket lives on one replica (pages are spread over them): unlike a REST call or a
+        webhook, a browser does not hop between replicas mid-conversation. With two sockets on two
+        replicas, the answer to one message reaches both, and a late copy would be taken for the
+        next message's answer."""
+        return self.target.urls[self.home % len(self.target.urls)]
 
     async def socket(self, url: str) -> Socket:
         known = self.sockets.get(url)
@@ -451,7 +460,7 @@ class Load:
         self._task: asyncio.Task[None] | None = None
 
     def marker(self, conversation: int, message: int) -> str:
-        return f"{self.tag}c{conversation}m{message}"
+        return f"{self.tag}c{conversation}m{message}z"  # "z": m1 is no part of m10
 
     @property
     def total(self) -> int:
