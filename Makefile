@@ -134,7 +134,7 @@ eval: train
 
 eval-oos: eval
 
-# Train on the current content and swap the model into the running Rasa (refuses a worse model
+# Train on the current content and roll the model out to every Rasa replica (refuses a worse model
 # unless FORCE=1); conversations carry on.
 reload: content spacy
 	$(PY) -m bot model reload $(if $(FORCE),--force)

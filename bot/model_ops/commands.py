@@ -99,7 +99,7 @@ def add_commands(commands: Any) -> None:
     ).add_subparsers(dest="model_command", required=True)
     reload = model.add_parser(
         "reload",
-        help="train on the current content and swap it into the running Rasa",
+        help="train on the current content and roll it out to every Rasa replica",
         description=RELOAD_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
