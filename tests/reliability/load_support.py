@@ -49,7 +49,7 @@ import socketio
 from aiohttp import web
 from polling_support import wait_until, wait_until_async
 from stack_support import ROOT, serve_app, stack_settings
-from test_replicas import free_ports
+from test_replicas import replica_ports
 
 from bot.channels.notices import ChannelNotices
 from bot.events import STREAM
@@ -173,7 +173,7 @@ def fault_stack(var: Path, replicas: int = 1) -> Iterator[tuple[Stack, FakeTeleg
             **NO_LIMITS,
         }
         if replicas > 1:
-            env |= {"RASA_REPLICAS": str(replicas), "RASA_PORT": str(free_ports(replicas))}
+            env |= replica_ports(replicas)
         with Stack(stack_settings(var, **env), root=ROOT, extra_env=env) as stack:
             yield stack, telegram
 

@@ -64,10 +64,19 @@ def free_ports(count: int) -> int:
     raise RuntimeError(f"no {count} consecutive free ports")
 
 
+def replica_ports(replicas: int) -> dict[str, str]:
+    """Every port of a stack with `replicas` Rasa servers from one block of consecutive free ports,
+    so no other service's port can be one the replicas take (RASA_PORT + 1 ...)."""
+    first = free_ports(replicas + 5)
+    names = ["ACTION_PORT", "DEMO_AGENCY_PORT", "HANDOFF_PORT", "MODEL_SERVER_PORT", "REDIS_PORT"]
+    ports = {name: str(first + replicas + i) for i, name in enumerate(names)}
+    return {"RASA_REPLICAS": str(replicas), "RASA_PORT": str(first), **ports}
+
+
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Stack]:
     var = tmp_path_factory.mktemp("var")
-    settings = stack_settings(var, RASA_REPLICAS="2", RASA_PORT=str(free_ports(2)))
+    settings = stack_settings(var, **replica_ports(2))
     with Stack(settings, root=ROOT) as running:
         yield running
 
