@@ -36,10 +36,10 @@ COLUMNS = ("sent", "lost", "doubled", "out_of_order", "restarted", "bad_turns", 
 
 
 def row(name: str, tally: Tally) -> str:
-    counts = "".join(f"{getattr(tally, column):>9}" for column in COLUMNS)
+    counts = "".join(f"{getattr(tally, column):>10}" for column in COLUMNS)
     stream = f"{tally.stream_duplicates}/{tally.stream_missing}"
     return (
-        f"{name:<24}{counts}{stream:>9}{tally.resends + tally.redeliveries:>8}{tally.replies_lost:>7}"
+        f"{name:<24}{counts}{stream:>9}{tally.resends + tally.redeliveries:>8}{tally.replies_lost:>8}"
         f"{tally.per_second:>8.1f}{tally.p50_ms:>8.0f}{tally.p95_ms:>9.0f}"
     )
 
@@ -47,9 +47,9 @@ def row(name: str, tally: Tally) -> str:
 HEADER = (
     f"{'scenario':<24}"
     + "".join(
-        f"{c.replace('out_of_order', 'disorder').replace('answered_twice', 'twice'):>9}" for c in COLUMNS
+        f"{c.replace('out_of_order', 'disorder').replace('answered_twice', 'twice'):>10}" for c in COLUMNS
     )
-    + f"{'stream±':>9}{'resent':>8}{'noreply':>7}{'msg/s':>8}{'p50 ms':>8}{'p95 ms':>9}"
+    + f"{'stream±':>9}{'resent':>8}{'noreply':>8}{'msg/s':>8}{'p50 ms':>8}{'p95 ms':>9}"
 )
 
 
