@@ -161,6 +161,7 @@ class _Fixed:
 COLUMNS = [
     ("intent_f1/validation", "intF1", "{:.3f}"),
     ("exact_answer/validation", "exact", "{:.3f}"),
+    ("exact_answer/validation_v1", "exact_v1", "{:.3f}"),
     ("false_lifeline/validation", "falseLL", "{:.3f}"),
     ("recall/sensitive_paraphrases", "rec_para", "{:.3f}"),
     ("recall/sensitive_tuning", "rec_tun", "{:.3f}"),
