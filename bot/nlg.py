@@ -4,11 +4,18 @@ Rasa's own interpolation gives up on a whole text when one ``{...}`` has no valu
 ``{agency.<key>}`` placeholders are expanded first, once, whenever Rasa hands over the
 responses: at start and again at every model load (``Agent.load_model`` assigns
 ``nlg.responses``). What is left (``{position}``, slots) Rasa fills per message as usual.
+
+A button's intent payload with entities (``/rate{"rating":"1"}``) looks like a placeholder to
+Rasa's interpolation, which then logs an error with a traceback every time the button is sent
+(and sends it unchanged). Its braces are doubled here, which the interpolation turns back into
+single ones without a word.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +26,7 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.content.agency import AGENCY_FILE, Agency, UnknownFactError, load_agency
 
 Responses = dict[str, list[dict[str, Any]]]
+_ENTITY_PAYLOAD = re.compile(r"(/[^{}\s]+)(\{.*\})", re.DOTALL)
 
 
 def expand_value(value: Any, agency: Agency) -> Any:
@@ -32,6 +40,29 @@ def expand_value(value: Any, agency: Agency) -> Any:
     return value
 
 
+def protect_payload(payload: Any) -> Any:
+    """An intent payload's JSON entities with their braces doubled (Rasa's interpolation undoes it)."""
+    found = _ENTITY_PAYLOAD.fullmatch(payload) if isinstance(payload, str) else None
+    if found is None:
+        return payload
+    try:
+        json.loads(found.group(2))
+    except ValueError:  # "{option_1}" and the like: a placeholder Rasa fills
+        return payload
+    return found.group(1) + found.group(2).replace("{", "{{").replace("}", "}}")
+
+
+def protect_buttons(buttons: Any) -> Any:
+    if not isinstance(buttons, list):
+        return buttons
+    return [
+        {**button, "payload": protect_payload(button["payload"])}
+        if isinstance(button, dict) and "payload" in button
+        else button
+        for button in buttons
+    ]
+
+
 def expand_responses(responses: Responses, agency: Agency) -> Responses:
     """A copy of ``responses`` with every text, button and payload expanded (conditions untouched).
 
@@ -41,15 +72,20 @@ def expand_responses(responses: Responses, agency: Agency) -> Responses:
     for name, variations in responses.items():
         try:
             expanded[name] = [
-                {
-                    key: copy.deepcopy(value) if key == "condition" else expand_value(value, agency)
-                    for key, value in variation.items()
-                }
+                {key: _expanded(key, value, agency) for key, value in variation.items()}
                 for variation in variations
             ]
         except UnknownFactError as exc:
             raise UnknownFactError(exc.keys, exc.path, f"response {name}") from None
     return expanded
+
+
+def _expanded(key: str, value: Any, agency: Agency) -> Any:
+    if key == "condition":
+        return copy.deepcopy(value)
+    if key == "buttons":
+        return protect_buttons(expand_value(value, agency))
+    return expand_value(value, agency)
 
 
 class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):

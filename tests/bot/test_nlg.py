@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import structlog.testing
 import yaml
 from rasa.core.nlg import NaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -105,3 +106,25 @@ def test_every_shipped_response_expands() -> None:
     assert texts and not [t for t in texts if "{agency." in t]
     out_of_scope = responses["utter_out_of_scope"][0]["text"]
     assert "call 311 (555-010-3110 from outside the city), Monday to Saturday 7 am to 7 pm" in out_of_scope
+
+
+async def test_a_button_with_entities_is_sent_as_written_and_logs_no_error() -> None:
+    """Rasa took `{"rating":"1"}` for a slot: an error with a traceback each time the buttons went out."""
+    domain = Domain.from_yaml(
+        'version: "3.1"\nresponses:\n  utter_rate:\n  - text: "How did we do, {name}?"\n'
+        "    buttons:\n"
+        '    - {title: "1", payload: \'/rate{"rating":"1"}\'}\n'
+        '    - {title: "Topics", payload: \'/explore_topic{"topic":"parks","more":{"page":2}}\'}\n'
+        '    - {title: "Yours", payload: "{choice}"}\n'
+    )
+    nlg = AgencyNaturalLanguageGenerator(domain=domain)
+    tracker = DialogueStateTracker.from_events("c1", [])
+    with structlog.testing.capture_logs() as logged:
+        said = await nlg.generate("utter_rate", tracker, "rest", name="Sam", choice="/affirm")
+    assert said is not None and said["text"] == "How did we do, Sam?"
+    assert [b["payload"] for b in said["buttons"]] == [
+        '/rate{"rating":"1"}',
+        '/explore_topic{"topic":"parks","more":{"page":2}}',
+        "/affirm",
+    ]
+    assert not [entry for entry in logged if entry.get("log_level") in ("error", "exception")], logged
