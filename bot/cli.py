@@ -71,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
 
 # Generated per run and printed, because a developer needs them: the console's and `bot model
 # reload`'s API token, and the token a server-to-server REST client sends.
-PRINTED_SECRETS = ("RASA_TOKEN", "REST_CHANNEL_TOKEN", "DEMO_AGENCY_ADMIN_TOKEN")
+PRINTED_SECRETS = ("RASA_TOKEN", "REST_CHANNEL_TOKEN", "DEMO_AGENCY_ADMIN_TOKEN", "METRICS_TOKEN")
 
 
 def _print_generated(stack: Any) -> None:
@@ -109,6 +109,7 @@ def _print_urls(stack: Any) -> None:
         ("model server", f"http://{host}:{settings.models.port}/models/status?token=<MODEL_SERVER_TOKEN>"),
         ("demo agency API", f"{demo}/open311/v2"),
         ("Redis", f"redis://{redis.host}:{redis.port}/{redis.db}"),
+        ("metrics", "/metrics on every service above (Authorization: Bearer <METRICS_TOKEN>)"),
     ]
     lines = ["", "Civic Assistant is running.", "Public (citizens, messaging platforms, agents):"]
     if len(replicas) > 1:

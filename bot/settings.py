@@ -371,6 +371,7 @@ class SecuritySettings:
     identity_secret: str = field(default="", repr=False)
     rest_token: str = field(default="", repr=False)
     action_token: str = field(default="", repr=False)
+    metrics_token: str = field(default="", repr=False)  # reads every service's /metrics ("": off)
     bind_host: str = LOCALHOST
     trusted_proxies: tuple[str, ...] = ()
 
@@ -381,6 +382,7 @@ class SecuritySettings:
             identity_secret=env.text("IDENTITY_SECRET"),
             rest_token=env.text("REST_CHANNEL_TOKEN"),
             action_token=env.text("ACTION_SERVER_TOKEN"),
+            metrics_token=env.text("METRICS_TOKEN"),
             bind_host=env.text("BIND_HOST", LOCALHOST),
             trusted_proxies=proxies,
         )

@@ -13,13 +13,14 @@
 
 ``make run`` and the end-to-end tests use the same code, so what the tests prove is what a developer
 runs. Secrets a local run needs (RASA_TOKEN, DEMO_AGENCY_API_KEY, DEMO_AGENCY_ADMIN_TOKEN,
-REST_CHANNEL_TOKEN, ACTION_SERVER_TOKEN) are generated once when the stack is made; the children's
-environment is computed once when Redis is known. Secrets reach the children only through their
-environment (or, for Redis's password, its standard input): never on a command line, where `ps`
-shows them to every local user. Every service listens on BIND_HOST (127.0.0.1 unless an operator
-says otherwise; Redis only with a password). Every process gets its own process group and log file;
-stopping is SIGTERM, then SIGKILL for stragglers. Once everything is up, a `Supervisor` starts again
-any service that exits without being stopped (backoff, a line on stderr, var/stack-status.json).
+REST_CHANNEL_TOKEN, ACTION_SERVER_TOKEN, MODEL_SERVER_TOKEN, METRICS_TOKEN) are generated once when
+the stack is made; the children's environment is computed once when Redis is known. Secrets reach
+the children only through their environment (or, for Redis's password, its standard input): never on
+a command line, where `ps` shows them to every local user. Every service listens on BIND_HOST
+(127.0.0.1 unless an operator says otherwise; Redis only with a password). Every process gets its
+own process group and log file; stopping is SIGTERM, then SIGKILL for stragglers. Once everything is
+up, a `Supervisor` starts again any service that exits without being stopped (backoff, a line on
+stderr, var/stack-status.json).
 """
 
 from __future__ import annotations
@@ -178,8 +179,8 @@ def redis_quoted(value: str) -> str:
 
 def with_generated_secrets(settings: Settings) -> tuple[Settings, dict[str, str]]:
     """`settings` with fresh per-run tokens where unset (RASA_TOKEN, DEMO_AGENCY_API_KEY,
-    DEMO_AGENCY_ADMIN_TOKEN, REST_CHANNEL_TOKEN, ACTION_SERVER_TOKEN, MODEL_SERVER_TOKEN), and what
-    was generated."""
+    DEMO_AGENCY_ADMIN_TOKEN, REST_CHANNEL_TOKEN, ACTION_SERVER_TOKEN, MODEL_SERVER_TOKEN,
+    METRICS_TOKEN), and what was generated."""
     generated: dict[str, str] = {}
 
     def given_or_new(name: str, value: str, size: int = 24) -> str:
@@ -198,6 +199,7 @@ def with_generated_secrets(settings: Settings) -> tuple[Settings, dict[str, str]
         security,
         rest_token=given_or_new("REST_CHANNEL_TOKEN", security.rest_token),
         action_token=given_or_new("ACTION_SERVER_TOKEN", security.action_token),
+        metrics_token=given_or_new("METRICS_TOKEN", security.metrics_token),
     )
     models = replace(settings.models, token=given_or_new("MODEL_SERVER_TOKEN", settings.models.token))
     return replace(settings, rasa=rasa, models=models, demo=demo, security=security), generated
@@ -378,6 +380,7 @@ class Stack:
             ACTION_SERVER_TOKEN=settings.security.action_token,
             MODEL_SERVER_URL=settings.models.model_url,
             MODEL_SERVER_TOKEN=settings.models.token,
+            METRICS_TOKEN=settings.security.metrics_token,
         )
         # Rasa handles messages on one thread; OpenBLAS's helper threads would only spin on the
         # core that Redis and the other services need (the sentence encoder is no faster for them).

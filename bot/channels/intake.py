@@ -135,6 +135,9 @@ class DeadLetters:
     async def add(self, letter: DeadLetter) -> None:
         await self.client.hset(DEAD, letter.id, letter.as_json())
 
+    async def count(self) -> int:
+        return int(await self.client.hlen(DEAD))
+
     async def all(self) -> list[DeadLetter]:
         """Newest failure first."""
         raw = await self.client.hgetall(DEAD)
@@ -227,6 +230,14 @@ class Intake:
                 item for item, entries in zip(local, found, strict=True) if not entries
             )
         return bool(self._local or self._chains)
+
+    async def depth(self) -> int:
+        """Entries of this channel not yet done (waiting or running), over every shard: done ones
+        are deleted from their stream."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for shard in range(self.options.shards):
+                pipe.xlen(stream_key(self.channel, shard))
+            return sum(int(length) for length in await pipe.execute())
 
     # --- the worker ------------------------------------------------------------------------------
 

@@ -20,7 +20,9 @@ from redis.asyncio import Redis
 
 import bot.handoff.web
 import bot.inbox.web
+from bot import metrics
 from bot.audit import AuditLog
+from bot.channels.intake import DeadLetters
 from bot.console import keys
 from bot.console.accounts import Accounts
 from bot.console.audit import setup_audit
@@ -29,6 +31,7 @@ from bot.console.deadletters import setup_deadletters
 from bot.console.layout import setup_layout
 from bot.console.login import setup_login
 from bot.console.proxy import networks
+from bot.handoff import keys as handoff_keys
 from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
 from bot.settings import Settings
@@ -68,10 +71,22 @@ def supervised_services(status_file: Path | None) -> list[dict[str, Any]] | None
     return [{key: service.get(key) for key in shown} for service in services]
 
 
+def queue_depths(app: web.Application) -> metrics.Collect:
+    """The console's queues for /metrics: chats waiting for an agent, messages given up on."""
+
+    async def collect() -> None:
+        waiting = await app[handoff_keys.STORE].waiting_count()
+        dead = await DeadLetters(app[keys.REDIS]).count()
+        metrics.set_queue_depths({"handoff_waiting": waiting, "dead_letters": dead})
+
+    return collect
+
+
 def create_app(config: ConsoleConfig, handoff: HandoffConfig, inbox: InboxConfig) -> web.Application:
     """The shell, then the handoff, the inbox and the audit log (their nav links appear in that order)."""
     networks(config.trusted_proxies)  # a bad TRUSTED_PROXIES entry stops the start, naming it
     app = web.Application()
+    metrics.setup_aiohttp(app, "console", config.metrics_token, queue_depths(app))
     app[keys.CONFIG] = config
     app[keys.ACCOUNTS] = Accounts(config.agents_file)
     app.cleanup_ctx.append(_redis)

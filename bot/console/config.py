@@ -28,6 +28,7 @@ class ConsoleConfig:
     audit_max_entries: int = 100_000
     audit_retention_seconds: float = 365 * DAY
     stack_status_file: Path | None = None  # var/stack-status.json when `python -m bot run` supervises
+    metrics_token: str = ""  # reads /metrics (bot/metrics.py); "" turns it off
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConsoleConfig:
@@ -38,6 +39,7 @@ class ConsoleConfig:
             port=settings.handoff.port,
             public_url=console.public_url,
             trusted_proxies=settings.security.trusted_proxies,
+            metrics_token=settings.security.metrics_token,
             session_idle_seconds=console.session_idle_minutes * 60,
             session_max_seconds=console.session_max_hours * 3600,
             login_max_failures=console.login_max_failures,

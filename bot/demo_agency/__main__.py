@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"demo agency on {base} (Open311 at {base}/open311/v2)", flush=True)
     print(f"state in {args.state_dir}", flush=True)
     _print_generated(args.generated)
-    web.run_app(create_app(args.data_dir, config, args.rasa_url), host=args.host, port=args.port, print=None)
+    app = create_app(args.data_dir, config, args.rasa_url, settings.security.metrics_token)
+    web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot import metrics
 from bot.demo_agency import admin, alerts, home, lookups, open311
 from bot.demo_agency.config import DemoConfig
 from bot.demo_agency.keys import CONFIG, DATA, STATE
@@ -32,13 +33,15 @@ async def _state(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(
-    data_dir: Path, config: DemoConfig, rasa_url: str = "http://127.0.0.1:5005"
+    data_dir: Path, config: DemoConfig, rasa_url: str = "http://127.0.0.1:5005", metrics_token: str = ""
 ) -> web.Application:
     """The demo agency over `data_dir`; created requests and admin edits go to `config.state_dir`.
 
-    `rasa_url` is where the home page's web chat finds Rasa's socket.io, as the browser sees it.
+    `rasa_url` is where the home page's web chat finds Rasa's socket.io, as the browser sees it;
+    `metrics_token` reads `/metrics` (bot/metrics.py).
     """
     app = web.Application()
+    metrics.setup_aiohttp(app, "demo_agency", metrics_token)
     app[CONFIG] = config
     app[DATA] = DataFiles(data_dir)
     app.cleanup_ctx.append(_state)

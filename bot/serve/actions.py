@@ -5,6 +5,7 @@ the `token` query parameter); any other caller could otherwise run our actions w
 its own making (file 311 reports, read lookups as any citizen). Every path but `/health` (the
 readiness probe) answers 401 without the token, compared in constant time. The server refuses to
 start without a token, listens on BIND_HOST, and reads nothing secret from its command line.
+`/metrics` (`bot/metrics.py`) has a token of its own, METRICS_TOKEN, for Prometheus.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import logging
 import sys
 from typing import Any
 
+from bot import metrics
 from bot.serve.exposure import warn_if_exposed
 from bot.settings import Settings, settings_or_exit
 
 TOKEN_PARAMETER = "token"  # noqa: S105 (a parameter name: Rasa's EndpointConfig `token_name` default)
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", metrics.PATH})  # /metrics checks METRICS_TOKEN itself
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> argparse.Namespace:
@@ -48,13 +50,14 @@ def require_token(app: Any, token: str) -> None:
         return response.json({"error": "unauthorized"}, status=401)
 
 
-def create_app(actions: str, token: str) -> Any:
-    """rasa_sdk's app (no CORS: no browser calls it) with our plugins and the token check."""
+def create_app(actions: str, token: str, metrics_token: str = "") -> Any:
+    """rasa_sdk's app (no CORS: no browser calls it) with our plugins, the token check and /metrics."""
     from rasa_sdk.endpoint import create_app as create_sdk_app
     from rasa_sdk.plugin import plugin_manager
 
     app = create_sdk_app(actions, cors_origins=None)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)  # actions.resources: clients, Redis
+    metrics.setup_sanic(app, "actions", metrics_token)  # first: a refused call is timed too
     require_token(app, token)
     return app
 
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     from rasa_sdk import utils
 
-    app = create_app(args.actions, token)
+    app = create_app(args.actions, token, settings.security.metrics_token)
     logging.getLogger(__name__).info("action server on http://%s:%s", args.host, args.port)
     app.run(args.host, args.port, workers=utils.number_of_sanic_workers())
     return 0

@@ -27,6 +27,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot import metrics
 from bot.model_ops.store import ModelStore, Published, bare_etag, read_model, status
 from bot.model_ops.training import newest_model
 from bot.serve.exposure import warn_if_exposed
@@ -38,7 +39,7 @@ STORE = web.AppKey("store", ModelStore)
 TOKEN = web.AppKey("token", str)
 MODEL_DIR = web.AppKey("model_dir", Path)
 CACHE = web.AppKey("cache", dict)  # etag -> bytes of the current model only
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", metrics.PATH})  # /metrics checks METRICS_TOKEN itself
 REDIS_TIMEOUT_SECONDS = 10.0  # a model is ~20 MB: generous, but never forever
 
 
@@ -128,8 +129,9 @@ async def _publish_local(app: web.Application) -> None:
     log.info("%s model %s", "published" if changed else "serving the published", published.name)
 
 
-def create_app(redis_url: str, token: str, model_dir: Path) -> web.Application:
+def create_app(redis_url: str, token: str, model_dir: Path, metrics_token: str = "") -> web.Application:
     app = web.Application(middlewares=[require_token])
+    metrics.setup_aiohttp(app, "models", metrics_token)
     app[TOKEN] = token
     app[MODEL_DIR] = model_dir
     app[CACHE] = {}
@@ -155,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("error: MODEL_SERVER_TOKEN must be set: a model holds the agency's training data")
     warn_if_exposed(args.host, "the model server")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings.redis.url, settings.models.token, args.model_dir)
+    token, metrics_token = settings.models.token, settings.security.metrics_token
+    app = create_app(settings.redis.url, token, args.model_dir, metrics_token)
     web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
 

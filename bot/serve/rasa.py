@@ -5,6 +5,9 @@ process list. Here the same options go through Rasa's own argument parser, the t
 RASA_TOKEN and is handed over in-process, and the server listens on BIND_HOST. The action server
 token (ACTION_SERVER_TOKEN) reaches Rasa through `endpoints.yml` (`action_endpoint: token:`), so
 it must be set too: without it Rasa's calls to the action server would all be refused.
+
+With METRICS_TOKEN set, the server also answers `/metrics` (`bot/metrics.py`): its requests,
+the model it answers with and the webhook intake's depth per channel.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
+from bot import metrics
 from bot.serve.exposure import warn_if_exposed
 from bot.settings import Settings, settings_or_exit
 
@@ -50,6 +55,30 @@ def rasa_arguments(options: argparse.Namespace, token: str) -> argparse.Namespac
     args = create_argument_parser().parse_args(argv)
     args.auth_token = token
     return args
+
+
+def install_metrics(token: str) -> None:
+    """`/metrics` on the Sanic app Rasa builds (`rasa.core.run.configure_app`, which
+    `serve_application` looks up at call time)."""
+    import rasa.core.run
+
+    build = rasa.core.run.configure_app
+
+    def configure_app(input_channels: Any = None, *args: Any, **kwargs: Any) -> Any:
+        app = build(input_channels, *args, **kwargs)
+        intakes = [channel.intake for channel in input_channels or [] if hasattr(channel, "intake")]
+
+        async def collect() -> None:
+            processor = getattr(getattr(app.ctx, "agent", None), "processor", None)
+            if processor is not None:  # None until the first model is loaded
+                found = processor.model_metadata
+                metrics.set_model("rasa", found.model_id, found.trained_at.isoformat(timespec="seconds"))
+            metrics.set_queue_depths({f"intake_{i.channel}": await i.depth() for i in intakes})
+
+        metrics.setup_sanic(app, "rasa", token, collect)
+        return app
+
+    rasa.core.run.configure_app = configure_app
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -96,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv, settings)
     token = required_secrets(settings)
     warn_if_exposed(options.host, "Rasa (channels and its HTTP API)")
+    install_metrics(settings.security.metrics_token)
     return serve(rasa_arguments(options, token))
 
 

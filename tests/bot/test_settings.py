@@ -108,16 +108,19 @@ def test_secrets_stay_out_of_the_repr() -> None:
 def test_the_stack_generates_missing_secrets_once(tmp_path: Path) -> None:
     stack = Stack(Settings.from_env({"VAR_DIR": str(tmp_path)}), root=tmp_path)
     tokens = {"RASA_TOKEN", "DEMO_AGENCY_API_KEY", "DEMO_AGENCY_ADMIN_TOKEN", "REST_CHANNEL_TOKEN"}
-    tokens |= {"ACTION_SERVER_TOKEN", "MODEL_SERVER_TOKEN"}
+    tokens |= {"ACTION_SERVER_TOKEN", "MODEL_SERVER_TOKEN", "METRICS_TOKEN"}
     assert set(stack.generated) == tokens
     assert stack.settings.rasa.token == stack.generated["RASA_TOKEN"]
     assert stack.settings.demo.api_key == stack.generated["DEMO_AGENCY_API_KEY"]
     assert stack.settings.security.action_token == stack.generated["ACTION_SERVER_TOKEN"]
     given_env = {"RASA_TOKEN": "r", "DEMO_AGENCY_API_KEY": "d", "DEMO_AGENCY_ADMIN_TOKEN": "m"}
-    given_env.update(REST_CHANNEL_TOKEN="t", ACTION_SERVER_TOKEN="a", MODEL_SERVER_TOKEN="s")
+    given_env.update(
+        REST_CHANNEL_TOKEN="t", ACTION_SERVER_TOKEN="a", MODEL_SERVER_TOKEN="s", METRICS_TOKEN="p"
+    )
     given = Stack(Settings.from_env(given_env), root=tmp_path)
     assert given.generated == {} and (given.settings.rasa.token, given.settings.demo.api_key) == ("r", "d")
     assert (given.settings.security.rest_token, given.settings.security.action_token) == ("t", "a")
+    assert given.settings.security.metrics_token == "p"
 
 
 @pytest.mark.parametrize(

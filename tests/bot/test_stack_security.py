@@ -24,6 +24,8 @@ import pytest
 import redis
 import socketio
 from polling_support import wait_until
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 from proxy_support import nginx_binary, serve_proxy
 from stack_support import ROOT, RestClient, sender_id, stack_settings
 
@@ -53,6 +55,7 @@ def stack_secrets(stack: Stack) -> dict[str, str]:
         "REST_CHANNEL_TOKEN": settings.security.rest_token,
         "ACTION_SERVER_TOKEN": settings.security.action_token,
         "MODEL_SERVER_TOKEN": settings.models.token,
+        "METRICS_TOKEN": settings.security.metrics_token,
         "IDENTITY_SECRET": settings.security.identity_secret,
         "DEMO_AGENCY_API_KEY": settings.demo.api_key,
         "DEMO_AGENCY_ADMIN_TOKEN": ADMIN_TOKEN,
@@ -181,6 +184,42 @@ def test_the_model_server_hands_the_model_only_to_its_token(secured: Stack) -> N
     assert call(f"{base}/health")[0] == 200  # the readiness probe stays open
 
 
+def scrape(url: str, token: str) -> dict[str, list[Sample]]:
+    status, body = call(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert status == 200, (url, body)
+    return {family.name: family.samples for family in text_string_to_metric_families(body)}
+
+
+def test_every_service_serves_its_metrics_to_the_metrics_token_only(secured: Stack) -> None:
+    settings, token = secured.settings, secured.settings.security.metrics_token
+    # one message through Rasa and the action server first
+    RestClient.of(secured).say(sender_id("metrics"), "when is city hall open?")
+    services = {
+        "rasa": f"http://127.0.0.1:{settings.rasa.port}",
+        "actions": f"http://127.0.0.1:{settings.rasa.action_port}",
+        "console": f"http://127.0.0.1:{settings.handoff.port}",
+        "models": f"http://127.0.0.1:{settings.models.port}",
+        "demo_agency": f"http://127.0.0.1:{settings.demo.port}",
+    }
+    for service, url in services.items():
+        assert call(f"{url}/metrics")[0] == 401, service
+        assert call(f"{url}/metrics", headers={"Authorization": f"Bearer {token[:-1]}x"})[0] == 401, service
+        found = scrape(url, token)
+        assert "process_resident_memory_bytes" in found, service
+        routes = {s.labels["route"] for s in found["civic_http_requests"] if s.labels["service"] == service}
+        assert routes, (service, found["civic_http_requests"])
+    rasa = scrape(services["rasa"], token)
+    requests = {s.labels["route"]: s.value for s in rasa["civic_http_requests"] if s.name.endswith("_total")}
+    assert requests.get("/webhooks/rest/webhook", 0) >= 1, requests
+    assert not [route for route in requests if "metrics" in route or sender_id("metrics") in route]
+    [model] = [s.labels for s in rasa["civic_model_info"]]
+    assert len(model["model_id"]) == 32 and model["trained_at"].startswith("20"), model
+    actions = scrape(services["actions"], token)["civic_http_requests"]
+    assert any(s.labels["route"] == "/webhook" and s.labels["status"] == "200" for s in actions), actions
+    queues = {s.labels["queue"]: s.value for s in scrape(services["console"], token)["civic_queue_depth"]}
+    assert queues == {"handoff_waiting": 0, "dead_letters": 0}
+
+
 def test_rasa_still_runs_custom_actions(secured: Stack) -> None:
     reply = RestClient.of(secured).say(sender_id("status"), "any update on #512077?")
     assert "512077" in reply and "Last update" in reply  # from the action server, via the demo agency
@@ -227,6 +266,9 @@ def test_the_proxy_passes_only_the_public_paths(secured: Stack, tmp_path: Path) 
         bearer = {"Authorization": f"Bearer {settings.security.rest_token}"}
         assert call(f"{proxy}/webhooks/rest/webhook", rest, bearer)[0] == 404  # server-to-server only
         assert call(f"{proxy}/webhooks//rest/webhook", rest, bearer)[0] == 404
+        metrics = {"Authorization": f"Bearer {settings.security.metrics_token}"}
+        assert call(f"{console}/metrics", headers=metrics)[0] == 200
+        assert call(f"{proxy}/metrics", headers=metrics)[0] == 404  # for the internal scraper only
         # public: the socket (socket.io's handshake), the widget's files, the console
         status, handshake = call(f"{proxy}/socket.io/?EIO=4&transport=polling")
         assert status == 200 and '"sid"' in str(handshake)

@@ -99,9 +99,13 @@ def may_connect(source: str, target: str, port: int) -> bool:
     return False
 
 
-def container_port(name: str) -> int:
+def container_of(name: str) -> dict[str, Any]:
     workload = next(d for kind in WORKLOADS for d in of_kind(kind) if d["metadata"]["name"] == name)
-    return int(workload["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"])
+    return dict(workload["spec"]["template"]["spec"]["containers"][0])
+
+
+def container_port(name: str) -> int:
+    return int(container_of(name)["ports"][0]["containerPort"])
 
 
 def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -300,6 +304,21 @@ def test_each_internal_service_admits_only_its_callers(target: str, allowed: set
         name for name in pods() if name != target and may_connect(name, target, container_port(target))
     }
     assert callers == allowed
+
+
+def test_the_monitoring_namespace_may_scrape_every_service_it_has_metrics_for() -> None:
+    [policy] = [p for p in of_kind("NetworkPolicy") if p["metadata"]["name"] == "metrics-from-monitoring"]
+    [rule] = policy["spec"]["ingress"]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
+    scraped = {name for name, labels in pods().items() if selects(policy["spec"]["podSelector"], labels)}
+    assert scraped == {"rasa", "actions", "handoff", "models"}
+    assert {container_port(name) for name in scraped} == {p["port"] for p in rule["ports"]}
+    for name in scraped:
+        assert env_of(container_of(name))["METRICS_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+            "name": "civic-secrets", "key": "METRICS_TOKEN", "optional": True
+        }  # fmt: skip
 
 
 def test_secrets_come_from_a_secret_never_from_the_manifest() -> None:

@@ -73,8 +73,10 @@ async def test_a_conversation_is_answered_in_order_while_others_go_ahead(
         await harness.post(*signed(page([text_event("elsewhere", "m_3", sender=OTHER)])), settle=False)
         await until(lambda: "You said: elsewhere" in [t.split("\n")[0] for t in sent_texts(platform)])
         assert agent.started == ["first", "elsewhere"]  # "second" waits for "first"
+        assert await harness.connector.intake.depth() == 2  # what /metrics reports: running and waiting
         gate.set()
         await harness.settle()
+        assert await harness.connector.intake.depth() == 0
     mine = [h.json["message"]["text"] for h in platform.on(SEND) if h.json["recipient"]["id"] != OTHER]
     assert mine == [first("You said: first"), "You said: second"]
 
