@@ -60,7 +60,13 @@ COLLECT_ERRORS = Counter(
 )
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe(service: str, route: str, method: str, status: int, seconds: float) -> None:
+    """One answered request. A method outside HTTP's usual ones counts as "other": a client's
+    made-up methods must not each become a series (the same for paths: route templates only)."""
+    method = method if method in _METHODS else "other"
     REQUESTS.labels(service, route, method, str(status)).inc()
     DURATION.labels(service, route).observe(seconds)
     if status >= 500:

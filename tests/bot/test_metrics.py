@@ -99,6 +99,19 @@ async def test_requests_are_counted_by_route_template_never_by_conversation(serv
     assert sorted(durations) == [1.0, 3.0]
 
 
+async def test_made_up_methods_do_not_each_become_a_series(served: tuple[str, str]) -> None:
+    service, base = served
+    async with aiohttp.ClientSession() as session:
+        for method in ("BREW", "WHEN", "PURGE"):
+            async with session.request(method, f"{base}/api/conversations/c-1") as response:
+                assert response.status in (400, 405)  # aiohttp refuses some before any handler
+    found = await scraped(base)
+    methods = {
+        labels["method"] for _, labels, _ in found["civic_http_requests"] if labels["service"] == service
+    }
+    assert methods <= {"other"}
+
+
 async def test_failures_on_our_side_are_errors_and_refusals_are_not(served: tuple[str, str]) -> None:
     service, base = served
     assert (await get(f"{base}/broken"))[0] == 500
