@@ -76,7 +76,9 @@ async def _in_thread(function: Callable[..., T], *args: Any) -> T:
 
 
 async def _groups(request: web.Request) -> list[Group]:
-    return group_items(await request.app[INBOX_STORE].items())
+    """Grouping compares messages pairwise: in a thread, so that agents' pages and the relay keep
+    answering while a busy month's inbox is grouped."""
+    return await _in_thread(group_items, await request.app[INBOX_STORE].items())
 
 
 async def _group_or_404(request: web.Request) -> Group:
