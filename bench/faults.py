@@ -25,6 +25,8 @@ for path in (ROOT, ROOT / "tests", ROOT / "tests" / "reliability"):
 
 from load_support import FAULTS, Plan, Tally, fault_stack, run_scenario  # noqa: E402
 
+from bot.stack import stop_on_sigterm  # noqa: E402
+
 ONE_RASA = (
     "kill -9 rasa",
     "action server stopped",
@@ -74,6 +76,7 @@ def main() -> int:
         "--action-stop", type=float, default=90.0, help="seconds the action server is stopped"
     )
     args = parser.parse_args()
+    stop_on_sigterm()  # a killed bench stops the services it started
     plan = Plan(
         conversations=args.conversations, messages=args.messages, action_stop_seconds=args.action_stop
     )

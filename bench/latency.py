@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.content.model import all_entries, load_content  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.stack import BIN, Service, Stack, free_port, http_ok  # noqa: E402
+from bot.stack import BIN, Service, Stack, free_port, http_ok, stop_on_sigterm  # noqa: E402
 
 VANILLA_MESSAGES = [
     "hello",
@@ -131,6 +131,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=200, help="messages per measurement")
     parser.add_argument("--skip-train", action="store_true", help="do not time a forced retrain of our model")
     args = parser.parse_args()
+    stop_on_sigterm()  # a killed bench stops the services it started
 
     texts = [e.questions[0] for e in all_entries(load_content()) if not e.sensitive] + OUR_EXTRA
     workdir = Path(tempfile.mkdtemp(prefix="civic-bench-"))

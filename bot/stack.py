@@ -118,6 +118,16 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM ends this process as Ctrl-C does (an exception in the main thread), so the stacks of
+    its `with Stack(...)` blocks are stopped instead of left running (benchmarks, scripts)."""
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
