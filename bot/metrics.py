@@ -14,6 +14,7 @@ in constant time) and 404 when no token is configured. The reverse proxies never
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, His
 
 PATH = "/metrics"
 UNMATCHED = "(unmatched)"  # a request no route took: one label, whatever its path
+CLIENT_GONE = 499  # nginx's status for a request whose client closed the connection first
 
 REQUESTS = Counter(
     "civic_http_requests",
@@ -134,6 +136,9 @@ def setup_aiohttp(app: web.Application, service: str, token: str, collect: Colle
             return response
         except web.HTTPException as exc:
             status = exc.status
+            raise
+        except asyncio.CancelledError:  # the client went away: not a failure of ours
+            status = CLIENT_GONE
             raise
         finally:
             if route != PATH:
