@@ -6,6 +6,7 @@ about it is generated from these files, so this module is the one reader.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -133,9 +134,11 @@ _LineLoader.yaml_implicit_resolvers = {
 }
 
 
-def read_yaml_with_lines(path: Path) -> Any:
+def read_yaml_with_lines(path: Path, text: str | None = None) -> Any:
+    """The YAML of `path` (or `text`, read from it already), every mapping with its line number."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+        source = path.read_text(encoding="utf-8") if text is None else text
+        return yaml.load(source, Loader=_LineLoader)  # noqa: S506
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ContentError(path, f"not valid YAML: {exc}", mark.line + 1 if mark else None) from exc
@@ -192,8 +195,25 @@ def parse_entry(raw: Any, path: Path, topic: str) -> Entry:
     )
 
 
+# path -> (the file's sha256, its topic): a file read again unchanged costs a read and a hash, not
+# a YAML parse (0.3 s for the whole content, once per inbox page and per decision otherwise).
+_LOADED: dict[str, tuple[bytes, Topic]] = {}
+
+
 def load_topic(path: Path) -> Topic:
-    raw = read_yaml_with_lines(path)
+    """The topic file at `path`, parsed once per version of its bytes (topics are immutable)."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).digest()
+    cached = _LOADED.get(str(path))
+    if cached is not None and cached[0] == digest:
+        return cached[1]
+    topic = _parse_topic(path, data.decode("utf-8"))
+    _LOADED[str(path)] = (digest, topic)
+    return topic
+
+
+def _parse_topic(path: Path, text: str) -> Topic:
+    raw = read_yaml_with_lines(path, text)
     if not isinstance(raw, dict) or not isinstance(raw.get("entries"), list):
         raise ContentError(path, "a content file needs a list under 'entries:'")
     meta = raw.get("topic") or {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -199,6 +200,22 @@ def test_a_broken_entry_is_reported_with_file_and_line(tmp_path):
     with pytest.raises(ContentError) as caught:
         load_topic(bad)
     assert caught.value.line == 4 and "Bad Id" in str(caught.value)
+
+
+def test_a_file_is_parsed_again_whenever_its_bytes_change(tmp_path):
+    """Pages read the content often, so an unchanged file is not parsed twice; a changed one always
+    is, even rewritten at once with the same size (file times are too coarse to tell)."""
+    path = tmp_path / "topic.yml"
+    path.write_text("entries:\n- id: hours\n  answer: Open at 8.\n", encoding="utf-8")
+    first = load_topic(path)
+    assert load_topic(path) is first
+    stat = path.stat()
+    path.write_text("entries:\n- id: hours\n  answer: Open at 9.\n", encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert load_topic(path).entries[0].answer == "Open at 9."
+    path.write_text("entries:\n- id: Bad Id\n  answer: x\n", encoding="utf-8")
+    with pytest.raises(ContentError):
+        load_topic(path)
 
 
 def test_a_rumor_without_verdict_is_refused(tmp_path):
