@@ -244,14 +244,15 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
         )
         return aside
 
-    async def _stored(self, sender_id: str, stored: str | None = None) -> tuple[str, dict[str, Any]] | None:
-        """The stored conversation (its JSON and the parsed document); None when there is none.
+    async def _stored(self, sender_id: str) -> tuple[str, dict[str, Any]] | None:
+        """The stored conversation (its JSON and the parsed document); None when there is none."""
+        return await self._parsed(sender_id, await guarded(self.client.get(self.key_prefix + sender_id)))
 
-        `stored`: its JSON when already read. One that is not a conversation document is
-        quarantined, and None returned.
+    async def _parsed(self, sender_id: str, stored: str | None) -> tuple[str, dict[str, Any]] | None:
+        """`stored` (the conversation's JSON as read, None for none) with its parsed document.
+
+        One that is not a conversation document is quarantined, and None returned.
         """
-        if stored is None:
-            stored = await guarded(self.client.get(self.key_prefix + sender_id))
         if stored is None:
             return None
         try:
@@ -304,7 +305,7 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
             pipe.time().get(key)  # Redis's clock (the save's deadline is in it), the stored conversation
             clock, stored = await guarded(pipe.execute())
         started = time.monotonic()
-        found = await self._stored(tracker.sender_id, stored) if stored is not None else None
+        found = await self._parsed(tracker.sender_id, stored)
         serialised = tracker.as_dialogue().as_dict()
         stored_events = found[1].get("events", []) if found else []
         # what Rasa publishes: the events beyond those of the latest stored session
