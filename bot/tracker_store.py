@@ -40,6 +40,7 @@ import logging
 import time
 from collections.abc import Awaitable, Iterable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -188,10 +189,20 @@ if ARGV[6] == '1' then
 end
 """ + APPEND_LOOP.format(first=4, stream=2, lifetime=4, maxlen=5, shift=3)
 
-# The de-duplication mark of the intake delivery whose turn is being run (set by the webhook
-# channels around a turn, bot/channels/base.py): the save that stores the turn's message also
-# marks the delivery processed, so a process killed right after the save never runs it twice.
-PROCESSED_MARK: ContextVar[str] = ContextVar("intake_processed_mark", default="")
+
+@dataclass
+class DeliveryMark:
+    """The intake delivery whose turn is being run: its de-duplication key ("" for none), and
+    whether a save has marked it processed."""
+
+    key: str
+    marked: bool = False
+
+
+# Set by the webhook channels around a turn (bot/channels/base.py): the save that stores the turn's
+# message also marks the delivery processed, so a process killed right after the save never runs
+# it twice, and the channel need not mark it again.
+PROCESSED_MARK: ContextVar[DeliveryMark | None] = ContextVar("intake_processed_mark", default=None)
 
 
 class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
@@ -323,10 +334,13 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
             bodies = [encode({"sender_id": tracker.sender_id, **e.as_dict()}) for e in new_events]
             # the save that stores the citizen's message is the one that completes the delivery
             carries_message = any(isinstance(e, UserUttered) for e in new_events)
-            processed = PROCESSED_MARK.get() if carries_message else ""
+            delivery = PROCESSED_MARK.get() if carries_message else None
+            processed = delivery.key if delivery else ""
             await self._save_turn(
                 key, json.dumps(serialised), expiry, deadline_ms, broker, bodies, processed=processed
             )
+            if delivery and processed:
+                delivery.marked = True
             await broker.appended_elsewhere()
             return
         await guarded(self.client.set(key, json.dumps(serialised), ex=expiry or None))

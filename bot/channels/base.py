@@ -65,7 +65,7 @@ from bot.channels.text import button_payload, fits_bytes, split_text, typed_text
 from bot.channels.wording import TEXTS_FILE, ChannelTexts, TextsError, load_texts
 from bot.identity import IdentityKey
 from bot.settings import Env, RedisAddress, SettingsError
-from bot.tracker_store import PROCESSED_MARK
+from bot.tracker_store import PROCESSED_MARK, DeliveryMark
 
 log = logging.getLogger(__name__)
 
@@ -471,13 +471,15 @@ class WebhookChannel:
         output = self.get_output_channel()
         held: list[tuple[str, dict[str, Any]]] = []
         with addressed(conversation, event.sender_id):
-            token, mark = _HELD.set(held), PROCESSED_MARK.set(fields.get("seen", ""))
+            delivery = DeliveryMark(fields.get("seen", ""))
+            token, mark = _HELD.set(held), PROCESSED_MARK.set(delivery)
             try:
                 await self.handle_event(event, conversation, output, on_new_message)
             finally:
                 _HELD.reset(token)
                 PROCESSED_MARK.reset(mark)
-            await self.intake.processed(fields)  # when the turn stored nothing (the save marks it)
+            if not delivery.marked:  # a turn that stored nothing (the save marks the others)
+                await self.intake.processed(fields)
             for recipient_id, message in held:  # the turn is stored: now the citizen hears it, once
                 try:
                     await output.send_response(recipient_id, message)
