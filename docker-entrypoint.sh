@@ -1,6 +1,7 @@
 #!/bin/sh
 # `rasa` (default): the Rasa server; `models`: the model server; `actions`: the action server;
-# `handoff`: the agent console; `demo`: the demo agency API; else run the command.
+# `handoff`: the agent console; `demo`: the demo agency API; `broadcaster`: broadcasts and alerts to
+# subscribers; else run the command.
 #
 # No secret is ever on a command line here (`ps` would show it): the servers read RASA_TOKEN,
 # ACTION_SERVER_TOKEN, MODEL_SERVER_TOKEN, REST_CHANNEL_TOKEN and the rest from their environment,
@@ -29,6 +30,9 @@ case "$1" in
     exec python -m bot.console --port 8080 ;;
   demo)
     exec python -m bot.demo_agency --port 8000 ;;
+  broadcaster)
+    # Sends with the same connectors as Rasa: their credentials come from the same variables.
+    exec python -m bot.broadcasts --port 8095 ;;
   *)
     exec "$@" ;;
 esac

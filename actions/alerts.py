@@ -4,10 +4,15 @@ The feed is cached as sent (expired alerts included) and filtered at the moment 
 so an alert that expired a second ago is never shown, not even from a stale copy. "Any alerts
 tomorrow?" keeps the alerts whose effective and expiry times overlap that local day (from now
 on: never one that has already expired), "tonight" the hours until the next morning.
+
+A notice staff pinned (`bot.broadcasts.notice`) leads the answer, whatever follows; a citizen who
+received a broadcast and asks about it ("is my street affected?") is answered from that broadcast
+(`actions.broadcast_reply`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -15,15 +20,29 @@ from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from redis.exceptions import RedisError
 
 from actions import resources as shared
 from actions.asked_day import asked_day, remember_day, when_text
-from actions.common import ALERTS, EventList, LookupAction, fragment, latest_text, lookup, say_if_stale
+from actions.broadcast_reply import answer_from_broadcast
+from actions.common import (
+    ALERTS,
+    EventList,
+    LookupAction,
+    conversation_ref,
+    fragment,
+    latest_text,
+    lookup,
+    say_if_stale,
+)
 from actions.parsing import alert_areas, entity_values, find_area
+from bot.broadcasts.notice import NoticeStore
+from bot.broadcasts.texts import notice_lead
 from bot.clients.alerts import Alert, select
 from bot.days import DayRef, day_bounds, local_today
 from bot.formatting import moment_text
 
+log = logging.getLogger(__name__)
 MAX_SHOWN = 3
 EVENING, MORNING = time(18), time(6)  # "tonight" runs from the evening (or now) to the next morning
 
@@ -60,6 +79,17 @@ def alert_lines(
     ]  # fmt: skip
 
 
+async def say_notice(resources: shared.Resources, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The pinned notice first; Redis trouble leaves it out (the alerts still follow)."""
+    try:
+        notice = await NoticeStore(resources.redis).current()
+    except (RedisError, OSError, ValueError, TypeError) as exc:
+        log.warning("alerts: the pinned notice was left out for %s: %s", conversation_ref(tracker), exc)
+        return
+    if notice is not None:
+        dispatcher.utter_message(text=notice_lead(notice))
+
+
 class ActionCheckAlerts(LookupAction):
     unavailable_response = "utter_alerts_unavailable"
 
@@ -73,6 +103,9 @@ class ActionCheckAlerts(LookupAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> EventList:
+        await say_notice(resources, dispatcher, tracker)
+        if await answer_from_broadcast(resources, dispatcher, tracker):
+            return []
         fetched = await lookup(resources, ALERTS, resources.alerts.fetch, kind=list[Alert])
         places = entity_values(tracker.latest_message, "place")
         area = (

@@ -107,6 +107,7 @@ def _print_urls(stack: Any) -> None:
         *(("Rasa HTTP API", f"{url}/status?token=<RASA_TOKEN>") for url in replicas),
         ("action server", f"http://{host}:{settings.rasa.action_port}/webhook (Rasa only)"),
         ("model server", f"http://{host}:{settings.models.port}/models/status?token=<MODEL_SERVER_TOKEN>"),
+        ("broadcaster", f"http://{host}:{settings.broadcasts.port}/health (broadcasts and alerts)"),
         ("demo agency API", f"{demo}/open311/v2"),
         ("Redis", f"redis://{redis.host}:{redis.port}/{redis.db}"),
         ("metrics", "/metrics on every service above (Authorization: Bearer <METRICS_TOKEN>)"),

@@ -9,23 +9,37 @@ A button's intent payload with entities (``/rate{"rating":"1"}``) looks like a p
 Rasa's interpolation, which then logs an error with a traceback every time the button is sent
 (and sends it unchanged). Its braces are doubled here, which the interpolation turns back into
 single ones without a word.
+
+While staff have a notice pinned (``bot.broadcasts.notice``), the greeting leads with it, worded by
+``notice`` in data/broadcasts/alerts.yml: read from Redis (REDIS_HOST/PORT/DB/PASSWORD, as for the
+tracker store) at every greeting, so it shows from the next message on, on every channel, without
+retraining. Redis trouble leaves the notice out (logged); it never costs the citizen the greeting.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aioredis
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.broadcasts.notice import NoticeStore
+from bot.broadcasts.texts import notice_lead
 from bot.content.agency import AGENCY_FILE, Agency, UnknownFactError, load_agency
+from bot.settings import Settings
 
+log = logging.getLogger(__name__)
 Responses = dict[str, list[dict[str, Any]]]
+NOTICE_LEADS = frozenset({"utter_greet"})  # responses a pinned notice comes before
+NOTICE_REDIS_TIMEOUT = 0.5  # seconds: a slow Redis must not hold the greeting up
 _ENTITY_PAYLOAD = re.compile(r"(/[^{}\s]+)(\{.*\})", re.DOTALL)
 
 
@@ -101,11 +115,37 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         endpoint_config: EndpointConfig | None = None,
         domain: Domain | None = None,
         agency_file: Path | None = None,
+        redis: aioredis.Redis | None = None,
     ) -> None:
         configured = endpoint_config.kwargs.get("agency_file") if endpoint_config else None
         self.agency_file = agency_file or (Path(configured) if configured else AGENCY_FILE)
         self._responses: Responses = {}
+        self._redis = redis  # else opened on the first greeting, in Rasa's event loop
         super().__init__(domain.responses if domain else {})
+
+    async def generate(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        response = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        if response is None or utter_action not in NOTICE_LEADS or not response.get("text"):
+            return response
+        lead = await self.notice_lead()
+        return {**response, "text": f"{lead}\n\n{response['text']}"} if lead else response
+
+    async def notice_lead(self) -> str:
+        """The pinned notice as it leads a reply, or "" (none pinned, or Redis could not say)."""
+        try:
+            if self._redis is None:
+                self._redis = aioredis.Redis.from_url(
+                    Settings.from_env().redis.url,
+                    socket_timeout=NOTICE_REDIS_TIMEOUT,
+                    socket_connect_timeout=NOTICE_REDIS_TIMEOUT,
+                )
+            notice = await NoticeStore(self._redis).current()
+            return notice_lead(notice) if notice else ""
+        except Exception as exc:  # Redis down, a bad value, a bad texts file: greet without it
+            log.warning("nlg: the pinned notice was left out (%s: %s)", type(exc).__name__, exc)
+            return ""
 
     @property
     def responses(self) -> Responses:

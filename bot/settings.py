@@ -481,6 +481,51 @@ class PrivacySettings:
         )
 
 
+SEVERITIES = ("Minor", "Moderate", "Severe", "Extreme")  # CAP's order; "Unknown" is below all
+
+
+@dataclass(frozen=True)
+class BroadcastSettings:
+    """Alert subscriptions and staff broadcasts (docs/broadcasts.md): approvals, the alerts poller,
+    the platforms' shared send rates, WhatsApp's template for outside the 24-hour window, and the
+    SMS double opt-in code's lifetime. A rate of 0 means no limit of ours (the platform's 429s
+    still slow the workers down)."""
+
+    approvals: int = 2  # distinct editors who must agree (the author counts as one)
+    alerts_poll_seconds: float = 60.0
+    alerts_min_severity: str = "Severe"
+    twilio_rate_per_sec: float = 1.0  # a US long code's limit
+    telegram_rate_per_sec: float = 25.0  # Telegram: about 30 messages a second across chats
+    meta_rate_per_sec: float = 20.0  # Messenger and Instagram (per Page)
+    whatsapp_rate_per_sec: float = 20.0
+    whatsapp_alert_template: str = ""  # an approved template's name ("": no sends outside the window)
+    whatsapp_template_lang: str = "en_US"
+    workers_per_channel: int = 4  # concurrent sends per channel in each broadcaster process
+    port: int = 8095  # the broadcaster's own /health and /metrics
+    sms_code_minutes: float = 10.0
+    telegram_bot_username: str = ""  # offered to web chat citizens as t.me/<name> ("": not offered)
+
+    @classmethod
+    def from_env(cls, env: Env) -> BroadcastSettings:
+        return cls(
+            approvals=env.whole("BROADCAST_APPROVALS", 2, minimum=1, maximum=5),
+            alerts_poll_seconds=env.number("ALERTS_POLL_SECONDS", 60.0),  # 0: no relay
+            alerts_min_severity=env.choice(
+                "ALERTS_BROADCAST_MIN_SEVERITY", tuple(s.lower() for s in SEVERITIES), "severe"
+            ).capitalize(),
+            twilio_rate_per_sec=env.number("TWILIO_RATE_PER_SEC", 1.0),
+            telegram_rate_per_sec=env.number("TELEGRAM_RATE_PER_SEC", 25.0),
+            meta_rate_per_sec=env.number("META_RATE_PER_SEC", 20.0),
+            whatsapp_rate_per_sec=env.number("WHATSAPP_RATE_PER_SEC", 20.0),
+            whatsapp_alert_template=env.text("WHATSAPP_ALERT_TEMPLATE"),
+            whatsapp_template_lang=env.text("WHATSAPP_TEMPLATE_LANG", "en_US"),
+            workers_per_channel=env.whole("BROADCAST_WORKERS_PER_CHANNEL", 4, minimum=1, maximum=64),
+            port=env.port("BROADCASTER_PORT", 8095),
+            sms_code_minutes=env.duration("SMS_CODE_MINUTES", 10.0),
+            telegram_bot_username=env.text("TELEGRAM_BOT_NAME").lstrip("@"),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the processes of the stack are configured with."""
@@ -497,6 +542,7 @@ class Settings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     chat_limits: ChatLimitSettings = field(default_factory=ChatLimitSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    broadcasts: BroadcastSettings = field(default_factory=BroadcastSettings)
     var_dir: Path = Path("var")
     log_level: str = "INFO"
 
@@ -516,6 +562,7 @@ class Settings:
             privacy=PrivacySettings.from_env(env),
             chat_limits=ChatLimitSettings.from_env(env),
             console=ConsoleSettings.from_env(env),
+            broadcasts=BroadcastSettings.from_env(env),
             var_dir=env.path("VAR_DIR", Path("var")),
             log_level=env.choice("LOG_LEVEL", LOG_LEVELS, "info").upper(),
         )

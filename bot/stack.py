@@ -9,7 +9,8 @@
 5. Rasa (`python -m bot.serve.rasa`, i.e. `rasa run --enable-api` with the channels switched on in
    the environment): RASA_REPLICAS servers on consecutive ports from RASA_PORT, sharing Redis
    (one is called "rasa" and logs to rasa.log; several are rasa-1, rasa-2 ... with their own logs),
-6. the console (`python -m bot.console`: handoff queue, agents' pages and JSON API, review inbox).
+6. the broadcaster (`python -m bot.broadcasts`: broadcast delivery workers and the alerts poller),
+7. the console (`python -m bot.console`: handoff queue, agents' pages and JSON API, review inbox).
 
 ``make run`` and the end-to-end tests use the same code, so what the tests prove is what a developer
 runs. Secrets a local run needs (RASA_TOKEN, DEMO_AGENCY_API_KEY, DEMO_AGENCY_ADMIN_TOKEN,
@@ -287,6 +288,7 @@ class Stack:
             self._start(self._model_server(), timeout)
             for replica in range(self.settings.rasa.replicas):
                 self._start(self._rasa(replica), timeout)
+            self._start(self._broadcaster(), timeout)
             self._start(self._handoff_console(), timeout)
             if self.supervise:
                 self.supervisor = Supervisor(lambda: list(self.services), self.status_file, self.report)
@@ -409,6 +411,15 @@ class Stack:
         url = f"http://{LOCALHOST}:{port}"
         return Service(
             "handoff console", argv, env, lambda: http_ok(f"{url}/health"), self._log("handoff"), url
+        )
+
+    def _broadcaster(self) -> Service:
+        """The broadcaster: delivery workers and the alerts poller; sends with the channels Rasa runs."""
+        port = self.settings.broadcasts.port
+        argv = [str(BIN / "python"), "-m", "bot.broadcasts", "--host", self.bind_host, "--port", str(port)]
+        url = f"http://{LOCALHOST}:{port}"
+        return Service(
+            "broadcaster", argv, self._env, lambda: http_ok(f"{url}/health"), self._log("broadcaster"), url
         )
 
     def _demo_agency(self) -> Service:

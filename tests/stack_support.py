@@ -80,6 +80,7 @@ def stack_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "DEMO_AGENCY_PORT": str(free_port()),
         "HANDOFF_PORT": str(free_port()),
         "MODEL_SERVER_PORT": str(free_port()),
+        "BROADCASTER_PORT": str(free_port()),
         # Staffed around the clock, so a handoff test does not depend on the time CI runs;
         # the after-hours tests pass their own hours file and HANDOFF_HOURS="".
         "HANDOFF_HOURS": "always",

@@ -65,6 +65,7 @@ from bot.channels.text import button_payload, fits_bytes, split_text, typed_text
 from bot.channels.wording import TEXTS_FILE, ChannelTexts, TextsError, load_texts
 from bot.identity import IdentityKey
 from bot.settings import Env, RedisAddress, SettingsError
+from bot.subscriptions.keywords import keyword_reply
 from bot.tracker_store import PROCESSED_MARK, DeliveryMark
 
 log = logging.getLogger(__name__)
@@ -499,6 +500,12 @@ class WebhookChannel:
             log.info("%s: a message over the size limits from %s", self.name(), ref(conversation))
             await output.send_response(conversation, {"text": texts.too_long_for(self.common.max_text_chars)})
             return
+        # STOP, START, HELP...: answered here, never by Rasa; a Redis error makes the intake retry.
+        if event.kind == TEXT:
+            reply = await keyword_reply(self.store.client, conversation, self.name(), event.text)
+            if reply:
+                await output.send_response(conversation, {"text": reply})
+                return
         text = await self.user_text(event, conversation)
         if not text:
             return

@@ -16,11 +16,29 @@ import json
 import logging
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
 
 log = logging.getLogger(__name__)
+
+# The successful answers of the platform calls made in this task, when someone listens (the
+# broadcaster reads the platform's message ids from them); None: nobody does.
+_ANSWERS: ContextVar[list[Any] | None] = ContextVar("platform_answers", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[list[Any]]:
+    """Within the block, every successful platform answer (decoded JSON) is appended to the list."""
+    answers: list[Any] = []
+    token = _ANSWERS.set(answers)
+    try:
+        yield answers
+    finally:
+        _ANSWERS.reset(token)
 
 
 class PlatformError(Exception):
@@ -80,7 +98,11 @@ class PlatformSender:
                 ) as response:
                     raw = await response.read()
                     if response.status < 300:
-                        return _json(raw)
+                        answer = _json(raw)
+                        listening = _ANSWERS.get()
+                        if listening is not None:
+                            listening.append(answer)
+                        return answer
                     retryable = response.status == 429 or response.status >= 500
                     hint = _retry_after(response.headers.get("Retry-After"), raw)
                     error = PlatformError(self.platform, what, response.status, _detail(raw))

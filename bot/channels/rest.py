@@ -34,9 +34,10 @@ from sanic.response import HTTPResponse
 from bot.channels.base import BadPayload, ChannelConfigError, OnNewMessage, parse_json_object, read_body
 from bot.channels.offered import OfferedPayloads, button_payloads
 from bot.channels.ratelimit import client_address, retry_after
-from bot.channels.store import ref
+from bot.channels.store import STORE_ERRORS, ref
 from bot.channels.web import WebChannel, WebChannelOptions
 from bot.settings import Settings
+from bot.subscriptions.keywords import keyword_reply
 from bot.tracker_store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,12 @@ class CivicRestInput(WebChannel, RestInput):
         """Rasa's answer to one message, as Rasa's own REST channel gives it; `StoreUnavailable`
         when the conversation could not be read or saved (bot/tracker_store.py)."""
         collector = CivicRestOutput(self.offered)
+        try:  # STOP, START, HELP...: answered here, never by Rasa (bot/subscriptions/keywords.py)
+            reply = await keyword_reply(self.store.client, conversation_id, self.name(), text)
+        except STORE_ERRORS as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        if reply:
+            return [{"recipient_id": conversation_id, "text": reply}]
         message = await self.offered.citizen_text(conversation_id, text)
         try:
             await on_new_message(

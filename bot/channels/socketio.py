@@ -14,7 +14,10 @@ a client that knew (or guessed) another's id read their conversation live and wr
 - a message over the character limit, or over the rate limits (per conversation and per client
   address, `bot/channels/ratelimit.py`), gets a polite notice instead of an answer; client
   `metadata` is ignored (the actions would trust a `media_url` or a location pin in it);
-- a "/intent" text is read as typed text unless a button offered it (`bot/channels/offered.py`).
+- a "/intent" text is read as typed text unless a button offered it (`bot/channels/offered.py`);
+- the pinned notice (`bot.broadcasts.notice`, public: no personal data) goes to a socket as a `notice`
+  event (its text, link and expiry, or null) when its session is confirmed and whenever the widget
+  sends `notice_request` (every minute, and after each reply), for the web chat's banner.
 
 Replicas: the server's client manager is python-socketio's `AsyncRedisManager` on the channel's
 Redis, so an emit on one Rasa replica (a bot or agent reply, a notice) is published there and
@@ -32,6 +35,7 @@ import asyncio
 import hmac
 import inspect
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,11 +47,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
+from bot.broadcasts.notice import NoticeStore
 from bot.channels.base import OnNewMessage
 from bot.channels.offered import OfferedPayloads, button_payloads
 from bot.channels.ratelimit import client_address, retry_after
-from bot.channels.store import ref
+from bot.channels.store import STORE_ERRORS, ref
 from bot.channels.web import WebChannel, WebChannelOptions
+from bot.subscriptions.keywords import keyword_reply
 from bot.tracker_store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -55,6 +61,7 @@ log = logging.getLogger(__name__)
 # The Redis pub/sub channel every replica's socket.io server publishes its emits on.
 PUBSUB_CHANNEL = "civic:socketio"
 SUBSCRIBE_TIMEOUT_SECONDS = 10.0
+NOTICE_CACHE_SECONDS = 2.0  # the pinned notice, read from Redis at most this often per process
 
 
 async def subscribed(sio: AsyncServer, timeout: float = SUBSCRIBE_TIMEOUT_SECONDS) -> None:
@@ -145,6 +152,7 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         self._adopt(options, self.name())
         self.connections: dict[str, Connection] = {}
         self._in_order: dict[str, asyncio.Lock] = {}  # per socket: its messages one at a time
+        self._notice: tuple[float, dict[str, Any] | None] = (float("-inf"), None)  # read at, body
 
     def get_output_channel(self) -> CivicSocketIOOutput | None:
         if self.sio is None:
@@ -183,6 +191,10 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any) -> None:
             await self.start_session(sid, data)
+
+        @sio.on("notice_request", namespace=namespace)
+        async def notice_request(sid: str, _data: Any = None) -> None:
+            await self.send_notice(sid)
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any) -> None:
@@ -226,6 +238,22 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
             connection.conversation_id = conversation_id
             await _settled(self.sio.enter_room(sid, conversation_id, namespace=self.namespace))
         await self.sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+        await self.send_notice(sid)
+
+    async def send_notice(self, sid: str) -> None:
+        """The pinned notice, or null when there is none, to this socket only (for the banner)."""
+        if self.sio is None or sid not in self.connections:
+            return
+        read_at, body = self._notice
+        if time.monotonic() - read_at > NOTICE_CACHE_SECONDS:  # many sockets (or one flooding) read once
+            try:
+                notice = await NoticeStore(self.store.client).current()
+            except Exception as exc:  # Redis down: the banner stays as it is until the next request
+                log.warning("socketio: the pinned notice could not be read: %s", type(exc).__name__)
+                return
+            body = notice.public() if notice else None
+            self._notice = (time.monotonic(), body)
+        await self.sio.emit("notice", body, room=sid, namespace=self.namespace, ignore_queue=True)
 
     async def conversation_of(self, sid: str, data: dict[str, Any]) -> str | None:
         """The conversation this socket may speak in, or None for a message it may not send."""
@@ -285,6 +313,14 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
             return
         output = self.get_output_channel()
         if output is None:
+            return
+        try:  # STOP, START, HELP...: answered here, never by Rasa (bot/subscriptions/keywords.py)
+            reply = await keyword_reply(self.store.client, conversation_id, self.name(), text)
+        except STORE_ERRORS:
+            await self.notify(sid, self.notices.store_unavailable)
+            return
+        if reply:
+            await output.send_response(conversation_id, {"text": reply})
             return
         message = await output.offered.citizen_text(conversation_id, text)
         output.held = []

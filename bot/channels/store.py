@@ -49,6 +49,15 @@ ADDRESS_TTL = 90 * 24 * 3600  # a conversation's address outlives a quiet spell,
 STORE_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
+# SET with the TTL, unless the key is kept without one (a subscriber's): then SET keeps it so.
+REMEMBER_ADDRESS = """
+if redis.call('TTL', KEYS[1]) == -1 then
+  return redis.call('SET', KEYS[1], ARGV[1])
+end
+return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+"""
+
+
 def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
 
@@ -119,9 +128,13 @@ class ChannelStore:
         return self.key("seen", message_id)
 
     async def remember_address(self, conversation_id: str, address: str, ttl: int) -> None:
-        """Where the conversation's citizen is on the platform (for replies, and for later pushes)."""
+        """Where the conversation's citizen is on the platform (for replies, and for later pushes).
+
+        An alert subscriber's address has no expiry (`bot.subscriptions.store` removes it while they
+        are subscribed, so a quiet subscriber still gets the next alert): a new message keeps it so."""
         try:
-            await self.client.set(self.conversation_key("address", conversation_id), address, ex=ttl)
+            key = self.conversation_key("address", conversation_id)
+            await self.client.eval(REMEMBER_ADDRESS, 1, key, address, ttl)
         except STORE_ERRORS as exc:
             log.warning("%s: Redis unavailable, cannot record where to reply: %s", self.channel, exc)
 

@@ -39,8 +39,11 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import aiohttp
 from rasa.core.channels.twilio import TwilioInput
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
+from bot.broadcasts import delivery
 from bot.channels.base import (
     PAYLOAD,
     TEXT,
@@ -51,7 +54,9 @@ from bot.channels.base import (
     Inbound,
     PlatformOutput,
     WebhookChannel,
+    read_body,
 )
+from bot.channels.store import STORE_ERRORS
 from bot.channels.text import button_payload, button_title, numbered_options, parse_choice
 from bot.location import pin_message
 
@@ -182,6 +187,29 @@ class TwilioSmsInput(WebhookChannel, TwilioInput):
 
     def make_output(self) -> PlatformOutput:
         return TwilioOutput(self)
+
+    def add_routes(self, blueprint: Blueprint) -> None:
+        """`/webhooks/twilio/status`: the status callbacks of broadcast messages (signed like messages)."""
+
+        @blueprint.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            return await self.status_callback(request)
+
+    async def status_callback(self, request: Request) -> HTTPResponse:
+        body = await read_body(request, self.common.max_body_bytes)
+        if body is None:
+            return response.json({"error": "request body too large"}, status=413)
+        if not self.verify_request(request, body):
+            log.warning("twilio: refused a status callback without a valid signature")
+            return response.json({"error": "invalid or missing signature"}, status=403)
+        params = dict(form_params(body))
+        sid, state = params.get("MessageSid", ""), params.get("MessageStatus", "")
+        try:
+            await delivery.twilio_status(self.store.client, sid, state, params.get("ErrorCode", ""))
+        except STORE_ERRORS as exc:
+            log.warning("twilio: Redis unavailable, a status callback is retried: %s", type(exc).__name__)
+            return response.json({"error": "temporarily unavailable"}, status=503)
+        return response.text(self.ack_body, content_type=self.ack_content_type)
 
     def signed_url(self, request: Request) -> str:
         if not self.common.public_base_url:

@@ -34,21 +34,28 @@ import logging
 from typing import Any, ClassVar
 
 from rasa.core.channels.channel import InputChannel
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
+from bot.broadcasts import delivery
 from bot.channels.base import (
     PAYLOAD,
     TEXT,
     UNSUPPORTED,
+    BadPayload,
     CommonOptions,
     Credentials,
     Inbound,
+    OnNewMessage,
     PlatformOutput,
     as_dict,
     as_id,
     as_list,
     as_text,
+    parse_json_object,
 )
 from bot.channels.meta import DEFAULT_GRAPH_URL, MetaChannel, MetaOutput, bearer
+from bot.channels.store import STORE_ERRORS
 from bot.channels.text import button_title, lead_and_last, shorten
 from bot.location import pin_message
 
@@ -173,6 +180,34 @@ class WhatsAppInput(MetaChannel, InputChannel):
 
     def make_output(self) -> PlatformOutput:
         return WhatsAppOutput(self)
+
+    async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """The common pipeline, then the `statuses` of a signed body count broadcast receipts."""
+        answer = await super().receive(request, on_new_message)
+        if answer.status == 200 and request.body:
+            try:
+                for message_id, state, code in self.statuses(parse_json_object(request.body)):
+                    await delivery.whatsapp_status(self.store.client, message_id, state, code)
+            except STORE_ERRORS as exc:  # the message events are stored; a receipt may be lost
+                log.warning("whatsapp: Redis unavailable, receipts not counted: %s", type(exc).__name__)
+            except BadPayload:
+                pass
+        return answer
+
+    def statuses(self, payload: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """(message id, status, first error code) of each status for our phone number."""
+        found: list[tuple[str, str, str]] = []
+        for entry in as_list(payload.get("entry")):
+            for change in as_list(as_dict(entry).get("changes")):
+                value = as_dict(as_dict(change).get("value"))
+                if as_id(as_dict(value.get("metadata")).get("phone_number_id")) != self.phone_number_id:
+                    continue
+                for status in as_list(value.get("statuses")):
+                    status = as_dict(status)
+                    errors = [as_dict(e) for e in as_list(status.get("errors"))]
+                    code = as_id(errors[0].get("code")) if errors else ""
+                    found.append((as_text(status.get("id")), as_text(status.get("status")), code))
+        return found
 
     def entry_events(self, entry: dict[str, Any]) -> list[Inbound]:
         events: list[Inbound] = []

@@ -45,7 +45,9 @@ class Alert:
     effective: datetime | None
     expires: datetime | None
     status: str = "Actual"
-    message_type: str = "Alert"
+    message_type: str = "Alert"  # CAP msgType: Alert, Update or Cancel
+    sent: datetime | None = None  # when this version was issued (a new one is a new version)
+    web: str = ""  # the issuer's page about it (CAP <web>), when the feed gives one
 
     def expired(self, now: datetime) -> bool:
         return self.expires is not None and self.expires <= now
@@ -97,6 +99,8 @@ def _from_properties(reader: Reader, fallback_id: str) -> Alert:
         expires=reader.when("expires"),
         status=reader.text("status") or "Actual",
         message_type=reader.text("messageType") or "Alert",
+        sent=reader.when("sent"),
+        web=reader.text("web"),
     )
 
 
@@ -139,6 +143,8 @@ def _entry_fields(entry: ET.Element) -> dict[str, Any]:
         "expires": cap.get("expires", ""),
         "status": cap.get("status", ""),
         "messageType": cap.get("msgType", ""),
+        "sent": cap.get("sent") or atom.get("updated", ""),
+        "web": cap.get("web", ""),
     }
 
 

@@ -3,7 +3,8 @@
 `make run` starts it after Rasa (`bot/stack.py`, `python -m bot.console`). The shell opens the
 shared Redis client and the audit log (`bot.audit`) in the first cleanup context; then each
 feature's `setup` adds its own resources, routes and nav links: the handoff queue
-(`bot.handoff.web`) and the review inbox (`bot.inbox.web`). The shell's own audit page comes last.
+(`bot.handoff.web`), the review inbox (`bot.inbox.web`) and the broadcasts with the pinned notice
+(`bot.broadcasts.web`). The shell's own audit page comes last.
 This is the only module of `bot.console` that imports a feature.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from redis.asyncio import Redis
 
+import bot.broadcasts.web
 import bot.handoff.web
 import bot.inbox.web
 from bot import metrics
@@ -34,7 +36,7 @@ from bot.console.proxy import networks
 from bot.handoff import keys as handoff_keys
 from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
-from bot.settings import Settings
+from bot.settings import BroadcastSettings, Settings
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
@@ -82,7 +84,12 @@ def queue_depths(app: web.Application) -> metrics.Collect:
     return collect
 
 
-def create_app(config: ConsoleConfig, handoff: HandoffConfig, inbox: InboxConfig) -> web.Application:
+def create_app(
+    config: ConsoleConfig,
+    handoff: HandoffConfig,
+    inbox: InboxConfig,
+    broadcasts: BroadcastSettings | None = None,
+) -> web.Application:
     """The shell, then the handoff, the inbox and the audit log (their nav links appear in that order)."""
     networks(config.trusted_proxies)  # a bad TRUSTED_PROXIES entry stops the start, naming it
     app = web.Application()
@@ -95,6 +102,7 @@ def create_app(config: ConsoleConfig, handoff: HandoffConfig, inbox: InboxConfig
     setup_login(app)
     bot.handoff.web.setup(app, handoff)
     bot.inbox.web.setup(app, inbox)
+    bot.broadcasts.web.setup(app, broadcasts or BroadcastSettings())
     setup_deadletters(app)
     setup_audit(app)
     return app
@@ -106,4 +114,5 @@ def app_from_settings(settings: Settings) -> web.Application:
         ConsoleConfig.from_settings(settings),
         HandoffConfig.from_settings(settings),
         InboxConfig.from_settings(settings),
+        settings.broadcasts,
     )

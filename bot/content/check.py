@@ -40,6 +40,8 @@ from bot.content.model import (
     load_content,
     load_render_settings,
 )
+from bot.subscriptions.catalog import CATALOG_FILE, catalog_problems
+from bot.subscriptions.texts import MESSAGES_FILE, texts_problems
 
 __all__ = ["Problem", "content_problems", "main", "reply_files", "reply_problems", "stale_generated"]
 
@@ -114,6 +116,12 @@ def reply_problems(files: list[Path] | None = None, agency_file: Path = AGENCY_F
     return reply_file_findings(reply_files() if files is None else files, known)
 
 
+def subscription_problems() -> list[Problem]:
+    """The alert topics and districts, and the subscription texts (data/subscriptions/)."""
+    found = [(CATALOG_FILE, m) for m in catalog_problems()] + [(MESSAGES_FILE, m) for m in texts_problems()]
+    return [Problem(str(path), 1, message) for path, message in found]
+
+
 def report(problems: list[Problem]) -> str:
     """Findings in file order; grouped ones (stale reviews) last, under their department."""
     ungrouped = sorted((p for p in problems if not p.group), key=lambda p: (p.path, p.line))
@@ -132,6 +140,7 @@ def main(run_rasa: bool = True, content_dir: Path = CONTENT_DIR, today: date | N
         except ContentError:
             pass  # the files cannot be read; that is already reported above
         problems += [p for p in reply_problems() if p not in problems]  # an agency file error once
+        problems += subscription_problems()
     if problems:
         print(report(problems))
     errors = sum(p.error for p in problems)

@@ -28,7 +28,12 @@ Where a citizen's data lives (every `civic:`, `inbox:` and `handoff:` family in 
 - other: any other key whose name, or stream entry, list element, member or field whose text,
   contains the conversation id (`sweep`): whatever is added later is still found.
 
-No subscriptions exist today. Conversations from before keyed ids were stored under the platform id
+- subscriptions: `civic:subs:v1:sub:<id>`, `...:consent:<id>` (the consent log), its membership of
+  `...:members:all` and of the `...:idx:<topic>:<area>` sets, the web chat's SMS opt-in code
+  `...:optin:<id>` and the confirmation last shown `...:shown:<id>` (bot/subscriptions/store.py,
+  bot/subscriptions/optin.py, actions/subscriptions.py);
+
+Conversations from before keyed ids were stored under the platform id
 itself; with `--user` that legacy id is looked for too (in the known families only: a phone number
 may appear in someone else's messages, and those are theirs).
 """
@@ -52,6 +57,7 @@ from bot.channels.store import digest
 from bot.events import STREAM
 from bot.inbox.selection import ADDRESS_SLOTS, message_id
 from bot.model_ops.store import PREFIX as MODEL_PREFIX
+from bot.subscriptions.store import PREFIX as SUBS_PREFIX
 
 ENDPOINTS = Path("endpoints.yml")
 DEFAULT_PREFIX = "civic"
@@ -59,6 +65,7 @@ AUDIT_STREAM = "civic:audit"
 HANDOFF = "handoff"
 REPORT_GUARD_PREFIX = "civic:report-submit:v1"  # actions/forms/submit_report.py GUARD_PREFIX
 CONFIRM_REPORT = "action_confirm_report"
+SUBSCRIPTIONS = "subscriptions"
 LEGACY_CHANNEL_KINDS = ("window", "options")
 SWEEP_MIN_CHARS = 20  # only ids this long are searched for inside values (never a bare phone number)
 BATCH = 500
@@ -203,7 +210,13 @@ async def _known_families(
             ("handoff", f"{HANDOFF}:pending_reason:{cid}"),
             ("offered buttons", f"civic:offered:{cid}"),
             ("rate limits", f"civic:rate:conversation:{cid}"),
+            *((SUBSCRIPTIONS, f"{SUBS_PREFIX}{kind}:{cid}") for kind in ("sub", "consent", "optin", "shown")),
         ]
+        if await redis.sismember(f"{SUBS_PREFIX}members:all", cid):
+            found.add(SUBSCRIPTIONS, "set", f"{SUBS_PREFIX}members:all", cid)
+        for key in await _scan(redis, f"{SUBS_PREFIX}idx:*"):
+            if await redis.sismember(key, cid):
+                found.add(SUBSCRIPTIONS, "set", key, cid)
         candidates += [("channel", key) for key in await _scan(redis, f"{CHANNEL_PREFIX}:*:{_glob(cid)}")]
         for queue in ("open", "waiting"):
             if await redis.zscore(f"{HANDOFF}:{queue}", cid) is not None:

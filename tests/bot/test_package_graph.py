@@ -14,7 +14,7 @@ from pathlib import Path
 import bot.console.app
 
 ROOT = Path(__file__).resolve().parents[2]
-FEATURES = ("bot.handoff", "bot.inbox")
+FEATURES = ("bot.handoff", "bot.inbox", "bot.broadcasts")
 PACKAGES = ("bot.console", *FEATURES)
 SHELL_MOUNTS_FEATURES = {"bot.console.app"}  # the one shell module allowed to import a feature
 
@@ -94,7 +94,8 @@ def test_importing_the_shell_loads_no_feature() -> None:
     shell = [m for m in modules() if package_of(m) == "bot.console" and m not in SHELL_MOUNTS_FEATURES]
     probe = (
         f"import sys; import {', '.join(m for m in shell if not m.endswith('__main__'))}; "
-        "print(sorted(m for m in sys.modules if m.startswith(('bot.handoff', 'bot.inbox'))))"
+        "print(sorted(m for m in sys.modules"
+        " if m.startswith(('bot.handoff', 'bot.inbox', 'bot.broadcasts'))))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True

@@ -126,8 +126,9 @@ def call(url: str, data: bytes | None = None, headers: dict[str, str] | None = N
 
 def test_no_secret_on_any_command_line(secured: Stack) -> None:
     processes = stack_processes(secured)
-    assert len(processes) >= len(secured.services) == 6
-    for name in ("bot.serve.rasa", "bot.serve.actions", "bot.serve.models", "bot.console", "bot.demo_agency"):
+    assert len(processes) >= len(secured.services) == 7
+    servers = ("bot.serve.rasa", "bot.serve.actions", "bot.serve.models", "bot.console", "bot.demo_agency")
+    for name in (*servers, "bot.broadcasts"):
         assert any(name in cmd for cmd in processes.values()), (name, processes)
     leaks = [
         (name, cmd)
@@ -200,7 +201,9 @@ def test_every_service_serves_its_metrics_to_the_metrics_token_only(secured: Sta
         "console": f"http://127.0.0.1:{settings.handoff.port}",
         "models": f"http://127.0.0.1:{settings.models.port}",
         "demo_agency": f"http://127.0.0.1:{settings.demo.port}",
+        "broadcaster": f"http://127.0.0.1:{settings.broadcasts.port}",
     }
+    call(f"{services['broadcaster']}/health")  # a request of its own to count
     for service, url in services.items():
         assert call(f"{url}/metrics")[0] == 401, service
         assert call(f"{url}/metrics", headers={"Authorization": f"Bearer {token[:-1]}x"})[0] == 401, service

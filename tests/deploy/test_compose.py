@@ -31,7 +31,7 @@ def redis_config() -> list[str]:
 
 
 def test_the_whole_system_runs() -> None:
-    assert set(SERVICES) == {"redis", "models", "actions", "rasa", "handoff", "demo", "proxy"}
+    assert set(SERVICES) == {"redis", "models", "actions", "rasa", "handoff", "demo", "broadcaster", "proxy"}
     # every app service runs one of the entrypoint's commands
     for name, service in SERVICES.items():
         if "command" in service and name != "redis":
@@ -96,6 +96,17 @@ def test_services_start_in_order() -> None:
     assert needs("proxy") == {"rasa", "handoff"}
 
 
+def test_the_broadcaster_sends_with_the_same_channel_settings_as_rasa() -> None:
+    """Broadcasts go out through the same connectors as replies: same platforms, same credentials."""
+    rasa, broadcaster = SERVICES["rasa"]["environment"], SERVICES["broadcaster"]["environment"]
+    channel_vars = {name for name in rasa if name.startswith(("TWILIO_", "TELEGRAM_", "META_", "MESSENGER_"))}
+    channel_vars |= {name for name in rasa if name.startswith(("INSTAGRAM_", "WHATSAPP_", "PUBLIC_BASE"))}
+    assert {"TWILIO_AUTH_TOKEN", "TELEGRAM_TOKEN", "WHATSAPP_ACCESS_TOKEN", "PUBLIC_BASE_URL"} <= channel_vars
+    assert all(broadcaster[name] == rasa[name] for name in channel_vars)
+    assert broadcaster["IDENTITY_SECRET"] == rasa["IDENTITY_SECRET"]  # the same conversation ids
+    assert "ports" not in SERVICES["broadcaster"]
+
+
 def test_rasa_is_healthy_only_with_a_model() -> None:
     check = " ".join(SERVICES["rasa"]["healthcheck"]["test"])
     assert "127.0.0.1:5005/status" in check and "os.environ['RASA_TOKEN']" in check
@@ -126,12 +137,13 @@ def test_the_proxy_reaches_every_rasa_replica() -> None:
 def test_the_entrypoint_starts_our_servers_without_secrets_in_argv() -> None:
     # A server's command line is literal: no variable (a secret among them) is expanded into it.
     servers = re.findall(r"exec (python -m [^;]*?)(?:;;|$)", ENTRYPOINT.replace("\\\n", " "), re.M)
-    assert len(servers) == 5, servers
+    assert len(servers) == 6, servers
     assert not any("$" in command or "--auth-token" in command for command in servers), servers
     for module in (
         "bot.serve.rasa",
         "bot.serve.models",
         "bot.serve.actions",
+        "bot.broadcasts",
         "bot.console",
         "bot.demo_agency",
     ):

@@ -296,7 +296,7 @@ def test_only_the_proxy_is_reachable_from_outside() -> None:
         ("models", {"rasa"}),  # the model server: the replicas pull their model
         ("rasa", {"proxy", "handoff"}),  # channels through the proxy; the HTTP API for the console
         ("handoff", {"proxy"}),
-        ("redis", {"rasa", "models", "actions", "handoff"}),
+        ("redis", {"rasa", "models", "actions", "handoff", "broadcaster"}),
     ],
 )
 def test_each_internal_service_admits_only_its_callers(target: str, allowed: set[str]) -> None:
@@ -313,7 +313,7 @@ def test_the_monitoring_namespace_may_scrape_every_service_it_has_metrics_for() 
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
     ]
     scraped = {name for name, labels in pods().items() if selects(policy["spec"]["podSelector"], labels)}
-    assert scraped == {"rasa", "actions", "handoff", "models"}
+    assert scraped == {"rasa", "actions", "handoff", "models", "broadcaster"}
     assert {container_port(name) for name in scraped} == {p["port"] for p in rule["ports"]}
     for name in scraped:
         assert env_of(container_of(name))["METRICS_TOKEN"]["valueFrom"]["secretKeyRef"] == {

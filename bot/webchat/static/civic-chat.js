@@ -25,6 +25,12 @@
  * each, for half-sentences.
  *
  * Bot text is only ever inserted as text: links are built as <a> elements (http/https only).
+ *
+ * A notice the city pinned (an emergency) shows as a banner above the messages, with its link. The
+ * server sends it (a `notice` event: {text, link, expires_at} or null) when the session is confirmed
+ * and when asked (`notice_request`: every `noticePollSeconds`, default 60, and after each reply). A
+ * new notice is announced once through a polite live region; showing the same one again (a poll, a
+ * reload) is silent. It goes when the server says there is none, or at its expiry.
  */
 (function () {
   "use strict";
@@ -66,6 +72,9 @@
     privacyLink: "How we use your data",
     conversation: "Conversation",
     region: "Chat with Harbor City",
+    noticeLabel: "Notice from the city",
+    noticeLink: "Details about this notice",
+    noticeAnnounce: "Notice from the city: ",
   };
 
   function dataConfig() {
@@ -76,6 +85,7 @@
     if (data.title) out.strings = { title: data.title };
     if (data.maxLength) out.maxLength = data.maxLength;
     if (data.privacyUrl) out.privacyUrl = data.privacyUrl;
+    if (data.noticePollSeconds) out.noticePollSeconds = data.noticePollSeconds;
     return out;
   }
 
@@ -112,6 +122,7 @@
     privacyUrl: webLink(user.privacyUrl || fromData.privacyUrl),
     // Near the limit the box shows how many characters are left (not announced on every key).
     warnWithin: 100,
+    noticePollSeconds: Number(user.noticePollSeconds || fromData.noticePollSeconds) || 60,
   };
   var T = config.strings;
   var STORE_KEY = "civic-chat:" + config.socketUrl.replace(/\/+$/, "");
@@ -398,6 +409,11 @@
     header.appendChild(close);
 
     var status = el("p", { class: "civic-chat__status", role: "status" });
+    // The pinned notice: a labelled region, not live itself (re-rendering it says nothing); a new
+    // notice is announced once through `announcer`.
+    var banner = el("div", { class: "civic-chat__banner", role: "region", "aria-label": T.noticeLabel });
+    banner.hidden = true;
+    var announcer = el("p", { class: "civic-chat__sr", "aria-live": "polite" });
     var intro = el("p", { class: "civic-chat__intro" }, T.intro);
     var privacy = el("p", { id: "civic-chat-privacy", class: "civic-chat__privacy" }, T.privacy + " ");
     if (config.privacyUrl) {
@@ -439,6 +455,8 @@
     form.appendChild(notice);
 
     panel.appendChild(header);
+    panel.appendChild(banner);
+    panel.appendChild(announcer);
     panel.appendChild(status);
     panel.appendChild(intro);
     panel.appendChild(privacy);
@@ -451,7 +469,7 @@
 
     ui = { root: root, launcher: launcher, panel: panel, log: log, typing: typing, status: status,
       intro: intro, privacy: privacy, input: input, form: form, restart: restart, close: close, send: send, count: count,
-      notice: notice };
+      notice: notice, banner: banner, announcer: announcer };
 
     launcher.addEventListener("click", function () {
       if (panel.hidden) openPanel(true);
@@ -635,7 +653,10 @@
     },
     event: function (name, data) {
       if (name === "session_confirm") confirmSession(data);
-      else if (name === "bot_uttered") receive(data);
+      else if (name === "bot_uttered") {
+        receive(data);
+        askNotice(true);
+      } else if (name === "notice") showNotice(data);
     },
   });
   var ready = false;
@@ -654,6 +675,7 @@
     ready = true;
     save();
     flush();
+    pollNotice();
   }
 
   function setTyping(on) {
@@ -731,6 +753,77 @@
     state.messages.push(message);
     save();
     render(message);
+  }
+
+  /* ---------- the pinned notice ---------- */
+
+  var NOTICE_KEY = STORE_KEY + ":notice"; // the notice last announced, so a reload does not repeat it
+  var noticeShown = null;
+  var noticeExpiry = null;
+  var noticePoll = null;
+  var noticeAsked = null;
+
+  /* Ask the server for the current notice: now, or (after a reply) once the replies have settled. */
+  function askNotice(soon) {
+    clearTimeout(noticeAsked);
+    noticeAsked = setTimeout(function () {
+      if (connection.connected) connection.emit("notice_request", {});
+    }, soon ? 1000 : 0);
+  }
+
+  function pollNotice() {
+    clearInterval(noticePoll);
+    noticePoll = setInterval(askNotice, config.noticePollSeconds * 1000);
+  }
+
+  function announced() {
+    try {
+      return window.sessionStorage.getItem(NOTICE_KEY);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function rememberAnnounced(key) {
+    try {
+      window.sessionStorage.setItem(NOTICE_KEY, key);
+    } catch (e) {
+      /* ignore */
+    }
+  }
+
+  function hideNotice() {
+    clearTimeout(noticeExpiry);
+    noticeShown = null;
+    ui.banner.hidden = true;
+    ui.banner.textContent = "";
+  }
+
+  function showNotice(data) {
+    var text = data && typeof data.text === "string" ? data.text : "";
+    var expires = data ? Number(data.expires_at) * 1000 : 0;
+    if (!text || (expires && expires <= Date.now())) {
+      hideNotice();
+      return;
+    }
+    var link = webLink(data.link);
+    var key = JSON.stringify([text, link, data.pinned_at || 0]);
+    clearTimeout(noticeExpiry);
+    if (expires) noticeExpiry = setTimeout(hideNotice, Math.min(expires - Date.now(), 2147483647));
+    if (key === noticeShown) return; // the same notice again: nothing changes, nothing is said
+    noticeShown = key;
+    ui.banner.textContent = "";
+    ui.banner.appendChild(el("p", { class: "civic-chat__banner-text" }, text));
+    if (link) {
+      var more = el("p", { class: "civic-chat__banner-link" });
+      more.appendChild(el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, T.noticeLink));
+      ui.banner.appendChild(more);
+    }
+    ui.banner.hidden = false;
+    if (announced() !== key) {
+      rememberAnnounced(key);
+      ui.announcer.textContent = T.noticeAnnounce + text;
+    }
   }
 
   function openPanel(moveFocus) {

@@ -355,12 +355,12 @@ async def test_long_payloads_travel_as_tokens(platform: FakePlatform, redis_cred
     payload = '/inform{"address": "' + "1200 Harbor Boulevard, Apartment 4B, " * 8 + '"}'
 
     def bot(message: UserMessage) -> list[dict[str, Any]]:
-        if message.text == "start":
+        if message.text == "begin":
             return [{"text": "Is this your address?", "buttons": [{"title": "Yes", "payload": payload}]}]
         return []
 
     async with mounted(connector(platform, redis_creds), bot) as harness:
-        await harness.post(*signed(webhook(value([text("start", "wamid.1")]))))
+        await harness.post(*signed(webhook(value([text("begin", "wamid.1")]))))
         [body] = bodies(platform)
         token = body["interactive"]["action"]["buttons"][0]["reply"]["id"]
         assert len(token) <= 256 and token != payload

@@ -1,0 +1,1 @@
+"""Staff broadcasts and alerts pushed to subscribers: records, delivery, the alerts poller, the notice."""

@@ -1,0 +1,1 @@
+"""Alert subscriptions: the catalog of topics and districts, and the subscribers in Redis."""
