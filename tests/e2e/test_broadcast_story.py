@@ -1,10 +1,12 @@
 """Issue #17 end to end on the real stack (`make run`'s code): a Telegram citizen subscribes in the chat,
 an editor writes a water notice, a second editor approves it, the broadcaster delivers it on Telegram
 (a local stand-in for the Bot API), the citizen's reply is answered from it, a pinned notice leads
-the greeting, and after STOP the next broadcast never reaches them.
+the greeting, and after STOP the next broadcast never reaches them. An SMS citizen (Twilio, a local
+stand-in for its API) subscribes, gets the short text with "Reply STOP to opt out" on the first
+broadcast only, the signed delivery receipt counts it delivered, and STOP / START work.
 
-Every step goes in through the ways a person uses: signed Telegram webhooks for the citizen, the
-console's JSON API with each editor's own token for staff.
+Every step goes in through the ways a person uses: signed Telegram and Twilio webhooks for the
+citizens, the console's JSON API with each editor's own token for staff.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ import json
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from stack_support import ROOT, stack_settings
+from aiohttp import web
+from stack_support import ROOT, serve_app, stack_env
 
+from bot.channels.twilio import signature
 from bot.console.accounts import add_account
-from bot.stack import Stack
+from bot.settings import Settings
+from bot.stack import Stack, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
 from load_support import TELEGRAM_SECRET, TELEGRAM_TOKEN, FakeTelegram
@@ -30,16 +36,72 @@ from load_support import TELEGRAM_SECRET, TELEGRAM_TOKEN, FakeTelegram
 pytestmark = pytest.mark.stack
 
 CHAT = 4_242_017
+PHONE = "+15550107788"
+TWILIO_SID, TWILIO_AUTH, TWILIO_NUMBER = "AC" + "7" * 32, "twilio-auth-token-for-tests-01", "+15550100000"
 PASSWORD = "harbor-city-editor-pass-2026"
 WAIT = 90.0
+
+
+class FakeTwilio:
+    """Twilio's Messages API: records each SMS (To, Body, StatusCallback), answers with a sid."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.sent: list[dict[str, str]] = []
+
+    async def messages(self, request: web.Request) -> web.Response:
+        form = dict(await request.post())
+        self.sent.append({k: str(v) for k, v in form.items()})
+        return web.json_response({"sid": f"SM{len(self.sent):032d}", "status": "queued"}, status=201)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self.messages)
+        app.router.add_get("/health", lambda _: web.json_response({"status": "ok"}))  # serve_app waits for it
+        return app
+
+    def texts(self, to: str = PHONE) -> list[str]:
+        return [m["Body"] for m in self.sent if m.get("To") == to]
 
 
 class Story:
     """The stack, the Telegram stand-in, and the two editors' tokens."""
 
-    def __init__(self, stack: Stack, telegram: FakeTelegram, tokens: dict[str, str]) -> None:
-        self.stack, self.telegram, self.tokens = stack, telegram, tokens
+    def __init__(
+        self, stack: Stack, telegram: FakeTelegram, twilio: FakeTwilio, tokens: dict[str, str]
+    ) -> None:
+        self.stack, self.telegram, self.twilio, self.tokens = stack, telegram, twilio, tokens
         self.updates = iter(range(880_000, 890_000))
+        self.sms_ids = iter(range(1, 10_000))
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.stack.settings.rasa.ports[0]}"
+
+    def post_signed_form(self, path: str, params: dict[str, str]) -> int:
+        """A form POST signed as Twilio signs it (against PUBLIC_BASE_URL, here Rasa's own URL)."""
+        body = urllib.parse.urlencode(params).encode()
+        signed = signature(TWILIO_AUTH, f"{self.rasa_url}{path}", list(params.items()))
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signed}
+        request = urllib.request.Request(f"{self.rasa_url}{path}", data=body, headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status)
+
+    def text(self, body: str) -> list[str]:
+        """An SMS from the citizen's phone; the replies it got."""
+        before = len(self.twilio.texts())
+        sid = f"SM{next(self.sms_ids):032x}"
+        params = {
+            "MessageSid": sid,
+            "AccountSid": TWILIO_SID,
+            "From": PHONE,
+            "To": TWILIO_NUMBER,
+            "Body": body,
+        }
+        assert self.post_signed_form("/webhooks/twilio/webhook", params) == 200
+        wait_for(lambda: len(self.twilio.texts()) > before, f"no SMS reply to {body!r}")
+        time.sleep(1.0)
+        return self.twilio.texts()[before:]
 
     def say(self, text: str) -> list[str]:
         """Post `text` as the citizen (a signed webhook) and return the bot's new messages."""
@@ -79,9 +141,10 @@ class Story:
         except urllib.error.HTTPError as refused:
             return refused.code, json.loads(refused.read() or b"null")
 
-    def broadcast(self, text: str) -> str:
+    def broadcast(self, text: str, **extra: Any) -> str:
         """Written by erin, approved by omar (erin alone is refused); returns its id once sent."""
         body = {"title": "Boil water", "text": text, "topic": "water", "areas": ["downtown"], "link": LINK}
+        body |= extra
         status, created = self.api("POST", "/api/broadcasts", "erin", body)
         assert status == 201, created
         assert created["status"] == "pending_approval"
@@ -114,16 +177,22 @@ def story(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterato
     var = tmp_path_factory.mktemp("broadcast-story")
     agents = var / "agents.yml"
     tokens = {name: add_account(agents, name, "editor", PASSWORD) for name in ("erin", "omar")}
-    with FakeTelegram().serving() as telegram:
-        env = {
+    twilio = FakeTwilio()
+    with FakeTelegram().serving() as telegram, serve_app(twilio.app, twilio.port):
+        env = stack_env(var, HANDOFF_AGENTS_FILE=str(agents), ALERTS_POLL_SECONDS="0")  # no demo alerts
+        channels = {
             "TELEGRAM_TOKEN": TELEGRAM_TOKEN,
             "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
             "TELEGRAM_API_URL": telegram.base_url,
-            "HANDOFF_AGENTS_FILE": str(agents),
-            "ALERTS_POLL_SECONDS": "0",  # the demo feed's alerts are not this story's
+            "TWILIO_ACCOUNT_SID": TWILIO_SID,
+            "TWILIO_AUTH_TOKEN": TWILIO_AUTH,
+            "TWILIO_NUMBER": TWILIO_NUMBER,
+            "TWILIO_API_URL": f"http://127.0.0.1:{twilio.port}",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{env['RASA_PORT']}",  # where Twilio's signatures point
         }
-        with Stack(stack_settings(var, **env), root=ROOT, extra_env=env) as stack:
-            yield Story(stack, telegram, tokens)
+        env |= channels
+        with Stack(Settings.from_env(env), root=ROOT, extra_env=channels) as stack:
+            yield Story(stack, telegram, twilio, tokens)
 
 
 def test_a_subscriber_gets_the_approved_notice_can_ask_about_it_and_stop(story: Story) -> None:
@@ -155,3 +224,39 @@ def test_a_subscriber_gets_the_approved_notice_can_ask_about_it_and_stop(story: 
     status, report = story.api("GET", f"/api/broadcasts/{second}", "erin")
     assert report["counts"]["sent"] == 0 and report["audience"]["total"] == 0
     assert len(story.telegram.texts(CHAT)) == before  # nothing reached the citizen after STOP
+
+
+def test_an_sms_subscriber_gets_the_short_text_the_opt_out_line_once_and_a_delivery_receipt(
+    story: Story,
+) -> None:
+    confirm = story.text("sign me up for water alerts for the whole city")
+    assert any("Reply STOP to opt out" in m for m in confirm), confirm  # the carriers' line, at consent
+    assert any("subscribed" in m.lower() for m in story.text("yes"))
+
+    short = "Boil water in Downtown until further notice."
+    first = story.broadcast("A long explanation for the chat apps. " * 3, short_text=short)
+    [received] = [m for m in story.twilio.sent if m["To"] == PHONE and m["Body"].startswith(short)]
+    assert "Reply STOP to opt out" in received["Body"]
+    assert received["StatusCallback"] == f"{story.rasa_url}/webhooks/twilio/status"
+    sid = f"SM{len(story.twilio.sent):032d}"  # the stand-in numbers its answers
+    assert story.twilio.sent[-1]["Body"] == received["Body"]
+    receipt = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": TWILIO_SID, "To": PHONE}
+    assert story.post_signed_form("/webhooks/twilio/status", receipt) == 200
+    assert story.post_signed_form("/webhooks/twilio/status", receipt) == 200  # Twilio retries: once
+    wait_for(lambda: story.api("GET", f"/api/broadcasts/{first}", "erin")[1]["counts"]["delivered"] == 1, "")
+    _, report = story.api("GET", f"/api/broadcasts/{first}", "erin")
+    assert report["by_channel"]["twilio"] == {
+        "queued": 0,
+        "sent": 1,
+        "delivered": 1,
+        "failed": 0,
+        "skipped": 0,
+    }
+
+    second = story.broadcast("Still boil your water.", short_text="Still boil your water.")
+    [again] = [m for m in story.twilio.texts() if m.startswith("Still boil")]
+    assert "Reply STOP" not in again  # the opt-out line comes with the first broadcast only
+    assert story.api("GET", f"/api/broadcasts/{second}", "erin")[1]["counts"]["sent"] >= 1
+
+    assert "unsubscribed" in story.text("Stop")[0].lower()
+    assert "Water" in story.text("START")[0]
