@@ -33,6 +33,7 @@ from actions.common import EventList, conversation_ref, latest_intent
 from actions.forms.not_answers import is_exit
 from actions.parsing import street_address
 from bot.broadcasts.delivery import send_direct
+from bot.channels.store import ADDRESS_TTL
 from bot.clients.errors import AgencyUnavailable
 from bot.identity import IdentityKey
 from bot.settings import Settings
@@ -84,6 +85,22 @@ def telegram_link() -> str:
 def shown_key(conversation_id: str) -> str:
     """The confirmation last shown to a conversation, recorded as its consent when it says yes."""
     return f"{PREFIX}shown:{conversation_id}"
+
+
+def linked_key(conversation_id: str) -> str:
+    """The SMS conversation a chat with no push subscribed by double opt-in (`validate_sub_code`)."""
+    return f"{PREFIX}linked:{conversation_id}"
+
+
+async def subscriber_of(store: SubscriberStore, redis: Any, conversation_id: str) -> str:
+    """Whose subscriptions this conversation manages: its own, else the SMS number it confirmed from
+    here (a web chat citizen saying "stop alerts" means the texts they get)."""
+    if await store.get(conversation_id) is not None:
+        return conversation_id
+    linked = await redis.get(linked_key(conversation_id))
+    if linked:
+        return linked.decode() if isinstance(linked, bytes) else str(linked)
+    return conversation_id
 
 
 def first_via(channel: str) -> str | None:
@@ -315,6 +332,9 @@ class ValidateSubscriptionForm(FormValidationAction):
                 wording=pending.wording,
                 via=channel_of(tracker) or "socketio",
             )
+            await resources.redis.set(
+                linked_key(tracker.sender_id), pending.sms_conversation_id, ex=ADDRESS_TTL
+            )
             log.info("subscriptions: %s verified an SMS number", conversation_ref(tracker))
         return {"sub_code": outcome.status}
 
@@ -504,7 +524,8 @@ class ListSubscriptions(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
         catalog, texts = load_catalog(), load_texts()
         resources = await shared.current()
-        subscriber = await SubscriberStore(resources.redis).get(tracker.sender_id)
+        store = SubscriberStore(resources.redis)
+        subscriber = await store.get(await subscriber_of(store, resources.redis, tracker.sender_id))
         if subscriber is None or not subscriber.pairs:
             dispatcher.utter_message(response="utter_sub_none")
         elif not subscriber.active:
@@ -530,19 +551,20 @@ class UnsubscribeAlerts(Action):
         topics = catalog.topics_in(text)
         resources = await shared.current()
         store = SubscriberStore(resources.redis)
+        whose = await subscriber_of(store, resources.redis, tracker.sender_id)
         if not topics:
             reply = texts.render("stopped", catalog)
-            await store.stop(tracker.sender_id, wording=reply)
+            await store.stop(whose, wording=reply)
             log.info("subscriptions: %s stopped all alerts", conversation_ref(tracker))
             dispatcher.utter_message(text=reply)
             return reset()
-        subscriber = await store.get(tracker.sender_id)
+        subscriber = await store.get(whose)
         held = [t for t in topics if subscriber and t in subscriber.topics()]
         if not held:
             dispatcher.utter_message(
                 response="utter_sub_not_subscribed_to", topics=texts.topics(catalog, topics)
             )
             return reset()
-        await store.unsubscribe(tracker.sender_id, held, wording=text)
+        await store.unsubscribe(whose, held, wording=text)
         dispatcher.utter_message(response="utter_sub_removed", topics=texts.topics(catalog, held))
         return reset()

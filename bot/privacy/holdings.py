@@ -30,7 +30,8 @@ Where a citizen's data lives (every `civic:`, `inbox:` and `handoff:` family in 
 
 - subscriptions: `civic:subs:v1:sub:<id>`, `...:consent:<id>` (the consent log), its membership of
   `...:members:all` and of the `...:idx:<topic>:<area>` sets, the web chat's SMS opt-in code
-  `...:optin:<id>` and the confirmation last shown `...:shown:<id>` (bot/subscriptions/store.py,
+  `...:optin:<id>`, the confirmation last shown `...:shown:<id>` and the SMS conversation it confirmed
+  `...:linked:<id>` (bot/subscriptions/store.py,
   bot/subscriptions/optin.py, actions/subscriptions.py);
 
 Conversations from before keyed ids were stored under the platform id
@@ -210,7 +211,10 @@ async def _known_families(
             ("handoff", f"{HANDOFF}:pending_reason:{cid}"),
             ("offered buttons", f"civic:offered:{cid}"),
             ("rate limits", f"civic:rate:conversation:{cid}"),
-            *((SUBSCRIPTIONS, f"{SUBS_PREFIX}{kind}:{cid}") for kind in ("sub", "consent", "optin", "shown")),
+            *(
+                (SUBSCRIPTIONS, f"{SUBS_PREFIX}{kind}:{cid}")
+                for kind in ("sub", "consent", "optin", "shown", "linked")
+            ),
         ]
         if await redis.sismember(f"{SUBS_PREFIX}members:all", cid):
             found.add(SUBSCRIPTIONS, "set", f"{SUBS_PREFIX}members:all", cid)

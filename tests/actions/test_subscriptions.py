@@ -279,3 +279,24 @@ async def test_codes_are_limited_per_chat_and_per_number(
     slots, told = await run(form, tracker(other_chat, "socketio", "(555) 010-1234", slots=state), domain_dict)
     assert slots["sub_phone"] is None and said(told) == ["utter_sub_too_many_codes"]  # the number had 3
     assert await db.llen(direct_key("twilio")) == 3  # nothing more was sent
+
+
+async def test_the_web_chat_lists_and_stops_the_sms_subscription_it_confirmed(
+    lookups: Any, domain_dict: dict[str, Any], db: aioredis.Redis
+) -> None:
+    """A web chat citizen who subscribed by SMS and says "stop alerts" in the web chat means the
+    texts: the SMS subscription stops (no broadcast can reach the web chat itself)."""
+    state, code = await start_sms(domain_dict, db)
+    slots, _ = await run(ValidateSubscriptionForm(), tracker(WEB, "socketio", code, slots=state), domain_dict)
+    assert slots["sub_code"] == "verified"
+    _, told = await run(
+        ListSubscriptions(), tracker(WEB, "socketio", "my subscriptions", "list_subscriptions"), domain_dict
+    )
+    assert told[0]["response"] == "utter_sub_list" and "Water" in told[0]["lines"]
+    _, told = await run(
+        UnsubscribeAlerts(), tracker(WEB, "socketio", "stop alerts", "unsubscribe_alerts"), domain_dict
+    )
+    assert said(told)[0].startswith("You're unsubscribed")
+    subscriber = await SubscriberStore(db).get(state["sub_phone"])
+    assert subscriber is not None and subscriber.status == STOPPED
+    assert await SubscriberStore(db).get(WEB) is None
