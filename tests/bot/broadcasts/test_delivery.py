@@ -23,10 +23,9 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "channels"))
-from channel_support import IDENTITY_SECRET, Answer, FakePlatform, Hit, sanic_serving
+from channel_support import IDENTITY_SECRET, Answer, FakePlatform, Hit, sanic_serving, served_platform
 
 from bot.broadcasts.delivery import (
     cancel_delivery,
@@ -95,16 +94,10 @@ def redis_port(redis_server: int) -> Iterator[int]:
 
 @pytest.fixture
 async def platform() -> AsyncIterator[HeldPlatform]:
-    fake = HeldPlatform(released=asyncio.Event(), arrived=asyncio.Event())
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("")).rstrip("/")
-    yield fake
-    assert fake.released is not None
-    fake.released.set()
-    await server.close()
+    async with served_platform(HeldPlatform(released=asyncio.Event(), arrived=asyncio.Event())) as fake:
+        yield fake
+        assert fake.released is not None
+        fake.released.set()
 
 
 @pytest.fixture

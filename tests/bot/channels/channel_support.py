@@ -23,11 +23,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
@@ -113,6 +114,23 @@ class FakePlatform:
         queue = self.answers.get((request.method, request.path))
         answer = (queue.pop(0) if len(queue) > 1 else queue[0]) if queue else Answer()
         return web.json_response(answer.body, status=answer.status, headers=answer.headers)
+
+
+P = TypeVar("P", bound=FakePlatform)
+
+
+@asynccontextmanager
+async def served_platform(fake: P) -> AsyncIterator[P]:
+    """`fake` answering every path on a local port (its `base_url` set) until the block ends."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", fake.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    fake.base_url = str(server.make_url("")).rstrip("/")
+    try:
+        yield fake
+    finally:
+        await server.close()
 
 
 # --- the connector, mounted as Rasa mounts it --------------------------------------------------

@@ -12,9 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-from channel_support import IDENTITY_SECRET, FakePlatform
+from channel_support import IDENTITY_SECRET, FakePlatform, served_platform
 
 
 @pytest.fixture
@@ -34,11 +32,5 @@ def redis_creds(redis_server: int) -> dict[str, str]:
 
 @pytest.fixture
 async def platform() -> AsyncIterator[FakePlatform]:
-    fake = FakePlatform()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("")).rstrip("/")
-    yield fake
-    await server.close()
+    async with served_platform(FakePlatform()) as fake:
+        yield fake

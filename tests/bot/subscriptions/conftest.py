@@ -10,14 +10,12 @@ from pathlib import Path
 import pytest
 import redis
 import redis.asyncio as aioredis
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 CHANNEL_TESTS = Path(__file__).resolve().parents[1] / "channels"
 if str(CHANNEL_TESTS) not in sys.path:
     sys.path.insert(0, str(CHANNEL_TESTS))
 
-from channel_support import IDENTITY_SECRET, FakePlatform  # noqa: E402
+from channel_support import IDENTITY_SECRET, FakePlatform, served_platform  # noqa: E402
 
 DB = 6
 
@@ -45,11 +43,5 @@ async def db(redis_creds: dict[str, str]) -> AsyncIterator[aioredis.Redis]:
 
 @pytest.fixture
 async def platform() -> AsyncIterator[FakePlatform]:
-    fake = FakePlatform()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("")).rstrip("/")
-    yield fake
-    await server.close()
+    async with served_platform(FakePlatform()) as fake:
+        yield fake
