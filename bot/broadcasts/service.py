@@ -27,7 +27,7 @@ from bot import metrics
 from bot.background import Background
 from bot.broadcasts import delivery
 from bot.broadcasts.poller import AlertsPoller
-from bot.broadcasts.worker import STATUS_PATH, Broadcaster, BroadcastTexts, load_texts
+from bot.broadcasts.worker import STATUS_PATH, Broadcaster, DeliveryTexts, load_texts
 from bot.channels.base import PlatformOutput, WebhookChannel
 from bot.channels.config import BY_NAME, ChannelConfig, credentials_yaml
 from bot.settings import Settings
@@ -82,7 +82,7 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "worker": broadcaster.name, "channels": broadcaster.channels})
 
 
-def _running(connectors: list[WebhookChannel], texts: BroadcastTexts) -> Any:
+def _running(connectors: list[WebhookChannel], texts: DeliveryTexts) -> Any:
     async def context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         redis: aioredis.Redis = aioredis.Redis.from_url(
@@ -128,7 +128,7 @@ async def collect_depths(app: web.Application) -> None:
 
 
 def create_app(
-    settings: Settings, connectors: list[WebhookChannel] | None = None, texts: BroadcastTexts | None = None
+    settings: Settings, connectors: list[WebhookChannel] | None = None, texts: DeliveryTexts | None = None
 ) -> web.Application:
     """The broadcaster: `connectors` default to the channels switched on in `settings`."""
     found = load_connectors(settings) if connectors is None else connectors

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
-import yaml
 from prometheus_client import Counter
 from redis.exceptions import LockError, RedisError
 
@@ -51,6 +50,7 @@ from bot.channels.text import split_text
 from bot.channels.twilio import TwilioOutput
 from bot.channels.whatsapp import WhatsAppOutput
 from bot.content.agency import load_agency
+from bot.datafile import load_yaml_file
 from bot.settings import BroadcastSettings
 from bot.subscriptions.store import ACTIVE, INACTIVE, PUSH_CHANNELS, STOPPED, SubscriberStore
 
@@ -85,7 +85,10 @@ class TextsError(ValueError):
 
 
 @dataclass(frozen=True)
-class BroadcastTexts:
+class DeliveryTexts:
+    """How a broadcast reads on the platforms (data/broadcasts/messages.yml). Not
+    `bot.broadcasts.texts.BroadcastTexts`, which words relayed alerts and replies to a broadcast."""
+
     message: str
     link_line: str
     sms_opt_out: str
@@ -97,11 +100,7 @@ class BroadcastTexts:
         return text
 
 
-def load_texts(path: Path = TEXTS_FILE) -> BroadcastTexts:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TextsError(f"cannot read {path}: {exc}") from None
+def parse_texts(raw: Any, path: Path) -> DeliveryTexts:
     if not isinstance(raw, dict):
         raise TextsError(f'{path} must be `name: "text"` lines')
     agency, values = load_agency(), {}
@@ -110,7 +109,11 @@ def load_texts(path: Path = TEXTS_FILE) -> BroadcastTexts:
         if not isinstance(text, str) or not text.strip():
             raise TextsError(f"{path} has no text {name!r}")
         values[name] = agency.expand(text.strip())
-    return BroadcastTexts(**values)
+    return DeliveryTexts(**values)
+
+
+def load_texts(path: Path = TEXTS_FILE) -> DeliveryTexts:
+    return load_yaml_file(path, parse_texts, TextsError)
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ class Broadcaster:
         redis: aioredis.Redis,
         settings: BroadcastSettings,
         outputs: dict[str, PlatformOutput],
-        texts: BroadcastTexts,
+        texts: DeliveryTexts,
         *,
         status_callback: str = "",
         clock: Any = time.time,
