@@ -115,12 +115,15 @@ test: train chromium deploy-tools lint
 	  rc=$$?; [ $$rc -ne 124 ] || echo "make test: the suite ran past $(TEST_LIMIT)s and was stopped: something hangs"; exit $$rc; }
 
 # Latency, throughput and memory (bench/latency.py), then the faults at full size with 1 and 2
-# replicas (bench/faults.py), then one broadcast to 10,000 subscribers (bench/broadcast.py):
-# together about 25 minutes.
+# replicas (bench/faults.py), then one broadcast to 10,000 subscribers (bench/broadcast.py), the
+# analytics aggregator over 50,000 events (bench/analytics.py) and the review inbox with 50,000
+# recorded messages under relay load (bench/inbox.py): together about 35 minutes.
 bench: train
 	$(PY) bench/latency.py
 	$(PY) bench/faults.py
 	$(PY) bench/broadcast.py
+	$(PY) bench/analytics.py
+	$(PY) bench/inbox.py
 
 # tests/reliability/test_faults.py at full size (make test runs it at 9 x 5, the action server
 # stopped 15 s); bench/faults.py prints the same scenarios' figures.

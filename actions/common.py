@@ -39,6 +39,7 @@ NOT_AN_ANSWER = frozenset(
         "cancel",
         "bot_challenge",
         "request_human",
+        "feedback",
         "sensitive_mental_health_crisis",
         "sensitive_immediate_danger",
         "sensitive_abuse_help",

@@ -169,7 +169,8 @@ class ActionStartHandoff(Action):
             await store.set_told_wait(cid, words["wait_minutes"])
             log.info("handoff queued (conversation %s, reason %s)", conversation_ref(tracker), reason)
         response = "utter_handoff_queued" if created else "utter_handoff_already_queued"
-        dispatcher.utter_message(response=response, **words)
+        # `handoff_reason` lands in the bot event's metadata: the analytics count handoffs by reason.
+        dispatcher.utter_message(response=response, handoff_reason=reason, **words)
         # Not paused: while in line the bot still answers (and lets them leave the line); the console
         # pauses the conversation when an agent claims it.
         return [SlotSet(WAITING_SLOT, True)]
@@ -183,7 +184,7 @@ class ActionStartHandoff(Action):
         next_open: datetime | None,
     ) -> EventList:
         when = next_open.strftime(text(DATA_DIR, "next_open_format")) if next_open else NOT_SAID
-        dispatcher.utter_message(response="utter_handoff_after_hours", next_open=when)
+        dispatcher.utter_message(response="utter_handoff_after_hours", next_open=when, handoff_reason=reason)
         if reason == "sensitive":
             return []
         await store.redis.set(store.key("pending_reason", str(tracker.sender_id)), reason, ex=REASON_TTL)

@@ -54,6 +54,7 @@ ACTIONS: dict[str, str] = {
     "privacy_erase": "Erased a citizen's data",
     "privacy_export": "Exported a citizen's data",
     "intake_retry": "Retried a failed platform message",
+    "experiment_promote": "Promoted a message test's wording",
 }
 
 

@@ -14,6 +14,15 @@ While staff have a notice pinned (``bot.broadcasts.notice``), the greeting leads
 ``notice`` in data/broadcasts/alerts.yml: read from Redis (REDIS_HOST/PORT/DB/PASSWORD, as for the
 tracker store) at every greeting, so it shows from the next message on, on every channel, without
 retraining. Redis trouble leaves the notice out (logged); it never costs the citizen the greeting.
+
+Rated answers (docs/feedback.md): every FAQ, rumor and referral answer (``utter_faq/<id>``; never a
+crisis lifeline) and the lookup answers of data/feedback/rated.yml leave here with two feedback
+buttons and a ``rating`` (a fresh answer id, the entry or lookup, its variant, kind and topic),
+which Rasa copies into the bot event's metadata for the analytics. An answer an action sends with
+its own choice buttons is not rated: thumbs next to choices would read as one more choice. While an
+entry is under test (its variations carry ``metadata.variant``) the conversation's variant is said,
+not a random variation, and its source link becomes the click-counting redirect. The content index
+and the rated lookups are read with the responses, at every model load, not per message.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.core.nlg.generator import ResponseVariationFilter
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
@@ -34,12 +44,18 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.broadcasts.notice import NoticeStore
 from bot.broadcasts.texts import notice_lead
 from bot.content.agency import AGENCY_FILE, Agency, UnknownFactError, load_agency
+from bot.content.model import CONTENT_DIR, ContentError, Entry, all_entries, load_content
+from bot.feedback.answers import RATING_KEY, feedback_buttons, new_answer_id, rating
+from bot.feedback.links import tracked_link, with_tracked_source
+from bot.feedback.texts import FeedbackFileError, load_rated, load_texts
+from bot.feedback.variants import VARIANT_KEY, WEIGHT_KEY, assign, variant_of, weights_of
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 Responses = dict[str, list[dict[str, Any]]]
 NOTICE_LEADS = frozenset({"utter_greet"})  # responses a pinned notice comes before
 NOTICE_REDIS_TIMEOUT = 0.5  # seconds: a slow Redis must not hold the greeting up
+CONTENT_ANSWER_PREFIX = "utter_faq/"  # FAQ, rumor and referral answers; lifelines are utter_sensitive_*
 _ENTITY_PAYLOAD = re.compile(r"(/[^{}\s]+)(\{.*\})", re.DOTALL)
 
 
@@ -116,21 +132,102 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         domain: Domain | None = None,
         agency_file: Path | None = None,
         redis: aioredis.Redis | None = None,
+        content_dir: Path | None = None,
+        public_url: str | None = None,
     ) -> None:
         configured = endpoint_config.kwargs.get("agency_file") if endpoint_config else None
         self.agency_file = agency_file or (Path(configured) if configured else AGENCY_FILE)
+        content = endpoint_config.kwargs.get("content_dir") if endpoint_config else None
+        self.content_dir = content_dir or (Path(content) if content else CONTENT_DIR)
         self._responses: Responses = {}
+        self._entries: dict[str, Entry] = {}  # content answer response -> its entry
+        self._rated: dict[str, str] = {}  # rated lookup response -> the lookup it counts as
+        self._public_url = public_url  # else RASA_PUBLIC_URL (bot.settings), on the first tested answer
         self._redis = redis  # else opened on the first greeting, in Rasa's event loop
         super().__init__(domain.responses if domain else {})
 
     async def generate(
         self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
     ) -> dict[str, Any] | None:
-        response = await super().generate(utter_action, tracker, output_channel, **kwargs)
-        if response is None or utter_action not in NOTICE_LEADS or not response.get("text"):
+        response, variant = self._generate(utter_action, tracker, output_channel, **kwargs)
+        if response is None:
+            return None
+        if not kwargs.get("buttons"):  # an action's own choice buttons: not an answer to rate
+            response = self.rated(utter_action, response, variant)
+        if utter_action not in NOTICE_LEADS or not response.get("text"):
             return response
         lead = await self.notice_lead()
         return {**response, "text": f"{lead}\n\n{response['text']}"} if lead else response
+
+    def _generate(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> tuple[dict[str, Any] | None, str]:
+        """The filled response and the variant said ("" unless the response is under test)."""
+        filled = tracker.current_slot_values()
+        weights = weights_of(self._responses.get(utter_action) or [])
+        if weights:
+            variant = assign(tracker.sender_id, self.entry_id(utter_action), weights)
+            variation = self.variation(utter_action, output_channel, filled, variant)
+            if variation is not None:
+                response = self._fill_response(copy.deepcopy(variation), filled, **kwargs)
+                return without_variant_metadata(response), variant
+        return self.generate_from_slots(utter_action, filled, output_channel, **kwargs), ""
+
+    def variation(
+        self, utter_action: str, output_channel: str, filled: dict[str, Any], variant: str
+    ) -> dict[str, Any] | None:
+        """The variation of `variant` Rasa would consider for this channel, else its plain one."""
+        suitable = ResponseVariationFilter(self._responses).responses_for_utter_action(
+            utter_action, output_channel, filled
+        )
+        plain = [v for v in self._responses[utter_action] if not v.get("channel") and not v.get("condition")]
+        for variation in [*suitable, *plain]:
+            if variant_of(variation) == variant:
+                return variation
+        return None
+
+    def entry_id(self, utter_action: str) -> str:
+        """The content entry a response answers with (its response name when it is not a content answer)."""
+        entry = self._entries.get(utter_action)
+        if entry is not None:
+            return entry.id
+        return utter_action.removeprefix(CONTENT_ANSWER_PREFIX)
+
+    def rated_as(self, utter_action: str) -> tuple[str, str, str] | None:
+        """(entry or lookup, kind, topic) when `utter_action` is a rated answer, else None."""
+        if utter_action.startswith(CONTENT_ANSWER_PREFIX):
+            entry = self._entries.get(utter_action)
+            return (entry.id, entry.kind, entry.topic) if entry else (self.entry_id(utter_action), "faq", "")
+        if utter_action in self._rated:
+            return self._rated[utter_action], "lookup", ""
+        return None
+
+    def rated(self, utter_action: str, response: dict[str, Any], variant: str) -> dict[str, Any]:
+        """`response` with the feedback buttons and its `rating` when it is a rated answer."""
+        rated_as = self.rated_as(utter_action)
+        if rated_as is None:
+            return response
+        try:
+            titles = load_texts().buttons
+        except FeedbackFileError as exc:  # a broken wording file costs the rating, never the answer
+            log.warning("nlg: answer sent without rating buttons (%s)", exc)
+            return response
+        entry_id, kind, topic = rated_as
+        answer_id = new_answer_id()
+        rated = {**response, RATING_KEY: rating(answer_id, entry_id, kind, variant, topic)}
+        rated["buttons"] = [*(response.get("buttons") or []), *feedback_buttons(answer_id, titles)]
+        entry = self._entries.get(utter_action)
+        if variant and entry is not None and entry.source and isinstance(rated.get("text"), str):
+            link = tracked_link(self.public_url, entry.id, variant)
+            rated["text"] = with_tracked_source(rated["text"], entry.source, link)
+        return rated
+
+    @property
+    def public_url(self) -> str:
+        """Where a citizen's browser reaches Rasa (RASA_PUBLIC_URL, else this machine's Rasa port)."""
+        if self._public_url is None:
+            self._public_url = Settings.from_env().rasa.browser_url
+        return self._public_url
 
     async def notice_lead(self) -> str:
         """The pinned notice as it leads a reply, or "" (none pinned, or Redis could not say)."""
@@ -155,3 +252,30 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
     @responses.setter
     def responses(self, responses: Responses) -> None:
         self._responses = expand_responses(responses or {}, load_agency(self.agency_file))
+        self._entries, self._rated = rated_answers(self.content_dir)
+
+
+def rated_answers(content_dir: Path) -> tuple[dict[str, Entry], dict[str, str]]:
+    """Content answers by response name (lifelines left out) and rated lookup responses, read once
+    per model load. A file that cannot be read costs the rating details, never the assistant."""
+    try:
+        entries = {e.response: e for e in all_entries(load_content(content_dir)) if not e.sensitive}
+    except (ContentError, OSError) as exc:
+        log.warning("nlg: content unreadable, answers rated without kind and topic (%s)", exc)
+        entries = {}
+    try:
+        rated = load_rated()
+    except FeedbackFileError as exc:
+        log.warning("nlg: lookup answers are not rated (%s)", exc)
+        rated = {}
+    return entries, rated
+
+
+def without_variant_metadata(response: dict[str, Any]) -> dict[str, Any]:
+    """The response without the test's bookkeeping (the variant goes out in its `rating`)."""
+    metadata = response.get("metadata")
+    if not isinstance(metadata, dict):
+        return response
+    rest = {k: v for k, v in metadata.items() if k not in (VARIANT_KEY, WEIGHT_KEY)}
+    cleaned = {k: v for k, v in response.items() if k != "metadata"}
+    return {**cleaned, "metadata": rest} if rest else cleaned

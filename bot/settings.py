@@ -527,6 +527,28 @@ class BroadcastSettings:
 
 
 @dataclass(frozen=True)
+class MeasurementSettings:
+    """Feedback on answers, message tests and analytics (docs/analytics.md).
+
+    SMS carries the "Reply Y or N" question only when FEEDBACK_SMS is on: every SMS costs money.
+    Daily aggregates are kept ANALYTICS_RETENTION_DAYS (counts only, no personal data). A test's
+    outcome needs MIN_EXPOSURES_PER_VARIANT before the results page calls a difference.
+    """
+
+    feedback_sms: bool = False
+    analytics_retention_days: int = 730
+    min_exposures_per_variant: int = 100
+
+    @classmethod
+    def from_env(cls, env: Env) -> MeasurementSettings:
+        return cls(
+            feedback_sms=env.flag("FEEDBACK_SMS", False),
+            analytics_retention_days=env.whole("ANALYTICS_RETENTION_DAYS", 730, minimum=1, maximum=3660),
+            min_exposures_per_variant=env.whole("MIN_EXPOSURES_PER_VARIANT", 100, minimum=1),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the processes of the stack are configured with."""
 
@@ -543,6 +565,7 @@ class Settings:
     chat_limits: ChatLimitSettings = field(default_factory=ChatLimitSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     broadcasts: BroadcastSettings = field(default_factory=BroadcastSettings)
+    measurement: MeasurementSettings = field(default_factory=MeasurementSettings)
     var_dir: Path = Path("var")
     log_level: str = "INFO"
 
@@ -563,6 +586,7 @@ class Settings:
             chat_limits=ChatLimitSettings.from_env(env),
             console=ConsoleSettings.from_env(env),
             broadcasts=BroadcastSettings.from_env(env),
+            measurement=MeasurementSettings.from_env(env),
             var_dir=env.path("VAR_DIR", Path("var")),
             log_level=env.choice("LOG_LEVEL", LOG_LEVELS, "info").upper(),
         )

@@ -9,6 +9,7 @@
 | `telegram` | `bot.channels.telegram.TelegramBotInput` | `/webhooks/telegram/webhook` |
 | `rest` | `bot.channels.rest.CivicRestInput` | `/webhooks/rest/webhook` (server to server, bearer token) |
 | `socketio` | `bot.channels.socketio.CivicSocketIOInput` | `/socket.io` (the web chat) |
+| `links` | `bot.channels.links.LinkRedirect` | `/webhooks/links/go/<entry>/<variant>` (answers' links) |
 
 What they share is in `base` (the webhook pipeline: size cap, signature first, duplicates,
 background processing, the output-channel base), `store` (Redis), `http` (outgoing calls with
@@ -16,7 +17,8 @@ retries), `text` (pure helpers: splitting, titles, numbered options) and `config
 are switched on, and their credentials.yml sections). Who may say what: `offered` (only offered
 button payloads reach Rasa as intents), `ratelimit` (token buckets for REST and socket.io),
 `web` and `notices` (the two web channels' options and notices), `wording` (the channels' texts in
-data/channels/messages.yml). `migrate` and `commands`: `python -m bot channels migrate-ids`.
+data/channels/messages.yml), `feedback` (where each channel puts a rated answer's two feedback
+buttons, and SMS "Reply Y or N"). `migrate` and `commands`: `python -m bot channels migrate-ids`.
 This package's `__init__` imports nothing, so `bot.channels.config` can be used without importing
 Rasa.
 """

@@ -8,6 +8,8 @@
   opens (or extends) that window in Redis; a reply outside it is not sent, and logged.
 - Messenger and Instagram deliver `entry[].messaging[]` events of the same shape, parsed here by
   `messaging_events`; `MessagingOutput` sends through their common Send API (`POST /me/messages`).
+  Buttons are quick replies; a rated answer's "helpful" / "not helpful" pair (issue #18) are its
+  last two, kept when more than 13 buttons must be cut.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from bot.channels.base import (
     as_text,
     parse_json_object,
 )
+from bot.channels.feedback import split_feedback
 from bot.channels.store import ref
 from bot.channels.text import button_title, lead_and_last, shorten
 from bot.location import pin_message
@@ -221,6 +224,10 @@ class MessagingOutput(MetaOutput):
             log.warning(
                 "%s: %d buttons, sending the first %d", self.channel, len(buttons), self.max_quick_replies
             )
+        # A rated answer's two feedback buttons come last and are never the ones cut.
+        own, rating = split_feedback(buttons)
+        room = max(0, self.max_quick_replies - len(rating))
+        buttons = [*own[:room], *(b.as_button() for b in rating)]
         lead, last = lead_and_last(text or "", self.text_limit, self.text_limit)
         for part in lead:
             await self.send_text_part(recipient_id, part)

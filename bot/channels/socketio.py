@@ -15,6 +15,9 @@ a client that knew (or guessed) another's id read their conversation live and wr
   address, `bot/channels/ratelimit.py`), gets a polite notice instead of an answer; client
   `metadata` is ignored (the actions would trust a `media_url` or a location pin in it);
 - a "/intent" text is read as typed text unless a button offered it (`bot/channels/offered.py`);
+- a rated answer (issue #18) reaches the page with its own buttons as `quick_replies` and its two
+  feedback buttons as `feedback` (`{answer, question, options: [{value, title, label, payload}]}`,
+  labels from data/feedback/messages.yml), which the widget draws as a rating under the answer;
 - the pinned notice (`bot.broadcasts.notice`, public: no personal data) goes to a socket as a `notice`
   event (its text, link and expiry, or null) when its session is confirmed and whenever the widget
   sends `notice_request` (every minute, and after each reply), for the web chat's banner.
@@ -48,11 +51,16 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot.broadcasts.notice import NoticeStore
-from bot.channels.base import OnNewMessage
+from bot.channels.base import ChannelConfigError, OnNewMessage
+from bot.channels.feedback import split_feedback, web_feedback
 from bot.channels.offered import OfferedPayloads, button_payloads
 from bot.channels.ratelimit import client_address, retry_after
 from bot.channels.store import STORE_ERRORS, ref
 from bot.channels.web import WebChannel, WebChannelOptions
+from bot.channels.wording import TextsError, load_texts
+from bot.feedback.answers import RATING_KEY
+from bot.feedback.texts import FeedbackFileError, FeedbackTexts
+from bot.feedback.texts import load_texts as load_feedback_texts
 from bot.subscriptions.keywords import keyword_reply
 from bot.tracker_store import StoreUnavailable
 
@@ -92,6 +100,27 @@ class Connection:
     conversation_id: str = ""
 
 
+@dataclass(frozen=True)
+class RatingTexts:
+    """The words of the web chat's rating: its question, and the buttons' accessible names
+    (data/feedback/messages.yml, re-read when staff edit it)."""
+
+    question: str
+
+    @classmethod
+    def load(cls) -> RatingTexts:
+        """Read at start, so a broken file stops Rasa with its name rather than a citizen's answer."""
+        try:
+            load_feedback_texts()
+            return cls(load_texts().feedback_question)
+        except (TextsError, FeedbackFileError) as exc:
+            raise ChannelConfigError(f"socketio: {exc}") from None
+
+    @property
+    def labels(self) -> FeedbackTexts:
+        return load_feedback_texts()
+
+
 class CivicSocketIOOutput(SocketIOOutput):
     """Rasa's socket.io output (to the conversation's room), remembering the buttons it offers.
 
@@ -101,9 +130,12 @@ class CivicSocketIOOutput(SocketIOOutput):
     through Rasa's HTTP API) are not held.
     """
 
-    def __init__(self, sio: AsyncServer, bot_message_evt: str, offered: OfferedPayloads) -> None:
+    def __init__(
+        self, sio: AsyncServer, bot_message_evt: str, offered: OfferedPayloads, rating: RatingTexts
+    ) -> None:
         super().__init__(sio, bot_message_evt)
         self.offered = offered
+        self.rating = rating
         self.held: list[tuple[str, dict[str, Any]]] | None = None
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
@@ -112,6 +144,30 @@ class CivicSocketIOOutput(SocketIOOutput):
             return
         await self.offered.remember(recipient_id, button_payloads(message))
         await super().send_response(recipient_id, message)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Rasa's paragraphs and quick replies; a rated answer's feedback buttons as `feedback`."""
+        own, rating = split_feedback(buttons)
+        given = kwargs.get(RATING_KEY)
+        if not rating or not isinstance(given, dict):
+            await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+            return
+        parts = (text or "").strip().split("\n\n")
+        for part in parts[:-1]:
+            await self._send_message(recipient_id, {"text": part, "quick_replies": []})
+        await self._send_message(
+            recipient_id,
+            {
+                "text": parts[-1],
+                "quick_replies": [
+                    {"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")}
+                    for b in own
+                ],
+                "feedback": web_feedback(given, rating, self.rating.labels, self.rating.question),
+            },
+        )
 
     async def release(self) -> None:
         """Send what the turn said, now that it is stored."""
@@ -150,6 +206,7 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
     def __init__(self, options: WebChannelOptions, **rasa_options: Any) -> None:
         super().__init__(**rasa_options)
         self._adopt(options, self.name())
+        self.rating_texts = RatingTexts.load()
         self.connections: dict[str, Connection] = {}
         self._in_order: dict[str, asyncio.Lock] = {}  # per socket: its messages one at a time
         self._notice: tuple[float, dict[str, Any] | None] = (float("-inf"), None)  # read at, body
@@ -158,7 +215,7 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         if self.sio is None:
             super().get_output_channel()  # Rasa's warning: no socket server in this process
             return None
-        return CivicSocketIOOutput(self.sio, self.bot_message_evt, self.offered)
+        return CivicSocketIOOutput(self.sio, self.bot_message_evt, self.offered, self.rating_texts)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         # cors_allowed_origins=[]: as in Rasa, the page may be on another origin (SOCKETIO_JWT_SECRET

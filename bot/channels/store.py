@@ -11,6 +11,8 @@ WhatsApp. The platform id needed to send is a value, kept under the conversation
   platforms is open while the key exists.
 - `options:<conversation id>`: the payloads of the numbered options last sent by SMS, for a
   reply "2".
+- `yesno:<conversation id>`: the "helpful" and "not helpful" payloads of the rated answer last
+  sent by SMS (FEEDBACK_SMS=true), for a reply "Y" or "N".
 - `privacy:<conversation id>`: the privacy notice went out with a first reply.
 - `seen:<sha256 of a platform message id>`: a redelivered webhook is answered once: set to
   "received" with the delivery's append to the intake stream, "processed" once its turn is stored
@@ -191,6 +193,29 @@ class ChannelStore:
             log.warning("%s: Redis unavailable, numbered options not available: %s", self.channel, exc)
             return []
         return _string_list(raw)
+
+    async def remember_yes_no(self, conversation_id: str, payloads: tuple[str, str] | None, ttl: int) -> None:
+        """The (Y, N) payloads of the last SMS's feedback question; None forgets an earlier one."""
+        key = self.conversation_key("yesno", conversation_id)
+        try:
+            if payloads is None:
+                await self.client.delete(key)
+            else:
+                await self.client.set(key, json.dumps(list(payloads)), ex=ttl)
+        except STORE_ERRORS as exc:
+            log.warning("%s: Redis unavailable, the Y/N question not remembered: %s", self.channel, exc)
+
+    async def take_yes_no(self, conversation_id: str) -> tuple[str, str] | None:
+        """The (Y, N) payloads last offered, forgotten as they are read (the next reply only)."""
+        key = self.conversation_key("yesno", conversation_id)
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                raw, _ = await pipe.get(key).delete(key).execute()
+        except STORE_ERRORS as exc:
+            log.warning("%s: Redis unavailable, the Y/N question not available: %s", self.channel, exc)
+            return None
+        pair = _string_list(raw)
+        return (pair[0], pair[1]) if len(pair) == 2 else None
 
     async def stash(self, payload: str, ttl: int) -> str | None:
         """A short token standing for a payload too long for a button id (None when Redis is down)."""

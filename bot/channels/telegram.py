@@ -17,7 +17,8 @@ What changes from Rasa 3.6.21's connector:
 - replies go to `POST {TELEGRAM_API_URL}/bot{token}/sendMessage` with aiohttp, at most one
   message per second per chat (Telegram's limit, paced through Redis so replicas share it),
   buttons as an inline keyboard (one per row; payloads over Telegram's 64-byte `callback_data`
-  limit travel as a short Redis token), texts split at 4096 characters;
+  limit travel as a short Redis token), texts split at 4096 characters; a rated answer's
+  "helpful" / "not helpful" buttons (issue #18) share the last row;
 - commands: "/start" and "/help" become the intents in `COMMANDS`; any other "/word" is read as
   the word, so a citizen cannot trigger intents by typing them.
 
@@ -57,6 +58,7 @@ from bot.channels.base import (
     as_text,
     parse_json_object,
 )
+from bot.channels.feedback import split_feedback
 from bot.channels.http import PlatformError
 from bot.channels.store import ChannelStore, ref
 from bot.channels.text import button_title, lead_and_last
@@ -153,18 +155,20 @@ class TelegramOutput(PlatformOutput):
         lead, last = lead_and_last(text or "", self.text_limit, self.text_limit)
         for part in lead:
             await self.send_text_part(recipient_id, part)
-        keyboard = [
-            [
-                {
-                    "text": button_title(button),
-                    "callback_data": await self.button_id(button, self.callback_bytes),
-                }
-            ]
-            for button in buttons
-        ]
+        own, rating = split_feedback(buttons)
+        keyboard = [[await self.key(button)] for button in own]
+        if rating:  # a rated answer: "helpful" and "not helpful" side by side, last
+            keyboard.append([await self.key(b.as_button()) for b in rating])
         await self.send(
             recipient_id, "sendMessage", {"text": last or "…", "reply_markup": {"inline_keyboard": keyboard}}
         )
+
+    async def key(self, button: dict[str, Any]) -> dict[str, str]:
+        """An inline keyboard button; a payload over 64 bytes travels as a Redis token."""
+        return {
+            "text": button_title(button),
+            "callback_data": await self.button_id(button, self.callback_bytes),
+        }
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self.send(recipient_id, "sendPhoto", {"photo": image})

@@ -16,7 +16,13 @@ What changes from Rasa 3.6.21's connector:
 - SMS has no buttons: options are sent as numbered lines, remembered per conversation in Redis,
   and a reply "2" is turned back into the second button's payload (for the next message only);
 - long answers are split at sentence boundaries into messages of at most 1600 characters
-  (Twilio's limit; the carrier splits those into segments).
+  (Twilio's limit; the carrier splits those into segments);
+- a rated answer (issue #18) asks "Was this helpful? Reply Y or N" (`sms_prompt` in
+  data/feedback/messages.yml) only when FEEDBACK_SMS=true: every SMS costs money. Its own options
+  stay numbered above the question, and a reply "Y"/"yes"/"N"/"no" (case and punctuation ignored)
+  to that message, and to the next one only, becomes the feedback button's payload. With
+  FEEDBACK_SMS off the feedback buttons are dropped before anything is sent: the SMS is the one
+  an unrated answer would get, not a character (or segment) longer.
 
 The output channel is named `twilio`, so Rasa picks the `channel: twilio` variations of
 responses (the content's SMS short answers). A `TWILIO_NUMBER` starting with `MG` is used as a
@@ -33,6 +39,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import os
 from collections import defaultdict
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -49,6 +56,7 @@ from bot.channels.base import (
     TEXT,
     UNSUPPORTED,
     BadPayload,
+    ChannelConfigError,
     CommonOptions,
     Credentials,
     Inbound,
@@ -56,9 +64,14 @@ from bot.channels.base import (
     WebhookChannel,
     read_body,
 )
+from bot.channels.feedback import split_feedback, without_feedback, yes_no
 from bot.channels.store import STORE_ERRORS
 from bot.channels.text import button_payload, button_title, numbered_options, parse_choice
+from bot.feedback.answers import UP
+from bot.feedback.texts import FeedbackFileError
+from bot.feedback.texts import load_texts as load_feedback_texts
 from bot.location import pin_message
+from bot.settings import Env, MeasurementSettings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -139,15 +152,35 @@ class TwilioOutput(PlatformOutput):
     async def send_text_part(self, recipient_id: str, text: str) -> None:
         await self.send(recipient_id, {"Body": text}, "send SMS")
 
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if not self.connector.feedback_sms:  # sent as if never rated: no question, no extra segment
+            message = without_feedback(message)
+        await super().send_response(recipient_id, message)
+
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        payloads = [button_payload(b) for b in buttons]
-        await self.store.remember_options(recipient_id, payloads, self.common.options_ttl)
-        listed = numbered_options(
-            text or "", [button_title(b) for b in buttons], self.common.texts.options_prompt
-        )
-        await self.send_text_message(recipient_id, listed)
+        own, rating = split_feedback(buttons)
+        prompt = self.sms_prompt() if len(rating) == 2 else ""
+        if self.connector.feedback_sms:  # the Y/N of an earlier message is no answer to this one
+            pair = (rating[0].payload, rating[1].payload) if prompt else None
+            await self.store.remember_yes_no(recipient_id, pair, self.common.options_ttl)
+        listed = (text or "").strip()
+        if own:
+            payloads = [button_payload(b) for b in own]
+            await self.store.remember_options(recipient_id, payloads, self.common.options_ttl)
+            listed = numbered_options(
+                listed, [button_title(b) for b in own], self.common.texts.options_prompt
+            )
+        await self.send_text_message(recipient_id, "\n".join(line for line in (listed, prompt) if line))
+
+    def sms_prompt(self) -> str:
+        """The feedback question ("Reply Y or N"), re-read when staff edit it; "" if the file broke."""
+        try:
+            return load_feedback_texts().sms_prompt
+        except FeedbackFileError as exc:
+            log.error("twilio: a rated answer sent without its feedback question: %s", exc)
+            return ""
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self.send(recipient_id, {"MediaUrl": image}, "send MMS")
@@ -164,6 +197,7 @@ class TwilioSmsInput(WebhookChannel, TwilioInput):
     account_sid: str
     auth_token: str
     twilio_number: str
+    feedback_sms: bool  # FEEDBACK_SMS=true: rated answers ask "Reply Y or N" (each SMS costs money)
 
     @classmethod
     def name(cls) -> str:
@@ -184,6 +218,7 @@ class TwilioSmsInput(WebhookChannel, TwilioInput):
     def __init__(self, account_sid: str, auth_token: str, twilio_number: str, common: CommonOptions) -> None:
         super().__init__(account_sid, auth_token, twilio_number, debug_mode=False)
         self._setup(common)
+        self.feedback_sms = sms_feedback_enabled()
 
     def make_output(self) -> PlatformOutput:
         return TwilioOutput(self)
@@ -250,10 +285,26 @@ class TwilioSmsInput(WebhookChannel, TwilioInput):
         return []
 
     async def user_text(self, event: Inbound, conversation_id: str) -> str:
-        """A reply "2" to numbered options is the second option's payload (if it was offered)."""
+        """A reply "2" to numbered options is the second option's payload, a "Y" or "N" to the
+        feedback question its button's payload (if they were offered)."""
         options = await self.store.take_options(conversation_id)
+        pair = await self.store.take_yes_no(conversation_id) if self.feedback_sms else None
         if event.kind == TEXT and not event.metadata.get("location"):
             choice = parse_choice(event.text)
             if choice is not None and 1 <= choice <= len(options):
                 return await self.payload_text(conversation_id, options[choice - 1])
+            value = yes_no(event.text) if pair is not None else None
+            if pair is not None and value is not None:
+                return await self.payload_text(conversation_id, pair[0] if value == UP else pair[1])
         return await super().user_text(event, conversation_id)
+
+
+def sms_feedback_enabled() -> bool:
+    """FEEDBACK_SMS in Rasa's environment; when on, its question must be readable at start."""
+    try:
+        enabled = MeasurementSettings.from_env(Env(dict(os.environ))).feedback_sms
+        if enabled:
+            load_feedback_texts()
+    except (SettingsError, FeedbackFileError) as exc:
+        raise ChannelConfigError(f"twilio: {exc}") from None
+    return enabled

@@ -23,6 +23,12 @@ message (rows of 24 characters, the full title as the row's description); more t
 to 10. Interactive bodies are limited to 1024 characters, so a longer text goes first as plain
 messages. Nothing is sent outside the 24-hour customer service window.
 
+A rated answer (issue #18) ends with "helpful" / "not helpful" reply buttons. When the answer has
+no buttons of its own and fits one interactive body (1024 characters), the two buttons are under
+the answer itself; otherwise (buttons of its own, which with the two would pass the limit of 3 and
+mix "where next" with "did it help", or a longer text) the answer goes as it would unrated and a
+short question follows with the two buttons (`feedback_question`, data/channels/messages.yml).
+
 credentials.yml (key `bot.channels.whatsapp.WhatsAppInput`): `verify_token`, `app_secret`,
 `access_token`, `phone_number_id`, `api_url`, and the keys `CommonOptions` reads (the list
 button's label is `options_label` in data/channels/messages.yml).
@@ -54,6 +60,7 @@ from bot.channels.base import (
     as_text,
     parse_json_object,
 )
+from bot.channels.feedback import split_feedback
 from bot.channels.meta import DEFAULT_GRAPH_URL, MetaChannel, MetaOutput, bearer
 from bot.channels.store import STORE_ERRORS
 from bot.channels.text import button_title, lead_and_last, shorten
@@ -97,6 +104,26 @@ class WhatsAppOutput(MetaOutput):
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
+        """A rated answer that fits one interactive body and has no buttons of its own carries the two
+        feedback reply buttons itself; any other goes as it would unrated (text, or its own buttons),
+        followed by the short `feedback_question` with the two reply buttons."""
+        own, rating = split_feedback(buttons)
+        if not rating:
+            await self.send_interactive(recipient_id, text, buttons)
+            return
+        feedback = [b.as_button() for b in rating]
+        lead, _ = lead_and_last(text or "", self.text_limit, self.body_limit)
+        if not own and not lead and (text or "").strip():
+            await self.send_interactive(recipient_id, text, feedback)
+            return
+        if own:
+            await self.send_interactive(recipient_id, text, own)
+        else:
+            await self.send_text_message(recipient_id, text)
+        await self.send_interactive(recipient_id, self.common.texts.feedback_question, feedback)
+
+    async def send_interactive(self, recipient_id: str, text: str, buttons: list[dict[str, Any]]) -> None:
+        """Text ending in reply buttons (up to 3) or a list message (4 to 10)."""
         lead, body = lead_and_last(text or "", self.text_limit, self.body_limit)
         for part in lead:
             await self.send_text_part(recipient_id, part)

@@ -31,6 +31,8 @@ class ChannelTexts:
     options_prompt: str  # SMS: the line after numbered options
     options_label: str  # WhatsApp: the button that opens a list
     privacy_notice: str  # once, with the first reply of a conversation
+    feedback_question: str  # WhatsApp: the message carrying a rated answer's two feedback buttons
+    link_gone: str  # the page of an answer's tracked link whose entry or message test is gone
 
     def too_long_for(self, limit: int) -> str:
         return self.too_long.replace("{limit}", f"{limit:,}")

@@ -19,8 +19,12 @@ from typing import Any
 from aiohttp import web
 from redis.asyncio import Redis
 
+import bot.analytics.aggregator
+import bot.analytics.web
 import bot.broadcasts.web
+import bot.experiments.web
 import bot.handoff.web
+import bot.inbox.emerging
 import bot.inbox.web
 from bot import metrics
 from bot.audit import AuditLog
@@ -36,7 +40,7 @@ from bot.console.proxy import networks
 from bot.handoff import keys as handoff_keys
 from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
-from bot.settings import BroadcastSettings, Settings
+from bot.settings import BroadcastSettings, MeasurementSettings, Settings
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
@@ -89,6 +93,7 @@ def create_app(
     handoff: HandoffConfig,
     inbox: InboxConfig,
     broadcasts: BroadcastSettings | None = None,
+    measurement: MeasurementSettings | None = None,
 ) -> web.Application:
     """The shell, then the handoff, the inbox and the audit log (their nav links appear in that order)."""
     networks(config.trusted_proxies)  # a bad TRUSTED_PROXIES entry stops the start, naming it
@@ -102,7 +107,12 @@ def create_app(
     setup_login(app)
     bot.handoff.web.setup(app, handoff)
     bot.inbox.web.setup(app, inbox)
+    retention = (measurement or MeasurementSettings()).analytics_retention_days
+    app.cleanup_ctx.append(bot.analytics.aggregator.consumer(retention))
     bot.broadcasts.web.setup(app, broadcasts or BroadcastSettings())
+    bot.analytics.web.setup(app, bot.inbox.emerging.emerging_questions)  # the inbox's clusters, handed over
+    tests = (measurement or MeasurementSettings()).min_exposures_per_variant
+    bot.experiments.web.setup(app, inbox.content_dir, tests)
     setup_deadletters(app)
     setup_audit(app)
     return app
@@ -115,4 +125,5 @@ def app_from_settings(settings: Settings) -> web.Application:
         HandoffConfig.from_settings(settings),
         InboxConfig.from_settings(settings),
         settings.broadcasts,
+        measurement=settings.measurement,
     )

@@ -13,6 +13,8 @@ from datetime import date
 from itertools import groupby
 from pathlib import Path
 
+from bot.analytics.savings import SETTINGS_FILE as ANALYTICS_FILE
+from bot.analytics.savings import settings_problems as analytics_problems
 from bot.content.agency import AGENCY_FILE, load_agency
 from bot.content.generate import generated_files
 from bot.content.lint import (
@@ -141,6 +143,7 @@ def main(run_rasa: bool = True, content_dir: Path = CONTENT_DIR, today: date | N
             pass  # the files cannot be read; that is already reported above
         problems += [p for p in reply_problems() if p not in problems]  # an agency file error once
         problems += subscription_problems()
+        problems += [Problem(str(ANALYTICS_FILE), line, m) for line, m in analytics_problems()]
     if problems:
         print(report(problems))
     errors = sum(p.error for p in problems)

@@ -23,11 +23,16 @@ errors (exit status 1):
   last_reviewed that is not a YYYY-MM-DD date, a source or a link in
   a reply that is not an absolute https:// URL, the same example question (ignoring case,
   punctuation and word order) under two entries, generated files out of date, an agency
-  file (data/agency.yml) that cannot be read; in a content entry, a response (domain.yml,
+  file (data/agency.yml) that cannot be read, data/analytics/settings.yml (cost per
+  contact, currency, source, wording) that cannot be used; in a content entry, a response (domain.yml,
   data/responses), a canned reply or a handoff message: a phone number or agency web
   address that is not in data/agency.yml (an entry may also name its own source page), or
   an {agency.<key>} placeholder it does not have; `rasa data validate --fail-on-warnings`
   failing.
+  message tests (`variants:`, docs/experiments.md): fewer than 2 variants, a variant id that
+  is not lowercase letters, digits and _ or is used twice, a weight that is not a whole
+  number of 1 or more, a variant without an answer, variants on a crisis entry; each
+  variant's answer and short_answer get the same rules (and warnings) as the entry's.
 warnings (shown, exit status 0):
   example questions nearly the same (similarity >= 0.9) under two entries, an SMS reply
   (as rendered with the template and the agency's facts) longer than sms_limit, reading
@@ -40,6 +45,8 @@ EXPORT_DESCRIPTION = """\
 Write every entry of data/content to one CSV (UTF-8 with a byte-order mark for Excel, a header
 row, one example question per line inside the `questions` cell). A cell starting with =, +, -, @
 or ' gets a leading ' so a spreadsheet does not run it as a formula; `content import` removes it.
+A message test's variants get one set of columns each (variant1_id, variant1_weight,
+variant1_answer, variant1_short_answer, variant2_...), only when some entry has variants.
 Edit the CSV, then `python -m bot content import FILE.csv`.
 """
 

@@ -1,7 +1,10 @@
 """Content as one spreadsheet: ``content export`` writes it, ``content import`` reads it back.
 
 Staff who prefer a spreadsheet to YAML edit the CSV. This module is the CSV format:
-columns, formula protection, and validating rows into entries. A CSV with any bad
+columns, formula protection, and validating rows into entries. A message test's variants are
+one set of columns each after the others (``variant1_id``, ``variant1_weight``,
+``variant1_answer``, ``variant1_short_answer``, then ``variant2_...``): exported only when an
+entry has variants, so a CSV without them is unchanged. A CSV with any bad
 row is refused whole, with row numbers as a spreadsheet shows them (the header is
 row 1); ``importer`` merges the entries into the content files.
 """
@@ -10,11 +13,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from bot.content.model import ID_PATTERN, KINDS, VERDICTS, Entry, Topic
+from bot.content.model import (
+    ID_PATTERN,
+    KINDS,
+    VERDICTS,
+    Entry,
+    Topic,
+    Variant,
+    parse_weight,
+    variant_problems,
+)
 from bot.content.textcheck import url_problem
 from bot.content.writer import ENTRY_KEYS
 
@@ -39,6 +52,10 @@ ONE_LINE = (
 # (CSV injection). Export puts a ' in front; import removes one leading ', so any text,
 # including one that really starts with ', comes back unchanged.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+# One set of these per variant, numbered from 1: variant1_id, variant1_weight, ...
+VARIANT_FIELDS = ("id", "weight", "answer", "short_answer")
+VARIANT_COLUMN = re.compile(r"^variant([1-9][0-9]*)_(id|weight|answer|short_answer)$")
+VARIANTS = "variants"  # in ``absent_columns``: the CSV has no variant columns at all
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0", ""}
 
@@ -55,7 +72,23 @@ def unprotect(cell: str) -> str:
 # --- export -----------------------------------------------------------------------------------
 
 
-def entry_row(entry: Entry) -> list[str]:
+def variant_columns(sets: int) -> list[str]:
+    return [f"variant{n}_{name}" for n in range(1, sets + 1) for name in VARIANT_FIELDS]
+
+
+def _variant_cells(entry: Entry, sets: int) -> list[str]:
+    cells = []
+    for n in range(sets):
+        if n < len(entry.variants):
+            v = entry.variants[n]
+            cells += [v.id, str(v.weight), v.answer, v.short_answer]
+        else:
+            cells += [""] * len(VARIANT_FIELDS)
+    return cells
+
+
+def entry_row(entry: Entry, variant_sets: int = 0) -> list[str]:
+    """The entry's cells; ``variant_sets`` sets of variant columns after the others."""
     values = {
         "topic": entry.topic,
         "id": entry.id,
@@ -73,16 +106,21 @@ def entry_row(entry: Entry) -> list[str]:
         "source": entry.source,
         "last_reviewed": entry.last_reviewed,
     }
-    return [protect(values[column]) for column in COLUMNS]
+    return [
+        protect(cell) for cell in [values[column] for column in COLUMNS] + _variant_cells(entry, variant_sets)
+    ]
 
 
 def export_text(topics: Iterable[Topic]) -> str:
-    """All entries, in file order, as CSV text (header first)."""
+    """All entries, in file order, as CSV text (header first); variant columns for the most
+    variants any entry has (none when no entry is under test)."""
+    topics = list(topics)
+    sets = max((len(entry.variants) for topic in topics for entry in topic.entries), default=0)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow([*COLUMNS, *variant_columns(sets)])
     for topic in topics:
-        writer.writerows(entry_row(entry) for entry in topic.entries)
+        writer.writerows(entry_row(entry, sets) for entry in topic.entries)
     return buffer.getvalue()
 
 
@@ -131,14 +169,25 @@ def _check_header(path: Path, header: list[str]) -> None:
     if missing:
         hint = " (the file looks ;-separated: export comma-separated)" if ";" in "".join(header) else ""
         problems.append(f"{path}: row 1: missing column(s) {', '.join(missing)}{hint}")
-    unknown = [column for column in header if column not in COLUMNS]
+    unknown = [column for column in header if column not in COLUMNS and not VARIANT_COLUMN.match(column)]
     if unknown and not missing:
         problems.append(f"{path}: row 1: unknown column(s) {', '.join(map(repr, unknown))}")
+    for number in _variant_numbers(header):
+        lacking = [
+            f"variant{number}_{name}" for name in ("id", "answer") if f"variant{number}_{name}" not in header
+        ]
+        if lacking:
+            problems.append(f"{path}: row 1: variant {number} needs the column(s) {', '.join(lacking)}")
     repeated = sorted({column for column in header if header.count(column) > 1})
     if repeated:
         problems.append(f"{path}: row 1: column(s) given twice: {', '.join(repeated)}")
     if problems:
         raise ImportRefused(problems)
+
+
+def _variant_numbers(columns: Iterable[str]) -> list[int]:
+    """The variant numbers that have any column, in order."""
+    return sorted({int(match.group(1)) for column in columns if (match := VARIANT_COLUMN.match(column))})
 
 
 def _cells(header: list[str], row: list[str]) -> dict[str, str]:
@@ -170,7 +219,33 @@ def row_problems(cells: dict[str, str]) -> list[str]:
         + _field_problems(cells)
         + _rumor_problems(cells)
         + _referral_problems(cells)
+        + _variant_row_problems(cells)
     )
+
+
+def _row_variants(cells: dict[str, str]) -> tuple[Variant, ...]:
+    """The variants of a row: each numbered set with any cell filled in, in number order."""
+    variants = []
+    for number in _variant_numbers(cells):
+        get = {name: cells.get(f"variant{number}_{name}", "") for name in VARIANT_FIELDS}
+        if any(get.values()):
+            variants.append(
+                Variant(
+                    id=get["id"],
+                    answer=_unix_newlines(get["answer"]),
+                    short_answer=_unix_newlines(get["short_answer"]),
+                    weight=parse_weight(get["weight"] or None),
+                )
+            )
+    return tuple(variants)
+
+
+def _variant_row_problems(cells: dict[str, str]) -> list[str]:
+    variants = _row_variants(cells)
+    kind = cells.get("kind", "").lower()
+    sensitive = bool(_bool(cells.get("sensitive", "")))
+    one_line = [f"variant {v.id or '?'}: id must be on one line" for v in variants if "\n" in v.id]
+    return one_line + [message for _, message in variant_problems(variants, kind, sensitive)]
 
 
 def _name_problems(cells: dict[str, str]) -> list[str]:
@@ -262,13 +337,20 @@ def row_entry(cells: dict[str, str]) -> Entry:
         agency=cells.get("agency", ""),
         overridden_by=_questions(cells.get("overridden_by", "")),
         sensitive=bool(_bool(cells.get("sensitive", ""))),
+        variants=_row_variants(cells),
         topic=cells["topic"],
     )
 
 
 def absent_columns(rows: list[tuple[int, dict[str, str]]]) -> frozenset[str]:
-    """The ``LATER_COLUMNS`` the CSV's header does not have (every row has each header column)."""
-    return frozenset(column for column in LATER_COLUMNS if rows and column not in rows[0][1])
+    """The ``LATER_COLUMNS`` the CSV's header does not have (every row has each header column),
+    and ``variants`` when it has no variant columns: the entries it updates keep their tests."""
+    if not rows:
+        return frozenset()
+    absent = {column for column in LATER_COLUMNS if column not in rows[0][1]}
+    if not _variant_numbers(rows[0][1]):
+        absent.add(VARIANTS)
+    return frozenset(absent)
 
 
 def parse_rows(rows: list[tuple[int, dict[str, str]]], label: str = "") -> list[Entry]:

@@ -28,9 +28,11 @@ from bot.content.model import (
     Entry,
     RenderSettings,
     Topic,
+    Variant,
     parse_entry,
     read_yaml_with_lines,
     topic_files,
+    with_variant,
 )
 from bot.content.similar import Question, similar_pairs
 from bot.content.textcheck import (
@@ -64,8 +66,21 @@ class Problem:
         return f"{self.path}:{self.line}: {kind}: {self.message}"
 
 
-def _at(entry: Entry, message: str, error: bool = True, group: str = "") -> Problem:
-    return Problem(entry.path, entry.line, f"{entry.id}: {message}", error, group)
+def _at(entry: Entry, message: str, error: bool = True, group: str = "", line: int = 0) -> Problem:
+    return Problem(entry.path, line or entry.line, f"{entry.id}: {message}", error, group)
+
+
+def reply_texts_of(entry: Entry, fields: tuple[str, ...] = REPLY_FIELDS) -> list[tuple[int, str, str]]:
+    """(line, name, text) of ``fields`` of the entry, then each variant's answer and short answer
+    (a message test's wordings are checked by the same rules as the entry's own)."""
+    found = [(entry.line, key, getattr(entry, key)) for key in fields]
+    for variant in entry.variants:
+        found += [
+            (variant.line or entry.line, f"variant {variant.id} {key}", getattr(variant, key))
+            for key in ("answer", "short_answer")
+            if key in fields
+        ]
+    return found
 
 
 # --- reading the files, one problem per broken entry instead of one per directory ------------
@@ -210,18 +225,18 @@ def link_findings(entry: Entry) -> list[Problem]:
     problems = []
     if entry.source and (problem := url_problem(entry.source)):
         problems.append(_at(entry, f"source {entry.source!r} {problem}"))
-    for key in REPLY_FIELDS:
-        problems += [_at(entry, f"{key}: {message}") for message in link_problems(getattr(entry, key))]
+    for line, key, text in reply_texts_of(entry):
+        problems += [_at(entry, f"{key}: {message}", line=line) for message in link_problems(text)]
     return problems
 
 
 def formatting_findings(entries: list[Entry]) -> list[Problem]:
     """Unbalanced brackets, quotes and markdown: warnings, as a text can use them on purpose."""
     return [
-        _at(entry, f"{key}: {message}", error=False)
+        _at(entry, f"{key}: {message}", error=False, line=line)
         for entry in entries
-        for key in REPLY_FIELDS
-        for message in formatting_problems(getattr(entry, key))
+        for line, key, text in reply_texts_of(entry)
+        for message in formatting_problems(text)
     ]
 
 
@@ -229,12 +244,15 @@ def sms_findings(entries: list[Entry], settings: RenderSettings) -> list[Problem
     """Replies longer than ``sms_limit`` arrive as several texts (and cost several)."""
     problems = []
     for entry in entries:
-        length = len(render_answer(entry, settings, short=True))
-        if length <= settings.sms_limit:
-            continue
-        message = f"SMS reply is {length} characters, over sms_limit {settings.sms_limit}"
-        hint = ": shorten the short_answer" if entry.short_answer else ": add a short_answer"
-        problems.append(_at(entry, message + hint, error=False))
+        arms: list[tuple[str, Entry, int]] = [("", entry, entry.line)]
+        arms += [(f"variant {v.id}: ", with_variant(entry, v), v.line or entry.line) for v in entry.variants]
+        for name, shown, line in arms:
+            length = len(render_answer(shown, settings, short=True))
+            if length <= settings.sms_limit:
+                continue
+            message = f"{name}SMS reply is {length} characters, over sms_limit {settings.sms_limit}"
+            hint = ": shorten the short_answer" if shown.short_answer else ": add a short_answer"
+            problems.append(_at(entry, message + hint, error=False, line=line))
     return problems
 
 
@@ -264,12 +282,11 @@ def menu_findings(topics: list[Topic], settings: RenderSettings, settings_path: 
 def reading_findings(entries: list[Entry], limit: float = READING_GRADE_LIMIT) -> list[Problem]:
     problems = []
     for entry in entries:
-        for key in ("answer", "short_answer"):
-            text = getattr(entry, key)
+        for line, key, text in reply_texts_of(entry, ("answer", "short_answer")):
             grade = reading_grade(text) if text else 0.0
             if grade > limit:
                 message = f"{key} reads at grade {grade:.1f} (Flesch-Kincaid), above {limit:g}"
-                problems.append(_at(entry, message, error=False))
+                problems.append(_at(entry, message, error=False, line=line))
     return problems
 
 
@@ -333,9 +350,9 @@ def agency_findings(entries: list[Entry], known: KnownFacts) -> list[Problem]:
     problems = []
     for entry in entries:
         own_source = frozenset({site_address_key(entry.source)}) if entry.source else frozenset()
-        for key in REPLY_FIELDS:
-            messages = fact_messages(getattr(entry, key), known, own_source)
-            problems += [_at(entry, f"{key}: {message}") for message in messages]
+        for line, key, text in reply_texts_of(entry):
+            messages = fact_messages(text, known, own_source)
+            problems += [_at(entry, f"{key}: {message}", line=line) for message in messages]
         if entry.kind == "referral" and site_addresses_in(entry.source, known.agency.domain):
             message = (
                 f"source {entry.source!r} is the city's: a referral links to the other government's "
@@ -353,6 +370,15 @@ def expanded_entry(entry: Entry, agency: Agency) -> Entry:
         short_answer=agency.expand(entry.short_answer, strict=False),
         claim=agency.expand(entry.claim, strict=False),
         agency=agency.expand(entry.agency, strict=False),
+        variants=tuple(_expanded_variant(variant, agency) for variant in entry.variants),
+    )
+
+
+def _expanded_variant(variant: Variant, agency: Agency) -> Variant:
+    return replace(
+        variant,
+        answer=agency.expand(variant.answer, strict=False),
+        short_answer=agency.expand(variant.short_answer, strict=False),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +22,9 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 # for another government, answered with a pointer to the agency that handles it.
 KINDS = ("faq", "rumor", "referral")
 VERDICTS = ("true", "false", "misleading")
+# A message test's arms: each variant's own keys (docs/experiments.md).
+VARIANT_KEYS = ("id", "answer", "short_answer", "weight")
+MIN_VARIANTS = 2
 
 
 class ContentError(ValueError):
@@ -35,13 +38,26 @@ class ContentError(ValueError):
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One wording of an entry under a message test: served instead of the entry's own answer to
+    ``weight`` shares of conversations. ``line`` (for error messages) is not part of its value."""
+
+    id: str
+    answer: str
+    short_answer: str = ""
+    weight: int = 1
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
 class Entry:
     """One FAQ, rumor or referral, as staff wrote it.
 
     ``claim``, ``verdict`` and ``related`` (the id of the entry that answers the topic
     without a verdict) are a rumor's; ``agency`` (who handles it) is a referral's.
     ``overridden_by`` names the alert events (``alert_events`` in data/agency.yml)
-    that contradict the answer while they are in effect.
+    that contradict the answer while they are in effect. ``variants``, when present, are the
+    arms of a message test: all of them are served (by weight) instead of ``answer``.
     """
 
     id: str
@@ -58,6 +74,7 @@ class Entry:
     agency: str = ""
     overridden_by: tuple[str, ...] = ()
     sensitive: bool = False
+    variants: tuple[Variant, ...] = ()
     topic: str = ""
     path: str = ""
     line: int = 0
@@ -174,6 +191,12 @@ def parse_entry(raw: Any, path: Path, topic: str) -> Entry:
     if not isinstance(events, list) or not all(isinstance(e, str) and e.strip() for e in events):
         message = f"{entry_id}: overridden_by must be a list of alert event names, e.g. [Boil Water Notice]"
         raise ContentError(path, message, line)
+    sensitive = bool(raw.get("sensitive", False))
+    variants = parse_variants(raw.get("variants"), path, entry_id, line)
+    problems = variant_problems(variants, kind, sensitive)
+    if problems:
+        where = next((at for at, _ in problems if at), variants[0].line or line)
+        raise ContentError(path, f"{entry_id}: {'; '.join(m for _, m in problems)}", where)
     return Entry(
         id=entry_id,
         kind=kind,
@@ -188,11 +211,86 @@ def parse_entry(raw: Any, path: Path, topic: str) -> Entry:
         related=_text(raw, "related"),
         agency=_text(raw, "agency"),
         overridden_by=tuple(e.strip() for e in events),
-        sensitive=bool(raw.get("sensitive", False)),
+        sensitive=sensitive,
+        variants=variants,
         topic=topic,
         path=str(path),
         line=line,
     )
+
+
+def with_variant(entry: Entry, variant: Variant) -> Entry:
+    """The entry as a citizen shown ``variant`` reads it: the variant's answer and short answer."""
+    return replace(entry, answer=variant.answer, short_answer=variant.short_answer, variants=())
+
+
+def variant_problems(variants: Sequence[Variant], kind: str, sensitive: bool) -> list[tuple[int, str]]:
+    """What makes a set of variants unusable as a test: (the variant's line or 0, words staff can act on)."""
+    if not variants:
+        return []
+    problems = []
+    if sensitive:
+        problems.append(
+            (0, "variants: a crisis (sensitive) entry is never tested: its lifeline stays as written")
+        )
+    if kind not in KINDS:
+        problems.append((0, f"variants: only {', '.join(KINDS)} entries can be tested"))
+    if len(variants) < MIN_VARIANTS:
+        problems.append((0, f"variants: a test needs at least {MIN_VARIANTS} variants (or none)"))
+    seen: set[str] = set()
+    for variant in variants:
+        name = variant.id or "?"
+        if not ID_PATTERN.match(variant.id):
+            problems.append(
+                (variant.line, f"variant id {variant.id!r} must be lowercase letters, digits and _")
+            )
+        elif variant.id in seen:
+            problems.append((variant.line, f"variant id {variant.id!r} is used twice in this entry"))
+        seen.add(variant.id)
+        if not variant.answer:
+            problems.append((variant.line, f"variant {name}: missing answer"))
+        if variant.weight < 1:
+            problems.append((variant.line, f"variant {name}: weight must be a whole number of 1 or more"))
+    return problems
+
+
+def parse_weight(value: Any) -> int:
+    """A weight as written: a whole number (``2`` or ``"2"``), 1 when left out; anything else 0 (refused)."""
+    if value is None:
+        return 1
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    return int(text) if not isinstance(value, bool) and text.isdigit() else 0
+
+
+def parse_variants(raw: Any, path: Path, entry_id: str, line: int) -> tuple[Variant, ...]:
+    """``variants:``: a list of ``{id, answer, short_answer, weight}`` (weight 1 when left out)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        message = f"{entry_id}: variants must be a list of {{id, answer, short_answer, weight}}"
+        raise ContentError(path, message, line)
+    variants = []
+    for item in raw:
+        where = int(item.get("__line__", line))
+        unknown = [key for key in item if key not in VARIANT_KEYS and key != "__line__"]
+        if unknown:
+            message = f"{entry_id}: unknown key {unknown[0]!r} in a variant (use {', '.join(VARIANT_KEYS)})"
+            raise ContentError(path, message, where)
+        nested = [key for key in ("id", "answer", "short_answer") if isinstance(item.get(key), (list, dict))]
+        if nested:
+            raise ContentError(path, f"{entry_id}: variant {nested[0]} must be a text", where)
+        variants.append(
+            Variant(
+                id=_text(item, "id"),
+                answer=_text(item, "answer"),
+                short_answer=_text(item, "short_answer"),
+                weight=parse_weight(item.get("weight")),
+                line=where,
+            )
+        )
+    return tuple(variants)
 
 
 # path -> (the file's sha256, its topic): a file read again unchanged costs a read and a hash, not

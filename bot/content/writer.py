@@ -1,7 +1,7 @@
 """Write content files in one canonical layout, so tools can edit them and staff diffs stay small.
 
 The layout is PyYAML's block style at width 100 (what the shipped files use):
-the ``topic:`` header, then ``entries:`` with keys always in ``ENTRY_KEYS`` order,
+the ``topic:`` header, then ``entries:`` with keys always in ``FILE_ENTRY_KEYS`` order,
 optional keys left out when empty. The comment block at the top of a file is kept
 verbatim; comments further down are not (``body_comment_lines`` finds them so a
 caller can warn). Writing what was just read from a canonical file gives the same
@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.content.model import Entry, Topic
+from bot.content.model import Entry, Topic, Variant
 
 ENTRY_KEYS = (
     "id",
@@ -35,9 +35,17 @@ ENTRY_KEYS = (
     "source",
     "last_reviewed",
 )
+# A message test's variants (docs/experiments.md) follow the short answer; not in ENTRY_KEYS,
+# whose texts are one CSV column each (csvio gives each variant a set of columns).
+VARIANTS_KEY = "variants"
+FILE_ENTRY_KEYS = (
+    *ENTRY_KEYS[: ENTRY_KEYS.index("short_answer") + 1],
+    VARIANTS_KEY,
+    *ENTRY_KEYS[ENTRY_KEYS.index("short_answer") + 1 :],
+)
 # Written only when they say something; the loader reads a missing key as empty / false.
 OPTIONAL_KEYS = frozenset(
-    {"agency", "claim", "verdict", "related", "sensitive", "overridden_by", "short_answer"}
+    {"agency", "claim", "verdict", "related", "sensitive", "overridden_by", "short_answer", VARIANTS_KEY}
 )
 TOPIC_KEYS = ("id", "title")
 WIDTH = 100
@@ -84,6 +92,14 @@ def body_comment_lines(text: str) -> list[int]:
     return [n + 1 for n in range(start, len(lines)) if lines[n].lstrip().startswith("#")]
 
 
+def variant_mapping(variant: Variant) -> dict[str, Any]:
+    """A variant as a content file holds it: id, answer, short answer (when it has one), weight."""
+    values: dict[str, Any] = {"id": variant.id, "answer": variant.answer}
+    if variant.short_answer:
+        values["short_answer"] = variant.short_answer
+    return {**values, "weight": variant.weight}
+
+
 def entry_mapping(entry: Entry) -> dict[str, Any]:
     """The entry as the mapping a content file holds, keys in canonical order."""
     values: dict[str, Any] = {
@@ -99,10 +115,11 @@ def entry_mapping(entry: Entry) -> dict[str, Any]:
         "questions": list(entry.questions),
         "answer": entry.answer,
         "short_answer": entry.short_answer,
+        VARIANTS_KEY: [variant_mapping(variant) for variant in entry.variants],
         "source": entry.source,
         "last_reviewed": entry.last_reviewed,
     }
-    return {key: values[key] for key in ENTRY_KEYS if values[key] or key not in OPTIONAL_KEYS}
+    return {key: values[key] for key in FILE_ENTRY_KEYS if values[key] or key not in OPTIONAL_KEYS}
 
 
 def topic_text(topic: Topic, comments: str = "") -> str:
@@ -163,5 +180,5 @@ def unknown_keys(raw: Any) -> list[tuple[int, str]]:
     for item in raw.get("entries") or []:
         if isinstance(item, dict):
             line = int(item.get(_LINE, 1))
-            found += [(line, key) for key in item if key not in ENTRY_KEYS and key != _LINE]
+            found += [(line, key) for key in item if key not in FILE_ENTRY_KEYS and key != _LINE]
     return found

@@ -8,7 +8,6 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.inbox.config import InboxConfig
-from bot.inbox.grouping import group_items
 from bot.inbox.store import InboxStore
 from bot.settings import Settings
 
@@ -21,13 +20,13 @@ def _store(settings: Settings) -> tuple[Redis, InboxStore]:
 async def _show(settings: Settings, limit: int) -> int:
     redis, store = _store(settings)
     try:
-        groups = group_items(await store.items())
+        groups, total = await store.page(0, limit)
     finally:
         await redis.close()
-    for group in groups[:limit]:
+    for group in groups:
         reasons = ", ".join(f"{reason} {n}" for reason, n in group.reasons)
         print(f"{group.count:>4}  {group.text}  ({reasons})")
-    print(f"{len(groups)} group(s); editors handle them at /inbox in the console")
+    print(f"{total} group(s); editors handle them at /inbox in the console")
     return 0
 
 

@@ -1,36 +1,18 @@
 """Group similar inbox messages, most frequent first, so an editor handles a question once.
 
-Texts are compared after ``bot.content.similar.normalise`` (case, accents, punctuation and
-word order removed), by difflib's ratio like ``content check``'s near-duplicate rule, or by
-shared character trigrams, which catches the same question with a typo or a word added.
+Texts are compared by `bot.inbox.clusters.close` after ``bot.content.similar.normalise`` (case,
+accents, punctuation and word order removed), by difflib's ratio like ``content check``'s
+near-duplicate rule, or by shared character trigrams, which catches a typo or a word added.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from dataclasses import dataclass
 
 from bot.content.similar import fold_for_similarity as normalise
+from bot.inbox.clusters import close
 from bot.inbox.store import Item
-
-SIMILAR = 0.75
-
-
-def _trigrams(text: str) -> set[str]:
-    padded = f" {text} "
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
-
-
-def close(a: str, b: str) -> bool:
-    """Whether two normalised texts are the same question for an editor's purposes."""
-    if a == b:
-        return True
-    left, right = _trigrams(a), _trigrams(b)
-    dice = 2 * len(left & right) / (len(left) + len(right)) if left and right else 0.0
-    if dice < 0.4:
-        return False
-    return dice >= SIMILAR or difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= SIMILAR
 
 
 @dataclass(frozen=True)
@@ -75,7 +57,8 @@ class Group:
 
 
 def group_items(items: list[Item]) -> list[Group]:
-    """Greedy single pass against each group's first text: fine for the few hundred a month brings."""
+    """Greedy single pass against each group's first text: for a few hundred messages (the pages use
+    the clusters the recorder keeps, `bot.inbox.clusters`)."""
     heads: list[str] = []
     members: list[list[Item]] = []
     for item in sorted(items, key=lambda i: -i.message.time):

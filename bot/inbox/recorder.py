@@ -27,6 +27,7 @@ from bot.privacy.redact import Redactor
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 600.0
 KNOWN_KEPT = 5  # addresses a conversation gave its forms, remembered to redact them (the latest few)
+RATED_KEPT = 3  # rated answers a conversation was shown, remembered for a later thumbs-down (the latest)
 
 
 class Recorder:
@@ -47,14 +48,17 @@ class Recorder:
         if json.dumps(state, sort_keys=True) != before:
             await self.store.save_conversation(sender, state)
 
-    async def _record(self, raw: dict[str, Any] | None, reason: str) -> None:
+    async def _record(self, raw: dict[str, Any] | None, reason: str, answer: str = "") -> None:
         if raw:
-            await self.store.add(Message.from_dict(raw), [reason])
+            message = Message.from_dict({**raw, "answer": answer or raw.get("answer") or ""})
+            await self.store.add(message, [reason])
 
     async def _apply(self, event: dict[str, Any], state: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "user":
             await self._user(event, state)
+        elif kind == "bot":
+            self._bot(event, state)
         elif kind == "action" and event.get("name") in selection.ACTION_REASONS:
             reason = selection.ACTION_REASONS[str(event["name"])]
             last = state.get("last")
@@ -93,10 +97,25 @@ class Recorder:
                     state["handoff"] = state["last"]
                 await self.store.retext(str(last["id"]), text)
 
+    def _bot(self, event: dict[str, Any], state: dict[str, Any]) -> None:
+        """Remember which question a rated answer answered, and whether the bot asked what was missing."""
+        rated = selection.rated_answer(event)
+        if rated:
+            answer, entry = rated
+            kept = [r for r in state.get("rated") or [] if r.get("answer") != answer][-(RATED_KEPT - 1) :]
+            state["rated"] = [*kept, {"answer": answer, "entry": entry, "question": state.get("last")}]
+        detail = selection.asked_for_detail(event)
+        if detail is not None:
+            state["detail"] = detail
+
     async def _user(self, event: dict[str, Any], state: dict[str, Any]) -> None:
+        wanted_detail = state.pop("detail", None)
         if selection.is_feedback(event):
             if selection.thumbs_down(event):
-                await self._record(state.get("last"), selection.THUMBS_DOWN)
+                aid = selection.feedback_answer(event)
+                rated = next((r for r in state.get("rated") or [] if aid and r.get("answer") == aid), None)
+                question = (rated or {}).get("question") or state.get("last")
+                await self._record(question, selection.THUMBS_DOWN, (rated or {}).get("entry", ""))
             return
         if state.get("paused") or state.get("loop"):
             return  # talking to a person, or filling in a form: not questions for the bot
@@ -105,6 +124,9 @@ class Recorder:
             return
         state["last"] = message.as_dict()
         reasons = selection.parse_reasons(message, self.threshold)
+        if wanted_detail is not None and not message.text.startswith("/"):
+            message = Message.from_dict({**message.as_dict(), "answer": wanted_detail})
+            reasons = [*reasons, selection.NOT_HELPFUL]  # what they were looking for, answered or not
         if reasons:
             await self.store.add(message, reasons)
 

@@ -23,7 +23,10 @@ DECLINED = "declined"
 HANDOFF = "handoff"
 LOW_RATING = "low_rating"
 THUMBS_DOWN = "thumbs_down"
-REASONS = (LOW_CONFIDENCE, FALLBACK, CLARIFICATION, DECLINED, HANDOFF, LOW_RATING, THUMBS_DOWN)
+NOT_HELPFUL = "not_helpful"  # the citizen's reply to "What were you looking for?" after a thumbs-down
+REASONS = (LOW_CONFIDENCE, FALLBACK, CLARIFICATION, DECLINED, HANDOFF, LOW_RATING, THUMBS_DOWN, NOT_HELPFUL)
+# Reasons that say the assistant missed or declined a question (what `bot.inbox.emerging` watches).
+MISSED = frozenset({LOW_CONFIDENCE, FALLBACK, CLARIFICATION, DECLINED, NOT_HELPFUL})
 
 # Why the assistant declined (or fell back on) a message: `decline_reason`.
 OUT_OF_DOMAIN = "out_of_domain"
@@ -48,6 +51,9 @@ RATING_SLOT = "handoff_rating"
 # Slots a form fills with where the citizen lives or what they reported: redacted wherever they appear.
 ADDRESS_SLOTS = frozenset({"address", "location"})
 LOW_RATING_MAX = 2
+# What the NLG puts in a rated answer's response (contract of issue #18, bot/feedback/answers.py).
+RATING_KEY = "rating"
+ASK_DETAIL = "utter_feedback_ask_detail"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class Message:
     text: str
     time: float
     decline: str = ""  # why the assistant declined it (a DECLINE_REASONS key); "" if it did not
+    answer: str = ""  # the content entry of the answer the citizen said did not help; "" if none
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +80,7 @@ class Message:
             "text": self.text,
             "time": self.time,
             "decline": self.decline,
+            "answer": self.answer,
         }
 
     @classmethod
@@ -86,6 +94,7 @@ class Message:
             text=str(raw.get("text") or ""),
             time=float(raw.get("time") or 0.0),
             decline=str(raw.get("decline") or ""),
+            answer=str(raw.get("answer") or ""),
         )
 
 
@@ -212,3 +221,30 @@ def handoff_started(event: dict[str, Any]) -> bool:
     """The conversation went to a person (paused) or, out of hours, to the ticket form."""
     kind = event.get("event")
     return kind == "pause" or (kind == "active_loop" and event.get("name") in HANDOFF_FORMS)
+
+
+def feedback_answer(event: dict[str, Any]) -> str:
+    """The rated answer's id in a ``/feedback{"answer": ..., "value": ...}`` tap; "" if none."""
+    for entity in (event.get("parse_data") or {}).get("entities") or []:
+        if entity.get("entity") == "answer":
+            return str(entity.get("value") or "")
+    return ""
+
+
+def rated_answer(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(answer id, content entry) of a bot message that offered the feedback buttons."""
+    if event.get("event") != "bot":
+        return None
+    rating = (event.get("metadata") or {}).get(RATING_KEY)
+    if not isinstance(rating, dict) or not rating.get("answer"):
+        return None
+    return str(rating["answer"]), str(rating.get("entry") or "")
+
+
+def asked_for_detail(event: dict[str, Any]) -> str | None:
+    """The entry whose answer did not help, when the bot just asked "What were you looking for?"."""
+    metadata = event.get("metadata") or {}
+    if event.get("event") != "bot" or metadata.get("utter_action") != ASK_DETAIL:
+        return None
+    rated = metadata.get("feedback_for")
+    return str(rated.get("entry") or "") if isinstance(rated, dict) else ""

@@ -4,6 +4,9 @@
 for editors, and a cleanup context that runs the recorder in the console's loop, so ``make run``
 needs no extra process. Pages reuse the console's layout and sign-in (``bot.console.layout``);
 every form carries the session's CSRF token; citizen text is rendered through autoescape.
+Pages read the clusters the recorder keeps (`bot.inbox.clusters`), a page at a time, so opening the
+inbox costs the same with fifty or fifty thousand messages; messages recorded before clusters
+existed join theirs once, in the background, when the console starts.
 Write-backs run in a worker thread: they read and write files and run the content rules.
 """
 
@@ -11,28 +14,32 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from bot.background import Background
 from bot.console import audit, layout, session
 from bot.console.auth import require_account
 from bot.console.keys import REDIS
 from bot.inbox.config import InboxConfig
-from bot.inbox.grouping import Group, find_group, group_items
 from bot.inbox.recorder import Recorder, run_forever
 from bot.inbox.selection import DECLINE_REASONS
-from bot.inbox.store import InboxStore
+from bot.inbox.store import Cluster, InboxStore
 from bot.inbox.writeback import ContentEditor, Draft, WriteBackError
 from bot.privacy.public import public_redactor
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 EDITOR = "editor"
 EXAMPLES_SHOWN = 5
+PAGE_SIZE = 20
+API_LIMIT = 100
 T = TypeVar("T")
 
 INBOX_CONFIG = web.AppKey("inbox_config", InboxConfig)
@@ -46,6 +53,7 @@ NOTICES = {
     "example": "Added as an example question of {faq}. It is used from the next `model reload`.",
     "out_of_scope": "Marked out of scope: declined from the next `model reload`.",
     "draft": "Draft {faq} saved. It is not used until it is published with an answer, source and department.",
+    "rumor": "Rumor draft {faq} saved. It is not used until published with its facts, source and department.",
     "published": "Published {faq}. It is used from the next `model reload`.",
     "dismissed": "Dismissed: the messages left the inbox without changing the content.",
 }
@@ -53,6 +61,7 @@ AUDITED = {
     "example": "add_example",
     "out_of_scope": "mark_out_of_scope",
     "draft": "save_draft",
+    "rumor": "save_draft",
     "published": "publish",
     "dismissed": "dismiss",
 }
@@ -67,25 +76,49 @@ async def _inbox_resources(app: web.Application) -> AsyncIterator[None]:
     background.start(
         run_forever(store.redis, recorder, config.stream, config.group, config.consumer, background), "inbox"
     )
+    background.start(_migrate(store), "inbox-migrate")
     yield
     await background.stop()
+
+
+async def _migrate(store: InboxStore) -> None:
+    """Messages recorded before clusters existed join theirs, once, in batches (the pages show the
+    clusters made so far meanwhile)."""
+    try:
+        done = await store.migrate()
+    except (RedisError, OSError) as exc:  # tried again at the next start
+        log.warning("inbox: clustering earlier messages failed (%s)", type(exc).__name__)
+        return
+    if done:
+        log.info("inbox: put %d earlier message(s) into clusters", done)
 
 
 async def _in_thread(function: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
 
 
-async def _groups(request: web.Request) -> list[Group]:
-    """Grouping compares messages pairwise: in a thread, so that agents' pages and the relay keep
-    answering while a busy month's inbox is grouped."""
-    return await _in_thread(group_items, await request.app[INBOX_STORE].items())
-
-
-async def _group_or_404(request: web.Request) -> Group:
-    group = find_group(await _groups(request), request.match_info["group_id"])
+async def _group_or_404(request: web.Request) -> Cluster:
+    group = await request.app[INBOX_STORE].cluster(request.match_info["group_id"])
     if group is None:
         raise web.HTTPNotFound(text="that group is no longer in the inbox (someone may have handled it)")
     return group
+
+
+def _draft_from(fields: dict[str, str], text: str, kind: str = "faq", draft_id: str = "") -> Draft:
+    """A draft from a form or a JSON body; ``text`` is the example question when none is given."""
+    return Draft(
+        id=draft_id or fields.get("id", "").strip(),
+        topic=fields.get("topic", "").strip(),
+        questions=tuple(q for q in fields.get("questions", text).splitlines() if q.strip()),
+        answer=fields.get("answer", "").strip(),
+        short_answer=fields.get("short_answer", "").strip(),
+        source=fields.get("source", "").strip(),
+        department=fields.get("department", "").strip(),
+        kind=kind,
+        claim=fields.get("claim", "").strip(),
+        verdict=fields.get("verdict", "").strip(),
+        related=fields.get("related", "").strip(),
+    )
 
 
 def _faq_options(editor: ContentEditor) -> list[dict[str, str]]:
@@ -99,9 +132,12 @@ def _faq_options(editor: ContentEditor) -> list[dict[str, str]]:
 # ---- decisions, shared by the pages and the JSON API --------------------------------------------
 
 
-async def _decide(request: web.Request, group: Group, action: str, fields: dict[str, str]) -> tuple[str, str]:
-    """Apply one decision to a group; returns (notice key, FAQ id). Raises WriteBackError."""
+async def _decide(
+    request: web.Request, group: Cluster, action: str, fields: dict[str, str]
+) -> tuple[str, str, list[str]]:
+    """Apply one decision to a group; returns (notice key, FAQ id, message ids). Raises WriteBackError."""
     editor = request.app[INBOX_EDITOR]
+    store = request.app[INBOX_STORE]
     text = fields.get("text", "").strip() or group.text
     faq = ""
     if action == "example":
@@ -111,25 +147,19 @@ async def _decide(request: web.Request, group: Group, action: str, fields: dict[
         await _in_thread(editor.add_example, faq, text)
     elif action == "out_of_scope":
         await _in_thread(editor.mark_out_of_scope, text)
-    elif action in ("draft", "published"):
-        draft = Draft(
-            id=fields.get("id", "").strip(),
-            topic=fields.get("topic", "").strip(),
-            questions=tuple(q for q in fields.get("questions", text).splitlines() if q.strip()),
-            answer=fields.get("answer", "").strip(),
-            short_answer=fields.get("short_answer", "").strip(),
-            source=fields.get("source", "").strip(),
-            department=fields.get("department", "").strip(),
-        )
+    elif action in ("draft", "published", "rumor", "rumor_published"):
+        kind = "rumor" if action.startswith("rumor") else "faq"
+        draft = _draft_from(fields, text, kind)
         await _in_thread(editor.save_draft, draft)
         faq = draft.id
-        if action == "published":
+        if action.endswith("published"):
             await _in_thread(editor.publish_draft, draft.id)
+            action = "published"
     elif action != "dismissed":
         raise WriteBackError(f"unknown decision {action!r}")
-    await request.app[INBOX_STORE].resolve(group.ids)
-    await audit.record(request, AUDITED[action], faq or group.id, detail=f"{len(group.ids)} inbox messages")
-    return action, faq
+    ids = await store.resolve_cluster(group.id)
+    await audit.record(request, AUDITED[action], faq or group.id, detail=f"{len(ids)} inbox messages")
+    return action, faq, ids
 
 
 # ---- pages ----------------------------------------------------------------------------------------
@@ -151,10 +181,14 @@ async def _inbox_page(
     values: dict[str, str] | None = None,
     status: int = 200,
 ) -> web.Response:
-    groups = await _groups(request)
+    page = _page_number(request)
+    groups, total = await request.app[INBOX_STORE].page((page - 1) * PAGE_SIZE, PAGE_SIZE)
     notice = NOTICES.get(request.query.get("done", ""), "").format(faq=request.query.get("faq", ""))
     context = {
         "groups": groups,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "total": total,
         "examples_shown": EXAMPLES_SHOWN,
         "faqs": await _in_thread(_faq_options, request.app[INBOX_EDITOR]),
         "notice": notice,
@@ -165,6 +199,13 @@ async def _inbox_page(
         "decline_labels": DECLINE_REASONS,
     }
     return layout.render(request, "inbox/inbox.html", context, status)
+
+
+def _page_number(request: web.Request) -> int:
+    try:
+        return max(1, int(request.query.get("page", "1")))
+    except ValueError:
+        return 1
 
 
 async def inbox_get(request: web.Request) -> web.StreamResponse:
@@ -178,10 +219,12 @@ async def decision_post(request: web.Request) -> web.StreamResponse:
     group = await _group_or_404(request)
     action = request.match_info["action"].replace("-", "_")
     try:
-        done, faq = await _decide(request, group, action, fields)
+        done, faq, _ = await _decide(request, group, action, fields)
     except WriteBackError as exc:
         if action in ("draft", "published"):
             return await _draft_page(request, group, str(exc), fields, status=400)
+        if action.startswith("rumor"):
+            return await _draft_page(request, group, str(exc), fields, status=400, kind="rumor")
         return await _inbox_page(request, str(exc), group.id, fields, status=400)
     raise web.HTTPSeeOther(f"/inbox?{_query(done, faq)}")
 
@@ -192,20 +235,30 @@ def _query(done: str, faq: str) -> str:
 
 async def _draft_page(
     request: web.Request,
-    group: Group,
+    group: Cluster,
     error: str = "",
     values: dict[str, str] | None = None,
     status: int = 200,
+    kind: str = "faq",
 ) -> web.Response:
     editor = request.app[INBOX_EDITOR]
     topics = await _in_thread(editor.topics)
     context = {"group": group, "topics": topics, "error": error, "values": values or {}}
+    if kind == "rumor":
+        context["faqs"] = await _in_thread(_faq_options, editor)
+        return layout.render(request, "inbox/rumor.html", context, status)
     return layout.render(request, "inbox/draft.html", context, status)
 
 
 async def draft_get(request: web.Request) -> web.StreamResponse:
     await layout.require_role(request, EDITOR)
     return await _draft_page(request, await _group_or_404(request))
+
+
+async def rumor_get(request: web.Request) -> web.StreamResponse:
+    """A rumor entry drafted from an inbox question: claim, verdict, facts (one click from /analytics)."""
+    await layout.require_role(request, EDITOR)
+    return await _draft_page(request, await _group_or_404(request), kind="rumor")
 
 
 async def drafts_get(request: web.Request) -> web.StreamResponse:
@@ -223,15 +276,9 @@ async def drafts_post(request: web.Request) -> web.StreamResponse:
     await layout.require_role(request, EDITOR)
     fields = await _form(request)
     editor = request.app[INBOX_EDITOR]
-    draft = Draft(
-        id=request.match_info["draft_id"],
-        topic=fields.get("topic", ""),
-        questions=tuple(q for q in fields.get("questions", "").splitlines() if q.strip()),
-        answer=fields.get("answer", ""),
-        short_answer=fields.get("short_answer", ""),
-        source=fields.get("source", ""),
-        department=fields.get("department", ""),
-    )
+    draft_id = request.match_info["draft_id"]
+    saved = next((d for d in await _in_thread(editor.drafts) if d.id == draft_id), None)
+    draft = _draft_from({"questions": "", **fields}, "", saved.kind if saved else "faq", draft_id)
     try:
         await _in_thread(editor.save_draft, draft)
         if fields.get("publish"):
@@ -256,7 +303,7 @@ async def _require_editor_api(request: web.Request) -> None:
         )
 
 
-def _group_json(group: Group) -> dict[str, Any]:
+def _group_json(group: Cluster) -> dict[str, Any]:
     return {
         "id": group.id,
         "text": group.text,
@@ -264,13 +311,21 @@ def _group_json(group: Group) -> dict[str, Any]:
         "reasons": dict(group.reasons),
         "intents": dict(group.intents),
         "declines": dict(group.declines),
-        "messages": [item.as_dict() for item in group.items],
+        "answers": dict(group.answers),
+        "messages": [item.as_dict() for item in group.items],  # examples: the most common wording, the newest
     }
 
 
 async def api_groups(request: web.Request) -> web.StreamResponse:
+    """``GET /api/inbox/groups?offset=0&limit=100``: clusters, most frequent first, with ``total``."""
     await _require_editor_api(request)
-    return web.json_response({"groups": [_group_json(g) for g in await _groups(request)]})
+    try:
+        offset = max(0, int(request.query.get("offset", "0")))
+        limit = min(API_LIMIT, max(1, int(request.query.get("limit", str(API_LIMIT)))))
+    except ValueError:
+        return web.json_response({"error": "offset and limit must be whole numbers"}, status=400)
+    groups, total = await request.app[INBOX_STORE].page(offset, limit)
+    return web.json_response({"groups": [_group_json(g) for g in groups], "total": total})
 
 
 async def api_decision(request: web.Request) -> web.StreamResponse:
@@ -284,7 +339,7 @@ async def api_decision(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(
             text='{"error": "the body must be a JSON object"}', content_type="application/json"
         )
-    group = find_group(await _groups(request), request.match_info["group_id"])
+    group = await request.app[INBOX_STORE].cluster(request.match_info["group_id"])
     if group is None:
         return web.json_response({"error": "no such group in the inbox"}, status=404)
     action = {"dismiss": "dismissed", "publish": "published"}.get(request.match_info["action"])
@@ -292,10 +347,10 @@ async def api_decision(request: web.Request) -> web.StreamResponse:
     if isinstance(body.get("questions"), list):
         body["questions"] = "\n".join(str(q) for q in body["questions"])
     try:
-        done, faq = await _decide(request, group, action, {k: str(v) for k, v in body.items()})
+        done, faq, ids = await _decide(request, group, action, {k: str(v) for k, v in body.items()})
     except WriteBackError as exc:
         return web.json_response({"error": str(exc)}, status=400)
-    return web.json_response({"done": done, "faq": faq, "resolved": group.ids})
+    return web.json_response({"done": done, "faq": faq, "resolved": ids})
 
 
 def setup(app: web.Application, config: InboxConfig) -> None:
@@ -309,11 +364,13 @@ def setup(app: web.Application, config: InboxConfig) -> None:
     app.router.add_get("/inbox/drafts", drafts_get, name="inbox_drafts")
     app.router.add_post("/inbox/drafts/{draft_id}", drafts_post)
     app.router.add_get("/inbox/groups/{group_id}/draft", draft_get)
+    app.router.add_get("/inbox/groups/{group_id}/rumor", rumor_get)
     app.router.add_post(
-        "/inbox/groups/{group_id}/{action:example|out-of-scope|draft|published|dismissed}", decision_post
+        "/inbox/groups/{group_id}/{action:example|out-of-scope|draft|published|dismissed|rumor|rumor-published}",
+        decision_post,
     )
     app.router.add_static("/inbox/static", HERE / "static", append_version=False)
     app.router.add_get("/api/inbox/groups", api_groups)
     app.router.add_post(
-        "/api/inbox/groups/{group_id}/{action:example|out-of-scope|draft|publish|dismiss}", api_decision
+        "/api/inbox/groups/{group_id}/{action:example|out-of-scope|draft|publish|dismiss|rumor}", api_decision
     )

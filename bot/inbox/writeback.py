@@ -1,12 +1,14 @@
 """Write an editor's inbox decisions back to the content files, through ``bot.content``.
 
-Three decisions: a message becomes an example question of an existing FAQ, an
+Four decisions: a message becomes an example question of an existing FAQ, an
 out-of-scope example (``data/nlu/out_of_scope.staff.yml``, which Rasa trains on with
-the other NLU files), or a new FAQ draft (``data/content/_drafts.yml``: files starting
-with ``_`` are never trained or generated, so a draft waits there until an editor
-publishes it complete). After each write the generated Rasa files are regenerated and
-``content check``'s error rules are run; a write that would add an error is undone,
-so ``content check`` passes whatever an editor clicks.
+the other NLU files), or a new FAQ or rumor draft (``data/content/_drafts.yml``: files
+starting with ``_`` are never trained or generated, so a draft waits there until an
+editor publishes it complete). A rumor draft (claim, verdict, facts) is checked by
+``content check``'s rules for rumors when it is saved, and refused with their message.
+After each write the generated Rasa files are regenerated and ``content check``'s error
+rules are run; a write that would add an error is undone, so ``content check`` passes
+whatever an editor clicks.
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ import yaml
 
 from bot.content.generate import generated_files, write_generated
 from bot.content.lint import entry_problems, load_checked, question_findings
-from bot.content.model import ID_PATTERN, Entry, Topic, all_entries, load_content, load_render_settings
+from bot.content.model import (
+    ID_PATTERN,
+    VERDICTS,
+    Entry,
+    Topic,
+    all_entries,
+    load_content,
+    load_render_settings,
+)
 from bot.content.similar import fold_for_similarity as normalise
 from bot.content.writer import write_text_atomic, write_topic
 from bot.inbox.config import InboxConfig
@@ -34,7 +44,7 @@ OUT_OF_SCOPE_HEADER = (
     "# `python -m bot model reload` trains on it.\n"
 )
 DRAFTS_HEADER = (
-    "# FAQ drafts started from the review inbox. Never trained: a draft becomes an entry in its\n"
+    "# FAQ and rumor drafts started from the review inbox. Never trained: a draft becomes an entry in its\n"
     "# topic file when an editor publishes it with an answer, a source and a department.\n"
 )
 PLACEHOLDER = re.compile(r"\[(?:phone|email|card|id number|address)\]")
@@ -47,7 +57,11 @@ class WriteBackError(ValueError):
 
 @dataclass(frozen=True)
 class Draft:
-    """A new FAQ in progress: the question from the inbox plus whatever the editor filled in."""
+    """A new FAQ or rumor in progress: the question from the inbox plus whatever the editor filled in.
+
+    A rumor's ``answer`` is its facts; ``claim`` and ``verdict`` (true / false / misleading) are its
+    own, ``related`` optionally names the FAQ that answers the topic without a verdict.
+    """
 
     id: str
     topic: str
@@ -56,9 +70,13 @@ class Draft:
     short_answer: str = ""
     source: str = ""
     department: str = ""
+    kind: str = "faq"
+    claim: str = ""
+    verdict: str = ""
+    related: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "id": self.id,
             "topic": self.topic,
             "questions": list(self.questions),
@@ -67,11 +85,34 @@ class Draft:
             "source": self.source,
             "department": self.department,
         }
+        if self.kind == "rumor":
+            found.update(kind=self.kind, claim=self.claim, verdict=self.verdict, related=self.related)
+        return found
 
     def missing(self) -> list[str]:
         """What an editor still has to fill in before the draft can be published."""
         required = {"answer": self.answer, "source": self.source, "department": self.department}
+        if self.kind == "rumor":
+            required = {"claim": self.claim, "verdict": self.verdict, **required}
         return [name for name, value in required.items() if not value.strip()]
+
+    def entry(self, topic: str, today: str = "") -> Entry:
+        """The content entry this draft becomes."""
+        rumor = self.kind == "rumor"
+        return Entry(
+            id=self.id,
+            kind=self.kind,
+            questions=self.questions,
+            answer=self.answer.strip(),
+            short_answer=self.short_answer.strip(),
+            source=self.source.strip(),
+            department=self.department.strip(),
+            last_reviewed=today,
+            claim=self.claim.strip() if rumor else "",
+            verdict=self.verdict.strip().lower() if rumor else "",
+            related=self.related.strip() if rumor else "",
+            topic=topic,
+        )
 
 
 def clean_question(text: str) -> str:
@@ -139,9 +180,14 @@ class ContentEditor:
         if not questions:
             raise WriteBackError("a draft needs at least one example question")
         draft = dataclasses.replace(draft, questions=questions)
+        if draft.kind not in ("faq", "rumor"):
+            raise WriteBackError(f"a draft is an FAQ or a rumor, not {draft.kind!r}")
         with _lock:
-            if draft.id in {e.id for e in all_entries(load_content(self.config.content_dir))}:
+            entries = all_entries(load_content(self.config.content_dir))
+            if draft.id in {e.id for e in entries}:
                 raise WriteBackError(f"an FAQ with id {draft.id!r} exists already; choose another id")
+            if draft.kind == "rumor":
+                _refuse_bad_rumor(draft, entries)
             drafts = [d for d in self.drafts() if d.id != draft.id]
             write_text_atomic(self.config.drafts_file, drafts_text([*drafts, draft]))
         return draft
@@ -165,17 +211,7 @@ class ContentEditor:
                 raise WriteBackError(f"there is no topic {draft.topic!r}")
             for question in draft.questions:
                 self._refuse_known(question, topics)
-            entry = Entry(
-                id=draft.id,
-                kind="faq",
-                questions=draft.questions,
-                answer=draft.answer.strip(),
-                short_answer=draft.short_answer.strip(),
-                source=draft.source.strip(),
-                department=draft.department.strip(),
-                last_reviewed=(today or date.today()).isoformat(),
-                topic=topic.id,
-            )
+            entry = draft.entry(topic.id, (today or date.today()).isoformat())
             rest = [d for d in self.drafts() if d.id != draft_id]
 
             def write() -> None:
@@ -220,8 +256,28 @@ class ContentEditor:
         self._regenerate()
 
 
+def _refuse_bad_rumor(draft: Draft, entries: list[Entry]) -> None:
+    """``content check``'s rumor rules (claim, verdict, related entry), in its words; a draft may
+    still lack its answer, source and department, which publishing asks for."""
+    candidate = draft.entry(draft.topic)
+    if not candidate.claim:
+        raise WriteBackError(f"{draft.id}: a rumor needs the claim it answers")
+    found = [
+        p.message for p in entry_problems([*entries, candidate]) if p.message.startswith(f"{draft.id}: ")
+    ]
+    wrong = [m for m in found if "verdict" in m or "related" in m or "claim" in m]
+    if candidate.verdict not in VERDICTS:
+        wrong.insert(0, f"{draft.id}: a rumor needs verdict {' / '.join(VERDICTS)}")
+    if wrong:
+        raise WriteBackError(wrong[0])
+
+
 def _draft(raw: dict[str, Any]) -> Draft:
     return Draft(
+        kind=str(raw.get("kind") or "faq"),
+        claim=str(raw.get("claim") or ""),
+        verdict=str(raw.get("verdict") or ""),
+        related=str(raw.get("related") or ""),
         id=str(raw.get("id") or ""),
         topic=str(raw.get("topic") or ""),
         questions=tuple(str(q) for q in raw.get("questions") or []),

@@ -15,7 +15,8 @@ from pathlib import Path
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from bot.privacy.holdings import ENDPOINTS, Subject, Trace, find
+from bot.inbox.store import InboxStore
+from bot.privacy.holdings import ENDPOINTS, INBOX_ITEM, Subject, Trace, find
 
 
 async def _groups(redis: Redis, stream: str) -> list[str]:
@@ -56,8 +57,15 @@ async def remove(redis: Redis, traces: list[Trace]) -> Counter[str]:
 async def erase(
     redis: Redis, subject: Subject, *, full: bool = True, endpoints: Path = ENDPOINTS
 ) -> Counter[str]:
-    """Remove everything held about `subject`; counts per kind (empty when nothing was held)."""
-    return await remove(redis, await find(redis, subject, full=full, endpoints=endpoints))
+    """Remove everything held about `subject`; counts per kind (empty when nothing was held).
+
+    The inbox's messages leave their groups' counts first, so a group never counts a message that
+    is gone (the groups hold message ids, no text)."""
+    traces = await find(redis, subject, full=full, endpoints=endpoints)
+    inbox = [t.key.removeprefix(INBOX_ITEM) for t in traces if t.op == "key" and t.key.startswith(INBOX_ITEM)]
+    if inbox:
+        await InboxStore(redis, retention_seconds=0).forget(inbox)
+    return await remove(redis, traces)
 
 
 def summary(removed: Counter[str]) -> str:

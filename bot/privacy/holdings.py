@@ -10,7 +10,10 @@ Where a citizen's data lives (every `civic:`, `inbox:` and `handoff:` family in 
 - lock: `civic:lock:<id>` (Rasa's lock store);
 - events: entries of the stream `civic:events` whose `sender_id` is the conversation (bot/events);
 - inbox: `inbox:item:<message id>` and its place in `inbox:items`, `inbox:done:<message id>`,
-  `inbox:conv:<id>` (bot/inbox/store.py);
+  `inbox:conv:<id>` (bot/inbox/store.py); an erased message also leaves its group's counts
+  (`bot.privacy.erase`; groups hold message ids, never text);
+- analytics: `civic:analytics:v1:conv:<hash of the id>`, the aggregator's few-day working state
+  (bot/analytics/keys.py; the daily aggregates hold counts only);
 - handoff: `handoff:entry:<id>` (queue entry, ticket, claim), `handoff:messages:<id>`,
   `handoff:seen:<id>`, `handoff:pending_reason:<id>`, members of `handoff:open` and `handoff:waiting`
   (bot/handoff/store.py, actions/handoff.py);
@@ -52,6 +55,7 @@ from typing import Any
 import yaml
 from redis.asyncio import Redis
 
+from bot.analytics import keys as analytics_keys
 from bot.cache import cache_key
 from bot.channels.store import PREFIX as CHANNEL_PREFIX
 from bot.channels.store import digest
@@ -67,6 +71,7 @@ HANDOFF = "handoff"
 REPORT_GUARD_PREFIX = "civic:report-submit:v1"  # actions/forms/submit_report.py GUARD_PREFIX
 CONFIRM_REPORT = "action_confirm_report"
 SUBSCRIPTIONS = "subscriptions"
+INBOX_ITEM = "inbox:item:"
 LEGACY_CHANNEL_KINDS = ("window", "options")
 SWEEP_MIN_CHARS = 20  # only ids this long are searched for inside values (never a bare phone number)
 BATCH = 500
@@ -205,6 +210,7 @@ async def _known_families(
             ("tracker", tracker + cid),
             ("lock", lock + cid),
             ("inbox", f"inbox:conv:{cid}"),
+            ("analytics", analytics_keys.conversation(cid)),
             ("handoff", f"{HANDOFF}:entry:{cid}"),
             ("handoff", f"{HANDOFF}:messages:{cid}"),
             ("handoff", f"{HANDOFF}:seen:{cid}"),
@@ -256,13 +262,13 @@ async def _inbox(redis: Redis, subject: Subject, found: Found, events: list[dict
     ids = set(subject.conversation_ids)
     for item_id in await redis.zrange("inbox:items", 0, -1):
         if await redis.hget(f"inbox:item:{item_id}", "conversation") in ids:
-            found.add("inbox", "key", f"inbox:item:{item_id}")
+            found.add("inbox", "key", f"{INBOX_ITEM}{item_id}")
             found.add("inbox", "zset", "inbox:items", item_id)
     for event in events:
         text = str(event.get("text") or "").strip()
         if event.get("event") == "user" and text:
             item_id = message_id(str(event["sender_id"]), float(event.get("timestamp") or 0.0), text)
-            for key in (f"inbox:done:{item_id}", f"inbox:item:{item_id}"):
+            for key in (f"inbox:done:{item_id}", f"{INBOX_ITEM}{item_id}"):
                 if await redis.exists(key):
                     found.add("inbox", "key", key)
             if await redis.zscore("inbox:items", item_id) is not None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog.testing
 import yaml
+from rasa.core.actions.action import ActionBotResponse
+from rasa.core.channels import CollectingOutputChannel
 from rasa.core.nlg import NaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -128,3 +132,123 @@ async def test_a_button_with_entities_is_sent_as_written_and_logs_no_error() -> 
         "/affirm",
     ]
     assert not [entry for entry in logged if entry.get("log_level") in ("error", "exception")], logged
+
+
+# --- rated answers and message tests (bot/feedback, docs/feedback.md) ---------------------------------
+
+SHIPPED = [ROOT / "domain.yml", *sorted((ROOT / "data" / "responses").glob("*.yml"))]
+HALL = "https://www.harborcity.example/city-hall"
+UNDER_TEST = f"""
+version: "3.1"
+responses:
+  utter_faq/city_hall_hours:
+  - text: "City Hall is open weekdays 8:30 to 4:30.\\nMore: {HALL}"
+    metadata: {{variant: plain, weight: 1}}
+  - text: "Open weekdays 8:30-4:30. {HALL}"
+    channel: twilio
+    metadata: {{variant: plain, weight: 1}}
+  - text: "Drop by City Hall any weekday between 8:30 am and 4:30 pm!\\nMore: {HALL}"
+    metadata: {{variant: friendly, weight: 1}}
+"""
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Domain:
+    return Domain.load([str(f) for f in SHIPPED])
+
+
+async def say(
+    nlg: AgencyNaturalLanguageGenerator, action: str, conversation: str = "c1", **kwargs: Any
+) -> Any:
+    said = await nlg.generate(action, DialogueStateTracker.from_events(conversation, []), "rest", **kwargs)
+    assert said is not None
+    return said
+
+
+async def test_a_faq_answer_offers_the_two_rating_buttons_and_says_what_it_rates(shipped: Domain) -> None:
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    said = await say(nlg, "utter_faq/city_hall_hours")
+    answer = said["rating"]["answer"]
+    assert said["rating"] == {
+        "answer": answer, "entry": "city_hall_hours", "variant": "", "kind": "faq", "topic": "city_hall"
+    }  # fmt: skip
+    assert said["buttons"] == [
+        {"title": "👍 Yes", "payload": '/feedback{"answer":"' + answer + '","value":"up"}'},
+        {"title": "👎 No", "payload": '/feedback{"answer":"' + answer + '","value":"down"}'},
+    ]
+    again = await say(nlg, "utter_faq/city_hall_hours")
+    assert again["rating"]["answer"] != answer, "one id per answer shown"
+    assert (await say(nlg, "utter_faq/water_shutoff_friday"))["rating"]["kind"] == "rumor"
+    assert (await say(nlg, "utter_faq/passport"))["rating"]["kind"] == "referral"
+
+
+async def test_lifelines_greetings_and_questions_are_never_rated(shipped: Domain) -> None:
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    for action in ("utter_sensitive_mental_health_crisis", "utter_greet", "utter_facility_which"):
+        said = await say(nlg, action)
+        payloads = [b["payload"] for b in said.get("buttons") or []]
+        assert "rating" not in said and not any(p.startswith("/feedback") for p in payloads)
+
+
+async def test_a_lookup_answer_is_rated_as_its_lookup(shipped: Domain) -> None:
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    said = await say(nlg, "utter_collection_day", address="12 Elm St", district="A", pickups="Trash", note="")
+    assert said["rating"]["entry"] == "collection_day" and said["rating"]["kind"] == "lookup"
+    assert [b["title"] for b in said["buttons"]] == ["👍 Yes", "👎 No"]
+    unavailable = await say(nlg, "utter_collection_unavailable")
+    assert "rating" not in unavailable
+
+
+async def test_an_answer_sent_with_an_actions_own_choices_is_not_rated(shipped: Domain) -> None:
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    choices = [{"title": "Collection day", "payload": "/ask_collection_day"}]
+    said = await say(nlg, "utter_faq/city_hall_hours", buttons=choices)
+    assert "rating" not in said
+
+
+async def test_rasa_puts_the_rating_on_the_bot_event(shipped: Domain) -> None:
+    """What the aggregator and the channels read: BotUttered metadata, the way Rasa builds it."""
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    tracker = DialogueStateTracker.from_events("c1", [], slots=shipped.slots)
+    events = await ActionBotResponse("utter_faq/city_hall_hours").run(
+        CollectingOutputChannel(), nlg, tracker, shipped
+    )
+    bot = events[0]
+    assert isinstance(bot, BotUttered)
+    assert bot.metadata["rating"]["entry"] == "city_hall_hours"
+    assert bot.metadata["utter_action"] == "utter_faq/city_hall_hours"
+    assert len(bot.data["buttons"]) == 2
+
+
+async def test_an_entry_under_test_shows_each_conversation_its_own_variant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RASA_PUBLIC_URL", "https://chat.harborcity.example")
+    nlg = AgencyNaturalLanguageGenerator(domain=Domain.from_yaml(UNDER_TEST))
+    seen = {}
+    for conversation in (f"c{n}" for n in range(40)):
+        said = [await say(nlg, "utter_faq/city_hall_hours", conversation) for _ in range(3)]
+        variants = {s["rating"]["variant"] for s in said}
+        assert len(variants) == 1, "one wording for the conversation's whole life"
+        seen[variants.pop()] = said[0]
+    assert set(seen) == {"plain", "friendly"}
+    friendly = seen["friendly"]
+    assert friendly["text"] == (
+        "Drop by City Hall any weekday between 8:30 am and 4:30 pm!\n"
+        "More: https://chat.harborcity.example/webhooks/links/go/city_hall_hours/friendly"
+    )
+    assert HALL not in seen["plain"]["text"] and "metadata" not in friendly, "the test's bookkeeping stays in"
+
+
+async def test_sms_gets_the_short_wording_of_the_conversations_variant() -> None:
+    nlg = AgencyNaturalLanguageGenerator(domain=Domain.from_yaml(UNDER_TEST), public_url="https://c.example")
+    tracked = "https://c.example/webhooks/links/go/city_hall_hours"
+    for conversation in (f"+1555010{n:04d}" for n in range(30)):
+        web = await say(nlg, "utter_faq/city_hall_hours", conversation)
+        tracker = DialogueStateTracker.from_events(conversation, [])
+        sms = await nlg.generate("utter_faq/city_hall_hours", tracker, "twilio")
+        assert sms is not None and sms["rating"]["variant"] == web["rating"]["variant"]
+        if web["rating"]["variant"] == "plain":
+            assert sms["text"] == f"Open weekdays 8:30-4:30. {tracked}/plain"
+        else:  # no short wording of this variant: its plain one
+            assert sms["text"].startswith("Drop by City Hall")

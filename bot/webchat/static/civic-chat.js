@@ -31,6 +31,14 @@
  * and when asked (`notice_request`: every `noticePollSeconds`, default 60, and after each reply). A
  * new notice is announced once through a polite live region; showing the same one again (a poll, a
  * reload) is silent. It goes when the server says there is none, or at its expiry.
+ *
+ * A rated answer (its `feedback`: a question and two options, each with an accessible name and a
+ * payload) gets the question and two toggle buttons under it: a thumb icon each, named by the
+ * option's `label` ("This answered my question" / "This did not help") in visually hidden text, so
+ * the name contains all there is to read (WCAG 2.5.3); the transcript shows the label as what the
+ * citizen said. `aria-pressed` shows the choice; tapping the other one changes the rating (its
+ * payload is sent), tapping the chosen one again sends nothing. The choice is kept with the
+ * transcript, and the buttons stay when the conversation goes on (rating is never required).
  */
 (function () {
   "use strict";
@@ -75,6 +83,7 @@
     noticeLabel: "Notice from the city",
     noticeLink: "Details about this notice",
     noticeAnnounce: "Notice from the city: ",
+    rateQuestion: "Did this answer your question?", // when the server sends none
   };
 
   function dataConfig() {
@@ -608,9 +617,62 @@
       });
       ui.log.appendChild(group);
     }
+    if (message.feedback) renderRating(message.feedback);
     showWelcome(false);
     scrollToEnd();
     return item;
+  }
+
+  var THUMB = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
+    "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+
+  /* A thumb up (or, turned over, down): decoration, the button's name is its hidden text. */
+  function thumbIcon(value) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "20");
+    svg.setAttribute("height", "20");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "civic-chat__thumb civic-chat__thumb--" + value);
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", THUMB);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  var ratings = 0; // numbers the rating questions' ids
+
+  /* The question and its two toggle buttons under a rated answer; `feedback.chosen` is kept. */
+  function renderRating(feedback) {
+    ratings += 1;
+    var questionId = "civic-chat-rating-" + ratings;
+    var group = el("div", { class: "civic-chat__rating", role: "group", "aria-labelledby": questionId });
+    group.appendChild(el("span", { id: questionId, class: "civic-chat__rating-question" }, feedback.question));
+    var nodes = [];
+    feedback.options.forEach(function (option) {
+      var node = el("button", {
+        type: "button",
+        class: "civic-chat__rate",
+        "aria-pressed": feedback.chosen === option.value ? "true" : "false",
+      });
+      node.appendChild(thumbIcon(option.value));
+      node.appendChild(el("span", { class: "civic-chat__sr" }, option.label));
+      node.addEventListener("click", function () {
+        if (feedback.chosen === option.value) return; // the same rating again: nothing to change
+        feedback.chosen = option.value;
+        nodes.forEach(function (other) {
+          other.setAttribute("aria-pressed", other === node ? "true" : "false");
+        });
+        save();
+        say(option.payload, option.label); // the transcript says what was chosen, in words
+      });
+      nodes.push(node);
+      group.appendChild(node);
+    });
+    ui.log.appendChild(group);
   }
 
   /*
@@ -738,9 +800,28 @@
       });
   }
 
+  /* A rated answer's question and two options, checked field by field (null when there is none). */
+  function feedbackOf(data) {
+    var feedback = data.feedback;
+    if (!feedback || typeof feedback !== "object" || !Array.isArray(feedback.options)) return null;
+    var options = feedback.options
+      .filter(function (o) {
+        return o && (o.value === "up" || o.value === "down") && typeof o.payload === "string" &&
+          typeof o.label === "string" && o.label;
+      })
+      .map(function (o) {
+        return { value: o.value, label: o.label, payload: o.payload };
+      });
+    if (!options.length) return null;
+    var question = typeof feedback.question === "string" && feedback.question ? feedback.question : T.rateQuestion;
+    return { question: question, options: options, chosen: null };
+  }
+
   function receive(data) {
     if (!data || typeof data !== "object") return;
     var message = { from: "bot", text: typeof data.text === "string" ? data.text : "", buttons: buttonsOf(data) };
+    var feedback = feedbackOf(data);
+    if (feedback) message.feedback = feedback;
     var attachment = data.attachment;
     if (attachment && typeof attachment === "object") {
       var payload = attachment.payload || {};

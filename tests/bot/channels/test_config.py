@@ -86,7 +86,8 @@ def test_the_generated_file_holds_placeholders_only() -> None:
     for value in SECRETS.values():
         assert f": {value}\n" not in text
     parsed = yaml.safe_load(text)
-    assert list(parsed) == [REST_SECTION, SOCKETIO_SECTION, *(spec.class_path for spec in CHANNELS)]
+    links = "bot.channels.links.LinkRedirect"  # the click-counting redirect: no secrets
+    assert list(parsed) == [REST_SECTION, SOCKETIO_SECTION, links, *(spec.class_path for spec in CHANNELS)]
     assert parsed[REST_SECTION]["token"] == "${REST_CHANNEL_TOKEN}"
     assert parsed["bot.channels.telegram.TelegramBotInput"]["secret_token"] == "${TELEGRAM_SECRET_TOKEN}"
     for spec in CHANNELS:  # every connector keys its conversation ids with the server's secret
@@ -110,7 +111,16 @@ def test_rasa_builds_every_connector_from_the_generated_file(
     path = write_credentials(ROOT / "credentials.yml", target, enabled_channels(env), set_channel_vars(env))
     channels = create_http_input_channels(None, str(path))
     by_name = {channel.name(): channel for channel in channels}
-    assert sorted(by_name) == ["facebook", "instagram", "rest", "socketio", "telegram", "twilio", "whatsapp"]
+    assert sorted(by_name) == [
+        "facebook",
+        "instagram",
+        "links",
+        "rest",
+        "socketio",
+        "telegram",
+        "twilio",
+        "whatsapp",
+    ]
     assert isinstance(by_name["facebook"], MessengerInput)
     assert isinstance(by_name["instagram"], InstagramInput)
     assert isinstance(by_name["whatsapp"], WhatsAppInput)
@@ -154,7 +164,7 @@ def test_socketio_jwt_secret_makes_rasa_require_a_token(
         ROOT / "credentials.yml", tmp_path / "credentials.yml", (), set_channel_vars(env)
     )
     assert "jwt-secret-1" not in path.read_text()
-    [_rest, socketio] = create_http_input_channels(None, str(path))
+    [_rest, socketio, _links] = create_http_input_channels(None, str(path))
     assert (socketio.name(), socketio.jwt_key, socketio.jwt_algorithm) == (
         "socketio",
         "jwt-secret-1",

@@ -6,6 +6,8 @@ import re
 import time
 from typing import Any
 
+import redis as redis_sync
+import yaml
 from a11y_support import assert_no_wcag_violations
 from inbox_support import PASSWORDS, Console, action, user
 from playwright.sync_api import expect
@@ -176,7 +178,7 @@ def test_every_inbox_page_passes_the_wcag_rules(inbox: Console, page: Any) -> No
     expect(page.get_by_text("The inbox is empty.")).to_be_visible()
     assert_no_wcag_violations(page, "the empty inbox")
     page.goto(f"{inbox.url}/inbox/drafts")  # drafts of earlier tests may be there (the content is per module)
-    expect(page.get_by_role("heading", name="FAQ drafts")).to_be_visible()
+    expect(page.get_by_role("heading", name="FAQ and rumor drafts")).to_be_visible()
     assert_no_wcag_violations(page, "the drafts page")
 
     inbox.publish(*unsure("x1", "do you pick up christmas trees"))
@@ -189,6 +191,14 @@ def test_every_inbox_page_passes_the_wcag_rules(inbox: Console, page: Any) -> No
     section.get_by_role("button", name="Add to FAQ").click()  # no FAQ chosen: refused
     expect(page.get_by_role("alert")).to_contain_text("choose the FAQ")
     assert_no_wcag_violations(page, "the inbox after a refused decision")
+
+    page.goto(f"{inbox.url}/inbox/groups/{group['id']}/rumor")
+    assert_no_wcag_violations(page, "a new rumor draft")
+    page.get_by_label(re.compile("^Id")).fill("christmas_tree_rumor")
+    page.get_by_label(re.compile("^Claim")).fill("The city no longer picks up Christmas trees.")
+    page.get_by_role("button", name="Save rumor draft").click()  # no verdict chosen: refused
+    expect(page.get_by_role("alert")).to_contain_text("a rumor needs verdict true / false / misleading")
+    assert_no_wcag_violations(page, "a refused rumor draft")
 
     page.goto(f"{inbox.url}/inbox/groups/{group['id']}/draft")
     assert_no_wcag_violations(page, "a new FAQ draft")
@@ -204,3 +214,106 @@ def test_every_inbox_page_passes_the_wcag_rules(inbox: Console, page: Any) -> No
     draft.get_by_role("button", name="Publish").click()  # no answer, source or department yet: refused
     expect(page.get_by_role("alert")).to_be_visible()
     assert_no_wcag_violations(page, "the drafts page after a refused publication")
+
+
+# --- the inbox at scale, rumor drafts, the "did not help" reply (issue #18) -------------------------
+
+DISTINCT = [
+    "is the dump open on sunday", "how do i pay my water bill", "can i keep chickens in my yard",
+    "where do i vote", "when is leaf collection", "how late is the library open",
+    "do i need a permit for a fence", "my streetlight is out", "how do i report a pothole",
+    "can i park overnight downtown", "what is the property tax rate", "how do i adopt a dog from the shelter",
+    "is the pool heated", "who picks up dead animals", "how do i get a birth certificate",
+    "when is the next council meeting", "can i burn leaves in my backyard", "where can i recycle batteries",
+    "how do i contest a parking ticket", "is there a curfew for teens", "do you have snow plow schedules",
+    "how do i start a food truck business", "are fireworks legal here", "can i rent the community center",
+    "where is the nearest cooling center",
+]  # fmt: skip
+
+
+def store_many(console: Console, messages: list[tuple[Message, list[str]]]) -> None:
+    async def add() -> None:
+        client = Redis.from_url(console.redis_url, decode_responses=True)
+        try:
+            store = InboxStore(client, 30 * 86400)
+            for message, reasons in messages:
+                await store.add(message, reasons)
+        finally:
+            await client.close()
+
+    run_in_thread(add, 120, "storing inbox items")
+
+
+def test_browser_a_2000_message_inbox_is_served_from_its_clusters_a_page_at_a_time(
+    inbox: Console, page: Any
+) -> None:
+    now = time.time() - 3600
+    messages = []
+    for rank, question in enumerate(DISTINCT):  # 140, 135, ... 20 messages: 2,000 in all
+        for n in range(140 - 5 * rank):
+            text = [question, question.capitalize() + "?", question.upper() + "!!"][n % 3]
+            when = now + rank + n / 1000
+            messages.append(
+                (
+                    Message(f"q{rank}-{n}", f"c{rank}-{n}", "socketio", "nlu_fallback", 0.3, text, when),
+                    ["fallback"],
+                )
+            )
+    store_many(inbox, messages)
+    # The list of every recorded message goes: a page that regrouped the messages would find none;
+    # the clusters made when each message was recorded still hold them all.
+    redis_sync.Redis.from_url(inbox.redis_url).delete("inbox:items")
+
+    status, body = inbox.api("GET", "/api/inbox/groups?limit=30")
+    assert status == 200 and body["total"] == 25
+    assert [g["count"] for g in body["groups"]] == [140 - 5 * rank for rank in range(25)]
+    assert body["groups"][0]["reasons"] == {"fallback": 140} and len(body["groups"][0]["messages"]) == 5
+    sign_in(page, inbox.url, "ella")
+    page.goto(f"{inbox.url}/inbox")
+    sections = page.locator("section.inbox-group")
+    expect(sections).to_have_count(20)
+    assert "140 messages" in sections.first.get_by_role("heading").inner_text()
+    expect(page.get_by_role("navigation", name="Inbox pages")).to_contain_text("Page 1 of 2 (25 groups)")
+    page.get_by_role("link", name="Next page").click()
+    expect(sections).to_have_count(5)
+    assert "20 messages" in sections.last.get_by_role("heading").inner_text()
+    assert DISTINCT[-1] in sections.last.get_by_role("heading").inner_text().lower()
+
+
+def test_rumor_drafts_through_the_api_are_refused_with_the_content_rule(inbox: Console) -> None:
+    inbox.publish(*unsure("r1", "heard the city pool is closing for good"))
+    group = inbox.wait_for_groups(1)[0]
+    rumor = {
+        "id": "pool_closing_rumor",
+        "topic": "parks_library",
+        "claim": "The city pool is closing for good.",
+        "verdict": "maybe",
+    }
+    status, body = inbox.api("POST", f"/api/inbox/groups/{group['id']}/rumor", rumor)
+    assert (status, body) == (
+        400,
+        {"error": "pool_closing_rumor: a rumor needs verdict true / false / misleading"},
+    )
+    status, body = inbox.api("POST", f"/api/inbox/groups/{group['id']}/rumor", {**rumor, "verdict": "false"})
+    assert (status, body["done"], body["faq"]) == (200, "rumor", "pool_closing_rumor"), body
+    drafts = yaml.safe_load((inbox.content_dir / "_drafts.yml").read_text(encoding="utf-8"))["drafts"]
+    draft = next(d for d in drafts if d["id"] == "pool_closing_rumor")
+    assert (draft["kind"], draft["verdict"], draft["questions"]) == (
+        "rumor",
+        "false",
+        ["heard the city pool is closing for good"],
+    )
+    assert inbox.api("GET", "/api/inbox/groups")[1]["groups"] == []
+
+
+def test_browser_the_reply_after_did_not_help_shows_the_answer_it_was_about(
+    inbox: Console, page: Any
+) -> None:
+    text = "can you take a couch from the curb"
+    reply = Message("nh1", "h1", "socketio", "faq/bulky", 0.9, text, time.time(), answer="bulky_item_pickup")
+    store_directly(inbox, reply, ["not_helpful"])
+    sign_in(page, inbox.url, "ella")
+    page.goto(f"{inbox.url}/inbox")
+    meta = page.get_by_role("region", name=re.compile("couch")).locator(".meta").first.inner_text()
+    assert "Why: said an answer did not help (1)." in meta
+    assert "Answer that did not help: bulky_item_pickup (1)." in meta

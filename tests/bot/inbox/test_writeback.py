@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from datetime import date
@@ -107,3 +108,45 @@ def test_content_check_passes_after_every_kind_of_decision(project: Path) -> Non
     result = content_check(project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 error(s)" in result.stdout
+
+
+def test_a_rumor_draft_is_checked_by_the_rumor_rules_then_published_as_a_rumor(project: Path) -> None:
+    content = editor(project)
+    rumor = Draft(
+        id="pool_closing_rumor",
+        topic="parks_library",
+        questions=("is it true the city pool is closing for good",),
+        kind="rumor",
+        claim="The city pool is closing for good.",
+        verdict="maybe",
+    )
+    with pytest.raises(
+        WriteBackError, match=r"^pool_closing_rumor: a rumor needs verdict true / false / misleading$"
+    ):
+        content.save_draft(rumor)
+    with pytest.raises(WriteBackError, match="a rumor needs the claim it answers"):
+        content.save_draft(dataclasses.replace(rumor, claim="", verdict="false"))
+    with pytest.raises(WriteBackError, match="related 'nope' is not the id of any entry"):
+        content.save_draft(dataclasses.replace(rumor, verdict="false", related="nope"))
+    assert content.drafts() == []
+    content.save_draft(dataclasses.replace(rumor, verdict="false", related="pools"))
+    with pytest.raises(WriteBackError, match="fill in answer, source, department"):
+        content.publish_draft("pool_closing_rumor")
+    saved = content.drafts()[0]
+    content.save_draft(
+        dataclasses.replace(
+            saved,
+            answer="The pool closes for repairs from November to March and reopens in spring.",
+            source="https://www.harborcity.example/parks/pools",
+            department="Parks and Recreation",
+        )
+    )
+    content.publish_draft("pool_closing_rumor", today=date(2026, 12, 6))
+    raw = yaml.safe_load((project / "data/content/parks_library.yml").read_text(encoding="utf-8"))
+    entry = next(e for e in raw["entries"] if e["id"] == "pool_closing_rumor")
+    assert (entry["kind"], entry["claim"], entry["verdict"], entry["related"]) == (
+        "rumor",
+        "The city pool is closing for good.",
+        "false",
+        "pools",
+    )  # publishing ran `content check`'s error rules (a write adding an error is undone)

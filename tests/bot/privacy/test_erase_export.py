@@ -28,6 +28,8 @@ from redis.asyncio import Redis
 from stack_support import empty_redis_db
 
 from actions.forms.submit_report import guard_key
+from bot.analytics import keys as analytics_keys
+from bot.analytics.aggregator import Aggregator
 from bot.audit import AuditLog
 from bot.cache import LookupCache, cache_key
 from bot.channels.offered import OfferedPayloads
@@ -37,6 +39,7 @@ from bot.events import STREAM, ensure_group
 from bot.events.broker import RedisStreamBroker
 from bot.handoff.store import QueueStore
 from bot.identity import IdentityKey
+from bot.inbox.clusters import CLUSTERS, cluster_key
 from bot.inbox.recorder import Recorder, consume_once
 from bot.inbox.store import InboxStore
 from bot.privacy.holdings import report_guard_key
@@ -101,6 +104,7 @@ async def fill(redis: Redis, redis_server: int, who: str, start: float) -> None:
     await ensure_group(redis, "inbox", STREAM)
     while await consume_once(redis, recorder, STREAM, "inbox", "console", block_ms=50):
         pass
+    await Aggregator(redis).catch_up()
     queue = QueueStore(redis)
     await queue.enqueue(cid, channel="twilio", reason="requested", summary={}, history=[], seeded_until=0)
     await queue.redis.set(queue.key("pending_reason", cid), "requested")
@@ -149,6 +153,14 @@ async def everything(redis: Redis) -> str:
     return "\n".join(parts)
 
 
+async def group_counts(redis: Redis) -> dict[str, int]:
+    """The inbox's groups and how many messages each counts."""
+    return {
+        cid: int(await redis.hget(cluster_key(cid), "count") or 0)
+        for cid in await redis.zrange(CLUSTERS, 0, -1)
+    }
+
+
 def command(redis_server: int, *args: str) -> str:
     env = {**os.environ, "REDIS_URL": f"redis://127.0.0.1:{redis_server}/{DB}", "IDENTITY_SECRET": SECRET}
     done = subprocess.run(
@@ -188,6 +200,10 @@ async def test_export_lists_a_citizens_data_and_erase_removes_every_trace(
     b_out = tmp_path / "b-before.json"
     command(redis_server, "export", "--conversation", b, "--out", str(b_out))
 
+    assert await redis.exists(analytics_keys.conversation(a), analytics_keys.conversation(b)) == 2
+    counted_before = await group_counts(redis)
+    assert sum(counted_before.values()) == 2  # each citizen's unsure question, in the inbox's groups
+
     printed = command(redis_server, "erase", "--channel", "twilio", "--user", PHONES["A"])
     assert printed.startswith(f"conversation {a}: removed: ") and "tracker 1" in printed
     audited = [fields for _, fields in await redis.xrange("civic:audit")]
@@ -202,6 +218,10 @@ async def test_export_lists_a_citizens_data_and_erase_removes_every_trace(
         pending = await redis.xpending_range(STREAM, group["name"], min="-", max="+", count=1000)
         for entry in pending:  # nothing a reader still owes an acknowledgement was deleted under it
             assert await redis.xrange(STREAM, entry["message_id"], entry["message_id"])
+
+    assert not await redis.exists(analytics_keys.conversation(a))
+    assert await redis.exists(analytics_keys.conversation(b))
+    assert sum((await group_counts(redis)).values()) == 1  # A's message left its group's count
 
     b_after = tmp_path / "b-after.json"
     command(redis_server, "export", "--conversation", b, "--out", str(b_after))
