@@ -38,6 +38,7 @@ from bot.analytics.summary import daily, summary
 from bot.console.auth import require_account
 from bot.console.keys import REDIS
 from bot.console.layout import add_nav, add_template_dir, render, require_role
+from bot.content.model import CONTENT_DIR, ContentError, all_entries, load_content
 
 HERE = Path(__file__).resolve().parent
 EDITOR = "editor"
@@ -160,11 +161,24 @@ def _helpful_rate(answer: Mapping[str, Any]) -> str | None:
     return _percent(float(answer["helpful_rate"])) if rated else None
 
 
+def answer_names(content_dir: Path = CONTENT_DIR) -> dict[str, str]:
+    """Entry id -> the question staff wrote first, so a manager reads "How do I pay a parking
+    ticket?" rather than `parking_ticket_pay` (the content is parsed once per version of its files)."""
+    try:
+        return {e.id: e.questions[0] for e in all_entries(load_content(content_dir)) if e.questions}
+    except (ContentError, OSError):  # `content check` reports it; the ids still say which answer
+        return {}
+
+
 def charts(
-    figures: Mapping[str, Any], days: Sequence[Mapping[str, Any]], settings: AnalyticsSettings
+    figures: Mapping[str, Any],
+    days: Sequence[Mapping[str, Any]],
+    settings: AnalyticsSettings,
+    names: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Each chart of the page: its id, title and SVG, and the rows of the table that says the same
-    (the table heads and legends are the template's)."""
+    (the table heads and legends are the template's). `names`: answers' entry ids to their first
+    question (a lookup, or an entry no longer in the content, keeps its id)."""
     span = f"{figures['from']} – {figures['to']}"
     dates = [d["date"] for d in days]
     conversations = tuple(float(d.get("conversations", 0)) for d in days)
@@ -176,6 +190,9 @@ def charts(
 
     def title(key: str) -> str:
         return settings.say(f"chart_{key}", span=span)
+
+    def answer(entry: Any) -> str:
+        return (names or {}).get(str(entry), str(entry))
 
     def label(key: str) -> str:
         return settings.say("chart_label", title=title(key))
@@ -197,7 +214,7 @@ def charts(
             "top_answers",
             bar_chart(
                 label("top_answers"),
-                [(str(a["entry"]), float(a["served"])) for a in top[:TOP_SHOWN]],
+                [(answer(a["entry"]), float(a["served"])) for a in top[:TOP_SHOWN]],
                 notes=[note(a) for a in top[:TOP_SHOWN]],
             ),
         ),
@@ -216,7 +233,7 @@ def charts(
         ],
         "handoffs": [[settings.reason(name), count] for name, count in handoffs],
         "top_answers": [
-            [a["entry"], a["served"], a["helpful"], a["not_helpful"], _helpful_rate(a)] for a in top
+            [answer(a["entry"]), a["served"], a["helpful"], a["not_helpful"], _helpful_rate(a)] for a in top
         ],
         "channels": [[settings.channel(name), c["conversations"], c["messages"]] for name, c in channels],
     }
@@ -270,13 +287,16 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
             request, page, {"query": query, "error": str(exc), "wording": settings.wording}, status=400
         )
     redis = request.app[REDIS]
-    figures, days, clusters = await asyncio.gather(
-        summary(redis, start, end), daily(redis, start, end), request.app[EMERGING](redis, time.time())
+    figures, days, clusters, names = await asyncio.gather(
+        summary(redis, start, end),
+        daily(redis, start, end),
+        request.app[EMERGING](redis, time.time()),
+        asyncio.to_thread(answer_names),
     )
     context = {
         "query": {"from": start.isoformat(), "to": end.isoformat()},
         "f": figures,
-        "charts": charts(figures, days, settings),
+        "charts": charts(figures, days, settings, names),
         "money": _money(settings, int(figures["contained"])),
         "wording": settings.wording,
         "emerging": _emerging(clusters),

@@ -23,6 +23,7 @@ from stack_support import empty_redis_db, free_port
 
 from bot.analytics.aggregator import Aggregator
 from bot.analytics.savings import SETTINGS_FILE, load_settings, settings_problems
+from bot.analytics.web import answer_names, charts
 from bot.console.accounts import add_account
 from bot.console.app import create_app
 from bot.console.config import ConsoleConfig
@@ -368,3 +369,20 @@ def test_a_broken_settings_file_names_the_key_and_its_line(
     # Where to look: the key's own line, or the top of the file when the key is missing.
     present = any(text.strip().startswith(f"{key}:") for text in lines)
     assert lines[line - 1].strip().startswith(f"{key}:") if present else line == 1
+
+
+def test_top_answers_are_named_by_their_first_question() -> None:
+    """A manager reads the question an answer is for, not its entry id; a lookup keeps its name."""
+    figures = {
+        "from": "2026-12-01", "to": "2026-12-01", "handoffs": {}, "by_channel": {},
+        "top_answers": [
+            {"entry": "council_meetings", "served": 3, "helpful": 1, "not_helpful": 0, "helpful_rate": 1.0},
+            {"entry": "facility_hours", "served": 1, "helpful": 0, "not_helpful": 0, "helpful_rate": 0.0},
+        ],
+    }  # fmt: skip
+    drawn = {c["id"]: c for c in charts(figures, [], load_settings(SETTINGS_FILE), answer_names())}
+    rows = drawn["top_answers"]["rows"]
+    assert [row[0] for row in rows] == ["When does the city council meet?", "facility_hours"]
+    assert (
+        "When does the city council me" in drawn["top_answers"]["svg"]
+    )  # cut to fit; the table has it whole
