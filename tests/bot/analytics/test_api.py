@@ -19,7 +19,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from console_support import api_sign_in
 from redis.asyncio import Redis
-from stack_support import empty_redis_db, free_port
+from stack_support import console_config, empty_redis_db
 
 from bot.analytics.aggregator import Aggregator
 from bot.analytics.savings import SETTINGS_FILE, load_settings, settings_problems
@@ -28,7 +28,6 @@ from bot.console.accounts import add_account
 from bot.console.app import create_app
 from bot.console.config import ConsoleConfig
 from bot.events import STREAM
-from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
 
 DB = 15  # this helper's database on the shared test Redis
@@ -77,14 +76,7 @@ async def api(
     redis_server: int, redis_db: Redis, tokens: tuple[Path, dict[str, str]]
 ) -> AsyncIterator[TestClient]:
     url = f"redis://127.0.0.1:{redis_server}/{DB}"
-    handoff = HandoffConfig(
-        redis_url=url,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        rasa_token="unused",
-        agents_file=tokens[0],
-        data_dir=ROOT / "data/handoff",
-        sweep_seconds=3600.0,
-    )
+    handoff = console_config(url, tokens[0])
     app = create_app(ConsoleConfig(redis_url=url, agents_file=tokens[0]), handoff, InboxConfig())
     client = TestClient(TestServer(app))
     await client.start_server()

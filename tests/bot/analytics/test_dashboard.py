@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from console_support import REDIS_CALLS_SECONDS, in_thread
 from playwright.sync_api import expect
 from polling_support import wait_until
 from redis.asyncio import Redis as AsyncRedis
-from stack_support import free_port, serve_app
+from stack_support import console_config, serve_app
 
 from bot.analytics.aggregator import Aggregator
 from bot.analytics.savings import load_settings, saved_amount
@@ -32,12 +31,10 @@ from bot.console.accounts import add_account
 from bot.console.app import create_app
 from bot.console.config import ConsoleConfig
 from bot.events import STREAM
-from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
 from bot.inbox.emerging import MIN_THIS_WEEK, emerging_questions
 
 DB = 15  # this helper's database on the shared test Redis (flushed once, before the console starts)
-ROOT = Path(__file__).resolve().parents[3]
 ROLES = {"erin": "editor", "dana": "agent"}
 TODAY = datetime.now(timezone.utc).date()
 DAY1, DAY2 = TODAY - timedelta(days=3), TODAY - timedelta(days=2)
@@ -160,16 +157,8 @@ def served(redis_server: int, tmp_path_factory: pytest.TempPathFactory) -> Itera
         add_account(agents, name, role, f"{name}-secret-password")
     url = f"redis://127.0.0.1:{redis_server}/{DB}"
     redis.Redis.from_url(url).flushdb()
-    port = free_port()
-    handoff_config = HandoffConfig(
-        redis_url=url,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        rasa_token="unused",
-        agents_file=agents,
-        data_dir=ROOT / "data/handoff",
-        sweep_seconds=3600.0,
-        port=port,
-    )
+    handoff_config = console_config(url, agents)
+    port = handoff_config.port
 
     def make() -> Any:
         return create_app(

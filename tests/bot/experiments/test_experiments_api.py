@@ -19,19 +19,17 @@ from aiohttp.test_utils import TestClient, TestServer
 from console_support import PASSWORDS, api_sign_in
 from experiments_support import CITY, ROLES, WARM, project, run_test
 from redis.asyncio import Redis
-from stack_support import empty_redis_db, free_port
+from stack_support import console_config, empty_redis_db
 
 from bot.analytics.summary import ended_experiments
 from bot.console.accounts import add_account
 from bot.console.app import create_app
 from bot.console.config import ConsoleConfig
 from bot.content.model import load_topic
-from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
 from bot.settings import MeasurementSettings
 
 DB = 4  # this helper's database on the shared test Redis
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +46,7 @@ async def redis(redis_server: int) -> AsyncIterator[Redis]:
 
 async def console(redis_server: int, agents: Path, content: Path) -> TestClient:
     url = f"redis://127.0.0.1:{redis_server}/{DB}"
-    handoff = HandoffConfig(
-        redis_url=url,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        rasa_token="unused",
-        agents_file=agents,
-        data_dir=ROOT / "data/handoff",
-        sweep_seconds=3600.0,
-    )
+    handoff = console_config(url, agents)
     app = create_app(
         ConsoleConfig(redis_url=url, agents_file=agents),
         handoff,

@@ -16,18 +16,16 @@ from console_support import PASSWORDS, in_thread
 from experiments_support import CITY, ROLES, project, run_test
 from playwright.sync_api import expect
 from redis.asyncio import Redis as AsyncRedis
-from stack_support import free_port, serve_app
+from stack_support import console_config, serve_app
 
 from bot.console.accounts import add_account
 from bot.console.app import create_app
 from bot.console.config import ConsoleConfig
 from bot.content.model import load_topic
-from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
 from bot.settings import MeasurementSettings
 
 DB = 4  # this helper's database on the shared test Redis
-ROOT = Path(__file__).resolve().parents[3]
 MARKUP = "The library is open 9 to 6, <b>Monday</b> to Saturday."
 
 
@@ -57,16 +55,8 @@ def served(redis_server: int, tmp_path_factory: pytest.TempPathFactory) -> Itera
             await client.close()
 
     in_thread(feed)
-    port = free_port()
-    handoff = HandoffConfig(
-        redis_url=url,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        rasa_token="unused",
-        agents_file=agents,
-        data_dir=ROOT / "data/handoff",
-        sweep_seconds=3600.0,
-        port=port,
-    )
+    handoff = console_config(url, agents)
+    port = handoff.port
 
     def make() -> Any:
         shell = ConsoleConfig(redis_url=url, agents_file=agents, port=port)
