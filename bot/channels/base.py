@@ -110,6 +110,18 @@ class Credentials:
             )
         return default
 
+    def redis(self, default: RedisAddress | None = None) -> RedisAddress:
+        """The section's Redis (`redis_host`, `redis_port`, `redis_db`, `redis_password`); `default`
+        (else 127.0.0.1) when it names no host."""
+        if not self.text("redis_host") and default is not None:
+            return default
+        return RedisAddress(
+            host=self.text("redis_host", default="127.0.0.1"),
+            port=self.number("redis_port", 6379),
+            db=self.number("redis_db", 0),
+            password=self.text("redis_password"),
+        )
+
     def number(self, key: str, default: float, *, whole: bool = True) -> Any:
         """A number >= 0, read by the settings' one parser (so the same wording as for env vars)."""
         values = Env({key: self.text(key)})
@@ -144,12 +156,7 @@ class CommonOptions:
         return cls(
             api_url=creds.text("api_url", default=default_api_url).rstrip("/"),
             identity_secret=creds.text("identity_secret", required=True),
-            redis=RedisAddress(
-                host=creds.text("redis_host", default="127.0.0.1"),
-                port=creds.number("redis_port", 6379),
-                db=creds.number("redis_db", 0),
-                password=creds.text("redis_password"),
-            ),
+            redis=creds.redis(),
             public_base_url=creds.text("public_base_url").rstrip("/"),
             max_body_bytes=creds.number("max_body_bytes", DEFAULT_MAX_BODY),
             max_text_chars=creds.number("max_text_chars", MAX_TEXT_CHARS),

@@ -94,13 +94,7 @@ class LinkRedirect(InputChannel):
             gone = load_texts().link_gone
         except (SettingsError, TextsError) as exc:
             raise ChannelConfigError(f"links: {exc}") from None
-        if creds.text("redis_host"):
-            redis = RedisAddress(
-                host=creds.text("redis_host"),
-                port=creds.number("redis_port", 6379),
-                db=creds.number("redis_db", 0),
-                password=creds.text("redis_password"),
-            )
+        redis = creds.redis(default=redis)
         content_dir = Path(creds.text("content_dir", default=str(CONTENT_DIR)))
         return cls(redis, content_dir, gone)
 

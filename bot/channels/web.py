@@ -33,14 +33,7 @@ class WebChannelOptions:
     def from_credentials(cls, channel: str, credentials: dict[str, Any] | None) -> WebChannelOptions:
         settings = Settings.from_env()
         creds = Credentials(channel, credentials)
-        redis = settings.redis.address
-        if creds.text("redis_host"):
-            redis = RedisAddress(
-                host=creds.text("redis_host"),
-                port=creds.number("redis_port", 6379),
-                db=creds.number("redis_db", 0),
-                password=creds.text("redis_password"),
-            )
+        redis = creds.redis(default=settings.redis.address)
         try:
             identity = IdentityKey(creds.text("identity_secret") or settings.security.identity_secret)
         except SettingsError as exc:
