@@ -17,7 +17,8 @@ What counts (per UTC day of the event's timestamp; docs/analytics.md):
   request before it (`metadata.handoff_reason` of `utter_handoff_queued` / `utter_handoff_after_hours`);
   the wait from that request to the claim, as a histogram of seconds;
 - declined (`utter_out_of_scope`), clarifications (`action_prepare_clarification`);
-- answers served per entry, helpful / not helpful (one rating per answer shown; a second tap moves it);
+- answers served per entry, helpful / not helpful (one rating per answer shown; a second tap moves it),
+  also by the channel the answer went out on;
 - lookups (rated lookup answers and failed lookups) and lookup failures; 311 reports filed; CSAT;
 - per message test (entry and variant): exposures, helpful, not helpful, asked again (another answer
   from the same entry or topic within the next two citizen messages), handed off (a handoff request,
@@ -181,6 +182,7 @@ class Fold:
         if not text.strip() or text.startswith(EXTERNAL_PREFIX):
             return
         channel = str(event.get("input_channel") or "") or "unknown"
+        state["ch"] = channel
         self.add(day, "messages")
         self.add(day, f"channel_messages:{channel}")
         if state.get("day") != day:
@@ -238,7 +240,8 @@ class Fold:
         if answer_id:
             key = keys.answer(answer_id)
             if self.answers.get(key) is None:
-                self.answers[key] = {"d": day, "e": entry, "v": variant, "r": ""}
+                channel = str(state.get("ch") or "unknown")
+                self.answers[key] = {"d": day, "e": entry, "v": variant, "c": channel, "r": ""}
                 self.changed_answers.add(key)
 
     def _rate(self, answer_id: str, value: str) -> None:
@@ -250,6 +253,7 @@ class Fold:
             if old_or_new in RATINGS:
                 outcome = RATINGS[str(old_or_new)]
                 self.add(answer["d"], outcome, delta)
+                self.add(answer["d"], f"channel_{outcome}:{answer.get('c') or 'unknown'}", delta)
                 self.add_answer(answer["d"], outcome, answer["e"], delta)
                 if answer.get("v"):
                     self.add_variant(answer["e"], outcome, answer["v"], delta)

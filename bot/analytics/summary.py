@@ -134,6 +134,8 @@ async def summary(redis: Redis, start: datetime.date, end: datetime.date) -> dic
     waits = Counter({int(k): n for k, n in _by_prefix(total, "wait:").items()})
     conversations = _by_prefix(total, "channel_conversations:")
     messages = _by_prefix(total, "channel_messages:")
+    helpful = _by_prefix(total, "channel_helpful:")
+    not_helpful = _by_prefix(total, "channel_not_helpful:")
     return {
         **_scalars(total),
         "handoffs": _by_prefix(total, "handoff:"),
@@ -145,7 +147,12 @@ async def summary(redis: Redis, start: datetime.date, end: datetime.date) -> dic
         "csat": {"count": total["csat_count"], "average": rate(total["csat_sum"], total["csat_count"])},
         "broadcasts": await broadcasts_reach(redis, start, end),
         "by_channel": {
-            channel: {"conversations": conversations.get(channel, 0), "messages": messages.get(channel, 0)}
+            channel: {
+                "conversations": conversations.get(channel, 0),
+                "messages": messages.get(channel, 0),
+                "helpful": helpful.get(channel, 0),
+                "not_helpful": not_helpful.get(channel, 0),
+            }
             for channel in sorted(set(conversations) | set(messages))
         },
         "top_answers": _top_answers(answers),

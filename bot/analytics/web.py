@@ -235,7 +235,10 @@ def charts(
         "top_answers": [
             [answer(a["entry"]), a["served"], a["helpful"], a["not_helpful"], _helpful_rate(a)] for a in top
         ],
-        "channels": [[settings.channel(name), c["conversations"], c["messages"]] for name, c in channels],
+        "channels": [
+            [settings.channel(name), c["conversations"], c["messages"], c["helpful"], c["not_helpful"]]
+            for name, c in channels
+        ],
     }
     return [{"id": key, "title": title(key), "svg": svg, "rows": rows[key]} for key, svg in drawn]
 

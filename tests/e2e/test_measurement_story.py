@@ -195,8 +195,8 @@ def test_the_summary_counts_exactly_the_scripted_conversations(
         "not_helpful": 2,
         "handoffs": {"requested": 1},
         "channels": {
-            "rest": {"conversations": 3, "messages": 6},
-            "socketio": {"conversations": 2, "messages": 4},
+            "rest": {"conversations": 3, "messages": 6, "helpful": 1, "not_helpful": 1},
+            "socketio": {"conversations": 2, "messages": 4, "not_helpful": 1},
         },
         "exposures": exposed,
     }

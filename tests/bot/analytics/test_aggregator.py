@@ -153,9 +153,10 @@ EXPECTED_DAY1: dict[str, Any] = {
     "csat": {"count": 2, "average": 3.0},
     "broadcasts": {"sent": 0, "delivered": 0},
     "by_channel": {
-        "socketio": {"conversations": 5, "messages": 15},
-        "telegram": {"conversations": 1, "messages": 3},
-        "twilio": {"conversations": 2, "messages": 3},
+        # ratings by the channel the answer went out on: c1 and c5 down on the web, c2 up by SMS
+        "socketio": {"conversations": 5, "messages": 15, "helpful": 0, "not_helpful": 2},
+        "telegram": {"conversations": 1, "messages": 3, "helpful": 0, "not_helpful": 0},
+        "twilio": {"conversations": 2, "messages": 3, "helpful": 1, "not_helpful": 0},
     },
     "top_answers": [
         {"entry": "faq_permits", "served": 4, "helpful": 0, "not_helpful": 1, "helpful_rate": 0.0},

@@ -216,9 +216,9 @@ async def test_the_summary_has_the_contract_keys_and_the_streams_figures(
     assert body["handoff_wait"] == {"median_seconds": 90.0, "p90_seconds": 90.0, "count": 1}
     assert (body["declined"], body["helpful"], body["not_helpful"]) == (2, 1, 1)
     assert body["by_channel"] == {
-        "socketio": {"conversations": 3, "messages": 4},
-        "telegram": {"conversations": 1, "messages": 2},
-        "twilio": {"conversations": 1, "messages": 3},
+        "socketio": {"conversations": 3, "messages": 4, "helpful": 1, "not_helpful": 0},
+        "telegram": {"conversations": 1, "messages": 2, "helpful": 0, "not_helpful": 0},
+        "twilio": {"conversations": 1, "messages": 3, "helpful": 0, "not_helpful": 1},
     }
     assert body["top_answers"] == [
         {"entry": "trash_day", "served": 3, "helpful": 1, "not_helpful": 1, "helpful_rate": 0.5},

@@ -239,8 +239,8 @@ def test_an_editor_sees_the_figures_as_charts_with_tables_and_the_money_saved(
     ]
     expect(page.locator("#chart-top_answers svg")).to_contain_text("3 served, 67% helpful")
     assert table(page, "channels") == [
-        [settings.channel("socketio"), "3", "7"],
-        [settings.channel("twilio"), "2", "3"],
+        [settings.channel("socketio"), "3", "7", "2", "1"],  # w1 and w2 rated up, w3 down
+        [settings.channel("twilio"), "2", "3", "0", "0"],
     ]
     assert page.locator("b", has_text="odd").count() == 0  # the reason's markup stayed text
 
