@@ -1,4 +1,5 @@
-"""Staff-edited YAML files (catalogs, wording) read again only when they change.
+"""Staff-edited YAML files (catalogs, wording) read again only when they change, and written one
+writer at a time.
 
 Actions, channels and the broadcaster read these on every message that needs them; a file is parsed
 once per version (its modification time and size), so an edit applies at the next message without
@@ -7,7 +8,10 @@ a restart, and an unchanged file costs one `stat`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,3 +41,17 @@ def load_yaml_file(path: Path, parse: Callable[[Any, Path], T], failure: Failure
     value = parse(raw, path)
     _cache[key] = (stamp, value)
     return value
+
+
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold the exclusive lock on `lock_file` (created if missing): every writer of the files it
+    guards takes it, in every thread and every process (an flock per open file), so two writes that
+    read, change and replace the same file never lose one another's change."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

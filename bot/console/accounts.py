@@ -12,7 +12,6 @@ or removing the account signs it out everywhere.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import functools
 import hashlib
 import hmac
@@ -20,8 +19,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from typing import Any
 import yaml
 
 from bot.console.passwords import hash_password, password_problem, verify_password
+from bot.datafile import exclusive
 
 ROLES = ("agent", "editor")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$")
@@ -70,16 +69,9 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold the exclusive lock on ``<accounts file>.lock`` (every writer, in every process, takes it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+def locked(path: Path) -> AbstractContextManager[None]:
+    """The exclusive lock on ``<accounts file>.lock`` (every writer, in every process, takes it)."""
+    return exclusive(path.with_name(path.name + ".lock"))
 
 
 def read_accounts(path: Path) -> dict[str, Account]:

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot.content.model import Entry, Topic, Variant
+from bot.datafile import exclusive
+
+LOCK_FILE = ".write.lock"  # in the content directory; ignored by git and by `topic_files`
 
 ENTRY_KEYS = (
     "id",
@@ -182,3 +186,9 @@ def unknown_keys(raw: Any) -> list[tuple[int, str]]:
             line = int(item.get(_LINE, 1))
             found += [(line, key) for key in item if key not in FILE_ENTRY_KEYS and key != _LINE]
     return found
+
+
+def content_lock(content_dir: Path) -> AbstractContextManager[None]:
+    """Held by every tool that reads, changes and writes back content files (the inbox's write-back,
+    Promote): one at a time, across threads and console replicas, so no change is lost."""
+    return exclusive(content_dir / LOCK_FILE)

@@ -11,7 +11,6 @@ Blocking file work: call it off the event loop (``asyncio.to_thread``).
 from __future__ import annotations
 
 import dataclasses
-import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,9 +26,7 @@ from bot.content.lint import (
     load_checked,
 )
 from bot.content.model import ContentError, Entry, Topic, all_entries, load_content, load_render_settings
-from bot.content.writer import body_comment_lines, write_text_atomic, write_topic
-
-_lock = threading.Lock()  # one content write at a time in this process
+from bot.content.writer import body_comment_lines, content_lock, write_text_atomic, write_topic
 
 
 class PromoteRefused(ValueError):
@@ -74,7 +71,7 @@ def promote(content_dir: Path, entry_id: str, variant_id: str, today: date | Non
 
     ``last_reviewed`` becomes today: choosing the wording is a review of the answer.
     """
-    with _lock:
+    with content_lock(content_dir):
         topics = load_content(content_dir)
         topic, index = _find(topics, entry_id)
         entry = topic.entries[index]

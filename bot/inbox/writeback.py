@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,7 +34,7 @@ from bot.content.model import (
     load_render_settings,
 )
 from bot.content.similar import fold_for_similarity as normalise
-from bot.content.writer import write_text_atomic, write_topic
+from bot.content.writer import content_lock, write_text_atomic, write_topic
 from bot.inbox.config import InboxConfig
 
 OUT_OF_SCOPE_HEADER = (
@@ -48,7 +47,6 @@ DRAFTS_HEADER = (
     "# topic file when an editor publishes it with an answer, a source and a department.\n"
 )
 PLACEHOLDER = re.compile(r"\[(?:phone|email|card|id number|address)\]")
-_lock = threading.Lock()
 
 
 class WriteBackError(ValueError):
@@ -144,7 +142,7 @@ class ContentEditor:
     def add_example(self, entry_id: str, text: str) -> Entry:
         """Append ``text`` to the example questions of entry ``entry_id``."""
         question = clean_question(text)
-        with _lock:
+        with content_lock(self.config.content_dir):
             topics = load_content(self.config.content_dir)
             self._refuse_known(question, topics)
             found = [(t, i) for t in topics for i, e in enumerate(t.entries) if e.id == entry_id]
@@ -162,7 +160,7 @@ class ContentEditor:
         """Add ``text`` to the staff's out-of-scope examples, so the assistant declines it."""
         question = clean_question(text)
         path = self.config.out_of_scope_file
-        with _lock:
+        with content_lock(self.config.content_dir):
             self._refuse_known(question, load_content(self.config.content_dir))
             examples = out_of_scope_examples(path)
             if normalise(question) in {normalise(e) for e in examples}:
@@ -182,7 +180,7 @@ class ContentEditor:
         draft = dataclasses.replace(draft, questions=questions)
         if draft.kind not in ("faq", "rumor"):
             raise WriteBackError(f"a draft is an FAQ or a rumor, not {draft.kind!r}")
-        with _lock:
+        with content_lock(self.config.content_dir):
             entries = all_entries(load_content(self.config.content_dir))
             if draft.id in {e.id for e in entries}:
                 raise WriteBackError(f"an FAQ with id {draft.id!r} exists already; choose another id")
@@ -199,7 +197,7 @@ class ContentEditor:
 
     def publish_draft(self, draft_id: str, today: date | None = None) -> Entry:
         """Move a complete draft into its topic file, where the next training picks it up."""
-        with _lock:
+        with content_lock(self.config.content_dir):
             draft = next((d for d in self.drafts() if d.id == draft_id), None)
             if draft is None:
                 raise WriteBackError(f"there is no draft with id {draft_id!r}")
