@@ -35,6 +35,7 @@ pytestmark = pytest.mark.stack
 
 TESTED = "council_meetings"  # the shipped message test (data/content/city_hall.yml)
 COUNCIL = "When does the city council meet?"
+DISPUTE = "I want to dispute a parking ticket."  # what a citizen was looking for after "did not help"
 SPEAK_FIRST = "To speak at a City Council meeting"  # how the `speak_first` wording begins
 # The console's aggregator reads the stream within a second of an event; a loaded CI machine's
 # Rasa may still be appending the last turn's events: 60 s is far past both.
@@ -163,7 +164,7 @@ def test_the_summary_counts_exactly_the_scripted_conversations(
     r2 = sender_id("measure")
     answer = rest.send(r2, "How do I pay a parking ticket?")
     assert "What were you looking for?" in rest.say(r2, feedback_payload(answer, DOWN))
-    assert "Contest a ticket within 21 days" in rest.say(r2, "I want to dispute a parking ticket.")
+    assert "Contest a ticket within 21 days" in rest.say(r2, DISPUTE)
 
     # REST 3: declined.
     r3 = sender_id("measure")
@@ -213,3 +214,14 @@ def test_the_summary_counts_exactly_the_scripted_conversations(
 
     wait_until(lambda: caught_up(stack), CATCH_UP_SECONDS, "the aggregator is behind the event stream")
     assert seen() == expected
+
+    # The review inbox has what the citizen said they were looking for, with the answer that did not help.
+    def inbox_has_the_reply() -> bool:
+        groups = console.call("GET", "/api/inbox/groups?limit=100", console.editor)["groups"]
+        return any(
+            m["text"] == DISPUTE and "not_helpful" in m["reasons"] and m.get("answer") == "parking_ticket_pay"
+            for g in groups
+            for m in g["messages"]
+        )
+
+    wait_until(inbox_has_the_reply, CATCH_UP_SECONDS, "the 'did not help' reply is not in the review inbox")
