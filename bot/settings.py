@@ -549,6 +549,27 @@ class MeasurementSettings:
 
 
 @dataclass(frozen=True)
+class StudioSettings:
+    """The content studio (docs/content-studio.md).
+
+    A change to a rumor, a crisis (safety) entry or an entry marked ``sensitive`` is published only
+    when CONTENT_APPROVALS people agree, its author counting as one (1: a one-person office
+    publishes alone). An entry whose ``last_reviewed`` is older than CONTENT_REVIEW_MONTHS is listed
+    as stale.
+    """
+
+    approvals: int = 2
+    review_months: int = 12
+
+    @classmethod
+    def from_env(cls, env: Env) -> StudioSettings:
+        return cls(
+            approvals=env.whole("CONTENT_APPROVALS", 2, minimum=1, maximum=5),
+            review_months=env.whole("CONTENT_REVIEW_MONTHS", 12, minimum=1, maximum=120),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the processes of the stack are configured with."""
 
@@ -566,6 +587,7 @@ class Settings:
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     broadcasts: BroadcastSettings = field(default_factory=BroadcastSettings)
     measurement: MeasurementSettings = field(default_factory=MeasurementSettings)
+    studio: StudioSettings = field(default_factory=StudioSettings)
     var_dir: Path = Path("var")
     log_level: str = "INFO"
 
@@ -587,6 +609,7 @@ class Settings:
             console=ConsoleSettings.from_env(env),
             broadcasts=BroadcastSettings.from_env(env),
             measurement=MeasurementSettings.from_env(env),
+            studio=StudioSettings.from_env(env),
             var_dir=env.path("VAR_DIR", Path("var")),
             log_level=env.choice("LOG_LEVEL", LOG_LEVELS, "info").upper(),
         )

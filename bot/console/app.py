@@ -26,6 +26,7 @@ import bot.experiments.web
 import bot.handoff.web
 import bot.inbox.emerging
 import bot.inbox.web
+import bot.studio.web
 from bot import metrics
 from bot.audit import AuditLog
 from bot.channels.intake import DeadLetters
@@ -41,6 +42,7 @@ from bot.handoff import keys as handoff_keys
 from bot.handoff.config import HandoffConfig
 from bot.inbox.config import InboxConfig
 from bot.settings import BroadcastSettings, MeasurementSettings, Settings
+from bot.studio.config import StudioConfig
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
@@ -94,6 +96,7 @@ def create_app(
     inbox: InboxConfig,
     broadcasts: BroadcastSettings | None = None,
     measurement: MeasurementSettings | None = None,
+    studio: StudioConfig | None = None,
 ) -> web.Application:
     """The shell, then the handoff, the inbox and the audit log (their nav links appear in that order)."""
     networks(config.trusted_proxies)  # a bad TRUSTED_PROXIES entry stops the start, naming it
@@ -113,6 +116,13 @@ def create_app(
     bot.analytics.web.setup(app, bot.inbox.emerging.emerging_questions)  # the inbox's clusters, handed over
     tests = (measurement or MeasurementSettings()).min_exposures_per_variant
     bot.experiments.web.setup(app, inbox.content_dir, tests)
+    studio = studio or StudioConfig(
+        content_dir=inbox.content_dir,
+        rasa_url=handoff.rasa_url,
+        rasa_token=handoff.rasa_token,
+        redis_url=config.redis_url,
+    )
+    bot.studio.web.setup(app, studio)
     setup_deadletters(app)
     setup_audit(app)
     return app
@@ -126,4 +136,5 @@ def app_from_settings(settings: Settings) -> web.Application:
         InboxConfig.from_settings(settings),
         settings.broadcasts,
         measurement=settings.measurement,
+        studio=StudioConfig.from_settings(settings),
     )

@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
@@ -58,6 +59,9 @@ class Entry:
     ``overridden_by`` names the alert events (``alert_events`` in data/agency.yml)
     that contradict the answer while they are in effect. ``variants``, when present, are the
     arms of a message test: all of them are served (by weight) instead of ``answer``.
+    ``retired`` entries are kept (with their history) but never trained on or answered;
+    ``valid_from`` / ``valid_until`` (ISO dates, both days included, in the agency's time zone)
+    bound when the entry is answered at all (seasonal hours, a temporary crisis answer).
     """
 
     id: str
@@ -75,6 +79,9 @@ class Entry:
     overridden_by: tuple[str, ...] = ()
     sensitive: bool = False
     variants: tuple[Variant, ...] = ()
+    retired: bool = False
+    valid_from: str = ""
+    valid_until: str = ""
     topic: str = ""
     path: str = ""
     line: int = 0
@@ -94,6 +101,21 @@ class Entry:
     @property
     def response(self) -> str:
         return f"utter_{self.intent}"
+
+    def answerable_on(self, day: date) -> bool:
+        """Whether citizens get this answer on ``day``: not retired, and inside its validity window."""
+        if self.retired:
+            return False
+        start, end = parse_day(self.valid_from), parse_day(self.valid_until)
+        return (start is None or start <= day) and (end is None or day <= end)
+
+
+def parse_day(text: str) -> date | None:
+    """An ISO date (``2026-12-24``) as written in a content file, else None (empty or not a date)."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -192,6 +214,9 @@ def parse_entry(raw: Any, path: Path, topic: str) -> Entry:
         message = f"{entry_id}: overridden_by must be a list of alert event names, e.g. [Boil Water Notice]"
         raise ContentError(path, message, line)
     sensitive = bool(raw.get("sensitive", False))
+    for key in ("valid_from", "valid_until"):
+        if _text(raw, key) and parse_day(_text(raw, key)) is None:
+            raise ContentError(path, f"{entry_id}: {key} must be a date written as 2026-12-24", line)
     variants = parse_variants(raw.get("variants"), path, entry_id, line)
     problems = variant_problems(variants, kind, sensitive)
     if problems:
@@ -213,6 +238,9 @@ def parse_entry(raw: Any, path: Path, topic: str) -> Entry:
         overridden_by=tuple(e.strip() for e in events),
         sensitive=sensitive,
         variants=variants,
+        retired=bool(raw.get("retired", False)),
+        valid_from=_text(raw, "valid_from"),
+        valid_until=_text(raw, "valid_until"),
         topic=topic,
         path=str(path),
         line=line,
