@@ -555,17 +555,19 @@ class StudioSettings:
     A change to a rumor, a crisis (safety) entry or an entry marked ``sensitive`` is published only
     when CONTENT_APPROVALS people agree, its author counting as one (1: a one-person office
     publishes alone). An entry whose ``last_reviewed`` is older than CONTENT_REVIEW_MONTHS is listed
-    as stale.
+    as stale. CONTENT_TRAINING off: this console queues retrains but another one runs them.
     """
 
     approvals: int = 2
     review_months: int = 12
+    trains: bool = True
 
     @classmethod
     def from_env(cls, env: Env) -> StudioSettings:
         return cls(
             approvals=env.whole("CONTENT_APPROVALS", 2, minimum=1, maximum=5),
             review_months=env.whole("CONTENT_REVIEW_MONTHS", 12, minimum=1, maximum=120),
+            trains=env.flag("CONTENT_TRAINING", True),
         )
 
 

@@ -17,6 +17,8 @@ class StudioConfig:
     author counting as one (CONTENT_APPROVALS). ``review_months``: the review period
     (CONTENT_REVIEW_MONTHS). ``rasa_url`` / ``rasa_token``: Rasa's HTTP API, for "Try it" and the
     running model's name. ``redis_url``: where a retrained model is published to the replicas.
+    ``trains``: this console process runs the queued training jobs (CONTENT_TRAINING; off in a
+    replica without the models directory, or in tests that only check that a job was queued).
     """
 
     content_dir: Path = CONTENT_DIR
@@ -26,6 +28,7 @@ class StudioConfig:
     rasa_url: str = ""
     rasa_token: str = ""
     redis_url: str = ""
+    trains: bool = True
 
     @property
     def root(self) -> Path:
@@ -52,4 +55,5 @@ class StudioConfig:
             rasa_url=settings.rasa.api_url,
             rasa_token=settings.rasa.token,
             redis_url=settings.redis.url,
+            trains=settings.studio.trains,
         )
