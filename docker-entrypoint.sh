@@ -27,6 +27,13 @@ case "$1" in
     exec python -m bot.serve.actions --actions actions --port 5055 ;;
   handoff)
     : "${RASA_TOKEN:?RASA_TOKEN must be set: the console calls Rasa's HTTP API with it}"
+    # What staff publish in the content studio (and its history) lives on the console's volume
+    # (var/), seeded once from the image's content; the Rasa files are generated from it.
+    if [ ! -L data/content ]; then
+      [ -d var/content ] || cp -a data/content var/content
+      rm -rf data/content && ln -s ../var/content data/content
+    fi
+    python -m bot content generate >/dev/null
     exec python -m bot.console --port 8080 ;;
   demo)
     exec python -m bot.demo_agency --port 8000 ;;

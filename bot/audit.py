@@ -55,6 +55,14 @@ ACTIONS: dict[str, str] = {
     "privacy_export": "Exported a citizen's data",
     "intake_retry": "Retried a failed platform message",
     "experiment_promote": "Promoted a message test's wording",
+    "content_save": "Saved a content draft",
+    "content_create": "Drafted a new content entry",
+    "content_publish": "Published a content entry",
+    "content_approve": "Approved a content change",
+    "content_send_back": "Sent a content change back",
+    "content_revert": "Reverted a content entry",
+    "content_retire": "Retired a content entry",
+    "content_train": "Started a retrain",
 }
 
 

@@ -393,6 +393,9 @@ class Stack:
             MODEL_SERVER_URL=settings.models.model_url,
             MODEL_SERVER_TOKEN=settings.models.token,
             METRICS_TOKEN=settings.security.metrics_token,
+            # What the console's content studio and review inbox edit, and whether it retrains.
+            CONTENT_DIR=str((self.root / settings.inbox.content_dir).resolve()),
+            CONTENT_TRAINING="true" if settings.studio.trains else "false",
         )
         # Rasa handles messages on one thread; OpenBLAS's helper threads would only spin on the
         # core that Redis and the other services need (the sentence encoder is no faster for them).

@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import threading
 import urllib.error
@@ -70,6 +71,14 @@ def require_shared(path: Path, what: str) -> Path:
     pytest.skip(reason)
 
 
+def project_copy(var_dir: Path) -> Path:
+    """A copy of the checkout's data/ under `var_dir` (made once): what a stack's console may edit."""
+    project = var_dir / "project"
+    if not (project / "data").is_dir():
+        shutil.copytree(ROOT / "data", project / "data", ignore=shutil.ignore_patterns(".write.lock"))
+    return project
+
+
 def stack_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     """The environment of a test stack: fresh ports and a private var dir, so tests never touch a
     developer's `make run`. `overrides` are further variables (e.g. HANDOFF_HOURS="")."""
@@ -89,6 +98,10 @@ def stack_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "RASA_TOKEN": "-" + secrets.token_urlsafe(16),
         "VAR_DIR": str(var_dir),
         "LOG_LEVEL": os.environ.get("TEST_LOG_LEVEL", "WARNING"),
+        # The console's content studio and review inbox write to a copy of the content, never to
+        # the checkout's, and queue retrains without running them (a real one takes minutes).
+        "CONTENT_DIR": str(project_copy(var_dir) / "data" / "content"),
+        "CONTENT_TRAINING": "false",
     }
     if os.environ.get("REDIS_URL"):
         env["REDIS_URL"] = os.environ["REDIS_URL"]

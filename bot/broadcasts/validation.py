@@ -3,11 +3,7 @@
 Shared by the JSON API and the console page (`bot.broadcasts.api`, `bot.broadcasts.pages`), so a
 form and a script get the same rules and the same wording. Each check raises `Invalid` with a
 sentence an editor can act on ("text is 3 SMS segments ...").
-
-SMS length follows the carriers' encoding: text made only of GSM 03.38 characters is sent as
-GSM-7 (160 characters in one segment, 153 per segment when split; the extension characters such
-as `€` or `{` take two); any other character (an emoji, a curly quote) turns the whole message
-into UCS-2 (70 UTF-16 units in one segment, 67 per segment).
+SMS length is counted as carriers do (`bot.sms`).
 """
 
 from __future__ import annotations
@@ -20,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.broadcasts.notice import MAX_TEXT as NOTICE_MAX_TEXT
+from bot.sms import sms_length
 from bot.subscriptions.catalog import ALL, Catalog
 
 MAX_TITLE = 120
@@ -37,35 +34,9 @@ CHANNELS = {
 }
 REPORT_NAME = {connector: name for name, connector in CHANNELS.items()}
 
-_GSM_BASIC = (
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM_EXTENDED = "^{}\\[~]|€\f"
-GSM_BASIC, GSM_EXTENDED = frozenset(_GSM_BASIC), frozenset(_GSM_EXTENDED)
-
 
 class Invalid(ValueError):
     """A field an editor must change; the message says which and how."""
-
-
-@dataclass(frozen=True)
-class SmsLength:
-    encoding: str  # "GSM-7" or "UCS-2"
-    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
-    segments: int
-
-
-def sms_length(text: str) -> SmsLength:
-    """How many SMS segments `text` takes (0 for no text)."""
-    if all(c in GSM_BASIC or c in GSM_EXTENDED for c in text):
-        units = sum(2 if c in GSM_EXTENDED else 1 for c in text)
-        single, part, encoding = 160, 153, "GSM-7"
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, part, encoding = 70, 67, "UCS-2"
-    segments = 0 if units == 0 else 1 if units <= single else math.ceil(units / part)
-    return SmsLength(encoding, units, segments)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 One client for everything our processes ask the running Rasa: the console speaks in conversations
 (`say`, `pause`, `resume`, `trigger`, `tracker`), model operations swap the model (`running_model`,
-`load_model`). The caller owns the `aiohttp.ClientSession` (one per process, opened and closed with
-the caller's lifecycle) and passes it in. Every failure is `RasaUnavailable`; its message names the
-step and what went wrong, never a conversation's text.
+`load_model`), the content studio's "Try it" asks what the model makes of a question (`parse`).
+The caller owns the `aiohttp.ClientSession` (one per process, opened and closed with the caller's
+lifecycle) and passes it in. Every failure is `RasaUnavailable`; its message names the step and
+what went wrong, never a conversation's text.
 """
 
 from __future__ import annotations
@@ -121,6 +122,14 @@ class RasaClient:
         """The file name of the model the running Rasa serves (``GET /status``)."""
         body = await self._call("GET", "/status", "GET /status")
         return str((body or {}).get("model_file") or "")
+
+    async def parse(self, text: str) -> dict[str, Any]:
+        """``POST /model/parse``: the running model's reading of `text` (intent and answer rankings).
+
+        Nothing is added to any conversation; the error never repeats the text.
+        """
+        body = await self._call("POST", "/model/parse", "POST /model/parse", body={"text": text})
+        return dict(body or {})
 
     async def load_model(self, model_file: Path, timeout: float = LOAD_TIMEOUT_SECONDS) -> None:
         """``PUT /model``: Rasa loads the file and swaps it in; trackers stay in the tracker store.

@@ -33,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         app = app_from_settings(settings)
     except ValueError as exc:  # a TRUSTED_PROXIES entry that is not an address or network
         raise SystemExit(f"error: {exc}") from None
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    # SIGTERM and SIGINT end run_app, which closes the live-event sockets and runs the cleanup; a
+    # request in flight gets 2 s to finish, as in the broadcaster (aiohttp's default waits 60 s,
+    # also on idle keep-alive connections, so a stop lasted until the stack's SIGKILL).
+    web.run_app(app, host=args.host, port=args.port, print=None, shutdown_timeout=2.0)
     return 0
 
 

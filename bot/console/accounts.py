@@ -29,7 +29,7 @@ import yaml
 from bot.console.passwords import hash_password, password_problem, verify_password
 from bot.datafile import exclusive
 
-ROLES = ("agent", "editor")
+ROLES = ("agent", "editor", "approver")  # approver: approves or sends back content studio changes
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$")
 
 

@@ -121,6 +121,7 @@ def create_app(
         rasa_url=handoff.rasa_url,
         rasa_token=handoff.rasa_token,
         redis_url=config.redis_url,
+        trains=False,  # a console built without the environment's settings (tests) never trains
     )
     bot.studio.web.setup(app, studio)
     setup_deadletters(app)

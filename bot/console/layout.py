@@ -3,8 +3,9 @@
 Pages are server-rendered with Jinja2 (autoescape on, so citizen text is always text) into
 ``base.html``: the header with the nav links and the sign-out button, the skip link, the live
 region. A feature ships its own templates extending ``base.html`` (`add_template_dir`), puts a
-link in the header (`add_nav`, optionally for one role only), guards its handlers with
-`require_agent` / `require_role`, and renders with `render`, which fills the layout's context.
+link in the header (`add_nav`, optionally for one role or a few), guards its handlers with
+`require_agent` / `require_role` / `require_any_role`, and renders with `render`, which fills the
+layout's context.
 Every page response gets the security headers (CSP without inline code, no sniffing, no caching),
 and every response reached over https gets ``Strict-Transport-Security``.
 """
@@ -78,9 +79,10 @@ def add_template_dir(app: web.Application, path: Path) -> None:
     loader.loaders = [*loader.loaders, jinja2.FileSystemLoader(str(path))]
 
 
-def add_nav(app: web.Application, url: str, label: str, role: str | None = None) -> None:
-    """A header link for every signed-in account, or only for accounts with `role`."""
-    app[NAV].append(NavItem(url, label, role))
+def add_nav(app: web.Application, url: str, label: str, role: str | tuple[str, ...] | None = None) -> None:
+    """A header link for every signed-in account, or only for accounts with `role` (or one of several)."""
+    roles = role if isinstance(role, tuple) else (role,)
+    app[NAV].extend(NavItem(url, label, each) for each in roles)  # an account has one role: one link
 
 
 class Forbidden(web.HTTPForbidden):
@@ -106,6 +108,15 @@ async def require_role(request: web.Request, role: str) -> str:
     if account is None or account.role != role:
         raise Forbidden(role)
     return agent
+
+
+async def require_any_role(request: web.Request, *roles: str) -> tuple[str, str]:
+    """The signed-in agent's name and role if it is one of `roles`; else sign-in or a 403 page."""
+    agent = await require_agent(request)
+    account = request.app[ACCOUNTS].get(agent)
+    if account is None or account.role not in roles:
+        raise Forbidden(" or ".join(roles))
+    return agent, account.role
 
 
 def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:

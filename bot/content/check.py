@@ -28,16 +28,22 @@ from bot.content.lint import (
     formatting_findings,
     load_checked,
     menu_findings,
+    placeholder_findings,
     question_findings,
+    question_findings_for,
     reading_findings,
     reply_file_findings,
     review_findings,
     sms_findings,
+    window_findings,
 )
 from bot.content.model import (
     CONTENT_DIR,
     SETTINGS_FILE,
     ContentError,
+    Entry,
+    RenderSettings,
+    Topic,
     all_entries,
     load_content,
     load_render_settings,
@@ -45,7 +51,16 @@ from bot.content.model import (
 from bot.subscriptions.catalog import CATALOG_FILE, catalog_problems
 from bot.subscriptions.texts import MESSAGES_FILE, texts_problems
 
-__all__ = ["Problem", "content_problems", "main", "reply_files", "reply_problems", "stale_generated"]
+__all__ = [
+    "Problem",
+    "content_errors",
+    "content_problems",
+    "main",
+    "reply_files",
+    "reply_problems",
+    "rule_problems",
+    "stale_generated",
+]
 
 BIN = Path(sys.executable).parent
 
@@ -62,9 +77,18 @@ def reply_files(root: Path = Path(".")) -> list[Path]:
     return [path for path in files if path.exists()]
 
 
-def _known_facts(agency_file: Path) -> tuple[KnownFacts | None, list[Problem]]:
+def known_facts(agency_file: Path) -> tuple[KnownFacts | None, list[Problem]]:
+    """The agency file's facts, or the finding that it cannot be read."""
     try:
         return KnownFacts.of(load_agency(agency_file)), []
+    except ContentError as exc:
+        return None, [content_error(exc)]
+
+
+def render_settings(content_dir: Path) -> tuple[RenderSettings | None, list[Problem]]:
+    """``_settings.yml``, or the finding that it cannot be used."""
+    try:
+        return load_render_settings(content_dir), []
     except ContentError as exc:
         return None, [content_error(exc)]
 
@@ -77,24 +101,69 @@ def content_problems(
     Entries are checked as citizens read them, with ``agency_file``'s facts filled in.
     """
     topics, problems = load_checked(content_dir)
-    entries = all_entries(topics)
-    known, found = _known_facts(agency_file)
+    known, found = known_facts(agency_file)
+    settings, unusable = render_settings(content_dir)
     problems += found
+    problems += rule_problems(
+        topics, known, settings, str(content_dir / SETTINGS_FILE), today or date.today()
+    )
+    return problems + unusable
+
+
+def content_errors(content_dir: Path, agency_file: Path | None) -> set[str]:
+    """The content check's errors that writing one entry can cause anywhere in the content (files
+    that cannot be read, required fields, ids, links, related entries, agency facts), for tools that
+    refuse a write adding one (the studio, Promote). Fast: the question similarity rules are the
+    candidate's own check. Without line numbers, which a longer answer shifts."""
+    topics, problems = load_checked(content_dir)
+    entries = all_entries(topics)
+    known, unusable = known_facts(agency_file) if agency_file else (None, [])
+    problems += unusable
     if known:
         problems += agency_findings(entries, known)
-        problems += alert_findings(entries, known.agency)
         entries = [expanded_entry(entry, known.agency) for entry in entries]
     problems += entry_problems(entries)
-    problems += question_findings(entries)
-    try:
-        settings = load_render_settings(content_dir)
-        problems += sms_findings(entries, settings)
-        problems += menu_findings(topics, settings, str(content_dir / SETTINGS_FILE))
-    except ContentError as exc:
-        problems.append(content_error(exc))
-    problems += formatting_findings(entries)
-    problems += reading_findings(entries)
-    problems += review_findings(entries, today or date.today())
+    return {f"{problem.path}: {problem.message}" for problem in problems if problem.error}
+
+
+def rule_problems(
+    topics: list[Topic],
+    known: KnownFacts | None,
+    settings: RenderSettings | None,
+    settings_path: str,
+    today: date,
+    only: Entry | None = None,
+) -> list[Problem]:
+    """The rules on entries that could be read; ``only`` (one of the topics' entries): just the
+    findings about it, its questions compared with the other entries' only (the content studio's
+    check of one entry, ``bot.content.entrycheck``).
+
+    Without ``known`` (no agency file) the agency rules are skipped; without ``settings`` the SMS
+    and menu rules.
+    """
+    entries = all_entries(topics)
+    checked = entries if only is None else [only]
+    others = [entry for entry in entries if entry is not only]
+    problems = []
+    if known:
+        problems += agency_findings(checked, known)
+        problems += alert_findings(checked, known.agency)
+        entries = [expanded_entry(entry, known.agency) for entry in entries]
+        checked = entries if only is None else [expanded_entry(only, known.agency)]
+    problems += entry_problems(checked, entries)
+    problems += placeholder_findings(checked)
+    if only is None:
+        problems += question_findings(entries)
+    else:
+        problems += question_findings_for(checked[0], others)
+    if settings:
+        problems += sms_findings(checked, settings)
+        if only is None:
+            problems += menu_findings(topics, settings, settings_path)
+    problems += formatting_findings(checked)
+    problems += reading_findings(checked)
+    problems += review_findings(checked, today)
+    problems += window_findings(checked, today)
     return problems
 
 
@@ -112,7 +181,7 @@ def reply_problems(files: list[Path] | None = None, agency_file: Path = AGENCY_F
 
     ``files`` defaults to ``reply_files()``; an unreadable agency file is the one finding.
     """
-    known, found = _known_facts(agency_file)
+    known, found = known_facts(agency_file)
     if known is None:
         return found
     return reply_file_findings(reply_files() if files is None else files, known)

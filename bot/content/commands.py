@@ -33,12 +33,17 @@ errors (exit status 1):
   is not lowercase letters, digits and _ or is used twice, a weight that is not a whole
   number of 1 or more, a variant without an answer, variants on a crisis entry; each
   variant's answer and short_answer get the same rules (and warnings) as the entry's.
+  the studio's fields (docs/content-studio.md): valid_from / valid_until that are not
+  YYYY-MM-DD dates or end before they start, `retired` or `sensitive` written in quotes,
+  a placeholder left in a reply ([address], <name>, {name} other than {agency.<key>},
+  TBD/TBA/TODO/FIXME/XXX). Retired entries are left out of the question and menu checks.
 warnings (shown, exit status 0):
   example questions nearly the same (similarity >= 0.9) under two entries, an SMS reply
   (as rendered with the template and the agency's facts) longer than sms_limit, reading
   level above grade 9 (Flesch-Kincaid), unbalanced brackets, quotes or */_ markdown, and
   entries whose last_reviewed is over 12 months old or missing (listed by department) or in
-  the future.
+  the future, an entry whose valid_until has passed (no longer answered), a rumor whose
+  `related` FAQ is retired.
 """
 
 EXPORT_DESCRIPTION = """\

@@ -4,7 +4,9 @@ Staff who prefer a spreadsheet to YAML edit the CSV. This module is the CSV form
 columns, formula protection, and validating rows into entries. A message test's variants are
 one set of columns each after the others (``variant1_id``, ``variant1_weight``,
 ``variant1_answer``, ``variant1_short_answer``, then ``variant2_...``): exported only when an
-entry has variants, so a CSV without them is unchanged. A CSV with any bad
+entry has variants, so a CSV without them is unchanged; so are the columns ``retired``,
+``valid_from`` and ``valid_until`` (after ``last_reviewed``), exported only when some entry is
+retired or has a window. A CSV with any bad
 row is refused whole, with row numbers as a spreadsheet shows them (the header is
 row 1); ``importer`` merges the entries into the content files.
 """
@@ -29,13 +31,16 @@ from bot.content.model import (
     variant_problems,
 )
 from bot.content.textcheck import url_problem
-from bot.content.writer import ENTRY_KEYS
+from bot.content.writer import ENTRY_KEYS, WINDOW_KEYS
 
 # The CSV is the topic file's name, then an entry's keys in the order content files use.
 COLUMNS = ("topic", *ENTRY_KEYS)
 # Columns added after CSVs were first exported: a CSV without them still imports, and the
 # entries it updates keep what the content files say there (``importer.plan_import``).
 LATER_COLUMNS = ("agency", "related", "overridden_by")
+# After ``last_reviewed``, only when some entry is retired or answered within dates; a CSV without
+# them imports, and the entries it updates keep their values (``absent_columns``).
+WINDOW_COLUMNS = WINDOW_KEYS
 ONE_LINE = (
     "topic",
     "id",
@@ -47,6 +52,7 @@ ONE_LINE = (
     "sensitive",
     "source",
     "last_reviewed",
+    *WINDOW_COLUMNS,
 )
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
 # (CSV injection). Export puts a ' in front; import removes one leading ', so any text,
@@ -87,8 +93,14 @@ def _variant_cells(entry: Entry, sets: int) -> list[str]:
     return cells
 
 
-def entry_row(entry: Entry, variant_sets: int = 0) -> list[str]:
-    """The entry's cells; ``variant_sets`` sets of variant columns after the others."""
+def uses_window(entry: Entry) -> bool:
+    """Whether the entry needs the ``WINDOW_COLUMNS`` to be exported as it is."""
+    return entry.retired or bool(entry.valid_from or entry.valid_until)
+
+
+def entry_row(entry: Entry, variant_sets: int = 0, window: bool = False) -> list[str]:
+    """The entry's cells; the ``WINDOW_COLUMNS`` if ``window``, then ``variant_sets`` sets of variant
+    columns."""
     values = {
         "topic": entry.topic,
         "id": entry.id,
@@ -105,22 +117,28 @@ def entry_row(entry: Entry, variant_sets: int = 0) -> list[str]:
         "short_answer": entry.short_answer,
         "source": entry.source,
         "last_reviewed": entry.last_reviewed,
+        "retired": "true" if entry.retired else "false",
+        "valid_from": entry.valid_from,
+        "valid_until": entry.valid_until,
     }
+    columns = [*COLUMNS, *WINDOW_COLUMNS] if window else COLUMNS
     return [
-        protect(cell) for cell in [values[column] for column in COLUMNS] + _variant_cells(entry, variant_sets)
+        protect(cell) for cell in [values[column] for column in columns] + _variant_cells(entry, variant_sets)
     ]
 
 
 def export_text(topics: Iterable[Topic]) -> str:
-    """All entries, in file order, as CSV text (header first); variant columns for the most
-    variants any entry has (none when no entry is under test)."""
+    """All entries, in file order, as CSV text (header first); the ``WINDOW_COLUMNS`` when some entry
+    uses them, and variant columns for the most variants any entry has (none when no entry is under
+    test)."""
     topics = list(topics)
-    sets = max((len(entry.variants) for topic in topics for entry in topic.entries), default=0)
+    entries = [entry for topic in topics for entry in topic.entries]
+    sets = max((len(entry.variants) for entry in entries), default=0)
+    window = any(uses_window(entry) for entry in entries)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([*COLUMNS, *variant_columns(sets)])
-    for topic in topics:
-        writer.writerows(entry_row(entry, sets) for entry in topic.entries)
+    writer.writerow([*COLUMNS, *(WINDOW_COLUMNS if window else ()), *variant_columns(sets)])
+    writer.writerows(entry_row(entry, sets, window) for entry in entries)
     return buffer.getvalue()
 
 
@@ -145,7 +163,8 @@ class ImportRefused(Exception):
 def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(spreadsheet row number, cells by column) for every non-empty row; refuses a bad header.
 
-    A column of ``LATER_COLUMNS`` the header lacks is absent from the cells, not empty.
+    A column of ``LATER_COLUMNS`` or ``WINDOW_COLUMNS`` the header lacks is absent from the cells,
+    not empty.
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -169,7 +188,8 @@ def _check_header(path: Path, header: list[str]) -> None:
     if missing:
         hint = " (the file looks ;-separated: export comma-separated)" if ";" in "".join(header) else ""
         problems.append(f"{path}: row 1: missing column(s) {', '.join(missing)}{hint}")
-    unknown = [column for column in header if column not in COLUMNS and not VARIANT_COLUMN.match(column)]
+    known = (*COLUMNS, *WINDOW_COLUMNS)
+    unknown = [column for column in header if column not in known and not VARIANT_COLUMN.match(column)]
     if unknown and not missing:
         problems.append(f"{path}: row 1: unknown column(s) {', '.join(map(repr, unknown))}")
     for number in _variant_numbers(header):
@@ -274,13 +294,17 @@ def _field_problems(cells: dict[str, str]) -> list[str]:
         problems.append(f"source {get('source')!r} {problem}")
     if not _questions(get("questions", "")):
         problems.append("needs at least one example question (one per line in the cell)")
-    if _bool(get("sensitive", "")) is None:
-        problems.append(f"sensitive {get('sensitive')!r} must be true or false")
-    if get("last_reviewed") and not _is_date(get("last_reviewed", "")):
-        problems.append(
-            f"last_reviewed {get('last_reviewed')!r} is not a date like 2026-09-01 "
-            "(a spreadsheet may have reformatted it: format the column as text)"
-        )
+    problems += [
+        f"{column} {get(column)!r} must be true or false"
+        for column in ("sensitive", "retired")
+        if _bool(get(column, "")) is None
+    ]
+    problems += [
+        f"{column} {get(column)!r} is not a date like 2026-09-01 "
+        "(a spreadsheet may have reformatted it: format the column as text)"
+        for column in ("last_reviewed", "valid_from", "valid_until")
+        if get(column) and not _is_date(get(column, ""))
+    ]
     return problems
 
 
@@ -338,16 +362,20 @@ def row_entry(cells: dict[str, str]) -> Entry:
         overridden_by=_questions(cells.get("overridden_by", "")),
         sensitive=bool(_bool(cells.get("sensitive", ""))),
         variants=_row_variants(cells),
+        retired=bool(_bool(cells.get("retired", ""))),
+        valid_from=cells.get("valid_from", ""),
+        valid_until=cells.get("valid_until", ""),
         topic=cells["topic"],
     )
 
 
 def absent_columns(rows: list[tuple[int, dict[str, str]]]) -> frozenset[str]:
-    """The ``LATER_COLUMNS`` the CSV's header does not have (every row has each header column),
-    and ``variants`` when it has no variant columns: the entries it updates keep their tests."""
+    """The ``LATER_COLUMNS`` and ``WINDOW_COLUMNS`` the CSV's header does not have (every row has
+    each header column), and ``variants`` when it has no variant columns: the entries it updates
+    keep their values for them (and their tests)."""
     if not rows:
         return frozenset()
-    absent = {column for column in LATER_COLUMNS if column not in rows[0][1]}
+    absent = {column for column in (*LATER_COLUMNS, *WINDOW_COLUMNS) if column not in rows[0][1]}
     if not _variant_numbers(rows[0][1]):
         absent.add(VARIANTS)
     return frozenset(absent)

@@ -2,10 +2,10 @@
 
 The layout is PyYAML's block style at width 100 (what the shipped files use):
 the ``topic:`` header, then ``entries:`` with keys always in ``FILE_ENTRY_KEYS`` order,
-optional keys left out when empty. The comment block at the top of a file is kept
-verbatim; comments further down are not (``body_comment_lines`` finds them so a
-caller can warn). Writing what was just read from a canonical file gives the same
-bytes.
+optional keys left out when empty (``retired`` only written when true). The comment
+block at the top of a file is kept verbatim; comments further down are not
+(``body_comment_lines`` finds them so a caller can warn). Writing what was just read
+from a canonical file gives the same bytes.
 """
 
 from __future__ import annotations
@@ -42,14 +42,28 @@ ENTRY_KEYS = (
 # A message test's variants (docs/experiments.md) follow the short answer; not in ENTRY_KEYS,
 # whose texts are one CSV column each (csvio gives each variant a set of columns).
 VARIANTS_KEY = "variants"
+# Whether and when an entry is answered at all: after ``last_reviewed``, and (like the variants)
+# not in ENTRY_KEYS: csvio exports their columns only when some entry uses them.
+WINDOW_KEYS = ("retired", "valid_from", "valid_until")
 FILE_ENTRY_KEYS = (
     *ENTRY_KEYS[: ENTRY_KEYS.index("short_answer") + 1],
     VARIANTS_KEY,
     *ENTRY_KEYS[ENTRY_KEYS.index("short_answer") + 1 :],
+    *WINDOW_KEYS,
 )
 # Written only when they say something; the loader reads a missing key as empty / false.
 OPTIONAL_KEYS = frozenset(
-    {"agency", "claim", "verdict", "related", "sensitive", "overridden_by", "short_answer", VARIANTS_KEY}
+    {
+        "agency",
+        "claim",
+        "verdict",
+        "related",
+        "sensitive",
+        "overridden_by",
+        "short_answer",
+        VARIANTS_KEY,
+        *WINDOW_KEYS,
+    }
 )
 TOPIC_KEYS = ("id", "title")
 WIDTH = 100
@@ -104,9 +118,9 @@ def variant_mapping(variant: Variant) -> dict[str, Any]:
     return {**values, "weight": variant.weight}
 
 
-def entry_mapping(entry: Entry) -> dict[str, Any]:
-    """The entry as the mapping a content file holds, keys in canonical order."""
-    values: dict[str, Any] = {
+def entry_values(entry: Entry) -> dict[str, Any]:
+    """Every key of the entry with its value, empty ones included (lists as lists)."""
+    return {
         "id": entry.id,
         "kind": entry.kind,
         "department": entry.department,
@@ -122,7 +136,15 @@ def entry_mapping(entry: Entry) -> dict[str, Any]:
         VARIANTS_KEY: [variant_mapping(variant) for variant in entry.variants],
         "source": entry.source,
         "last_reviewed": entry.last_reviewed,
+        "retired": entry.retired,
+        "valid_from": entry.valid_from,
+        "valid_until": entry.valid_until,
     }
+
+
+def entry_mapping(entry: Entry) -> dict[str, Any]:
+    """The entry as the mapping a content file holds, keys in canonical order."""
+    values = entry_values(entry)
     return {key: values[key] for key in FILE_ENTRY_KEYS if values[key] or key not in OPTIONAL_KEYS}
 
 

@@ -15,17 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bot.content.agency import load_agency
+from bot.content.check import content_errors
 from bot.content.generate import generated_files, write_generated
-from bot.content.lint import (
-    KnownFacts,
-    agency_findings,
-    content_error,
-    entry_problems,
-    expanded_entry,
-    load_checked,
-)
-from bot.content.model import ContentError, Entry, Topic, all_entries, load_content, load_render_settings
+from bot.content.model import Entry, Topic, load_content, load_render_settings
 from bot.content.writer import body_comment_lines, content_lock, write_text_atomic, write_topic
 
 
@@ -47,23 +39,6 @@ def _find(topics: list[Topic], entry_id: str) -> tuple[Topic, int]:
             if entry.id == entry_id:
                 return topic, index
     raise PromoteRefused(f"there is no entry {entry_id!r} in the content")
-
-
-def content_errors(content_dir: Path) -> set[str]:
-    """The content check's error findings that a change of wording can cause (fast: no similarity)."""
-    topics, problems = load_checked(content_dir)
-    entries = all_entries(topics)
-    agency_file = content_dir.parent / "agency.yml"
-    if agency_file.exists():
-        try:
-            known = KnownFacts.of(load_agency(agency_file))
-        except ContentError as exc:
-            problems.append(content_error(exc))
-        else:
-            problems += agency_findings(entries, known)
-            entries = [expanded_entry(entry, known.agency) for entry in entries]
-    problems += entry_problems(entries)
-    return {str(problem) for problem in problems if problem.error}
 
 
 def promote(content_dir: Path, entry_id: str, variant_id: str, today: date | None = None) -> Promoted:
@@ -88,10 +63,12 @@ def promote(content_dir: Path, entry_id: str, variant_id: str, today: date | Non
             last_reviewed=(today or date.today()).isoformat(),
         )
         entries = (*topic.entries[:index], promoted, *topic.entries[index + 1 :])
-        before = content_errors(content_dir)
+        agency_file = content_dir.parent / "agency.yml"
+        agency = agency_file if agency_file.exists() else None
+        before = content_errors(content_dir, agency)
         old = topic.path.read_text(encoding="utf-8")
         write_topic(dataclasses.replace(topic, entries=entries))
-        added = content_errors(content_dir) - before
+        added = content_errors(content_dir, agency) - before
         if added:
             write_text_atomic(topic.path, old)
             raise PromoteRefused("the change was not saved: " + "; ".join(sorted(added)))

@@ -9,12 +9,17 @@ from typing import Any
 
 RELOAD_DESCRIPTION = """\
 Regenerate the Rasa data from data/content, train a model into MODEL_DIR when config, domain or
-data changed (Rasa's fingerprint; about 10 minutes), score it and the running model on the held-out
-NLU examples (tests/nlu/holdout_*.yml), and publish it to the model server (in Redis): every Rasa
-replica pulls it within 10 seconds, and the command waits until each reports it (up to a minute).
-Conversations continue: their trackers live in Redis. If the new model scores lower than the
-running one (intent F1 or answer F1), nothing is published and the exit status is 1, unless
---force. The running model is asked of RASA_PORT's Rasa, with RASA_TOKEN.
+data changed (Rasa's fingerprint; about 10 minutes), score it and the running model, and publish it
+to the model server (in Redis): every Rasa replica pulls it within 10 seconds, and the command waits
+until each reports it (up to a minute). Conversations continue: their trackers live in Redis.
+The gate (the same as the content studio's retrains) refuses the new model when, against the
+running one, the held-out intent F1 or answer F1 (tests/nlu/holdout_*.yml) is lower, any crisis
+message of tests/nlu/sensitive_*.yml loses its lifeline reply, or more of our own out-of-scope
+messages (tests/nlu/blind/out_of_scope.yml) get an answer; --tolerance allows that much drop in the
+F1s and the out-of-scope rate, never in crisis replies. A refused model is not published (exit
+status 1, the reasons printed; a refused file of MODEL_DIR is moved to MODEL_DIR/refused/), unless
+--force. Without those sets nothing can be checked: the command stops, unless --force. The running
+model is asked of RASA_PORT's Rasa, with RASA_TOKEN.
 """
 
 PUBLISH_DESCRIPTION = """\
@@ -57,6 +62,8 @@ def _reload(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(outcome.message)
+    for reason in outcome.reasons:
+        print(f"  - {reason}")
     return 0 if outcome.swapped or "already serves" in outcome.message else 1
 
 
@@ -103,11 +110,14 @@ def add_commands(commands: Any) -> None:
         description=RELOAD_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    reload.add_argument("--force", action="store_true", help="swap even if the new model scores lower")
+    reload.add_argument("--force", action="store_true", help="swap even if the gate refuses the new model")
     reload.add_argument("--no-train", action="store_true", help="never train: use the newest model file")
     reload.add_argument("--model", type=Path, help="swap this model file (no regenerating, no training)")
     reload.add_argument(
-        "--tolerance", type=float, default=0.0, help="allowed drop in either F1 before refusing (default 0)"
+        "--tolerance",
+        type=float,
+        default=0.0,
+        help="allowed drop in either F1, or rise in the out-of-scope rate, before refusing (default 0)",
     )
     reload.add_argument("--rasa-url", default="", help="default: http://127.0.0.1:$RASA_PORT")
     reload.set_defaults(handler=_reload)

@@ -4,7 +4,10 @@ The rollout is a publish to the model server's store (``bot.model_ops.store``, i
 Rasa replica asks the model server every 10 s and loads the new model between messages, so the
 command then follows the replicas' reports until each runs it (or says which did not within
 `rollout_seconds`). Conversations carry on because their trackers live in Redis, not in the
-model. A model that scores lower on the held-out NLU examples is refused unless forced.
+model. A model the gate refuses (``bot.model_ops.scoring.compare``: lower held-out intent or answer
+F1, a crisis message losing its lifeline, more out-of-scope messages answered) is not published,
+unless forced; a refused model trained into the model dir is set aside in its ``refused/`` folder,
+so a model server starting later does not publish it as the newest file.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from redis.asyncio import Redis
 
 from bot.clients.rasa import RasaClient
 from bot.model_ops import training
-from bot.model_ops.scoring import HOLDOUT_GLOB, Scores, Verdict, compare, score
+from bot.model_ops.scoring import GateSets, Scores, Verdict, compare, score
 from bot.model_ops.store import ModelStore, Published, read_model, status
 
 ROLLOUT_SECONDS = 60.0  # six pull intervals: a replica that has not switched by then is stuck
@@ -38,12 +41,21 @@ class ReloadPlan:
     train: bool = True
     model: Path | None = None  # swap this file instead of training
     tolerance: float = 0.0
-    holdout: list[Path] = field(default_factory=list)
+    holdout: list[Path] = field(default_factory=list)  # default: the project's tests/nlu/holdout_*.yml
+    safety: list[Path] = field(default_factory=list)  # default: tests/nlu/sensitive_*.yml
+    out_of_scope: list[Path] = field(default_factory=list)  # default: our own out-of-scope set
     cache_file: Path = Path("var/model_scores.json")
     rollout_seconds: float = ROLLOUT_SECONDS
 
-    def holdout_files(self) -> list[Path]:
-        return self.holdout or sorted(self.root.glob(HOLDOUT_GLOB))
+    def gate_sets(self) -> GateSets:
+        """The project's gate sets, each replaced by the files given in the plan."""
+        project = GateSets.of_project(self.root)
+        return GateSets(
+            holdout=tuple(self.holdout) or project.holdout,
+            safety=tuple(self.safety) or project.safety,
+            out_of_scope=tuple(self.out_of_scope) or project.out_of_scope,
+            content_dir=project.content_dir,
+        )
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ class Outcome:
     message: str
     running: Scores | None = None
     new: Scores | None = None
+    reasons: tuple[str, ...] = ()  # why the gate refused (or what --force overrode), in plain words
 
 
 def _candidate(plan: ReloadPlan, say: Callable[[str], None]) -> Path:
@@ -84,29 +97,38 @@ def reload(plan: ReloadPlan, say: Callable[[str], None] = print) -> Outcome:
 
 
 async def _reload(plan: ReloadPlan, say: Callable[[str], None]) -> Outcome:
+    sets = plan.gate_sets()
+    if sets.missing() and not plan.force:  # a gate without its sets would pass any model
+        raise RuntimeError(
+            f"cannot check a new model: {plan.root.resolve()} lacks {'; '.join(sets.missing())}"
+        )
     async with aiohttp.ClientSession() as session:
         rasa = RasaClient(session, plan.rasa_url, plan.rasa_token)
         running_name = await rasa.running_model()
         candidate = await asyncio.to_thread(_candidate, plan, say)
         if running_name == candidate.name:
             return Outcome(False, candidate, f"Rasa already serves {candidate.name}; nothing to swap")
-        holdout = plan.holdout_files()
         running_path = plan.model_dir / running_name
-        say(f"scoring {candidate.name} and the running {running_name} on {len(holdout)} held-out file(s) ...")
-        new = await asyncio.to_thread(score, candidate, holdout, plan.cache_file)
+        say(
+            f"scoring {candidate.name} and the running {running_name} on {len(sets.files())} file(s): "
+            "held-out questions, crisis messages, out-of-scope messages ..."
+        )
+        new = await asyncio.to_thread(score, candidate, sets, plan.cache_file)
         running = (
-            await asyncio.to_thread(score, running_path, holdout, plan.cache_file)
+            await asyncio.to_thread(score, running_path, sets, plan.cache_file)
             if running_path.exists()
             else None
         )
         verdict: Verdict = compare(running, new, plan.force, plan.tolerance)
         if not verdict.swap:
-            return Outcome(False, candidate, verdict.reason, running, new)
+            if candidate.parent.resolve() == plan.model_dir.resolve():
+                aside = await asyncio.to_thread(training.set_aside, candidate, plan.model_dir)
+                say(f"set the refused model aside: {aside} (to swap it anyway: --model {aside} --force)")
+            return Outcome(False, candidate, verdict.reason, running, new, verdict.reasons)
         say(f"publishing {candidate.name} to every replica ...")
         rolled_out = await publish_and_follow(plan.redis_url, candidate, plan.rollout_seconds, say)
-        return Outcome(
-            rolled_out, candidate, f"{_rollout_words(rolled_out, candidate)} {verdict.reason}", running, new
-        )
+        message = f"{_rollout_words(rolled_out, candidate)} {verdict.reason}"
+        return Outcome(rolled_out, candidate, message, running, new, verdict.reasons)
 
 
 def _rollout_words(rolled_out: bool, candidate: Path) -> str:

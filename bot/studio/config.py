@@ -19,6 +19,8 @@ class StudioConfig:
     running model's name. ``redis_url``: where a retrained model is published to the replicas.
     ``trains``: this console process runs the queued training jobs (CONTENT_TRAINING; off in a
     replica without the models directory, or in tests that only check that a job was queued).
+    ``timezone``: the agency's (AGENCY_TIMEZONE), in which ``last_reviewed`` and an entry's
+    ``valid_from`` / ``valid_until`` are days, as the NLG reads them.
     """
 
     content_dir: Path = CONTENT_DIR
@@ -29,6 +31,7 @@ class StudioConfig:
     rasa_token: str = ""
     redis_url: str = ""
     trains: bool = True
+    timezone: str = "America/New_York"
 
     @property
     def root(self) -> Path:
@@ -56,4 +59,5 @@ class StudioConfig:
             rasa_token=settings.rasa.token,
             redis_url=settings.redis.url,
             trains=settings.studio.trains,
+            timezone=settings.agency.timezone,
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 import bot.console.app
 
 ROOT = Path(__file__).resolve().parents[2]
-FEATURES = ("bot.handoff", "bot.inbox", "bot.broadcasts")
+FEATURES = ("bot.handoff", "bot.inbox", "bot.broadcasts", "bot.studio")
 PACKAGES = ("bot.console", *FEATURES)
 SHELL_MOUNTS_FEATURES = {"bot.console.app"}  # the one shell module allowed to import a feature
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import date
 from pathlib import Path
@@ -10,8 +11,9 @@ import pytest
 import yaml
 
 from bot.content import check
-from bot.content.lint import Problem, months_before
-from bot.content.model import CONTENT_DIR
+from bot.content.generate import MENU_LIMITS
+from bot.content.lint import Problem, menu_findings, months_before
+from bot.content.model import CONTENT_DIR, Entry, Topic, load_render_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "content"
@@ -299,3 +301,107 @@ def test_settings_need_a_template_per_kind_with_known_placeholders(tmp_path: Pat
         "templates: rumor has a placeholder it cannot fill ('claims'); it may use "
         "{answer}, {source}, {verdict}, {claim}, {agency}"
     ]
+
+
+# --- retired entries and validity windows ----------------------------------------------------
+
+
+def findings_in(directory: Path) -> list[str]:
+    return [str(p).split(": ", 1)[1] for p in check.content_problems(directory, TODAY, AGENCY)]
+
+
+def test_a_window_that_ends_before_it_starts_or_has_ended_is_reported(tmp_path: Path) -> None:
+    backwards = {**REFERRAL, "valid_from": "2026-09-01", "valid_until": "2026-06-01"}
+    assert findings_in(with_entries(tmp_path / "a", backwards)) == [
+        "error: passports: valid_until 2026-06-01 is before valid_from 2026-09-01"
+    ]
+    ended = {**REFERRAL, "valid_from": "2026-06-01", "valid_until": "2026-09-30"}
+    assert findings_in(with_entries(tmp_path / "b", ended)) == [
+        "warning: passports: valid_until 2026-09-30 has passed: no longer answered since 2026-10-01, "
+        "retire it or extend the window"
+    ]
+    assert findings_in(with_entries(tmp_path / "c", {**ended, "retired": True})) == [], (
+        "retired: nothing to do"
+    )
+    current = {**REFERRAL, "valid_from": "2026-11-01", "valid_until": "2026-11-26"}
+    assert findings_in(with_entries(tmp_path / "d", current)) == [], "both days are included"
+    (found,) = findings_in(with_entries(tmp_path / "e", {**REFERRAL, "valid_until": "30/09/2026"}))
+    assert found == "error: passports: valid_until must be a date written as 2026-12-24"
+
+
+def test_a_retired_entry_s_questions_may_repeat_another_s(tmp_path: Path) -> None:
+    repeated = {**REFERRAL, "questions": ["When is the library open?"]}
+    assert findings_in(with_entries(tmp_path / "live", repeated)) == [
+        f"error: passports: example question 'When is the library open?' is the same as "
+        f"'when is the library open' under library_hours ({tmp_path / 'live' / 'content' / 'city.yml'}:11)"
+    ]
+    assert findings_in(with_entries(tmp_path / "retired", {**repeated, "retired": True})) == []
+
+
+def test_retired_must_be_a_plain_true_or_false(tmp_path: Path) -> None:
+    assert findings_in(with_entries(tmp_path, {**REFERRAL, "retired": "no"})) == [
+        "error: passports: retired must be true or false, without quotes"
+    ]
+
+
+def test_a_rumor_whose_related_entry_is_retired_is_a_warning(tmp_path: Path) -> None:
+    faq = {**REFERRAL, "id": "meter_hours", "kind": "faq", "agency": "", "retired": True}
+    faq["source"], faq["questions"] = "https://www.harborcity.example/parking", ["meter hours"]
+    assert findings_in(with_entries(tmp_path, faq, rumor(related="meter_hours"))) == [
+        "warning: meters_rumor: related 'meter_hours' is retired (never answered): "
+        "name an FAQ that is answered"
+    ]
+
+
+@pytest.mark.parametrize("placeholder", ["[address]", "<date>", "{phone}", "TBD"])
+def test_text_left_to_fill_in_is_an_error(tmp_path: Path, placeholder: str) -> None:
+    entry = {**REFERRAL, "answer": f"Apply at the office at {placeholder} with your old passport."}
+    assert findings_in(with_entries(tmp_path, entry)) == [
+        f"error: passports: answer: {placeholder!r} is a placeholder left to fill in: write what citizens "
+        "should read (an agency fact as {agency.<key>})"
+    ]
+
+
+def test_links_and_agency_facts_are_no_placeholders(tmp_path: Path) -> None:
+    entry = {
+        **REFERRAL,
+        "answer": "See [the State's page](https://travel.state.gov/x) or call {agency.phone_311}. Step [1].",
+    }
+    assert findings_in(with_entries(tmp_path, entry)) == []
+
+
+def test_findings_about_one_field_name_it(found: list[Problem]) -> None:
+    """For the studio (bot.content.entrycheck); `content check` does not print it."""
+    fields = {p.message.split(": ", 1)[1]: p.field for p in found if p.message.startswith("missing_fields: ")}
+    assert fields == {
+        "missing answer": "answer",
+        "missing source link": "source",
+        "missing department": "department",
+        "needs at least one example question": "questions",
+        "last_reviewed '09/01/2026' is not a date like 2026-09-01": "last_reviewed",
+    }
+    assert {p.field for p in found if "same as 'When do the pools open?'" in p.message} == {"questions.0"}
+    assert {p.field for p in found if "SMS reply" in p.message} == {"short_answer"}
+    assert all(str(p) == str(dataclasses.replace(p, field="")) for p in found), "never printed"
+
+
+def test_a_topic_of_retired_entries_is_not_in_the_menu_checks() -> None:
+    settings = load_render_settings(FIXTURES / "good")
+    limit = min(MENU_LIMITS.values())
+    entry = Entry(
+        id="e",
+        kind="faq",
+        questions=("q",),
+        answer="A.",
+        source="https://a.example/",
+        department="D",
+        last_reviewed="2026-09-01",
+    )
+
+    def topic(name: str, retired: bool) -> Topic:
+        return Topic(name, name, Path(f"{name}.yml"), (dataclasses.replace(entry, retired=retired),))
+
+    full = [topic(f"t{n}", retired=False) for n in range(limit)]
+    assert menu_findings([*full, topic("old", retired=True)], settings, "s.yml") == []
+    (found,) = menu_findings([*full, topic("old", retired=False)], settings, "s.yml")
+    assert found.message == f"{limit + 1} topics in the menu: whatsapp shows the first {limit}"

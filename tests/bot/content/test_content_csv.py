@@ -393,3 +393,91 @@ def test_topics_keep_their_file_order_in_the_export(tmp_path: Path) -> None:
     expected = [e.id for t in load_content(directory) for e in t.entries]
     assert ids == expected
     assert isinstance(load_content(directory)[0], Topic)
+
+
+# --- retired entries and validity windows ----------------------------------------------------
+
+
+def test_the_window_columns_are_exported_only_when_some_entry_uses_them(tmp_path: Path) -> None:
+    shipped = tmp_path / "shipped"
+    shutil.copytree(ROOT / "data" / "content", shipped)
+    header = next(csv.reader(exported(shipped, tmp_path).open(encoding="utf-8-sig", newline="")))
+    assert [c for c in header if not c.startswith("variant")] == list(COLUMNS), (
+        "content without retired entries or windows: the CSV is as before"
+    )
+
+    directory = content_copy(tmp_path, "good")
+    city = directory / "city.yml"
+    text = city.read_text(encoding="utf-8")
+    city.write_text(
+        text.replace(
+            "  last_reviewed: '2026-09-01'\n", "  last_reviewed: '2026-09-01'\n  retired: true\n", 1
+        ),
+        encoding="utf-8",
+    )
+    windowed = {e.id: e for t in load_content(directory) for e in t.entries}
+    retired_id = next(entry_id for entry_id, e in windowed.items() if e.retired)
+    path = exported(directory, tmp_path, "window.csv")
+    header = next(csv.reader(path.open(encoding="utf-8-sig", newline="")))
+    assert header[header.index("last_reviewed") + 1 :] == ["retired", "valid_from", "valid_until"]
+    rows = read_rows(path)
+    assert [row["retired"] for row in rows if row["id"] == retired_id] == ["true"]
+    assert {row["retired"] for row in rows if row["id"] != retired_id} == {"false"}
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    do_import(path, empty)
+    assert entries(empty) == entries(directory), "retired comes back"
+    assert exported(empty, tmp_path, "again.csv").read_bytes() == path.read_bytes()
+
+
+def write_window_rows(path: Path, rows: Rows) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        columns = [*COLUMNS, "retired", "valid_from", "valid_until"]
+        writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_window_set_in_the_csv_is_imported_and_one_without_the_columns_keeps_it(tmp_path: Path) -> None:
+    directory = content_copy(tmp_path, "good")
+    path = exported(directory, tmp_path)
+    rows = [{**row, "retired": "", "valid_from": "", "valid_until": ""} for row in read_rows(path)]
+    rows[0].update(valid_from="2026-06-01", valid_until="2026-09-30")
+    rows[1].update(retired="TRUE")
+    write_window_rows(path, rows)
+    assert do_import(path, directory).updated == [rows[0]["id"], rows[1]["id"]]
+    after = entries(directory)
+    assert (after[rows[0]["id"]].valid_from, after[rows[0]["id"]].valid_until) == ("2026-06-01", "2026-09-30")
+    assert after[rows[1]["id"]].retired
+    assert "  retired: true\n" in (directory / "city.yml").read_text(encoding="utf-8")
+
+    before = snapshot(directory)
+    old = tmp_path / "old.csv"
+    write_rows(old, [{c: row[c] for c in COLUMNS} for row in rows])
+    plan = do_import(old, directory)
+    assert (plan.changed, plan.updated) == ([], []), (
+        "a CSV without the columns leaves the window and retirement"
+    )
+    assert snapshot(directory) == before
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("retired", "maybe", "retired 'maybe' must be true or false"),
+        ("valid_from", "6/1/2026", "valid_from '6/1/2026' is not a date like 2026-09-01"),
+        ("valid_until", "2026-09-31", "valid_until '2026-09-31' is not a date like 2026-09-01"),
+        ("valid_until", "2026-09-30\n2026-10-31", "valid_until must be on one line"),
+    ],
+)
+def test_a_bad_window_cell_refuses_the_csv(column: str, value: str, message: str, tmp_path: Path) -> None:
+    directory = content_copy(tmp_path, "good")
+    path = exported(directory, tmp_path)
+    rows = [{**row, "retired": "", "valid_from": "", "valid_until": ""} for row in read_rows(path)]
+    rows[1][column] = value
+    write_window_rows(path, rows)
+    before = snapshot(directory)
+    with pytest.raises(ImportRefused, match=re.escape(f"row 3: {rows[1]['id']}: {message}")):
+        do_import(path, directory)
+    assert snapshot(directory) == before

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content.model import Entry, Topic, load_topic, topic_files
+from bot.content.model import Entry, Topic, load_topic, read_yaml_with_lines, topic_files
 from bot.content.writer import (
     ENTRY_KEYS,
     body_comment_lines,
     leading_comments,
     topic_text,
+    unknown_keys,
     write_topic,
 )
 
@@ -145,3 +146,37 @@ def test_a_new_file_keeps_the_file_mode_of_the_one_it_replaces(tmp_path: Path) -
     assert write_topic(dataclasses.replace(topic, title="Renamed"))
     assert path.stat().st_mode & 0o777 == 0o640
     assert load_topic(path).title == "Renamed"
+
+
+def test_retired_and_a_window_follow_last_reviewed_and_only_when_set(tmp_path: Path) -> None:
+    window = Entry(
+        id="beach_hours",
+        kind="faq",
+        questions=("when does the beach open",),
+        answer="The beach is open 8 am to 8 pm.",
+        source="https://www.harborcity.example/beach",
+        department="Parks",
+        last_reviewed="2026-05-20",
+        retired=True,
+        valid_from="2026-06-01",
+        valid_until="2026-09-30",
+        topic="t",
+    )
+    only_until = dataclasses.replace(window, id="storm_line", retired=False, valid_from="")
+    plain_entry = dataclasses.replace(window, id="pools", retired=False, valid_from="", valid_until="")
+    topic = Topic(id="t", title="T", path=tmp_path / "t.yml", entries=(window, only_until, plain_entry))
+    assert write_topic(topic)
+    text = topic.path.read_text(encoding="utf-8")
+    assert "  retired: true\n  valid_from: '2026-06-01'\n  valid_until: '2026-09-30'\n" in text
+    first, second, third = read_yaml_with_lines(topic.path)["entries"]
+    assert [k for k in first if k != "__line__"][-4:] == [
+        "last_reviewed",
+        "retired",
+        "valid_from",
+        "valid_until",
+    ]
+    assert [k for k in second if k != "__line__"][-2:] == ["last_reviewed", "valid_until"]
+    assert not {"retired", "valid_from", "valid_until"} & set(third), "left out when not set"
+    assert unknown_keys(read_yaml_with_lines(topic.path)) == []
+    assert plain(load_topic(topic.path)) == plain(topic)
+    assert not write_topic(load_topic(topic.path)), "a canonical file is rewritten byte for byte"

@@ -57,6 +57,8 @@ def test_a_conversation_in_progress_continues_after_the_model_swap(
         redis_url=stack.redis.url,
         model=candidate,
         holdout=[FIXTURES / "holdout_small.yml"],
+        safety=[FIXTURES / "sensitive_small.yml"],
+        out_of_scope=[FIXTURES / "out_of_scope_small.yml"],
         cache_file=tmp_path / "scores.json",
     )
     said: list[str] = []
@@ -64,6 +66,8 @@ def test_a_conversation_in_progress_continues_after_the_model_swap(
 
     assert outcome.swapped, outcome.message
     assert outcome.new == outcome.running and outcome.new is not None and outcome.new.examples == 4
+    assert (outcome.new.crisis_examples, outcome.new.out_of_scope_examples) == (3, 2)
+    assert outcome.reasons == ()
     assert in_thread(asyncio.run, running_model(url, token)) == "reload-candidate.tar.gz"
     # Same conversation, new model: Rasa still knows the report is waiting for its address.
     assert "Tell me a bit about it" in rest.say(conversation, "12 Elm Street")

@@ -1,0 +1,147 @@
+"""The studio service (`bot.studio.service.Studio`) on a copy of the project's content and a real Redis:
+what the JSON API does not show on its own — history and drafts on disk, a hand-edit kept as a
+baseline version, the preview the edit page shows, and a publish refused when the content check
+finds an error the save did not have."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+from redis.asyncio import Redis
+from stack_support import empty_redis_db
+
+from bot.content.generate import entry_variations
+from bot.content.model import load_content, load_render_settings, load_topic
+from bot.content.writer import write_topic
+from bot.studio.config import StudioConfig
+from bot.studio.drafts import Draft, Drafts
+from bot.studio.history import History, Version, changes
+from bot.studio.jobs import TrainJobs
+from bot.studio.live import LiveContent, variations_digest
+from bot.studio.service import Studio, StudioProblems
+
+ROOT = Path(__file__).resolve().parents[3]
+DB = 12  # shared with test_studio_api.py (one module at a time; each test empties it)
+
+
+@pytest.fixture
+async def redis(redis_server: int) -> AsyncIterator[Redis]:
+    async with empty_redis_db(redis_server, DB) as client:
+        yield client
+
+
+@pytest.fixture
+async def studio(tmp_path: Path, redis: Redis) -> AsyncIterator[Studio]:
+    content = tmp_path / "data" / "content"
+    shutil.copytree(
+        ROOT / "data" / "content", content, ignore=shutil.ignore_patterns("_history", "_studio_*")
+    )
+    shutil.copy(ROOT / "data" / "agency.yml", tmp_path / "data" / "agency.yml")
+    config = StudioConfig(content_dir=content, approvals=2, trains=False)
+    jobs = TrainJobs(redis, config)
+    yield Studio(config, redis, jobs)
+    await jobs.close()
+
+
+def test_history_keeps_each_version_on_its_line_and_diffs_field_by_field(tmp_path: Path) -> None:
+    history = History(tmp_path / "_history")
+    assert history.versions("sandbags") == [] and history.latest("sandbags") == 0
+    old = {"id": "sandbags", "answer": "old", "questions": ["a"], "last_reviewed": "2026-01-01"}
+    new = {"id": "sandbags", "answer": "new", "questions": ["a", "b"], "last_reviewed": "2026-12-01"}
+    assert changes(old, new) == {"answer": ["old", "new"], "questions": [["a"], ["a", "b"]]}
+    assert changes(old, {**old, "retired": True}) == {"retired": [None, True]}
+    first = Version(1, "2026-12-01T00:00:00+00:00", "content files", "baseline", old)
+    second = Version(
+        2, "2026-12-02T00:00:00+00:00", "erin", "publish", new, ("ava",), "why", None, changes(old, new)
+    )
+    history.append("sandbags", [first])
+    history.append("sandbags", [second])
+    lines = (tmp_path / "_history" / "sandbags.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["version"] for line in lines] == [1, 2]
+    assert history.versions("sandbags") == [first, second] and history.latest("sandbags") == 2
+    with pytest.raises(ValueError):
+        history.path("../agency")
+
+
+def test_drafts_are_one_file_per_entry_and_only_entry_ids_name_them(tmp_path: Path) -> None:
+    drafts = Drafts(tmp_path / "_studio_drafts")
+    draft = Draft("noise", "safety", {"answer": "Quiet"}, "erin", "2026-12-06T10:00:00+00:00", note="why")
+    drafts.put(draft)
+    assert drafts.get("noise") == draft and drafts.all() == [draft]
+    assert drafts.get("noise") == Draft.from_dict(
+        json.loads((tmp_path / "_studio_drafts" / "noise.json").read_text())
+    )
+    drafts.delete("noise")
+    assert drafts.get("noise") is None and drafts.all() == []
+    for bad in ("../noise", "Noise", "noise.json", ""):
+        with pytest.raises(ValueError):
+            drafts.path(bad)
+
+
+async def test_a_hand_edit_between_publishes_is_kept_as_a_baseline_and_its_wording_is_known(
+    studio: Studio, redis: Redis
+) -> None:
+    await studio.save("noise", {"answer": "Quiet hours are 10 pm to 7 am every night."}, "erin")
+    await studio.publish("noise", "erin")
+    path = studio.content_dir / "safety.yml"
+    topic = load_topic(path)
+    by_hand = "Quiet hours are 10 pm to 7 am; call {agency.police_non_emergency} about noise."
+    entries = tuple(replace(e, answer=by_hand) if e.id == "noise" else e for e in topic.entries)
+    write_topic(replace(topic, entries=entries))
+    hand_edited = next(e for e in load_topic(path).entries if e.id == "noise")
+
+    await studio.save("noise", {"answer": "Quiet hours are 10 pm to 7 am."}, "ed")
+    done = await studio.publish("noise", "ed", "shorter")
+    versions = await studio.history("noise")
+    assert [(v["version"], v["action"], v["by"]) for v in versions] == [
+        (1, "baseline", "content files"),
+        (2, "publish", "erin"),
+        (3, "baseline", "content files"),
+        (4, "publish", "ed"),
+    ]
+    assert versions[2]["entry"]["answer"] == by_hand and versions[3]["changes"]["answer"][0] == by_hand
+    live = (await LiveContent(redis).all())["utter_faq/noise"]
+    settings = load_render_settings(studio.content_dir)
+    assert variations_digest(entry_variations(hand_edited, settings)) in live.known
+    assert done["version"] == live.version == 4
+
+
+async def test_the_preview_shows_the_reply_as_citizens_read_it_on_web_chat_and_sms(studio: Studio) -> None:
+    agency = yaml.safe_load((studio.agency_file).read_text(encoding="utf-8"))
+    answer = "Call {agency.police_non_emergency} about noise after 10 pm. " + "Be kind to neighbours. " * 8
+    preview = await studio.preview(
+        {"answer": answer, "short_answer": "Call {agency.police_non_emergency}."}, "noise"
+    )
+    assert agency["police_non_emergency"] in preview["webchat"] and "{agency" not in preview["webchat"]
+    assert preview["webchat"].startswith("Call ") and "More: https://" in preview["webchat"]
+    assert (
+        preview["sms"].startswith(f"Call {agency['police_non_emergency']}.") and preview["sms_segments"] == 1
+    )
+    assert all(not p["error"] for p in preview["problems"])
+    bad = await studio.preview({"answer": "Call {agency.nobody} now."}, "noise")
+    assert [p["field"] for p in bad["problems"] if p["error"]] == ["answer"]
+    unreadable = await studio.preview({"valid_from": "next week"}, "noise")
+    assert (unreadable["webchat"], unreadable["problems"][0]["field"]) == ("", "valid_from")
+    assert await studio.topics() == [(t.id, t.title) for t in load_content(studio.content_dir)]
+
+
+async def test_a_publish_is_refused_when_the_check_finds_an_error_the_save_did_not(studio: Studio) -> None:
+    drafted = "Call {agency.phone_311_outside} about noise from outside the city."
+    await studio.save("noise", {"answer": drafted}, "erin")
+    path = studio.content_dir / "safety.yml"
+    before = path.read_bytes()
+    facts = studio.agency_file.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in facts if not line.startswith("phone_311_outside:")]
+    studio.agency_file.write_text("\n".join(kept) + "\n", encoding="utf-8")  # the fact went away meanwhile
+    with pytest.raises(StudioProblems) as refused:
+        await studio.publish("noise", "erin")
+    assert [p.field for p in refused.value.problems] == ["answer"]
+    assert "phone_311_outside" in refused.value.problems[0].message
+    assert path.read_bytes() == before and (await studio.view("noise"))["state"] == "draft"
+    assert not (studio.content_dir / "_history" / "noise.jsonl").exists()
