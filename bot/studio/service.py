@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
-from bot.content.agency import load_agency
+from bot.content.agency import Agency, load_agency
 from bot.content.check import content_errors
 from bot.content.entrycheck import (
     EntryFieldError,
@@ -58,6 +58,7 @@ from bot.content.model import (
 from bot.content.writer import content_lock, write_text_atomic, write_topic
 from bot.days import local_today
 from bot.sms import sms_length
+from bot.studio import tryit
 from bot.studio.config import StudioConfig
 from bot.studio.drafts import AWAITING_REVIEW, DRAFT, Draft, Drafts
 from bot.studio.history import BASELINE_AUTHOR, History, Version, changes, entry_record, now_iso
@@ -391,15 +392,14 @@ class Studio:
         }
 
     def _rendered(self, entry: Entry) -> tuple[str, str]:
-        """(web chat, SMS) text of the entry's reply, from the same variations Rasa and the NLG use."""
-        variations = entry_variations(entry, load_render_settings(self.content_dir))
-        web = next((str(v["text"]) for v in variations if "channel" not in v), "")
-        sms = next((str(v["text"]) for v in variations if v.get("channel") == "twilio"), web)
+        """(web chat, SMS) text of the entry's reply: the first wording of each, as Try it renders it
+        (`tryit.reply`, from the same variations Rasa and the NLG use), facts filled in."""
         try:
             agency = load_agency(self.agency_file)
-        except ContentError:
-            return web, sms
-        return agency.expand(web, strict=False), agency.expand(sms, strict=False)
+        except ContentError:  # facts unreadable: placeholders stay as written
+            agency = Agency({}, self.agency_file)
+        shown = tryit.reply(entry, load_render_settings(self.content_dir), agency, self.today())
+        return (shown.webchat or ("",))[0], (shown.sms or ("",))[0]
 
     # --- drafts and review -----------------------------------------------------------------------
 
