@@ -59,13 +59,14 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.broadcasts.notice import NoticeStore
 from bot.broadcasts.texts import notice_lead
-from bot.content.agency import AGENCY_FILE, Agency, UnknownFactError, load_agency
+from bot.content.agency import AGENCY_FILE, SOURCE_LANGUAGE, Agency, UnknownFactError, load_agency
 from bot.content.model import CONTENT_DIR, ContentError, Entry, all_entries, load_content
 from bot.days import local_today
 from bot.feedback.answers import RATING_KEY, feedback_buttons, new_answer_id, rating
 from bot.feedback.links import tracked_link, with_tracked_source
 from bot.feedback.texts import FeedbackFileError, load_rated, load_texts
 from bot.feedback.variants import VARIANT_KEY, WEIGHT_KEY, assign, variant_of, weights_of
+from bot.language.conversation import conversation_language, in_language, other_conditions, variation_language
 from bot.settings import Settings
 from bot.studio.live import LiveAnswer, LiveReader, is_content_response, variations_digest
 
@@ -116,14 +117,17 @@ def protect_buttons(buttons: Any) -> Any:
 def expand_responses(responses: Responses, agency: Agency) -> Responses:
     """A copy of ``responses`` with every text, button and payload expanded (conditions untouched).
 
-    Raises ``UnknownFactError`` naming the response when a placeholder is not a fact.
+    A variation in another language gets the agency's facts in that language (``translations:`` in
+    data/agency.yml: "de lunes a sábado" for the 311 hours). Raises ``UnknownFactError`` naming the
+    response when a placeholder is not a fact.
     """
     expanded: Responses = {}
     for name, variations in responses.items():
         try:
             expanded[name] = [
-                {key: _expanded(key, value, agency) for key, value in variation.items()}
+                {key: _expanded(key, value, agency.in_language(language)) for key, value in variation.items()}
                 for variation in variations
+                for language in [variation_language(variation) or SOURCE_LANGUAGE]
             ]
         except UnknownFactError as exc:
             raise UnknownFactError(exc.keys, exc.path, f"response {name}") from None
@@ -192,11 +196,12 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         response, variant = self._generate(utter_action, served, tracker, output_channel, **kwargs)
         if response is None:
             return None
+        language = conversation_language(tracker.current_slot_values())
         if not kwargs.get("buttons"):  # an action's own choice buttons: not an answer to rate
-            response = self.rated(utter_action, response, variant, served)
+            response = self.rated(utter_action, response, variant, served, language)
         if utter_action not in NOTICE_LEADS or not response.get("text"):
             return response
-        lead = await self.notice_lead()
+        lead = await self.notice_lead(language)
         return {**response, "text": f"{lead}\n\n{response['text']}"} if lead else response
 
     def _generate(
@@ -229,9 +234,7 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         """Rasa's own pick (``generate_from_slots``), among `responses` instead of the model's only."""
         if utter_action not in responses:
             return None
-        suitable = ResponseVariationFilter(responses).responses_for_utter_action(
-            utter_action, output_channel, filled
-        )
+        suitable = suitable_variations(responses, utter_action, output_channel, filled)
         if not suitable:
             return None
         return self._fill_response(copy.deepcopy(random.choice(suitable)), filled, **kwargs)
@@ -245,10 +248,9 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         variant: str,
     ) -> dict[str, Any] | None:
         """The variation of `variant` Rasa would consider for this channel, else its plain one."""
-        suitable = ResponseVariationFilter(responses).responses_for_utter_action(
-            utter_action, output_channel, filled
-        )
-        plain = [v for v in responses[utter_action] if not v.get("channel") and not v.get("condition")]
+        suitable = suitable_variations(responses, utter_action, output_channel, filled)
+        own = in_language(responses[utter_action], conversation_language(filled))
+        plain = [v for v in own if not v.get("channel") and not other_conditions(v)]
         for variation in [*suitable, *plain]:
             if variant_of(variation) == variant:
                 return variation
@@ -289,21 +291,26 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         return None
 
     def rated(
-        self, utter_action: str, response: dict[str, Any], variant: str, served: Served | None = None
+        self,
+        utter_action: str,
+        response: dict[str, Any],
+        variant: str,
+        served: Served | None = None,
+        language: str = SOURCE_LANGUAGE,
     ) -> dict[str, Any]:
-        """`response` with the feedback buttons and its `rating` when it is a rated answer."""
+        """`response` with its `rating` and the feedback buttons (in `language`) when it is a rated answer."""
         served = served or self._served
         rated_as = self.rated_as(utter_action, served)
         if rated_as is None:
             return response
         try:
-            titles = load_texts().buttons
+            titles = load_texts(language=language).buttons
         except FeedbackFileError as exc:  # a broken wording file costs the rating, never the answer
             log.warning("nlg: answer sent without rating buttons (%s)", exc)
             return response
         entry_id, kind, topic = rated_as
         answer_id = new_answer_id()
-        rated = {**response, RATING_KEY: rating(answer_id, entry_id, kind, variant, topic)}
+        rated = {**response, RATING_KEY: rating(answer_id, entry_id, kind, variant, topic, language)}
         rated["buttons"] = [*(response.get("buttons") or []), *feedback_buttons(answer_id, titles)]
         entry = served.entries.get(utter_action)
         if variant and entry is not None and entry.source and isinstance(rated.get("text"), str):
@@ -328,11 +335,11 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
             )
         return self._redis
 
-    async def notice_lead(self) -> str:
+    async def notice_lead(self, language: str = SOURCE_LANGUAGE) -> str:
         """The pinned notice as it leads a reply, or "" (none pinned, or Redis could not say)."""
         try:
             notice = await NoticeStore(self.redis_client()).current()
-            return notice_lead(notice) if notice else ""
+            return notice_lead(notice, language) if notice else ""
         except Exception as exc:  # Redis down, a bad value, a bad texts file: greet without it
             log.warning("nlg: the pinned notice was left out (%s: %s)", type(exc).__name__, exc)
             return ""
@@ -394,6 +401,14 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         self._digests = {name: variations_digest(v) for name, v in raw.items() if is_content_response(name)}
         self._entries, self._rated = rated_answers(self.content_dir)
         self._served = self.overlay()
+
+
+def suitable_variations(
+    responses: Responses, utter_action: str, output_channel: str, filled: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Rasa's choice of variations for the channel and slots, among those in the conversation's language."""
+    own = {utter_action: in_language(responses[utter_action], conversation_language(filled))}
+    return ResponseVariationFilter(own).responses_for_utter_action(utter_action, output_channel, filled)
 
 
 def live_entry(answer: LiveAnswer, entry: Entry | None) -> Entry:

@@ -28,6 +28,15 @@ REQUIRED = ("name", "website")
 # The one key that is not a fact: the event names of the agency's alert feed, which content
 # entries name in ``overridden_by`` (an answer a live alert of that event contradicts).
 ALERT_EVENTS = "alert_events"
+# The other list: the languages the assistant speaks (ISO 639-1 codes, English first: the source of
+# every translation). A language here is active: detected, answered in, and checked for missing text.
+LANGUAGES = "languages_offered"
+SOURCE_LANGUAGE = "en"
+LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
+LISTS = (ALERT_EVENTS, LANGUAGES)
+# Facts written differently in another language ("Monday to Saturday 7 am to 7 pm"): ``translations:
+# {es: {hours_311: "..."}}``; a fact not translated (a phone number, a web address) reads the same.
+TRANSLATIONS = "translations"
 
 
 class UnknownFactError(ValueError):
@@ -45,18 +54,28 @@ class UnknownFactError(ValueError):
 class Agency:
     """The facts of ``data/agency.yml``: short key -> the text citizens read.
 
-    ``alert_events``: the event names its alert feed uses ("Boil Water Notice", ...).
+    ``alert_events``: the event names its alert feed uses ("Boil Water Notice", ...);
+    ``languages``: the languages the assistant speaks, English first.
     """
 
     facts: Mapping[str, str]
     path: Path = AGENCY_FILE
     alert_events: tuple[str, ...] = ()
+    languages: tuple[str, ...] = (SOURCE_LANGUAGE,)
+    translated: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # language -> key -> fact
     domain: str = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "facts", MappingProxyType(dict(self.facts)))
         host = (urlsplit(self.facts.get("website", "")).hostname or "").lower()
         object.__setattr__(self, "domain", host.removeprefix("www."))
+
+    def in_language(self, language: str) -> Agency:
+        """The agency as a reader of `language` meets it: its facts in that language where written."""
+        own = self.translated.get(language)
+        if not own:
+            return self
+        return Agency({**self.facts, **own}, self.path, self.alert_events, self.languages, self.translated)
 
     def unknown_keys(self, text: str) -> list[str]:
         """The placeholder keys in ``text`` that are not facts, in order, each once."""
@@ -79,8 +98,9 @@ def parse_agency(raw: object, path: Path = AGENCY_FILE) -> Agency:
         raise ContentError(path, 'the agency file must be a list of `key: "value"` lines')
     facts: dict[str, str] = {}
     events = _alert_events(raw.get(ALERT_EVENTS, []), path)
+    languages = _languages(raw.get(LANGUAGES, [SOURCE_LANGUAGE]), path)
     for key, value in raw.items():
-        if key == ALERT_EVENTS:
+        if key in LISTS or key == TRANSLATIONS:
             continue
         if not isinstance(key, str) or not KEY_PATTERN.match(key):
             raise ContentError(path, f"key {key!r} must be lowercase letters, digits and _")
@@ -93,7 +113,8 @@ def parse_agency(raw: object, path: Path = AGENCY_FILE) -> Agency:
         facts[key] = value.strip()
     if missing := [key for key in REQUIRED if key not in facts]:
         raise ContentError(path, f"missing {', '.join(missing)}")
-    agency = Agency(facts, path, events)
+    translated = _translated_facts(raw.get(TRANSLATIONS) or {}, facts, path)
+    agency = Agency(facts, path, events, languages, translated)
     if "." not in agency.domain or not facts["website"].startswith("https://"):
         raise ContentError(path, f"website {facts['website']!r} must be a link like https://www.city.example")
     return agency
@@ -109,7 +130,34 @@ def _alert_events(raw: object, path: Path) -> tuple[str, ...]:
     return events
 
 
-_cache: dict[Path, tuple[tuple[int, int], Agency]] = {}
+def _translated_facts(raw: object, facts: Mapping[str, str], path: Path) -> dict[str, dict[str, str]]:
+    example = f'{TRANSLATIONS}: {{es: {{hours_311: "de lunes a sábado, de 7 a. m. a 7 p. m."}}}}'
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ContentError(path, f"{TRANSLATIONS} must map a language code to facts, e.g. {example}")
+    found: dict[str, dict[str, str]] = {}
+    for code, own in raw.items():
+        if not isinstance(code, str) or not LANGUAGE_CODE.match(code):
+            raise ContentError(path, f"{TRANSLATIONS}: {code!r} is not a two-letter language code")
+        for key, value in own.items():
+            if key not in facts:
+                raise ContentError(path, f"{TRANSLATIONS}: {code}: {key} is not one of the facts above")
+            if not isinstance(value, str) or not value.strip() or "{" in value or "}" in value:
+                raise ContentError(path, f"{TRANSLATIONS}: {code}: {key}: write the value in double quotes")
+        found[code] = {key: value.strip() for key, value in own.items()}
+    return found
+
+
+def _languages(raw: object, path: Path) -> tuple[str, ...]:
+    example = f"{LANGUAGES}: [en, es]"
+    if not isinstance(raw, list) or not all(isinstance(c, str) and LANGUAGE_CODE.match(c) for c in raw):
+        raise ContentError(path, f"{LANGUAGES} must be a list of two-letter language codes, e.g. {example}")
+    if not raw or raw[0] != SOURCE_LANGUAGE or len(set(raw)) != len(raw):
+        message = f"{LANGUAGES}: English ({SOURCE_LANGUAGE}) comes first and each code once, e.g. {example}"
+        raise ContentError(path, message)
+    return tuple(raw)
+
+
+_cache: dict[tuple[Path, str], tuple[tuple[int, int], Agency]] = {}
 
 
 def load_agency(path: Path = AGENCY_FILE) -> Agency:
@@ -118,7 +166,7 @@ def load_agency(path: Path = AGENCY_FILE) -> Agency:
         stat = path.stat()
     except OSError as exc:
         raise ContentError(path, f"cannot read the agency file ({exc.strerror})") from exc
-    stamp, where = (stat.st_mtime_ns, stat.st_size), path.resolve()
+    stamp, where = (stat.st_mtime_ns, stat.st_size), (path.resolve(), str(path))  # the path as given is kept
     cached = _cache.get(where)
     if cached and cached[0] == stamp:
         return cached[1]

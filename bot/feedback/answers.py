@@ -56,9 +56,25 @@ def is_feedback_payload(payload: str) -> bool:
     return parse_feedback_payload(payload) is not None
 
 
-def rating(answer_id: str, entry: str, kind: str, variant: str = "", topic: str = "") -> dict[str, str]:
-    """The `rating` of a bot message: what the analytics tie a tap, an exposure, a click to."""
-    return {"answer": answer_id, "entry": entry, "variant": variant, "kind": kind, "topic": topic}
+def rating(
+    answer_id: str, entry: str, kind: str, variant: str = "", topic: str = "", language: str = "en"
+) -> dict[str, str]:
+    """The `rating` of a bot message: what the analytics tie a tap, an exposure, a click to, and the
+    reader's language (the channels word the rating's question in it)."""
+    return {
+        "answer": answer_id,
+        "entry": entry,
+        "variant": variant,
+        "kind": kind,
+        "topic": topic,
+        "language": language,
+    }
+
+
+def rating_language(given: object) -> str:
+    """The reader's language of a bot message's `rating` (English for one sent before it said)."""
+    language = given.get("language") if isinstance(given, dict) else None
+    return language if isinstance(language, str) and language else "en"
 
 
 def feedback_buttons(answer_id: str, titles: dict[str, str]) -> list[dict[str, str]]:

@@ -54,6 +54,7 @@ from rasa.shared.nlu.training_data.util import intent_response_key_to_template_k
 from bot.content.model import ContentError, all_entries, load_content
 from bot.nlp.evaluate import ANSWER_INTENTS, LIVE_ROUTED, RETRIEVAL, selector_prediction
 from bot.nlp.linear_text import FittedComponent, sentence_embeddings
+from bot.nlp.message_language import language_label, message_language, unlabelled
 
 log = logging.getLogger(__name__)
 OUTPUT = "domain_gate"  # the parse's report: {"score", "out_of_domain", "claim_similarity", ...}
@@ -176,7 +177,11 @@ class DomainGate(FittedComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         outside = set(self.config["outside_intents"])
         examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT) not in outside]
-        labels = [str(e.get(INTENT_RESPONSE_KEY) or e.get(INTENT)) for e in examples]
+        # One class per intent and language: a Spanish question is measured against Spanish examples.
+        labels = [
+            language_label(str(e.get(INTENT_RESPONSE_KEY) or e.get(INTENT)), message_language(e))
+            for e in examples
+        ]
         state: dict[str, Any] = {}
         if len(set(labels)) < 2:
             log.warning("DomainGate: fewer than two intents to measure distances from; not trained")
@@ -200,7 +205,7 @@ class DomainGate(FittedComponent, IntentClassifier):
             log.warning("DomainGate: could not read the content (%s); rumors keep their verdicts", exc)
             return {}
         retrieval = self.config["retrieval_intents"][0]
-        known = set(labels)
+        known = {unlabelled(label) for label in labels}
         rumors = [e for e in entries if e.kind == "rumor" and response_key(retrieval, e.id) in known]
         claims = minilm.load().encode([e.claim or (e.questions[0] if e.questions else e.id) for e in rumors])
         found = {}
@@ -211,7 +216,7 @@ class DomainGate(FittedComponent, IntentClassifier):
             if related_key and related_key not in known:
                 log.warning("DomainGate: %s names related %r, which is not an answer; ignored", key, related)
                 related_key = ""
-            own = np.array([label == key for label in labels])
+            own = np.array([unlabelled(label) == key for label in labels])
             found[key] = RumorClaim(
                 claim=np.asarray(claim, dtype=np.float32),
                 questions=np.asarray(vectors[own], dtype=np.float32),
@@ -243,10 +248,10 @@ class DomainGate(FittedComponent, IntentClassifier):
         self._rescue(message, report)
         intent = str((message.get(INTENT) or {}).get("name") or "")
         if intent in self.config["gated_intents"] and report["out_of_domain"]:
-            _predict(message, OUT_OF_SCOPE)
+            predict(message, OUT_OF_SCOPE)
         elif intent in self.config["gated_intents"] and self._unsure_far_out(message, intent, score):
             report["unsure_far_out"] = True
-            _predict(message, OUT_OF_SCOPE)
+            predict(message, OUT_OF_SCOPE)
         elif intent in self.config["retrieval_intents"]:
             self._check_rumor(message, intent, vector, report)
         message.set(OUTPUT, report, add_to_output=True)
@@ -311,7 +316,7 @@ class DomainGate(FittedComponent, IntentClassifier):
             return
         report["not_about_claim"] = response.get(INTENT_RESPONSE_KEY)
         if not rumor.related:
-            _predict(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
+            predict(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
             return
         _select(prediction, rumor.related, rumor.related_responses)
         # the selector's output is a dict inside the message's; set it again for the output list
@@ -319,7 +324,7 @@ class DomainGate(FittedComponent, IntentClassifier):
         message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)
 
 
-def _predict(message: Message, name: str) -> None:
+def predict(message: Message, name: str) -> None:
     """Set the intent to ``name`` (confidence 1), first in the ranking."""
     prediction = {"name": name, "confidence": 1.0}
     ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -168,6 +168,23 @@ def project_set_files(nlu_dir: Path = NLU_TESTS) -> list[tuple[str, str, str, li
         ),
         ("blind_crisis", "blind/crisis.yml", CRISIS, [blind / "crisis.yml"]),
         ("crisis_v1", "validation: validation_v1/crisis.yml", CRISIS, [retired / "crisis.yml"]),
+        *spanish_set_files(nlu_dir),
+    ]  # fmt: skip
+
+
+# Spanish (issue #19): es/blind/ frozen for reporting, es/validation/ for choosing; sensitive_es.yml
+# is the crisis set the Spanish keyword net was written against (recall 100% required).
+def spanish_set_files(nlu_dir: Path = NLU_TESTS) -> list[tuple[str, str, str, list[Path]]]:
+    blind, validation = nlu_dir / "es" / "blind", nlu_dir / "es" / "validation"
+    return [
+        ("es_blind", "es/blind/answers.yml", ANSWERS, [blind / "answers.yml"]),
+        ("es_validation", "validation: es/validation/answers.yml", ANSWERS, [validation / "answers.yml"]),
+        ("es_oos", "es/blind/out_of_scope.yml", OWN_OUT_OF_SCOPE, [blind / "out_of_scope.yml"]),
+        ("es_oos_validation", "validation: es/validation/out_of_scope.yml", OWN_OUT_OF_SCOPE,
+         [validation / "out_of_scope.yml"]),
+        ("sensitive_es", "sensitive_es.yml", CRISIS, [nlu_dir / "sensitive_es.yml"]),
+        ("es_crisis", "es/blind/crisis.yml", CRISIS, [blind / "crisis.yml"]),
+        ("es_crisis_validation", "validation: es/validation/crisis.yml", CRISIS, [validation / "crisis.yml"]),
     ]  # fmt: skip
 
 
@@ -288,6 +305,11 @@ TARGETS = {
     "recall/sensitive_tuning": Target(1.0, True),
     "recall/sensitive_blind": Target(0.97, True),
     "recall/blind_crisis": Target(0.97, True),
+    # Spanish (#19)
+    "intent_f1/es_blind": Target(0.93, True),
+    "exact_answer/es_blind": Target(0.93, True),
+    "declined/es_oos": Target(0.90, True),
+    "recall/sensitive_es": Target(1.0, True),
 }
 
 # What each measure is called in the table, and whether more is better.
@@ -492,11 +514,14 @@ class Gates:
     domain: float | None = None  # DomainGate: how far out the message lies (its report's "score")
     claim: float | None = None  # DomainGate: a rumor's verdict only this close to its claim
     gated: tuple[str, ...] = GATED_INTENTS  # the intents the DomainGate may decline
+    # RetrievalGate: a language's own threshold (language_thresholds)
+    retrieval_by_language: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Path = CONFIG) -> Gates:
         pipeline = pipeline_config(config)
         fallback = pipeline.get("FallbackClassifier", {})
+        retrieval = pipeline.get("RetrievalGate", {})
         domain = pipeline.get("DomainGate", {})
 
         def number(component: dict[str, Any], key: str) -> float | None:
@@ -505,7 +530,10 @@ class Gates:
         return cls(
             fallback=number(fallback, "threshold") or 0.0,
             ambiguity=number(fallback, "ambiguity_threshold") or 0.0,
-            retrieval=number(pipeline.get("RetrievalGate", {}), "threshold") or 0.0,
+            retrieval=number(retrieval, "threshold") or 0.0,
+            retrieval_by_language={
+                str(k): float(v) for k, v in (retrieval.get("language_thresholds") or {}).items()
+            },
             domain=number(domain, "threshold"),
             claim=number(domain, "claim_threshold"),
             gated=tuple(domain.get("gated_intents") or GATED_INTENTS),
@@ -545,7 +573,8 @@ def gated(parse: dict[str, Any], gates: Gates, related: Mapping[str, str] | None
         return "nlu_fallback"
     name = str(ranking[0].get("name") or "")
     response = _selector_prediction(parse, name).get("response") or {}
-    if name in RETRIEVAL_INTENTS and float(response.get("confidence") or 0.0) < gates.retrieval:
+    retrieval = gates.retrieval_by_language.get(str(parse.get("language") or ""), gates.retrieval)
+    if name in RETRIEVAL_INTENTS and float(response.get("confidence") or 0.0) < retrieval:
         return "nlu_fallback"
     if name.startswith(SENSITIVE_PREFIX):
         return "out_of_scope"

@@ -2,7 +2,9 @@
 
 ``FallbackClassifier`` only looks at the intent classifier. For the retrieval
 intent ``faq`` (FAQs and rumors) the answer is chosen by the answer selector, whose own
-confidence must also clear a threshold before the bot answers with a fact.
+confidence must also clear a threshold before the bot answers with a fact. A language whose answer
+picks are less sure of themselves (the sentence encoder is English) has its own threshold,
+``language_thresholds`` (chosen, like ``threshold``, on the validation sets; docs/measurements.md).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.evaluate import selector_prediction
+from bot.nlp.message_language import message_language
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -27,7 +30,7 @@ class RetrievalGate(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"threshold": 0.5, "retrieval_intents": ["faq"]}
+        return {"threshold": 0.5, "language_thresholds": {}, "retrieval_intents": ["faq"]}
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
@@ -48,9 +51,15 @@ class RetrievalGate(GraphComponent, IntentClassifier):
             if intent not in self.config["retrieval_intents"]:
                 continue
             response = selector_prediction(message, str(intent)).get("response", {})
-            if response.get("confidence", 0.0) < self.config["threshold"]:
-                fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": self.config["threshold"]}
+            threshold = self.threshold(message_language(message))
+            if response.get("confidence", 0.0) < threshold:
+                fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": threshold}
                 message.set(INTENT, fallback, add_to_output=True)
                 ranking = message.get(INTENT_RANKING_KEY) or []
                 message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
         return messages
+
+    def threshold(self, language: str) -> float:
+        """The threshold for a message in `language` (``threshold`` unless the language has its own)."""
+        own = (self.config.get("language_thresholds") or {}).get(language)
+        return float(own if own is not None else self.config["threshold"])

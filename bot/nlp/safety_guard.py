@@ -28,6 +28,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.domain_gate import OUTPUT as DOMAIN_GATE_OUTPUT
+from bot.nlp.domain_gate import predict
 from bot.nlp.safety import (
     TRIGGERS_FILE,
     TopicQuestion,
@@ -79,10 +80,10 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         for message in messages:
             intent, net = self._sensitive_intent(message)
             if intent:
-                _predict(message, intent)
+                predict(message, intent)
                 message.set(SOURCE, {"net": net}, add_to_output=True)
             elif str((message.get(INTENT) or {}).get("name") or "").startswith(SENSITIVE_PREFIX):
-                _predict(message, DECLINED)  # the classifier's lifeline, which its net held back
+                predict(message, DECLINED)  # the classifier's lifeline, which its net held back
         return messages
 
     def _sensitive_intent(self, message: Message) -> tuple[str | None, str]:
@@ -116,10 +117,3 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         if confident is None or bound is None or confidence >= confident:
             return True
         return score is None or score <= bound
-
-
-def _predict(message: Message, name: str) -> None:
-    prediction = {"name": name, "confidence": 1.0}
-    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
-    message.set(INTENT, prediction, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [prediction, *ranking], add_to_output=True)

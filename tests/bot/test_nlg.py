@@ -170,7 +170,8 @@ async def test_a_faq_answer_offers_the_two_rating_buttons_and_says_what_it_rates
     said = await say(nlg, "utter_faq/city_hall_hours")
     answer = said["rating"]["answer"]
     assert said["rating"] == {
-        "answer": answer, "entry": "city_hall_hours", "variant": "", "kind": "faq", "topic": "city_hall"
+        "answer": answer, "entry": "city_hall_hours", "variant": "", "kind": "faq", "topic": "city_hall",
+        "language": "en",
     }  # fmt: skip
     assert said["buttons"] == [
         {"title": "👍 Yes", "payload": '/feedback{"answer":"' + answer + '","value":"up"}'},
@@ -252,3 +253,13 @@ async def test_sms_gets_the_short_wording_of_the_conversations_variant() -> None
             assert sms["text"] == f"Open weekdays 8:30-4:30. {tracked}/plain"
         else:  # no short wording of this variant: its plain one
             assert sms["text"].startswith("Drop by City Hall")
+
+
+async def test_a_spanish_reader_gets_the_spanish_answer_and_rating_buttons(shipped: Domain) -> None:
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    tracker = DialogueStateTracker.from_events("c1", [], slots=shipped.slots)
+    tracker.slots["language"].value = "es"
+    said = await nlg.generate("utter_faq/city_hall_hours", tracker, "rest")
+    assert said is not None
+    assert "Más información:" in said["text"] and said["rating"]["language"] == "es"
+    assert [b["title"] for b in said["buttons"]] == ["👍 Sí", "👎 No"]
