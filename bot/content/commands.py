@@ -1,4 +1,4 @@
-"""`python -m bot content check | export | import`: argument parsing and printing only."""
+"""`python -m bot content check | export | import | translations`: argument parsing and printing only."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.content import check as content_check
+from bot.content.agency import AGENCY_FILE, load_agency
 from bot.content.csvio import ImportRefused, export_csv
 from bot.content.importer import ImportPlan, import_csv
 from bot.content.model import CONTENT_DIR, ContentError, load_content
+from bot.content.translations import STAMP_COMMAND, Stamping, other_languages, stamp_content
 
 CHECK_EPILOG = """\
 errors (exit status 1):
@@ -44,6 +46,15 @@ warnings (shown, exit status 0):
   entries whose last_reviewed is over 12 months old or missing (listed by department) or in
   the future, an entry whose valid_until has passed (no longer answered), a rumor whose
   `related` FAQ is retired.
+translations (each language of languages_offered in data/agency.yml besides English):
+  every rule above on each entry's translation, as read in its language with the settings'
+  wording for it (not the reading level, an English formula); errors: a translation without an
+  answer or example question, an English response variation (per channel and condition) without
+  one in each offered language, a variation in a language not offered, a translated variation
+  with other {placeholders} than the English, settings templates it cannot fill; warnings: a
+  translation made from English that changed since (stale) or never stamped, an entry or menu
+  topic title without one, fewer than 15 example questions, settings and languages_offered that
+  disagree. `--translations` prints only these, by language and entry, with counts.
 """
 
 EXPORT_DESCRIPTION = """\
@@ -52,7 +63,9 @@ row, one example question per line inside the `questions` cell). A cell starting
 or ' gets a leading ' so a spreadsheet does not run it as a formula; `content import` removes it.
 A message test's variants get one set of columns each (variant1_id, variant1_weight,
 variant1_answer, variant1_short_answer, variant2_...), only when some entry has variants.
-Edit the CSV, then `python -m bot content import FILE.csv`.
+Each language of languages_offered (data/agency.yml) besides English has its columns last:
+questions_es, answer_es, short_answer_es, claim_es, agency_es, translated_from_es (empty for an
+entry without a translation). Edit the CSV, then `python -m bot content import FILE.csv`.
 """
 
 IMPORT_EPILOG = """\
@@ -61,7 +74,19 @@ by its `topic` (created if new), a known id replaces that entry. Entries whose i
 in the CSV are NOT deleted: remove them from data/content/*.yml by hand. A CSV with any
 bad row is refused whole, with the row number as a spreadsheet shows it (the header is
 row 1), and nothing is written. A cell's leading ' is removed (export adds one before
-=, +, -, @ so spreadsheets do not run the cell as a formula).
+=, +, -, @ so spreadsheets do not run the cell as a formula). A language's columns (answer_es, ...)
+replace the entries' text in that language, and emptying all of them removes it; a CSV without
+them leaves it as it is; columns for a language not in languages_offered are refused.
+"""
+
+TRANSLATIONS_DESCRIPTION = f"""\
+Without options: the translations report (as `content check --translations`).
+A translation records the English it was made from (translated_from, a digest of the English
+answer, short answer, claim and agency). When the English changes, `content check` reports the
+translation stale; once someone has checked it (and fixed it), stamp it again:
+  {STAMP_COMMAND} ID ...        every translation of these entries
+  {STAMP_COMMAND}               every translation never stamped
+  python -m bot content translations --stamp-all-stale   every stale translation (after review)
 """
 
 
@@ -73,12 +98,18 @@ def _today(text: str) -> date:
 
 
 def _check(args: argparse.Namespace) -> int:
-    return content_check.main(run_rasa=not args.no_rasa, today=args.today)
+    return content_check.main(run_rasa=not args.no_rasa, today=args.today, translations=args.translations)
+
+
+def _languages() -> tuple[str, ...]:
+    """The languages the CSV has columns for: those offered besides English (none without an agency
+    file, as in a directory of content only; a file that cannot be read is an error)."""
+    return other_languages(load_agency(AGENCY_FILE)) if AGENCY_FILE.exists() else ()
 
 
 def _export(args: argparse.Namespace) -> int:
     try:
-        count = export_csv(load_content(CONTENT_DIR), args.file)
+        count = export_csv(load_content(CONTENT_DIR), args.file, _languages())
     except ContentError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -88,7 +119,8 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     try:
-        plan = import_csv(args.file, load_content(CONTENT_DIR), CONTENT_DIR, write=not args.dry_run)
+        topics = load_content(CONTENT_DIR)
+        plan = import_csv(args.file, topics, CONTENT_DIR, write=not args.dry_run, languages=_languages())
     except (ImportRefused, ContentError) as exc:
         problems = exc.problems if isinstance(exc, ImportRefused) else [str(exc)]
         print("\n".join(f"error: {problem}" for problem in problems), file=sys.stderr)
@@ -111,8 +143,32 @@ def _summary(plan: ImportPlan, dry_run: bool) -> str:
     return "\n".join(lines)
 
 
+def _translations(args: argparse.Namespace) -> int:
+    if args.stamp is None and not args.stamp_all_stale:
+        return content_check.main(translations=True)
+    ids = args.stamp or []
+    try:
+        stamping = stamp_content(CONTENT_DIR, ids, unstamped=args.stamp == [], stale=args.stamp_all_stale)
+    except ContentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(_stamped(stamping))
+    return 0
+
+
+def _stamped(stamping: Stamping) -> str:
+    lines = [
+        f"stamped {stamp.path}: {stamp.entry} {stamp.language}"
+        + (" (was stale)" if stamp.before else " (was not stamped)")
+        for stamp in stamping.stamps
+    ]
+    lines += [f"note: {note}" for note in stamping.notes]
+    lines.append(f"{len(stamping.stamps)} translation(s) stamped")
+    return "\n".join(lines)
+
+
 def add_commands(content: Any) -> None:
-    """Register check, export and import under `python -m bot content`."""
+    """Register check, export, import and translations under `python -m bot content`."""
     check = content.add_parser(
         "check",
         help="validate content, then run `rasa data validate`",
@@ -121,6 +177,11 @@ def add_commands(content: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate`")
+    check.add_argument(
+        "--translations",
+        action="store_true",
+        help="only the translations report: stale, unstamped and missing text and problems, by language",
+    )
     check.add_argument(
         "--today",
         type=_today,
@@ -148,3 +209,23 @@ def add_commands(content: Any) -> None:
     importer.add_argument("file", type=Path, metavar="FILE.csv")
     importer.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     importer.set_defaults(handler=_import)
+
+    translations = content.add_parser(
+        "translations",
+        help="the translations report; --stamp marks translations as made from the current English",
+        description=TRANSLATIONS_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    translations.add_argument(
+        "--stamp",
+        nargs="*",
+        metavar="ID",
+        default=None,
+        help="stamp every translation of these entries; without ids, every translation not yet stamped",
+    )
+    translations.add_argument(
+        "--stamp-all-stale",
+        action="store_true",
+        help="stamp every stale translation (after someone checked each against the English)",
+    )
+    translations.set_defaults(handler=_translations)

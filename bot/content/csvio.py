@@ -6,8 +6,11 @@ one set of columns each after the others (``variant1_id``, ``variant1_weight``,
 ``variant1_answer``, ``variant1_short_answer``, then ``variant2_...``): exported only when an
 entry has variants, so a CSV without them is unchanged; so are the columns ``retired``,
 ``valid_from`` and ``valid_until`` (after ``last_reviewed``), exported only when some entry is
-retired or has a window. A CSV with any bad
-row is refused whole, with row numbers as a spreadsheet shows them (the header is
+retired or has a window. Each language the agency offers besides English (``languages_offered`` in
+data/agency.yml) has its set of columns last: ``questions_es``, ``answer_es``, ``short_answer_es``,
+``claim_es``, ``agency_es``, ``translated_from_es``; a CSV without a language's columns leaves the
+entries' text in that language as it is, and a column for a language not offered is refused. A CSV
+with any bad row is refused whole, with row numbers as a spreadsheet shows them (the header is
 row 1); ``importer`` merges the entries into the content files.
 """
 
@@ -16,16 +19,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
+from bot.content.agency import AGENCY_FILE
 from bot.content.model import (
     ID_PATTERN,
     KINDS,
+    TRANSLATION_KEYS,
     VERDICTS,
     Entry,
     Topic,
+    Translation,
     Variant,
     parse_weight,
     variant_problems,
@@ -62,6 +68,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 VARIANT_FIELDS = ("id", "weight", "answer", "short_answer")
 VARIANT_COLUMN = re.compile(r"^variant([1-9][0-9]*)_(id|weight|answer|short_answer)$")
 VARIANTS = "variants"  # in ``absent_columns``: the CSV has no variant columns at all
+# One set per language, after everything else: questions_es, answer_es, ..., translated_from_es.
+TRANSLATION_COLUMN = re.compile(rf"^({'|'.join(TRANSLATION_KEYS)})_([a-z]{{2}})$")
+TRANSLATIONS = "translations"  # in ``absent_columns``: the CSV has no translation columns at all
+ONE_LINE_TRANSLATED = ("agency", "translated_from")
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0", ""}
 
@@ -93,14 +103,31 @@ def _variant_cells(entry: Entry, sets: int) -> list[str]:
     return cells
 
 
+def translation_columns(languages: Sequence[str]) -> list[str]:
+    return [f"{key}_{code}" for code in languages for key in TRANSLATION_KEYS]
+
+
+def _translation_cells(entry: Entry, languages: Sequence[str]) -> list[str]:
+    cells = []
+    for code in languages:
+        found = entry.translation(code)
+        if found is None:
+            cells += [""] * len(TRANSLATION_KEYS)
+        else:
+            cells += ["\n".join(found.questions), *(getattr(found, key) for key in TRANSLATION_KEYS[1:])]
+    return cells
+
+
 def uses_window(entry: Entry) -> bool:
     """Whether the entry needs the ``WINDOW_COLUMNS`` to be exported as it is."""
     return entry.retired or bool(entry.valid_from or entry.valid_until)
 
 
-def entry_row(entry: Entry, variant_sets: int = 0, window: bool = False) -> list[str]:
+def entry_row(
+    entry: Entry, variant_sets: int = 0, window: bool = False, languages: Sequence[str] = ()
+) -> list[str]:
     """The entry's cells; the ``WINDOW_COLUMNS`` if ``window``, then ``variant_sets`` sets of variant
-    columns."""
+    columns, then a set of translation columns per language of ``languages``."""
     values = {
         "topic": entry.topic,
         "id": entry.id,
@@ -122,30 +149,30 @@ def entry_row(entry: Entry, variant_sets: int = 0, window: bool = False) -> list
         "valid_until": entry.valid_until,
     }
     columns = [*COLUMNS, *WINDOW_COLUMNS] if window else COLUMNS
-    return [
-        protect(cell) for cell in [values[column] for column in columns] + _variant_cells(entry, variant_sets)
-    ]
+    cells = [values[column] for column in columns] + _variant_cells(entry, variant_sets)
+    return [protect(cell) for cell in cells + _translation_cells(entry, languages)]
 
 
-def export_text(topics: Iterable[Topic]) -> str:
+def export_text(topics: Iterable[Topic], languages: Sequence[str] = ()) -> str:
     """All entries, in file order, as CSV text (header first); the ``WINDOW_COLUMNS`` when some entry
-    uses them, and variant columns for the most variants any entry has (none when no entry is under
-    test)."""
+    uses them, variant columns for the most variants any entry has (none when no entry is under
+    test), and the translation columns of ``languages`` (the offered ones besides English)."""
     topics = list(topics)
     entries = [entry for topic in topics for entry in topic.entries]
     sets = max((len(entry.variants) for entry in entries), default=0)
     window = any(uses_window(entry) for entry in entries)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([*COLUMNS, *(WINDOW_COLUMNS if window else ()), *variant_columns(sets)])
-    writer.writerows(entry_row(entry, sets, window) for entry in entries)
+    header = [*COLUMNS, *(WINDOW_COLUMNS if window else ()), *variant_columns(sets)]
+    writer.writerow(header + translation_columns(languages))
+    writer.writerows(entry_row(entry, sets, window, languages) for entry in entries)
     return buffer.getvalue()
 
 
-def export_csv(topics: list[Topic], path: Path) -> int:
+def export_csv(topics: list[Topic], path: Path, languages: Sequence[str] = ()) -> int:
     """Write the CSV with a UTF-8 byte-order mark: without it Excel reads UTF-8 as ANSI."""
     with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        stream.write(export_text(topics))
+        stream.write(export_text(topics, languages))
     return sum(len(topic.entries) for topic in topics)
 
 
@@ -160,8 +187,9 @@ class ImportRefused(Exception):
         super().__init__("\n".join(problems))
 
 
-def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(spreadsheet row number, cells by column) for every non-empty row; refuses a bad header.
+def read_csv(path: Path, languages: Sequence[str] = ()) -> list[tuple[int, dict[str, str]]]:
+    """(spreadsheet row number, cells by column) for every non-empty row; refuses a bad header, and
+    translation columns for a language not in ``languages`` (the offered ones besides English).
 
     A column of ``LATER_COLUMNS`` or ``WINDOW_COLUMNS`` the header lacks is absent from the cells,
     not empty.
@@ -174,7 +202,7 @@ def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
     if not rows:
         raise ImportRefused([f"{path}: empty file; expected a header row: {','.join(COLUMNS)}"])
     header = [cell.strip() for cell in rows[0]]
-    _check_header(path, header)
+    _check_header(path, header, languages)
     return [
         (number, _cells(header, row))
         for number, row in enumerate(rows[1:], start=2)
@@ -182,14 +210,18 @@ def read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
     ]
 
 
-def _check_header(path: Path, header: list[str]) -> None:
-    problems = []
+def _check_header(path: Path, header: list[str], languages: Sequence[str] = ()) -> None:
+    problems = _translation_header_problems(path, header, languages)
     missing = [column for column in COLUMNS if column not in header and column not in LATER_COLUMNS]
     if missing:
         hint = " (the file looks ;-separated: export comma-separated)" if ";" in "".join(header) else ""
         problems.append(f"{path}: row 1: missing column(s) {', '.join(missing)}{hint}")
     known = (*COLUMNS, *WINDOW_COLUMNS)
-    unknown = [column for column in header if column not in known and not VARIANT_COLUMN.match(column)]
+    unknown = [
+        column
+        for column in header
+        if column not in known and not VARIANT_COLUMN.match(column) and not TRANSLATION_COLUMN.match(column)
+    ]
     if unknown and not missing:
         problems.append(f"{path}: row 1: unknown column(s) {', '.join(map(repr, unknown))}")
     for number in _variant_numbers(header):
@@ -203,6 +235,31 @@ def _check_header(path: Path, header: list[str]) -> None:
         problems.append(f"{path}: row 1: column(s) given twice: {', '.join(repeated)}")
     if problems:
         raise ImportRefused(problems)
+
+
+def _translation_header_problems(path: Path, header: list[str], languages: Sequence[str]) -> list[str]:
+    """A language's columns come as a whole set, and only for a language the assistant offers."""
+    problems = []
+    for code in translation_languages(header):
+        columns = [
+            column for column in header if (m := TRANSLATION_COLUMN.match(column)) and m.group(2) == code
+        ]
+        if code not in languages:
+            offered = ", ".join(languages) or "none"
+            problems.append(
+                f"{path}: row 1: column(s) {', '.join(columns)}: {code!r} is not a language the assistant "
+                f"offers besides English (languages_offered in {AGENCY_FILE}; offered: {offered}); add it "
+                "there first, or remove the columns"
+            )
+        elif lacking := [column for column in translation_columns([code]) if column not in header]:
+            problems.append(f"{path}: row 1: the {code} translation needs the column(s) {', '.join(lacking)}")
+    return problems
+
+
+def translation_languages(columns: Iterable[str]) -> list[str]:
+    """The languages that have any translation column, in the order they first appear."""
+    codes = [match.group(2) for column in columns if (match := TRANSLATION_COLUMN.match(column))]
+    return list(dict.fromkeys(codes))
 
 
 def _variant_numbers(columns: Iterable[str]) -> list[int]:
@@ -240,7 +297,47 @@ def row_problems(cells: dict[str, str]) -> list[str]:
         + _rumor_problems(cells)
         + _referral_problems(cells)
         + _variant_row_problems(cells)
+        + _translation_row_problems(cells)
     )
+
+
+def _row_translations(cells: dict[str, str]) -> tuple[Translation, ...]:
+    """The translations of a row: each language with any cell filled in, in column order."""
+    translations = []
+    for code in translation_languages(cells):
+        get = {key: cells.get(f"{key}_{code}", "") for key in TRANSLATION_KEYS}
+        if any(get.values()):
+            translations.append(
+                Translation(
+                    language=code,
+                    questions=_questions(get["questions"]),
+                    answer=_unix_newlines(get["answer"]),
+                    short_answer=_unix_newlines(get["short_answer"]),
+                    claim=_unix_newlines(get["claim"]),
+                    agency=get["agency"],
+                    translated_from=get["translated_from"],
+                )
+            )
+    return tuple(translations)
+
+
+def _translation_row_problems(cells: dict[str, str]) -> list[str]:
+    """A language's text needs its answer and a question (or every cell of the language left empty)."""
+    problems = [
+        f"{key}_{code} must be on one line"
+        for code in translation_languages(cells)
+        for key in ONE_LINE_TRANSLATED
+        if any(c in cells.get(f"{key}_{code}", "") for c in "\r\n")
+    ]
+    for found in _row_translations(cells):
+        code = found.language
+        if not found.answer:
+            problems.append(
+                f"answer_{code}: missing (a {code} translation needs its answer, or no {code} cell)"
+            )
+        if not found.questions:
+            problems.append(f"questions_{code}: a {code} translation needs at least one example question")
+    return problems
 
 
 def _row_variants(cells: dict[str, str]) -> tuple[Variant, ...]:
@@ -365,20 +462,28 @@ def row_entry(cells: dict[str, str]) -> Entry:
         retired=bool(_bool(cells.get("retired", ""))),
         valid_from=cells.get("valid_from", ""),
         valid_until=cells.get("valid_until", ""),
+        translations=_row_translations(cells),
         topic=cells["topic"],
     )
 
 
 def absent_columns(rows: list[tuple[int, dict[str, str]]]) -> frozenset[str]:
     """The ``LATER_COLUMNS`` and ``WINDOW_COLUMNS`` the CSV's header does not have (every row has
-    each header column), and ``variants`` when it has no variant columns: the entries it updates
-    keep their values for them (and their tests)."""
+    each header column), ``variants`` when it has no variant columns and ``translations`` when it
+    has no translation columns: the entries it updates keep their values for them (and their tests)."""
     if not rows:
         return frozenset()
     absent = {column for column in (*LATER_COLUMNS, *WINDOW_COLUMNS) if column not in rows[0][1]}
     if not _variant_numbers(rows[0][1]):
         absent.add(VARIANTS)
+    if not translation_languages(rows[0][1]):
+        absent.add(TRANSLATIONS)
     return frozenset(absent)
+
+
+def csv_languages(rows: list[tuple[int, dict[str, str]]]) -> frozenset[str]:
+    """The languages the CSV has translation columns for: the others' text is kept as it is."""
+    return frozenset(translation_languages(rows[0][1])) if rows else frozenset()
 
 
 def parse_rows(rows: list[tuple[int, dict[str, str]]], label: str = "") -> list[Entry]:

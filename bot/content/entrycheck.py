@@ -6,7 +6,11 @@ place of the entry with its id in the content (or joins its topic when it is new
 on the field the studio shows it next to (``answer``, ``questions.3``, ``variants.0.answer``).
 ``added_errors`` keeps only the errors the saved version of the entry does not already have, so
 an old problem never blocks fixing a wording. ``entry_fields`` / ``entry_from_fields`` are the
-one JSON shape of an entry the studio's API and pages read and send.
+one JSON shape of an entry the studio's API and pages read and send, its ``translations`` included
+(``{code: {questions, answer, short_answer, claim, agency, translated_from}}``, as a content file
+holds them): an edit of the English carries them unchanged. ``saved_translations`` stamps the
+translations a save gives (`bot.content.model.english_digest`), so editing the English alone leaves
+them stale until someone saves them again.
 """
 
 from __future__ import annotations
@@ -24,13 +28,17 @@ from bot.content.lint import Problem
 from bot.content.model import (
     ID_PATTERN,
     KINDS,
+    LANGUAGE_CODE,
     SETTINGS_FILE,
+    TRANSLATION_KEYS,
     VARIANT_KEYS,
     VERDICTS,
     ContentError,
     Entry,
     Topic,
+    Translation,
     Variant,
+    english_digest,
     load_topic,
     parse_day,
     parse_entry,
@@ -38,7 +46,7 @@ from bot.content.model import (
     topic_files,
     variant_problems,
 )
-from bot.content.writer import VARIANTS_KEY, entry_values
+from bot.content.writer import TRANSLATIONS_KEY, VARIANTS_KEY, entry_values
 
 # The entry's fields as the studio sends and shows them, in the content files' order.
 TEXT_FIELDS = ("department", "agency", "claim", "verdict", "related", "answer", "short_answer", "source")
@@ -46,8 +54,20 @@ DATE_FIELDS = ("last_reviewed", "valid_from", "valid_until")
 FLAG_FIELDS = ("sensitive", "retired")
 LIST_FIELDS = ("questions", "overridden_by")
 FIELD_NAMES = frozenset(
-    {"id", "kind", "topic", "variants", *TEXT_FIELDS, *DATE_FIELDS, *FLAG_FIELDS, *LIST_FIELDS}
+    {
+        "id",
+        "kind",
+        "topic",
+        "variants",
+        TRANSLATIONS_KEY,
+        *TEXT_FIELDS,
+        *DATE_FIELDS,
+        *FLAG_FIELDS,
+        *LIST_FIELDS,
+    }
 )
+# A translation's own text (what a save of it gives); ``translated_from`` is its stamp.
+TRANSLATION_TEXT = tuple(key for key in TRANSLATION_KEYS if key != "translated_from")
 TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
 FALSE_WORDS = frozenset({"false", "no", "0", "off", ""})
 
@@ -74,7 +94,8 @@ class EntryFieldError(ValueError):
 
 def entry_fields(entry: Entry) -> dict[str, Any]:
     """The entry as the studio shows and edits it: every key (questions, alert events and variants
-    as lists), and its topic."""
+    as lists), its translations by language code (each as its content file holds it: empty keys
+    left out), and its topic."""
     values = entry_values(entry)
     return {
         "id": entry.id,
@@ -110,6 +131,7 @@ def entry_from_fields(fields: Mapping[str, Any], base: Entry | None, topic_id: s
     raw["kind"] = _text(values.get("kind"), "kind", problems).lower() or "faq"
     raw["verdict"] = raw["verdict"].lower()
     raw["variants"] = _variants(values.get("variants"), problems)
+    raw[TRANSLATIONS_KEY] = _translations(values.get(TRANSLATIONS_KEY), problems) or None
     problems += _identity_problems(raw, base, topic_id)
     problems += _value_problems(raw)
     if problems:
@@ -177,6 +199,80 @@ def _variants(value: Any, problems: list[FieldProblem]) -> list[dict[str, Any]]:
             problems.append(FieldProblem(f"variants.{index}.weight", "must be a whole number of 1 or more"))
         variants.append({**found, "weight": weight, "__line__": index + 1})
     return variants
+
+
+def _translations(value: Any, problems: list[FieldProblem]) -> dict[str, dict[str, Any]]:
+    """``translations`` as the loader reads them: ``{code: {questions, answer, ...}}``; a language
+    whose value is None is left out (removed)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append(FieldProblem(TRANSLATIONS_KEY, "must be a mapping such as {es: {answer, questions}}"))
+        return {}
+    found = {}
+    for code, item in value.items():
+        where = f"{TRANSLATIONS_KEY}.{code}"
+        if not isinstance(code, str) or not LANGUAGE_CODE.match(code):
+            problems.append(FieldProblem(TRANSLATIONS_KEY, f"{code!r} is not a language code such as es"))
+            continue
+        if item is None:
+            continue
+        if not isinstance(item, Mapping):
+            problems.append(FieldProblem(where, "must be a mapping of questions, answer, short_answer, ..."))
+            continue
+        unknown = [key for key in item if key not in TRANSLATION_KEYS]
+        problems += [FieldProblem(where, f"unknown key {key!r}") for key in unknown]
+        raw: dict[str, Any] = {
+            key: _text(item.get(key), f"{where}.{key}", problems)
+            for key in TRANSLATION_KEYS
+            if key != "questions"
+        }
+        raw["questions"] = _lines(item.get("questions"), f"{where}.questions", problems)
+        found[code] = raw
+    return found
+
+
+def merged_translations(base: Any, sent: Any) -> Any:
+    """``sent`` (a save's ``translations``) over ``base`` (the draft's or entry's): language by
+    language and key by key, a language sent as None removed; what is not a mapping is kept as sent,
+    for ``entry_from_fields`` to refuse."""
+    if not isinstance(sent, Mapping):
+        return sent
+    merged: dict[Any, Any] = dict(base) if isinstance(base, Mapping) else {}
+    for code, item in sent.items():
+        if item is None:
+            merged.pop(code, None)
+        elif isinstance(item, Mapping) and isinstance(merged.get(code), Mapping):
+            merged[code] = {**merged[code], **item}
+        else:
+            merged[code] = item
+    return merged
+
+
+def saved_translations(entry: Entry, before: Entry | None, sent: Any) -> Entry:
+    """``entry`` with the translations a save gave stamped with its English (`english_digest`): each
+    language ``sent`` (a save's ``translations``) without a ``translated_from`` (a person saved that
+    text), or whose text differs from ``before``'s. The others keep their stamp, so a change to the
+    English leaves them stale."""
+    if not isinstance(sent, Mapping):
+        return entry
+    digest = english_digest(entry)
+
+    def given(translation: Translation) -> bool:
+        item = sent.get(translation.language)
+        if not isinstance(item, Mapping):
+            return False
+        old = before.translation(translation.language) if before else None
+        return "translated_from" not in item or _own_text(translation) != _own_text(old)
+
+    translations = tuple(
+        dataclasses.replace(t, translated_from=digest) if given(t) else t for t in entry.translations
+    )
+    return dataclasses.replace(entry, translations=translations)
+
+
+def _own_text(translation: Translation | None) -> tuple[Any, ...]:
+    return tuple(getattr(translation, key) for key in TRANSLATION_TEXT) if translation else ()
 
 
 def _identity_problems(raw: dict[str, Any], base: Entry | None, topic_id: str) -> list[FieldProblem]:
@@ -281,8 +377,12 @@ def added_errors(
 
 
 def _comparable(problem: FieldProblem) -> tuple[str, str]:
-    """A problem without the position of its question or variant, which an edit may shift."""
-    return problem.field.split(".")[0], problem.message
+    """A problem without the position of its question or variant, which an edit may shift; a
+    translation's keeps its language and field (``translations.es.questions``)."""
+    parts = problem.field.split(".")
+    if parts[0] == TRANSLATIONS_KEY:
+        return ".".join(part for part in parts[:3] if not part.isdigit()), problem.message
+    return parts[0], problem.message
 
 
 def _readable_topics(content_dir: Path) -> tuple[list[Topic], list[FieldProblem]]:
@@ -324,9 +424,15 @@ def _placed(
 
 
 def _on_field(problem: Problem, entry_id: str) -> FieldProblem:
-    """A finding as staff read it next to its field: without the entry's id and the field's name."""
+    """A finding as staff read it next to its field: without the entry's id and the field's name
+    (a translation's without its language, which its field names: ``translations.es.answer``)."""
     message = problem.message.removeprefix(f"{entry_id}: ")
-    if problem.field and "." not in problem.field:
+    parts = problem.field.split(".")
+    if parts[0] == TRANSLATIONS_KEY and len(parts) > 1:
+        message = message.removeprefix(f"{parts[1]}: ")
+        if len(parts) == 3:
+            message = message.removeprefix(f"{parts[2]}: ")
+    elif problem.field and "." not in problem.field:
         message = message.removeprefix(f"{problem.field}: ")
     return FieldProblem(problem.field, message, problem.error)
 

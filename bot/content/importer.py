@@ -11,8 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.content.csvio import ImportRefused, absent_columns, parse_rows, read_csv
-from bot.content.model import CONTENT_DIR, Entry, Topic, read_yaml_with_lines
+from bot.content.csvio import ImportRefused, absent_columns, csv_languages, parse_rows, read_csv
+from bot.content.model import CONTENT_DIR, Entry, Topic, Translation, read_yaml_with_lines
 from bot.content.writer import (
     body_comment_lines,
     leading_comments,
@@ -50,15 +50,18 @@ def plan_import(
     incoming: list[Entry],
     content_dir: Path = CONTENT_DIR,
     keep: frozenset[str] = frozenset(),
+    languages: frozenset[str] | None = None,
 ) -> ImportPlan:
     """New ids are appended to their topic (a new file if needed), known ids replaced in place.
 
     ``keep``: entry fields the CSV has no column for (an export from before they existed);
-    a replaced entry keeps its values for them.
+    a replaced entry keeps its values for them. ``languages``: the languages the CSV has
+    translation columns for; a replaced entry keeps its translations in the others (None: the
+    incoming entries' translations are all they have).
     """
     _refuse_duplicate_ids(topics)
     old_by_id = {entry.id: entry for topic in topics for entry in topic.entries}
-    incoming = [_keeping(entry, old_by_id.get(entry.id), keep) for entry in incoming]
+    incoming = [_keeping(entry, old_by_id.get(entry.id), keep, languages) for entry in incoming]
     new_by_id = {entry.id: entry for entry in incoming}
     plan = ImportPlan(topics=[])
     placed: set[str] = set()
@@ -92,10 +95,28 @@ def plan_import(
     return plan
 
 
-def _keeping(entry: Entry, old: Entry | None, keep: frozenset[str]) -> Entry:
-    if old is None or not keep:
+def _keeping(
+    entry: Entry, old: Entry | None, keep: frozenset[str], languages: frozenset[str] | None
+) -> Entry:
+    if old is None:
         return entry
-    return dataclasses.replace(entry, **{name: getattr(old, name) for name in keep})
+    entry = dataclasses.replace(entry, **{name: getattr(old, name) for name in keep})
+    if languages is None or "translations" in keep:
+        return entry
+    return dataclasses.replace(
+        entry, translations=merged_translations(entry.translations, old.translations, languages)
+    )
+
+
+def merged_translations(
+    new: tuple[Translation, ...], old: tuple[Translation, ...], languages: frozenset[str]
+) -> tuple[Translation, ...]:
+    """The old translations in the file's order, those in ``languages`` as the CSV has them now
+    (gone when the CSV left all their cells empty), then the CSV's new ones: what an export and an
+    import give back unchanged."""
+    incoming = {translation.language: translation for translation in new}
+    merged = [incoming.pop(t.language, None) if t.language in languages else t for t in old]
+    return tuple(t for t in [*merged, *incoming.values()] if t is not None)
 
 
 def _refuse_duplicate_ids(topics: list[Topic]) -> None:
@@ -168,11 +189,19 @@ def apply_plan(plan: ImportPlan) -> list[str]:
 
 
 def import_csv(
-    path: Path, topics: list[Topic], content_dir: Path = CONTENT_DIR, write: bool = True
+    path: Path,
+    topics: list[Topic],
+    content_dir: Path = CONTENT_DIR,
+    write: bool = True,
+    languages: tuple[str, ...] = (),
 ) -> ImportPlan:
-    """Read, validate and merge a CSV; write the changed topic files unless ``write`` is False."""
-    rows = read_csv(path)
-    plan = plan_import(topics, parse_rows(rows, label=str(path)), content_dir, keep=absent_columns(rows))
+    """Read, validate and merge a CSV; write the changed topic files unless ``write`` is False.
+
+    ``languages``: the languages offered besides English, the only ones the CSV may have
+    translation columns for."""
+    rows = read_csv(path, languages)
+    entries = parse_rows(rows, label=str(path))
+    plan = plan_import(topics, entries, content_dir, keep=absent_columns(rows), languages=csv_languages(rows))
     problems = rewrite_problems(plan)
     if problems:
         raise ImportRefused(problems)

@@ -41,6 +41,7 @@ from bot.content.model import (
     topic_files,
     with_variant,
 )
+from bot.content.model import parse_topic_titles as topic_titles
 from bot.content.similar import (
     SHORTLIST_DICE,
     THRESHOLD,
@@ -61,6 +62,7 @@ from bot.content.textcheck import (
     url_problem,
 )
 from bot.content.writer import ENTRY_KEYS, unknown_keys
+from bot.language.texts import TRANSLATIONS
 
 TEXT_KEYS = tuple(key for key in ENTRY_KEYS if key not in {"questions", "sensitive", "overridden_by"})
 REPLY_FIELDS = ("answer", "short_answer", "claim", "agency")
@@ -73,12 +75,21 @@ class Problem:
     line: int
     message: str
     error: bool = True
-    group: str = ""  # findings printed together under this heading, e.g. a department
+    group: str = ""  # findings printed together under this heading, e.g. "review due, Library"
     field: str = ""  # the entry's field it is about, for the studio; not printed
 
     def __str__(self) -> str:
         kind = "error" if self.error else "warning"
         return f"{self.path}:{self.line}: {kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class LanguageProblem(Problem):
+    """A finding about the text in one language; ``todo`` is STALE, UNSTAMPED or MISSING for the
+    to-do list, "" for a rule the translated text breaks (``bot.content.translations``)."""
+
+    language: str = ""
+    todo: str = ""
 
 
 def _at(
@@ -156,6 +167,11 @@ def _read_topic(path: Path, raw: Any) -> tuple[Topic | None, list[Problem]]:
     topic_id = str(meta.get("id") or path.stem)
     title = str(meta.get("title") or topic_id.replace("_", " ").capitalize())
     problems = [Problem(str(path), line, f"unknown key {key!r} (a typo?)") for line, key in unknown_keys(raw)]
+    try:
+        titles = {found.language: found.answer for found in topic_titles(meta.get("translations"), path)}
+    except ContentError as exc:
+        titles = {}
+        problems.append(content_error(exc))
     entries = []
     for item in raw["entries"]:
         try:
@@ -164,7 +180,7 @@ def _read_topic(path: Path, raw: Any) -> tuple[Topic | None, list[Problem]]:
             problems.append(content_error(exc))
             continue
         problems += raw_entry_problems(item, entries[-1])
-    return Topic(id=topic_id, title=title, path=path, entries=tuple(entries)), problems
+    return Topic(id=topic_id, title=title, path=path, entries=tuple(entries), titles=titles), problems
 
 
 def raw_entry_problems(raw: dict[str, Any], entry: Entry) -> list[Problem]:
@@ -467,12 +483,24 @@ def _expanded_variant(variant: Variant, agency: Agency) -> Variant:
     )
 
 
-def reply_texts(path: Path) -> list[tuple[int, str, str]]:
-    """(line, what, text) for every text citizens read in a response, canned-reply or messages file.
+class FileText(NamedTuple):
+    """One text citizens read in a file of replies: its line, what it is (a response, a canned
+    reply, a key), the text, and its language ("" for the English, else the translations block's)."""
+
+    line: int
+    what: str
+    text: str
+    language: str = ""
+
+
+def reply_texts(path: Path) -> list[FileText]:
+    """Every text citizens read in a response, canned-reply or texts file.
 
     A file with ``responses:`` (domain.yml, data/responses) gives each variation's text and
     button titles, named by response; one with ``canned_replies:`` each reply's text; any
-    other file each top-level text, named by its key. Raises ``ContentError`` for bad YAML.
+    other file each text, named by its key (``counts.wait.one`` inside a mapping; lists are words
+    citizens type, not texts). The texts of a ``translations:`` block (``bot.language.texts``) come
+    with their language. Raises ``ContentError`` for bad YAML.
     """
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
@@ -483,16 +511,41 @@ def reply_texts(path: Path) -> list[tuple[int, str, str]]:
     top = {name.value: value for name, value in root.value if isinstance(name, yaml.ScalarNode)}
     if "responses" in top:
         return _response_texts(top["responses"])
-    if "canned_replies" in top:
-        found = []
-        for item in _mapping_get(root, "canned_replies", yaml.SequenceNode):
-            fields = _scalars(item)
-            if "text" in fields:
-                line, text = fields["text"]
-                title = fields["title"][1] if "title" in fields else text
-                found.append((line, f"canned reply {title!r}", text))
+    found = _own_texts(root, "")
+    block = top.get(TRANSLATIONS)
+    for code, own in block.value if isinstance(block, yaml.MappingNode) else ():
+        if isinstance(code, yaml.ScalarNode):
+            found += _own_texts(own, code.value)
+    return found
+
+
+def _own_texts(node: Any, language: str) -> list[FileText]:
+    """The texts of one language's mapping: its canned replies, or its texts by key."""
+    if not _mapping_get(node, "canned_replies", yaml.SequenceNode):
+        return _keyed_texts(node, "", language)
+    found = []
+    for item in _mapping_get(node, "canned_replies", yaml.SequenceNode):
+        fields = _scalars(item)
+        if "text" in fields:
+            line, text = fields["text"]
+            title = fields["title"][1] if "title" in fields else text
+            found.append(FileText(line, f"canned reply {title!r}", text, language))
+    return found
+
+
+def _keyed_texts(node: Any, prefix: str, language: str) -> list[FileText]:
+    found: list[FileText] = []
+    if not isinstance(node, yaml.MappingNode):
         return found
-    return [(line, key, text) for key, (line, text) in _scalars(root).items()]
+    for name, value in node.value:
+        if not isinstance(name, yaml.ScalarNode) or (not prefix and name.value == TRANSLATIONS):
+            continue
+        key = f"{prefix}{name.value}"
+        if isinstance(value, yaml.ScalarNode):
+            found.append(FileText(value.start_mark.line + 1, key, value.value, language))
+        else:
+            found += _keyed_texts(value, f"{key}.", language)
+    return found
 
 
 def _scalars(node: Any) -> dict[str, tuple[int, str]]:
@@ -506,8 +559,8 @@ def _scalars(node: Any) -> dict[str, tuple[int, str]]:
     }
 
 
-def _response_texts(responses: Any) -> list[tuple[int, str, str]]:
-    found: list[tuple[int, str, str]] = []
+def _response_texts(responses: Any) -> list[FileText]:
+    found: list[FileText] = []
     if not isinstance(responses, yaml.MappingNode):
         return found
     for name, variations in responses.value:
@@ -515,24 +568,30 @@ def _response_texts(responses: Any) -> list[tuple[int, str, str]]:
             continue
         for variation in variations.value:
             if "text" in (fields := _scalars(variation)):
-                found.append((fields["text"][0], name.value, fields["text"][1]))
+                found.append(FileText(fields["text"][0], name.value, fields["text"][1]))
             for button in _mapping_get(variation, "buttons", yaml.SequenceNode):
                 if "title" in (titles := _scalars(button)):
-                    found.append((titles["title"][0], f"{name.value} button", titles["title"][1]))
+                    found.append(FileText(titles["title"][0], f"{name.value} button", titles["title"][1]))
     return found
 
 
 def reply_file_findings(paths: list[Path], known: KnownFacts) -> list[Problem]:
-    """The agency-facts rule for responses, canned replies and handoff messages."""
-    problems = []
+    """The agency-facts rule for responses, canned replies and texts files, in every language: a
+    translated text's finding is a ``LanguageProblem`` naming ``translations: <code>:``."""
+    problems: list[Problem] = []
     for path in paths:
         try:
             texts = reply_texts(path)
         except ContentError as exc:
             problems.append(content_error(exc))
             continue
-        for line, what, text in texts:
-            problems += [Problem(str(path), line, f"{what}: {m}") for m in fact_messages(text, known)]
+        for line, what, text, code in texts:
+            for message in fact_messages(text, known):
+                if code:
+                    message = f"{TRANSLATIONS}: {code}: {what}: {message}"
+                    problems.append(LanguageProblem(str(path), line, message, language=code))
+                else:
+                    problems.append(Problem(str(path), line, f"{what}: {message}"))
     return problems
 
 
@@ -563,7 +622,7 @@ def review_findings(entries: list[Entry], today: date, months: int = STALE_MONTH
     cutoff = months_before(today, months)
     problems = []
     for entry in entries:
-        department = entry.department or "(no department)"
+        department = f"review due, {entry.department or '(no department)'}"
         reviewed = _date(entry.last_reviewed)
         field = "last_reviewed"
         if not entry.last_reviewed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -26,6 +26,10 @@ VERDICTS = ("true", "false", "misleading")
 # A message test's arms: each variant's own keys (docs/experiments.md).
 VARIANT_KEYS = ("id", "answer", "short_answer", "weight")
 MIN_VARIANTS = 2
+# An entry's text in another language (``translations: {es: {...}}``), and what it was made from.
+TRANSLATION_KEYS = ("questions", "answer", "short_answer", "claim", "agency", "translated_from")
+TRANSLATED_FIELDS = ("answer", "short_answer", "claim", "agency")  # the English a translation follows
+LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 
 
 class ContentError(ValueError):
@@ -47,6 +51,22 @@ class Variant:
     answer: str
     short_answer: str = ""
     weight: int = 1
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Translation:
+    """An entry in another language: its own training questions, answer, short answer and, for a
+    rumor or a referral, claim or agency. ``translated_from`` is the digest of the English it was
+    made from (`english_digest`), so `content check` can say which translations fell behind."""
+
+    language: str
+    questions: tuple[str, ...]
+    answer: str
+    short_answer: str = ""
+    claim: str = ""
+    agency: str = ""
+    translated_from: str = ""
     line: int = field(default=0, compare=False)
 
 
@@ -82,6 +102,7 @@ class Entry:
     retired: bool = False
     valid_from: str = ""
     valid_until: str = ""
+    translations: tuple[Translation, ...] = ()
     topic: str = ""
     path: str = ""
     line: int = 0
@@ -102,12 +123,42 @@ class Entry:
     def response(self) -> str:
         return f"utter_{self.intent}"
 
+    def translation(self, language: str) -> Translation | None:
+        """The entry's text in `language`, if it has been translated."""
+        return next((t for t in self.translations if t.language == language), None)
+
     def answerable_on(self, day: date) -> bool:
         """Whether citizens get this answer on ``day``: not retired, and inside its validity window."""
         if self.retired:
             return False
         start, end = parse_day(self.valid_from), parse_day(self.valid_until)
         return (start is None or start <= day) and (end is None or day <= end)
+
+
+def english_digest(entry: Entry) -> str:
+    """A short digest of the English a translation follows: it changes when any of that text does."""
+    text = "\x1f".join(getattr(entry, name) for name in TRANSLATED_FIELDS)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+
+
+def in_language(entry: Entry, language: str) -> Entry:
+    """The entry as a citizen reading `language` meets it (the English entry when not translated).
+
+    A message test's variants are English wordings: in another language the translation is said.
+    """
+    found = entry.translation(language)
+    if found is None:
+        return entry
+    return replace(
+        entry,
+        questions=found.questions,
+        answer=found.answer,
+        short_answer=found.short_answer,
+        claim=found.claim or entry.claim,
+        agency=found.agency or entry.agency,
+        variants=(),
+        translations=(),
+    )
 
 
 def parse_day(text: str) -> date | None:
@@ -126,6 +177,10 @@ class Topic:
     title: str
     path: Path
     entries: tuple[Entry, ...]
+    titles: Mapping[str, str] = field(default_factory=dict)  # the title in other languages, by code
+
+    def title_in(self, language: str) -> str:
+        return self.titles.get(language) or self.title
 
 
 @dataclass(frozen=True)
@@ -153,6 +208,11 @@ class RenderSettings:
     verdicts: dict[str, str]
     extra: dict[str, Any] = field(default_factory=dict)
     services: tuple[MenuService, ...] = ()
+    languages: Mapping[str, RenderSettings] = field(default_factory=dict)  # other languages, by code
+
+    def for_language(self, language: str) -> RenderSettings:
+        """The settings in `language` (templates, verdicts and service titles; English where missing)."""
+        return self.languages.get(language, self)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -218,6 +278,7 @@ def parse_entry(raw: Any, path: Path, topic: str) -> Entry:
         if _text(raw, key) and parse_day(_text(raw, key)) is None:
             raise ContentError(path, f"{entry_id}: {key} must be a date written as 2026-12-24", line)
     variants = parse_variants(raw.get("variants"), path, entry_id, line)
+    translations = parse_translations(raw.get("translations"), path, entry_id, line)
     problems = variant_problems(variants, kind, sensitive)
     if problems:
         where = next((at for at, _ in problems if at), variants[0].line or line)
@@ -241,6 +302,7 @@ def parse_entry(raw: Any, path: Path, topic: str) -> Entry:
         retired=bool(raw.get("retired", False)),
         valid_from=_text(raw, "valid_from"),
         valid_until=_text(raw, "valid_until"),
+        translations=translations,
         topic=topic,
         path=str(path),
         line=line,
@@ -321,6 +383,48 @@ def parse_variants(raw: Any, path: Path, entry_id: str, line: int) -> tuple[Vari
     return tuple(variants)
 
 
+def parse_translations(raw: Any, path: Path, entry_id: str, line: int) -> tuple[Translation, ...]:
+    """``translations:``: a mapping of language code -> ``{questions, answer, short_answer, ...}``."""
+    if raw is None:
+        return ()
+    example = "translations: {es: {questions: [...], answer: ...}}"
+    if not isinstance(raw, dict):
+        raise ContentError(path, f"{entry_id}: translations must be a mapping such as {example}", line)
+    translations = []
+    for code, item in raw.items():
+        if code == "__line__":
+            continue
+        if not isinstance(code, str) or not LANGUAGE_CODE.match(code) or not isinstance(item, dict):
+            raise ContentError(path, f"{entry_id}: translations must be a mapping such as {example}", line)
+        translations.append(_parse_translation(code, item, path, entry_id))
+    return tuple(translations)
+
+
+def _parse_translation(code: str, item: dict[str, Any], path: Path, entry_id: str) -> Translation:
+    where = int(item.get("__line__", 0))
+    unknown = [key for key in item if key not in TRANSLATION_KEYS and key != "__line__"]
+    if unknown:
+        keys = ", ".join(TRANSLATION_KEYS)
+        message = f"{entry_id}: unknown key {unknown[0]!r} in its {code} translation (use {keys})"
+        raise ContentError(path, message, where)
+    questions = item.get("questions") or []
+    if not isinstance(questions, list) or not all(isinstance(q, (str, int, float)) for q in questions):
+        raise ContentError(path, f"{entry_id}: the {code} questions must be a list of texts", where)
+    nested = [key for key in TRANSLATION_KEYS[1:] if isinstance(item.get(key), (list, dict))]
+    if nested:
+        raise ContentError(path, f"{entry_id}: the {code} {nested[0]} must be a text", where)
+    return Translation(
+        language=code,
+        questions=tuple(str(q).strip() for q in questions if str(q).strip()),
+        answer=_text(item, "answer"),
+        short_answer=_text(item, "short_answer"),
+        claim=_text(item, "claim"),
+        agency=_text(item, "agency"),
+        translated_from=_text(item, "translated_from"),
+        line=where,
+    )
+
+
 # path -> (the file's sha256, its topic): a file read again unchanged costs a read and a hash, not
 # a YAML parse (0.3 s for the whole content, once per inbox page and per decision otherwise).
 _LOADED: dict[str, tuple[bytes, Topic]] = {}
@@ -346,7 +450,24 @@ def _parse_topic(path: Path, text: str) -> Topic:
     topic_id = str(meta.get("id") or path.stem)
     title = str(meta.get("title") or topic_id.replace("_", " ").capitalize())
     entries = tuple(parse_entry(item, path, topic_id) for item in raw["entries"])
-    return Topic(id=topic_id, title=title, path=path, entries=entries)
+    titles = {t.language: t.answer for t in parse_topic_titles(meta.get("translations"), path)}
+    return Topic(id=topic_id, title=title, path=path, entries=entries, titles=titles)
+
+
+def parse_topic_titles(raw: Any, path: Path) -> list[Translation]:
+    """A topic's ``translations: {es: {title: ...}}`` (each title kept as a Translation's text)."""
+    if raw is None:
+        return []
+    example = "translations: {es: {title: Basura y reciclaje}}"
+    items = raw.items() if isinstance(raw, dict) else []
+    found = [
+        Translation(language=code, questions=(), answer=str(item.get("title") or "").strip())
+        for code, item in items
+        if code != "__line__" and isinstance(item, dict)
+    ]
+    if not isinstance(raw, dict) or any(not LANGUAGE_CODE.match(t.language) or not t.answer for t in found):
+        raise ContentError(path, f"topic: translations must be a mapping such as {example}")
+    return found
 
 
 def topic_files(content_dir: Path = CONTENT_DIR) -> list[Path]:
@@ -400,7 +521,7 @@ def parse_services(raw: Any, path: Path) -> tuple[MenuService, ...]:
     return tuple(services)
 
 
-SETTINGS_KEYS = frozenset({"sms_limit", "templates", "verdicts", "services"})
+SETTINGS_KEYS = frozenset({"sms_limit", "templates", "verdicts", "services", "translations"})
 
 
 def load_render_settings(content_dir: Path = CONTENT_DIR) -> RenderSettings:
@@ -416,13 +537,58 @@ def load_render_settings(content_dir: Path = CONTENT_DIR) -> RenderSettings:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ContentError(path, f"needs sms_limit, templates and verdicts ({exc})") from exc
     settings = replace(settings, services=parse_services(raw.get("services"), path))
+    settings = replace(settings, languages=_settings_translations(settings, raw.get("translations"), path))
+    _check_templates(settings, path, raw.get("templates") or {})
+    for code, own in settings.languages.items():
+        _check_templates(own, path, raw.get("templates") or {}, f"translations: {code}: ")
+    return settings
+
+
+def _check_templates(settings: RenderSettings, path: Path, raw: dict[str, Any], where: str = "") -> None:
+    """Every template present, each with only the placeholders it can fill (in every language)."""
     for name, placeholders in TEMPLATE_PLACEHOLDERS.items():
         if name not in settings.templates:
-            raise ContentError(path, f"templates: missing {name!r}", int(raw["templates"].get("__line__", 0)))
+            raise ContentError(path, f"{where}templates: missing {name!r}", int(raw.get("__line__", 0)))
         try:
             settings.templates[name].format(**dict.fromkeys(placeholders, ""))
         except (KeyError, IndexError, ValueError) as exc:
             allowed = ", ".join(f"{{{p}}}" for p in placeholders) or "none"
-            message = f"templates: {name} has a placeholder it cannot fill ({exc}); it may use {allowed}"
-            raise ContentError(path, message) from exc
-    return settings
+            wrong = f"{where}templates: {name} has a placeholder it cannot fill ({exc})"
+            raise ContentError(path, f"{wrong}; it may use {allowed}") from exc
+
+
+def _strings(mapping: dict[Any, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in mapping.items() if k != "__line__"}
+
+
+def _settings_translations(settings: RenderSettings, raw: Any, path: Path) -> dict[str, RenderSettings]:
+    """``translations: {es: {templates, verdicts, services}}``: each language's wording over the English.
+
+    ``services`` maps a service's intent to its button title in that language.
+    """
+    if raw is None:
+        return {}
+    example = "translations: {es: {templates: {...}, verdicts: {...}, services: {report_problem: ...}}}"
+    if not isinstance(raw, dict):
+        raise ContentError(path, f"translations must be a mapping such as {example}")
+    languages = {}
+    for code, item in raw.items():
+        if code == "__line__":
+            continue
+        if not isinstance(code, str) or not LANGUAGE_CODE.match(code) or not isinstance(item, dict):
+            raise ContentError(path, f"translations must be a mapping such as {example}")
+        parts = {key: item.get(key) or {} for key in ("templates", "verdicts", "services")}
+        if not all(isinstance(part, dict) for part in parts.values()):
+            raise ContentError(path, f"translations: {code}: templates, verdicts and services are mappings")
+        text = {
+            key: {str(k): str(v) for k, v in part.items() if k != "__line__"} for key, part in parts.items()
+        }
+        titles = text["services"]
+        languages[code] = replace(
+            settings,
+            templates={**settings.templates, **text["templates"]},
+            verdicts={**settings.verdicts, **text["verdicts"]},
+            services=tuple(replace(s, title=titles.get(s.intent, s.title)) for s in settings.services),
+            languages={},
+        )
+    return languages

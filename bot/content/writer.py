@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from bot.content.model import Entry, Topic, Variant
+from bot.content.model import TRANSLATION_KEYS, Entry, Topic, Translation, Variant
 from bot.datafile import exclusive
 
 LOCK_FILE = ".write.lock"  # in the content directory; ignored by git and by `topic_files`
@@ -45,11 +45,14 @@ VARIANTS_KEY = "variants"
 # Whether and when an entry is answered at all: after ``last_reviewed``, and (like the variants)
 # not in ENTRY_KEYS: csvio exports their columns only when some entry uses them.
 WINDOW_KEYS = ("retired", "valid_from", "valid_until")
+# The entry in other languages (``{es: {questions, answer, ...}}``): last, after everything English.
+TRANSLATIONS_KEY = "translations"
 FILE_ENTRY_KEYS = (
     *ENTRY_KEYS[: ENTRY_KEYS.index("short_answer") + 1],
     VARIANTS_KEY,
     *ENTRY_KEYS[ENTRY_KEYS.index("short_answer") + 1 :],
     *WINDOW_KEYS,
+    TRANSLATIONS_KEY,
 )
 # Written only when they say something; the loader reads a missing key as empty / false.
 OPTIONAL_KEYS = frozenset(
@@ -63,9 +66,10 @@ OPTIONAL_KEYS = frozenset(
         "short_answer",
         VARIANTS_KEY,
         *WINDOW_KEYS,
+        TRANSLATIONS_KEY,
     }
 )
-TOPIC_KEYS = ("id", "title")
+TOPIC_KEYS = ("id", "title", TRANSLATIONS_KEY)
 WIDTH = 100
 
 
@@ -118,6 +122,13 @@ def variant_mapping(variant: Variant) -> dict[str, Any]:
     return {**values, "weight": variant.weight}
 
 
+def translation_mapping(translation: Translation) -> dict[str, Any]:
+    """A translation as a content file holds it: its keys in TRANSLATION_KEYS order, empty ones left out."""
+    values = {key: getattr(translation, key) for key in TRANSLATION_KEYS}
+    values["questions"] = list(translation.questions)
+    return {key: value for key, value in values.items() if value}
+
+
 def entry_values(entry: Entry) -> dict[str, Any]:
     """Every key of the entry with its value, empty ones included (lists as lists)."""
     return {
@@ -139,6 +150,7 @@ def entry_values(entry: Entry) -> dict[str, Any]:
         "retired": entry.retired,
         "valid_from": entry.valid_from,
         "valid_until": entry.valid_until,
+        TRANSLATIONS_KEY: {t.language: translation_mapping(t) for t in entry.translations},
     }
 
 
@@ -148,10 +160,18 @@ def entry_mapping(entry: Entry) -> dict[str, Any]:
     return {key: values[key] for key in FILE_ENTRY_KEYS if values[key] or key not in OPTIONAL_KEYS}
 
 
+def topic_header(topic: Topic) -> dict[str, Any]:
+    """The ``topic:`` block: id, title, and the title in other languages when there are any."""
+    header: dict[str, Any] = {"id": topic.id, "title": topic.title}
+    if topic.titles:
+        header[TRANSLATIONS_KEY] = {code: {"title": title} for code, title in topic.titles.items()}
+    return header
+
+
 def topic_text(topic: Topic, comments: str = "") -> str:
     """The whole file for ``topic``: kept comments, then the canonical YAML."""
     document = {
-        "topic": {"id": topic.id, "title": topic.title},
+        "topic": topic_header(topic),
         "entries": [entry_mapping(entry) for entry in topic.entries],
     }
     body = yaml.dump(

@@ -19,8 +19,10 @@ from bot.content.entrycheck import (
     check_entry,
     entry_fields,
     entry_from_fields,
+    merged_translations,
+    saved_translations,
 )
-from bot.content.model import Entry, all_entries, load_content
+from bot.content.model import Entry, all_entries, english_digest, load_content
 
 ROOT = Path(__file__).resolve().parents[3]
 TODAY = date(2027, 1, 15)
@@ -362,16 +364,75 @@ def test_an_old_duplicate_question_moved_by_an_edit_is_not_added(
 
 
 def test_the_studio_json_round_trips_every_shipped_entry(entries: dict[str, Entry]) -> None:
+    assert any(entry.translations for entry in entries.values()), "the shipped entries are translated"
     for entry in entries.values():
         fields = entry_fields(entry)
         assert json.loads(json.dumps(fields)) == fields
         assert entry_from_fields(fields, entry, entry.topic) == entry
         assert entry_from_fields({}, entry, entry.topic) == entry, "fields left out keep the entry's values"
+        english = entry_from_fields({"answer": "Changed."}, entry, entry.topic)
+        assert english.translations == entry.translations, "an English edit keeps the translations"
     assert set(entry_fields(entries["parking_meters"])) == {
         *("id", "kind", "topic", "department", "agency", "claim", "verdict", "related", "sensitive"),
         *("overridden_by", "questions", "answer", "short_answer", "source", "last_reviewed"),
-        *("retired", "valid_from", "valid_until", "variants"),
+        *("retired", "valid_from", "valid_until", "variants", "translations"),
     }
+    passport = entry_fields(entries["passport"])["translations"]["es"]
+    assert passport["agency"] == "el Departamento de Estado de EE. UU." and "short_answer" not in passport
+
+
+def test_a_saved_translation_is_stamped_and_an_english_edit_leaves_it_stale(
+    entries: dict[str, Entry],
+) -> None:
+    base = entries["parking_meters"]
+    (shipped,) = base.translations
+    assert shipped.translated_from == english_digest(base)
+    english = entry_from_fields({"answer": "Meters are free on Sundays."}, base, "parking")
+    assert saved_translations(english, base, None) == english
+    assert english.translation("es") == shipped and shipped.translated_from != english_digest(english)
+
+    answer = "Los parquímetros son gratis los domingos."
+    sent = {"es": {"answer": answer}}
+    fields = {"translations": merged_translations(entry_fields(english)["translations"], sent)}
+    spanish = saved_translations(entry_from_fields(fields, english, "parking"), english, sent)
+    saved = spanish.translation("es")
+    assert saved is not None and saved.answer == answer and saved.questions == shipped.questions
+    assert saved.translated_from == english_digest(english) == english_digest(spanish)
+
+    as_shown = entry_fields(english)["translations"]  # a whole entry sent back unchanged: no stamp
+    unchanged = entry_from_fields({"translations": as_shown}, english, "parking")
+    assert saved_translations(unchanged, english, as_shown).translation("es") == shipped
+    checked = {"es": {"answer": shipped.answer}}  # the text saved again as it is: checked, stamped
+    again = entry_from_fields({"translations": merged_translations(as_shown, checked)}, english, "parking")
+    assert saved_translations(again, english, checked).translation("es").translated_from == english_digest(
+        english
+    )
+    removed = merged_translations(as_shown, {"es": None})
+    assert entry_from_fields({"translations": removed}, english, "parking").translations == ()
+
+
+def test_translation_problems_land_on_the_translation_s_fields(
+    content: Path, entries: dict[str, Entry]
+) -> None:
+    base = entries["passport"]
+    taken = entries["social_security_card"].translation("es")
+    assert taken is not None
+    sent = {"es": {"answer": "", "questions": [*base.translation("es").questions, taken.questions[0]]}}
+    fields = {"translations": merged_translations(entry_fields(base)["translations"], sent)}
+    candidate = saved_translations(entry_from_fields(fields, base, base.topic), base, sent)
+    problems = check_entry(content, candidate, base.topic, today=TODAY)
+    count = len(base.translation("es").questions)
+    assert FieldProblem("translations.es.answer", "missing answer") in problems
+    (duplicate,) = on(problems, f"translations.es.questions.{count}")
+    assert duplicate.error and "under social_security_card" in duplicate.message
+    assert not duplicate.message.startswith("es: ")
+    added = added_errors(content, candidate, base.topic, today=TODAY)
+    assert {p.field for p in added} == {"translations.es.answer", f"translations.es.questions.{count}"}
+    stale = entry_from_fields(
+        {"answer": "Apply for a passport on the State Department's pages."}, base, "referrals"
+    )
+    (behind,) = on(check_entry(content, stale, base.topic, today=TODAY), "translations.es.translated_from")
+    assert not behind.error and behind.message.startswith("stale: ")
 
 
 def test_form_input_is_read_as_the_loader_reads_a_file(entries: dict[str, Entry]) -> None:
@@ -407,6 +468,17 @@ REFUSED: list[tuple[dict[str, Any], str | None, str, str]] = [
     ({"questions": 3}, "parking_meters", "questions", "must be a list of texts"),
     ({"questions": ["ok", "one\ntwo"]}, "parking_meters", "questions.1", "one per line"),
     ({"answer": 42}, "parking_meters", "answer", "must be a text"),
+    ({"translations": ["es"]}, "parking_meters", "translations", "must be a mapping"),
+    ({"translations": {"spanish": {}}}, "parking_meters", "translations", "not a language code"),
+    ({"translations": {"es": "Hola"}}, "parking_meters", "translations.es", "must be a mapping"),
+    ({"translations": {"es": {"anwser": "x"}}}, "parking_meters", "translations.es", "unknown key 'anwser'"),
+    ({"translations": {"es": {"answer": 3}}}, "parking_meters", "translations.es.answer", "must be a text"),
+    (
+        {"translations": {"es": {"answer": "Sí.", "questions": ["una", "dos\ntres"]}}},
+        "parking_meters",
+        "translations.es.questions.1",
+        "one per line",
+    ),
     ({"anwser": "Typo."}, "parking_meters", "anwser", "unknown field 'anwser'"),
     ({"variants": [{"id": "only", "answer": "One."}]}, "parking_meters", "variants", "at least 2 variants"),
     (

@@ -23,6 +23,7 @@ from bot.content.generate import (
     menu_topics,
 )
 from bot.content.model import ContentError, MenuService, load_content, load_render_settings
+from bot.language.conversation import in_language
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "content"
@@ -37,8 +38,10 @@ SERVICES = [
 
 @pytest.fixture(scope="module")
 def responses() -> dict[str, list[dict[str, Any]]]:
+    """The generated responses as an English conversation meets them (tests/bot/language covers Spanish)."""
     files = {f.path: f.text for f in generated_files(load_content(), load_render_settings())}
-    return yaml.safe_load(files[RESPONSES_OUT])["responses"]
+    found = yaml.safe_load(files[RESPONSES_OUT])["responses"]
+    return {name: in_language(variations, "en") for name, variations in found.items()}
 
 
 def payloads(variation: dict[str, Any]) -> list[str]:
