@@ -35,6 +35,10 @@ from bot.content.model import Entry, all_entries, load_content
 
 ROOT = Path(__file__).resolve().parents[1]
 BLIND_DIR = ROOT / "tests" / "nlu" / "blind"
+# The Spanish blind set (issue #19), written the same way on 2026-12-06: its messages are checked
+# against every training text, Spanish and English, by the same rules.
+SPANISH_BLIND_DIR = ROOT / "tests" / "nlu" / "es" / "blind"
+MIN_PER_SPANISH_ANSWER = 5
 TRAINING_DIR = ROOT / "data" / "nlu"
 CONTENT_DIR = ROOT / "data" / "content"
 
@@ -143,9 +147,10 @@ def content_entries() -> list[Entry]:
     return all_entries(load_content(CONTENT_DIR))
 
 
-@pytest.fixture(scope="module")
-def blind() -> Examples:
-    return Examples(ex for path in sorted(BLIND_DIR.glob("*.yml")) for ex in read_nlu(path))
+@pytest.fixture(scope="module", params=[BLIND_DIR, SPANISH_BLIND_DIR], ids=["en", "es"])
+def blind(request: pytest.FixtureRequest) -> Examples:
+    folder: Path = request.param
+    return Examples(ex for path in sorted(folder.glob("*.yml")) for ex in read_nlu(path))
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +158,12 @@ def training() -> Examples:
     """Every text the model trains on, once each: data/nlu/*.yml plus the content questions."""
     found = [ex for path in sorted(TRAINING_DIR.glob("*.yml")) for ex in read_nlu(path)]
     found += [Example(e.intent, q, Path(e.path).name) for e in content_entries() for q in e.questions]
+    found += [
+        Example(e.intent, q, f"{Path(e.path).name} ({t.language})")
+        for e in content_entries()
+        for t in e.translations
+        for q in t.questions
+    ]
     unique: dict[str, Example] = {}
     for ex in found:
         unique.setdefault(ex.text, ex)
@@ -293,3 +304,13 @@ def test_rasa_reads_blind_file(name: str) -> None:
         (m.get("intent_response_key") or m.get("intent"), m.get("text")) for m in data.intent_examples
     )
     assert ours == theirs
+
+
+def test_the_spanish_blind_set_asks_about_every_answer() -> None:
+    counts = by_intent(SPANISH_BLIND_DIR / "answers.yml")
+    wanted = {
+        e.intent for e in content_entries() if e.kind in ("faq", "rumor", "referral") and not e.sensitive
+    }
+    short = {intent: counts[intent] for intent in wanted if counts[intent] < MIN_PER_SPANISH_ANSWER}
+    assert not short, f"fewer than {MIN_PER_SPANISH_ANSWER} Spanish messages: {short}"
+    assert len(read_nlu(SPANISH_BLIND_DIR / "out_of_scope.yml")) >= 100

@@ -68,7 +68,21 @@ CRISIS_RECALL_FLOORS = {
     "recall/sensitive_paraphrases": 1.0,  # 1.0, no margin
     "recall/sensitive_tuning": 1.0,  # 1.0, no margin
     "recall/sensitive_blind": 0.97,  # 0.99 (99 of 100; the target is the bound)
-    "recall/blind_crisis": 0.95,  # 0.966 (85 of 88; target 0.97)
+    "recall/blind_crisis": 0.95,  # 0.966 (85 of 88; target 0.97); 0.955 (84 of 88) with Spanish added
+}
+# Spanish (issue #19), measured on 2026-12-06 with the model 20261206-191716 (docs/measurements.md,
+# "Spanish"): es/blind was written without seeing the training data; sensitive_es.yml is the set the
+# Spanish trigger patterns were written from (no margin).
+SPANISH_FLOORS = {
+    "intent_f1/es_blind": 0.93,  # 0.943 (target 0.93)
+    "exact_answer/es_blind": 0.85,  # 0.866 (329 of 380; target 0.93)
+    "declined/es_oos": 0.90,  # 0.95 (95 of 100; the target is the bound)
+    "recall/sensitive_es": 1.0,  # 1.0 (92 of 92), no margin
+    "recall/es_crisis": 0.88,  # 0.904 (47 of 52)
+}
+SPANISH_CEILINGS = {
+    "false_lifeline/es_blind": 0.03,  # 0.016 (6 of 380)
+    "verdicts/es_oos": 0,  # 0 of 100, no margin
 }
 OOS_TEST_ANSWERED_CEILING = 0.06  # answered/oos_test: 0.047 (target 0.03)
 OOS_TEST_VERDICTS_CEILING = 0  # verdicts/oos_test, a count: 0 of 1000, no margin (target 0)
@@ -173,6 +187,13 @@ def test_clinc_out_of_scope_queries_get_no_agency_answer(clinc: Measured) -> Non
     assert not failed, failed
 
 
+def test_spanish_questions_are_understood_and_spanish_crises_get_their_lifeline(project: Measured) -> None:
+    """The Spanish blind answers and out-of-scope messages, and the Spanish crisis sets, through the whole
+    pipeline (the language detector, the per-language gates, the keyword net's Spanish patterns)."""
+    failed = out_of_bounds(project, {**SPANISH_FLOORS, **SPANISH_CEILINGS})
+    assert not failed, failed
+
+
 def test_no_bound_asks_more_than_the_issue_target() -> None:
     """The margin rule's cap: a floor above its target (or a ceiling below it) would fail good models."""
     bounds = {
@@ -183,6 +204,7 @@ def test_no_bound_asks_more_than_the_issue_target() -> None:
         "verdicts/oos_test": OOS_TEST_VERDICTS_CEILING,
         "lifelines/oos_test": OOS_TEST_LIFELINE_CEILING,
         **CRISIS_RECALL_FLOORS,
+        **{key: bound for key, bound in SPANISH_FLOORS.items() if key in quality.TARGETS},
     }
     for key, bound in bounds.items():
         target = quality.TARGETS[key]

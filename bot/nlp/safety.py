@@ -10,6 +10,10 @@ about homelessness, "i'm homeless" says something about the writer. An intent's
 ``topic_words`` (bare topic words such as "homeless" or "abuse") fire only when the
 message is not a general question about the topic (`TopicQuestion`); its ``patterns``
 always fire.
+
+Spanish speakers often type without accents ("no se donde dormir") and sometimes with stray
+ones; the patterns are also tried on the message with its accents removed (`strip_accents`), so
+a pattern written without accents catches both spellings.
 """
 
 from __future__ import annotations
@@ -97,15 +101,35 @@ def fold_for_safety(text: str) -> str:
     return " ".join(text.split())
 
 
+def strip_accents(text: str) -> str:
+    """The text without diacritics ("vacío" -> "vacio", "niño" -> "nino").
+
+    A message in crisis is typed fast, on a phone, often without accents: the Spanish patterns
+    are written without them and tried on this form, so "no sé dónde dormir" and "no se donde
+    dormir" are the same message to the net.
+    """
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
 def variants(text: str) -> set[str]:
-    """The text folded by `fold_for_safety`, and with long letter runs made single ("dieee" -> "die")."""
+    """The text folded by `fold_for_safety`, and with long letter runs made single ("dieee" -> "die").
+
+    Each form also without its accents (`strip_accents`): a pattern that matched the text as
+    typed still does, and one written without accents matches a message typed with them.
+    """
     base = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
-    return {fold_for_safety(text), " ".join(re.sub(r"(\w)\1{2,}", r"\1", base).split())}
+    forms = {fold_for_safety(text), " ".join(re.sub(r"(\w)\1{2,}", r"\1", base).split())}
+    return forms | {strip_accents(form) for form in forms}
 
 
 def is_topic_question(topic_question: TopicQuestion, text: str) -> bool:
-    """Whether ``text`` asks about a topic in general (`TopicQuestion`), in its folded form."""
-    return topic_question.matches(fold_for_safety(text))
+    """Whether ``text`` asks about a topic in general (`TopicQuestion`), folded and without accents.
+
+    Without accents because the Spanish ways of asking ("¿cuántas personas...?") are written
+    without them, like the patterns; an English message has none to lose.
+    """
+    return topic_question.matches(strip_accents(fold_for_safety(text)))
 
 
 def match(triggers: Iterable[Trigger], *texts: str) -> str | None:
