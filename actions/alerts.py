@@ -33,12 +33,14 @@ from actions.common import (
     fragment,
     latest_text,
     lookup,
+    reply_language,
     say_if_stale,
 )
 from actions.parsing import alert_areas, entity_values, find_area
 from bot.broadcasts.notice import NoticeStore
-from bot.broadcasts.texts import notice_lead
+from bot.broadcasts.texts import alert_text, notice_lead
 from bot.clients.alerts import Alert, select
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.days import DayRef, day_bounds, local_today
 from bot.formatting import moment_text
 
@@ -64,19 +66,35 @@ def in_window(alerts: Iterable[Alert], start: datetime, end: datetime, area: str
 
 
 def alert_lines(
-    domain: dict[str, Any], alerts: list[Alert], zone: ZoneInfo, now: datetime | None = None
+    domain: dict[str, Any],
+    alerts: list[Alert],
+    zone: ZoneInfo,
+    now: datetime | None = None,
+    language: str = SOURCE_LANGUAGE,
 ) -> list[str]:
-    """One `utter_part_alert` line per alert, its end time in the agency's zone; an alert that
-    starts after `now` (asked about a later day) says from when."""
+    """One `utter_part_alert` line per alert, its end time in the agency's zone, in `language`; an
+    alert that starts after `now` (asked about a later day) says from when. The alert's text is the
+    feed's in `language`; an alert the feed has only in another language says so on a line of its own
+    (`only_in`, data/broadcasts/alerts.yml)."""
+    read = [(a, *alert_text(a, language)) for a in alerts]
     return [
         fragment(
             domain, "utter_part_alert_from" if now and a.effective and a.effective > now else "utter_part_alert",  # noqa: E501
-            severity=a.severity, event=a.event, headline=a.headline, area=a.area, instruction=a.instruction,
-            expires=moment_text(a.expires, zone) if a.expires else "",
-            effective=moment_text(a.effective, zone) if a.effective else "",
-        )
-        for a in alerts
+            language=language,
+            severity=a.severity, event=text.event or a.event, area=a.area, instruction=text.instruction,
+            headline=text.headline or text.event or a.headline,
+            expires=moment_text(a.expires, zone, language) if a.expires else "",
+            effective=moment_text(a.effective, zone, language) if a.effective else "",
+        ) + (f"\n{note}" if note else "")
+        for a, text, note in read
     ]  # fmt: skip
+
+
+def more_line(domain: dict[str, Any], shown: list[Alert], language: str) -> list[str]:
+    """ "…and 2 more." when there are more alerts than a reply lists."""
+    if len(shown) <= MAX_SHOWN:
+        return []
+    return [fragment(domain, "utter_part_alerts_more", language=language, count=len(shown) - MAX_SHOWN)]
 
 
 async def say_notice(resources: shared.Resources, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -87,7 +105,7 @@ async def say_notice(resources: shared.Resources, dispatcher: CollectingDispatch
         log.warning("alerts: the pinned notice was left out for %s: %s", conversation_ref(tracker), exc)
         return
     if notice is not None:
-        dispatcher.utter_message(text=notice_lead(notice))
+        dispatcher.utter_message(text=notice_lead(notice, reply_language(tracker)))
 
 
 class ActionCheckAlerts(LookupAction):
@@ -113,27 +131,27 @@ class ActionCheckAlerts(LookupAction):
             if places
             else find_area(latest_text(tracker), alert_areas(a.area for a in fetched.value))
         )
-        now, zone = resources.now(), resources.config.zone
+        now, zone, language = resources.now(), resources.config.zone, reply_language(tracker)
         ref = asked_day(tracker, now, zone)
         span = window(ref, now, zone) if ref and ref.day and ref.kind != "today" else None
         if ref is not None and ref.day is None:
-            say_if_stale(dispatcher, fetched, resources)
+            say_if_stale(dispatcher, fetched, resources, language)
             dispatcher.utter_message(response="utter_day_invalid", said=ref.said)
             return []
         if ref is not None and span is not None:
-            say_if_stale(dispatcher, fetched, resources)
-            self.say_on_day(dispatcher, domain, in_window(fetched.value, *span, area), ref, area, now, zone)
+            say_if_stale(dispatcher, fetched, resources, language)
+            shown = in_window(fetched.value, *span, area)
+            self.say_on_day(dispatcher, domain, shown, ref, area, now, zone, language)
             return remember_day(ref, local_today(now, zone))
         shown = select(fetched.value, now=now, area=area)
-        say_if_stale(dispatcher, fetched, resources)
+        say_if_stale(dispatcher, fetched, resources, language)
         if not shown:
             dispatcher.utter_message(
                 response="utter_alerts_none_in_area" if area else "utter_alerts_none", area=area
             )
             return remember_day(ref, local_today(now, zone))
-        lines = alert_lines(domain, shown[:MAX_SHOWN], zone, now)  # one that starts later says from when
-        if len(shown) > MAX_SHOWN:
-            lines.append(fragment(domain, "utter_part_alerts_more", count=len(shown) - MAX_SHOWN))
+        lines = alert_lines(domain, shown[:MAX_SHOWN], zone, now, language)  # a later one says from when
+        lines += more_line(domain, shown, language)
         dispatcher.utter_message(
             response="utter_alerts_in_area" if area else "utter_alerts",
             area=area,
@@ -151,8 +169,9 @@ class ActionCheckAlerts(LookupAction):
         area: str | None,
         now: datetime,
         zone: ZoneInfo,
+        language: str = SOURCE_LANGUAGE,
     ) -> None:
-        when = when_text(domain, ref, local_today(now, zone))
+        when = when_text(domain, ref, local_today(now, zone), language)
         if not shown:
             dispatcher.utter_message(
                 response="utter_alerts_none_on_day_in_area" if area else "utter_alerts_none_on_day",
@@ -160,9 +179,8 @@ class ActionCheckAlerts(LookupAction):
                 when=when,
             )
             return
-        lines = alert_lines(domain, shown[:MAX_SHOWN], zone, now)
-        if len(shown) > MAX_SHOWN:
-            lines.append(fragment(domain, "utter_part_alerts_more", count=len(shown) - MAX_SHOWN))
+        lines = alert_lines(domain, shown[:MAX_SHOWN], zone, now, language)
+        lines += more_line(domain, shown, language)
         dispatcher.utter_message(
             response="utter_alerts_on_day_in_area" if area else "utter_alerts_on_day",
             area=area,

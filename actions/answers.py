@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources as shared
 from actions.alerts import MAX_SHOWN, alert_lines
-from actions.common import ALERTS, EventList, conversation_ref, lookup
+from actions.common import ALERTS, EventList, conversation_ref, lookup, reply_language
 from bot.clients.alerts import Alert, select
 from bot.clients.errors import AgencyUnavailable
 from bot.content.model import all_entries, load_content
@@ -82,6 +82,7 @@ class ActionGiveLiveAnswer(Action):
         if not in_effect:
             dispatcher.utter_message(response=f"utter_{key}")
             return []
-        lines = alert_lines(domain, in_effect[:MAX_SHOWN], resources.config.zone)
+        language = reply_language(tracker)
+        lines = alert_lines(domain, in_effect[:MAX_SHOWN], resources.config.zone, language=language)
         dispatcher.utter_message(response="utter_answer_overridden_by_alert", alerts="\n".join(lines))
         return []

@@ -1,8 +1,10 @@
 """The day a lookup question is about, and how a reply names it: shared by hours, collection and alerts.
 
-Reading the words is `bot.days` (pure); this module adds the conversation: "today" in the
-agency's time zone, the `day` slot that a short follow-up ("and the library?") keeps, and the
-display text "tomorrow (Sun 6 Dec)" from the domain's `utter_part_day_*` lines.
+Reading the words is `bot.days` (pure); this module adds the conversation: its language (whose day
+words are read: "mañana", "el próximo lunes"), "today" in the agency's time zone, the `day` slot that
+a short follow-up ("and the library?", "¿y la biblioteca?") keeps, and the display text
+"tomorrow (Sun 6 Dec)" from the domain's `utter_part_day_*` lines, in the reply's language
+("mañana (dom 6 dic)", "el jue 24 dic (Nochebuena)").
 """
 
 from __future__ import annotations
@@ -16,12 +18,19 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.common import EventList, fragment, latest_intent, latest_text
-from bot.days import DayReader, DayRef, load_day_words, local_today
-from bot.formatting import day_text
+from bot.content.agency import SOURCE_LANGUAGE
+from bot.days import DayReader, DayRef, day_reader, local_today
+from bot.formatting import day_text, holiday_name
+from bot.language.conversation import conversation_language
 
 DAY_SLOT = "day"
 FOLLOW_UP_INTENT = "follow_up"  # set by the NLU for "and the library?" (actions/follow_up.py)
-READER = DayReader(load_day_words())
+READER = day_reader(SOURCE_LANGUAGE)  # read at import: a broken English file stops the server at start
+
+
+def reader_for(tracker: Tracker) -> DayReader:
+    """The day words of the conversation's language (English when it has none)."""
+    return day_reader(conversation_language(tracker.slots))
 
 
 def asked_day(
@@ -37,11 +46,12 @@ def asked_day(
     """
     said = text or latest_text(tracker)
     today = local_today(now, zone)
-    found = READER.read(said, today, holidays)
+    reader = reader_for(tracker)
+    found = reader.read(said, today, holidays)
     if found is not None:
         return found
     remembered = tracker.get_slot(DAY_SLOT)
-    if remembered and (latest_intent(tracker) == FOLLOW_UP_INTENT or READER.is_follow_up(said)):
+    if remembered and (latest_intent(tracker) == FOLLOW_UP_INTENT or reader.is_follow_up(said)):
         try:
             day = date.fromisoformat(str(remembered))
         except ValueError:
@@ -57,27 +67,27 @@ def remember_day(ref: DayRef | None, today: date) -> EventList:
     return [SlotSet(DAY_SLOT, ref.day.isoformat() if dated and ref and ref.day else None)]
 
 
-def when_text(domain: Mapping[str, Any], ref: DayRef, today: date) -> str:
-    """ "tomorrow (Sun 6 Dec)", "on Christmas Eve (Thu 24 Dec)", "on Mon 7 Dec", "tonight"."""
+def when_text(domain: Mapping[str, Any], ref: DayRef, today: date, language: str = SOURCE_LANGUAGE) -> str:
+    """ "tomorrow (Sun 6 Dec)", "on Christmas Eve (Thu 24 Dec)", "on Mon 7 Dec", "tonight"; in Spanish
+    "mañana (dom 6 dic)", "el jue 24 dic (Nochebuena)", "el lun 7 dic", "esta noche"."""
     assert ref.day is not None
-    shown = day_text(ref.day)
+    shown = day_text(ref.day, language)
     if ref.kind == "tonight":
-        return fragment(domain, "utter_part_day_tonight", date=shown)
+        return fragment(domain, "utter_part_day_tonight", language=language, date=shown)
     if ref.holiday:
-        return fragment(domain, "utter_part_day_holiday", holiday=ref.holiday, date=shown)
+        holiday = holiday_name(ref.holiday, language)
+        return fragment(domain, "utter_part_day_holiday", language=language, holiday=holiday, date=shown)
     offset = (ref.day - today).days
     names = {-1: "utter_part_day_yesterday", 0: "utter_part_day_today", 1: "utter_part_day_tomorrow"}
-    return fragment(domain, names.get(offset, "utter_part_day_on"), date=shown)
+    return fragment(domain, names.get(offset, "utter_part_day_on"), language=language, date=shown)
 
 
-def day_name(domain: Mapping[str, Any], ref: DayRef) -> str:
-    """ "Thanksgiving Day (Thu 26 Nov)" or "Thu 26 Nov": a day named without a preposition."""
+def day_name(domain: Mapping[str, Any], ref: DayRef, language: str = SOURCE_LANGUAGE) -> str:
+    """ "Thanksgiving Day (Thu 26 Nov)" or "Thu 26 Nov": a day named without a preposition; in Spanish
+    "jue 26 nov (Día de Acción de Gracias)" or "jue 26 nov"."""
     assert ref.day is not None
+    shown = day_text(ref.day, language)
     if ref.holiday:
-        return fragment(domain, "utter_part_day_name_holiday", holiday=ref.holiday, date=day_text(ref.day))
-    return day_text(ref.day)
-
-
-def weekday_name(day: date) -> str:
-    """ "Sunday" (the agency's locale of the reply templates, which say "closed on {weekday}s")."""
-    return f"{day:%A}"
+        holiday = holiday_name(ref.holiday, language)
+        return fragment(domain, "utter_part_day_name_holiday", language=language, holiday=holiday, date=shown)
+    return shown

@@ -14,6 +14,10 @@ the assistant would otherwise decline (the out-of-scope rule), declining as befo
 (`utter_out_of_scope`, as a follow-up action, so the decline is still recorded as one) when the
 message is no reply to a broadcast.
 Which question it is: the words listed in data/broadcasts/alerts.yml (`replies.questions`).
+
+The answer is worded in the conversation's language: the file's translation of the replies, the
+districts' names in it, its dates ("lun 30 nov, 6 p. m.") and its way of listing ("Riverside y Old
+Town"); English, as always, where the file has no translation.
 """
 
 from __future__ import annotations
@@ -22,18 +26,21 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+from babel import localedata
+from babel.lists import format_list
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from redis.exceptions import RedisError
 
 from actions import resources as shared
-from actions.common import ALERTS, EventList, conversation_ref, latest_text, lookup
+from actions.common import ALERTS, EventList, conversation_ref, latest_text, lookup, reply_language
 from bot.broadcasts.model import ALERT, Broadcast, BroadcastStore
 from bot.broadcasts.received import last_received
 from bot.broadcasts.texts import BroadcastTexts, load_texts
 from bot.clients.alerts import Alert
 from bot.clients.errors import AgencyUnavailable
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.formatting import moment_text
 from bot.subscriptions.catalog import ALL, Catalog, load_catalog
 
@@ -55,11 +62,16 @@ async def received_broadcast(resources: shared.Resources, tracker: Tracker) -> B
     return broadcast if resources.now().timestamp() - sent <= RECENT_DAYS * 86400 else None
 
 
-def areas_text(catalog: Catalog, areas: tuple[str, ...], whole_city: str) -> str:
-    """ "Riverside and Old Town", "Downtown, Eastside and Westside", "the whole city"."""
+def areas_text(
+    catalog: Catalog, areas: tuple[str, ...], whole_city: str, language: str = SOURCE_LANGUAGE
+) -> str:
+    """ "Riverside and Old Town", "Downtown, Eastside and Westside", "the whole city"; in another
+    language as CLDR lists ("Riverside y Old Town")."""
     if not areas or ALL in areas:
         return whole_city
     names = [catalog.area_name(a, whole_city) for a in areas]
+    if language != SOURCE_LANGUAGE and localedata.exists(language):
+        return format_list(names, locale=language)
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
@@ -72,11 +84,11 @@ async def answer_from_broadcast(
     that names a district asks whether it is affected, and any other is answered with what it said.
     Never raises for Redis trouble: the caller then answers as it would have.
     """
-    texts = load_texts()
+    texts = load_texts(language=reply_language(tracker))  # English when the file has no translation
     message = latest_text(tracker)
     question = texts.question_kind(message)
     if question is None and asked:
-        question = "where" if load_catalog().areas_in(message) else "what_to_do"
+        question = "where" if load_catalog(language=texts.language).areas_in(message) else "what_to_do"
     if question is None:
         return False
     try:
@@ -87,7 +99,8 @@ async def answer_from_broadcast(
     if broadcast is None:
         return False
     zone = resources.config.zone
-    when = moment_text(datetime.fromtimestamp(broadcast.sent_at or broadcast.created, timezone.utc), zone)
+    sent = datetime.fromtimestamp(broadcast.sent_at or broadcast.created, timezone.utc)
+    when = moment_text(sent, zone, texts.language)
     if question == "where":
         said, sure = where_answer(texts, broadcast, latest_text(tracker), when)
     elif question == "how_long":
@@ -106,9 +119,10 @@ async def answer_from_broadcast(
 
 def where_answer(texts: BroadcastTexts, broadcast: Broadcast, message: str, when: str) -> tuple[str, bool]:
     """Its areas in words, and whether a district the citizen names is one of them."""
-    catalog = load_catalog()
+    catalog = load_catalog(language=texts.language)
     whole_city = texts.text("relay", "whole_city")
-    lines = [texts.reply("areas", when=when, areas=areas_text(catalog, broadcast.areas, whole_city))]
+    areas = areas_text(catalog, broadcast.areas, whole_city, texts.language)
+    lines = [texts.reply("areas", when=when, areas=areas)]
     if ALL in broadcast.areas or not broadcast.areas:
         return lines[0], True
     named = catalog.areas_in(message)
@@ -130,7 +144,7 @@ async def how_long_answer(
         return texts.reply("not_said", when=when), False
     if alert.message_type.lower() == "cancel":
         return texts.reply("cancelled"), True
-    expires = moment_text(alert.expires, resources.config.zone)
+    expires = moment_text(alert.expires, resources.config.zone, texts.language)
     over = alert.expires <= resources.now()
     return texts.reply("over" if over else "until", expires=expires), True
 

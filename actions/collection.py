@@ -26,14 +26,17 @@ from actions.common import (
     latest_intent,
     latest_text,
     lookup,
+    reply_language,
     say_if_stale,
 )
 from actions.forms.not_answers import for_the_rules, is_exit
 from actions.parsing import entity_values, looks_like_location, request_number
-from bot.clients.collection import CollectionSchedule
+from bot.clients.collection import CollectionSchedule, Pickup
 from bot.clients.errors import NotFound
-from bot.days import DayRef, local_today
-from bot.formatting import day_text, stream_name
+from bot.content.agency import SOURCE_LANGUAGE
+from bot.days import WEEKDAYS, DayRef, local_today
+from bot.formatting import day_text, frequency_word, stream_name, weekday_name
+from bot.language.conversation import conversation_language
 
 SLOT = "address"
 # Without an address entity, free text counts as the address only for these intents.
@@ -48,13 +51,19 @@ class ValidateCollectionDayForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         text, message = latest_text(tracker), tracker.latest_message
-        if is_exit(message):  # stop, start over, menu: the rules end the form
+        language = conversation_language(tracker.slots)
+        if is_exit(message, language):  # stop, start over, menu: the rules end the form
             return {}
         addresses = entity_values(message, "address")
         if addresses:
             return {SLOT: addresses[0]}
         asked = tracker.get_slot("requested_slot") == SLOT
-        if asked and latest_intent(tracker) in ANSWERS and text.strip() and not for_the_rules(message):
+        if (
+            asked
+            and latest_intent(tracker) in ANSWERS
+            and text.strip()
+            and not for_the_rules(message, language)
+        ):
             return {SLOT: text}  # a question or "thanks" is left to the rules, and the form asks again
         return {}
 
@@ -64,7 +73,12 @@ class ValidateCollectionDayForm(FormValidationAction):
         text = " ".join(str(value or "").split())
         if not text:
             return {SLOT: None}
-        if not looks_like_location(text) or request_number(text) or not any(c.isdigit() for c in text):
+        language = conversation_language(tracker.slots)
+        if (
+            not looks_like_location(text, language)
+            or request_number(text, language)
+            or not any(c.isdigit() for c in text)
+        ):
             dispatcher.utter_message(response="utter_collection_address_invalid")
             return {SLOT: None}
         return {SLOT: text}
@@ -96,7 +110,8 @@ class ActionCheckCollectionDay(LookupAction):
         except NotFound:
             dispatcher.utter_message(response="utter_collection_unknown_address", address=address)
             return [SlotSet(SLOT, None)]
-        say_if_stale(dispatcher, fetched, resources)
+        language = reply_language(tracker)
+        say_if_stale(dispatcher, fetched, resources, language)
         schedule = fetched.value
         now, zone = resources.now(), resources.config.zone
         today = local_today(now, zone)
@@ -105,15 +120,9 @@ class ActionCheckCollectionDay(LookupAction):
             dispatcher.utter_message(response="utter_day_invalid", said=ref.said)
             return [SlotSet(SLOT, schedule.address)]
         if ref is not None:
-            say_day(dispatcher, domain, schedule, ref, today, question_text(tracker))
+            say_day(dispatcher, domain, schedule, ref, today, question_text(tracker), language)
             return [SlotSet(SLOT, schedule.address), *remember_day(ref, today)]
-        lines = [
-            fragment(
-                domain, "utter_part_pickup", stream=stream_name(p.stream), day=p.day.capitalize(),
-                frequency=p.frequency, next=day_text(p.next_pickup) if p.next_pickup else "", note=p.note,
-            )
-            for p in schedule.pickups
-        ]  # fmt: skip
+        lines = [pickup_summary(domain, p, language) for p in schedule.pickups]
         dispatcher.utter_message(
             response="utter_collection_day",
             address=schedule.address,
@@ -124,6 +133,17 @@ class ActionCheckCollectionDay(LookupAction):
         return [SlotSet(SLOT, schedule.address)]
 
 
+def pickup_summary(domain: dict[str, Any], pickup: Pickup, language: str = SOURCE_LANGUAGE) -> str:
+    """ "• Trash: Tuesday, weekly. Next: Tue 1 Dec." in `language`."""
+    weekday = WEEKDAYS.index(pickup.day) if pickup.day in WEEKDAYS else None
+    return fragment(
+        domain, "utter_part_pickup", language=language, stream=stream_name(pickup.stream, language),
+        day=weekday_name(weekday, language) if weekday is not None else pickup.day.capitalize(),
+        frequency=frequency_word(pickup.frequency, language),
+        next=day_text(pickup.next_pickup, language) if pickup.next_pickup else "", note=pickup.note,
+    )  # fmt: skip
+
+
 def say_day(
     dispatcher: CollectingDispatcher,
     domain: dict[str, Any],
@@ -131,17 +151,18 @@ def say_day(
     ref: DayRef,
     today: date,
     question: str,
+    language: str = SOURCE_LANGUAGE,
 ) -> None:
     """Pickups on the day asked about, or the first ones after it ("after Thanksgiving")."""
     assert ref.day is not None
-    pickups = streams_asked(question, schedule.pickups)
+    pickups = streams_asked(question, schedule.pickups, language)
     if ref.after:
-        lines = [after_line(domain, p, ref.day) for p in pickups]
-        response, when = "utter_collection_after_day", day_name(domain, ref)
+        lines = [after_line(domain, p, ref.day, language) for p in pickups]
+        response, when = "utter_collection_after_day", day_name(domain, ref, language)
     else:
-        lines = [pickup_line(domain, p, ref.day, today) for p in pickups]
-        lines.append(holiday_line(domain, ref.holiday, ref.day, pickups))
-        response, when = "utter_collection_on_day", when_text(domain, ref, today)
+        lines = [pickup_line(domain, p, ref.day, today, language) for p in pickups]
+        lines.append(holiday_line(domain, ref.holiday, ref.day, pickups, language))
+        response, when = "utter_collection_on_day", when_text(domain, ref, today, language)
     dispatcher.utter_message(
         response=response,
         address=schedule.address,

@@ -25,9 +25,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import resources as shared
 from bot.cache import Fetched, cache_key
 from bot.clients.errors import AgencyUnavailable
-from bot.content.agency import load_agency
+from bot.content.agency import SOURCE_LANGUAGE, load_agency
 from bot.formatting import as_of_text
 from bot.handoff.reasons import lookup_failures
+from bot.language.conversation import conversation_language, in_language
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -96,17 +97,25 @@ async def lookup(
 
 
 def say_if_stale(
-    dispatcher: CollectingDispatcher, fetched: Fetched[Any], resources: shared.Resources
+    dispatcher: CollectingDispatcher,
+    fetched: Fetched[Any],
+    resources: shared.Resources,
+    language: str = SOURCE_LANGUAGE,
 ) -> None:
     """ "I couldn't reach the city's system just now; this is what it said at 10:42 am." """
     if fetched.stale:
-        when = as_of_text(fetched.fetched_at, resources.config.zone, resources.now())
+        when = as_of_text(fetched.fetched_at, resources.config.zone, resources.now(), language)
         dispatcher.utter_message(response="utter_lookup_stale", as_of=when)
 
 
 def conversation_ref(tracker: Tracker) -> str:
     """A short, stable stand-in for the conversation id in logs."""
     return hashlib.sha256(str(tracker.sender_id).encode()).hexdigest()[:10]
+
+
+def reply_language(tracker: Tracker) -> str:
+    """The language the values and lines an action writes are in: the conversation's."""
+    return conversation_language(tracker.slots)
 
 
 def latest_intent(tracker: Tracker) -> str:
@@ -120,13 +129,17 @@ def latest_text(tracker: Tracker) -> str:
 _PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
 
 
-def fragment(domain: Mapping[str, Any], response: str, /, **values: Any) -> str:
-    """One line of a longer reply, from the domain `response` (its first plain-text variation).
+def fragment(
+    domain: Mapping[str, Any], response: str, /, *, language: str = SOURCE_LANGUAGE, **values: Any
+) -> str:
+    """One line of a longer reply, from the domain `response`: its first plain-text variation in
+    `language` (the conversation's; English when the response has none in it).
 
     Lists (alerts, pickups, online services) are sent as one message, which matters on SMS;
-    each line's wording is a response staff edit like any other (`utter_part_...`).
+    each line's wording is a response staff edit like any other (`utter_part_...`). Rasa's NLG
+    never sees these lines, so the language is chosen here, as bot/nlg.py chooses it for responses.
     """
-    variations = (domain.get("responses") or {}).get(response) or []
+    variations = in_language((domain.get("responses") or {}).get(response) or [], language)
     text = next((v["text"] for v in variations if v.get("text") and not v.get("condition")), None)
     if text is None:
         raise KeyError(f"the domain has no text response {response!r}")

@@ -20,12 +20,22 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources as shared
-from actions.asked_day import asked_day, remember_day, weekday_name, when_text
-from actions.common import FACILITIES, EventList, LookupAction, joined, latest_text, lookup, say_if_stale
+from actions.asked_day import asked_day, remember_day, when_text
+from actions.common import (
+    FACILITIES,
+    EventList,
+    LookupAction,
+    joined,
+    latest_text,
+    lookup,
+    reply_language,
+    say_if_stale,
+)
 from actions.parsing import entity_values, find_by_name
 from bot.clients.facilities import Facility
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.days import DayRef, local_today
-from bot.formatting import hours_text, moment_text
+from bot.formatting import holiday_name, hours_text, moment_text, weekday_name
 from bot.opening_hours import facility_now, facility_on, next_opening, usual_hours
 
 MAX_SHOWN = 3
@@ -53,16 +63,18 @@ def details(facility: Facility) -> str:
     return joined(facility.address, facility.phone, facility.url)
 
 
-def say_now(dispatcher: CollectingDispatcher, facility: Facility, now: datetime) -> None:
+def say_now(
+    dispatcher: CollectingDispatcher, facility: Facility, now: datetime, language: str = SOURCE_LANGUAGE
+) -> None:
     """Where the facility stands at this instant: "open now, until 4:30 pm"."""
-    state = facility_now(facility, now)
+    state = facility_now(facility, now, language)
     dispatcher.utter_message(
         response=RESPONSES[state.state],
         name=facility.name,
         closes=state.closes,
         opens=state.opens,
         hours_today=state.hours_today,
-        reason=state.reason,
+        reason=holiday_name(state.reason, language),
         next_open=state.next_open,
         details=details(facility),
     )
@@ -70,16 +82,22 @@ def say_now(dispatcher: CollectingDispatcher, facility: Facility, now: datetime)
         dispatcher.utter_message(response="utter_facility_note", name=facility.name, note=state.note)
 
 
-def say_on(dispatcher: CollectingDispatcher, facility: Facility, day: date, when: str) -> None:
+def say_on(
+    dispatcher: CollectingDispatcher,
+    facility: Facility,
+    day: date,
+    when: str,
+    language: str = SOURCE_LANGUAGE,
+) -> None:
     """Its hours on one date: "closed on Sundays, so it's closed tomorrow (Sun 6 Dec). After that ..." """
-    state = facility_on(facility, day)
+    state = facility_on(facility, day, language)
     dispatcher.utter_message(
         response=DAY_RESPONSES[state.state],
         name=facility.name,
         when=when,
-        weekday=weekday_name(day),
+        weekday=weekday_name(day.weekday(), language),
         hours=state.hours,
-        reason=state.reason,
+        reason=holiday_name(state.reason, language),
         next_open=state.next_open,
         details=details(facility),
     )
@@ -87,16 +105,22 @@ def say_on(dispatcher: CollectingDispatcher, facility: Facility, day: date, when
         dispatcher.utter_message(response="utter_facility_note", name=facility.name, note=state.note)
 
 
-def say_usual(dispatcher: CollectingDispatcher, facility: Facility, day: date, now: datetime) -> None:
+def say_usual(
+    dispatcher: CollectingDispatcher,
+    facility: Facility,
+    day: date,
+    now: datetime,
+    language: str = SOURCE_LANGUAGE,
+) -> None:
     """ "Is it open on Saturdays?": the weekday's usual hours, then a closure on the next one if any."""
     usual = usual_hours(facility, day)
     upcoming = next_opening(facility, now)
     dispatcher.utter_message(
         response="utter_facility_usually_open" if usual.intervals else "utter_facility_usually_closed",
         name=facility.name,
-        weekday=weekday_name(day),
-        hours=hours_text(usual.intervals),
-        next_open=moment_text(upcoming, ZoneInfo(facility.timezone)) if upcoming else "",
+        weekday=weekday_name(day.weekday(), language),
+        hours=hours_text(usual.intervals, language),
+        next_open=moment_text(upcoming, ZoneInfo(facility.timezone), language) if upcoming else "",
         details=details(facility),
     )
 
@@ -134,7 +158,8 @@ class ActionCheckFacilityHours(LookupAction):
             else:
                 dispatcher.utter_message(response="utter_facility_which")
             return []
-        say_if_stale(dispatcher, fetched, resources)
+        language = reply_language(tracker)
+        say_if_stale(dispatcher, fetched, resources, language)
         now, zone = resources.now(), resources.config.zone
         today = local_today(now, zone)
         holidays = {day: reason for facility in found for day, reason in facility.closures.items()}
@@ -144,7 +169,7 @@ class ActionCheckFacilityHours(LookupAction):
             dispatcher.utter_message(response="utter_day_invalid", said=ref.said)
             return remember
         for facility in found[:MAX_SHOWN]:
-            self.say(dispatcher, domain, facility, ref, now, today)
+            self.say(dispatcher, domain, facility, ref, now, today, language)
         return [*remember, *remember_day(ref, today)]
 
     @staticmethod
@@ -155,10 +180,11 @@ class ActionCheckFacilityHours(LookupAction):
         ref: DayRef | None,
         now: datetime,
         today: date,
+        language: str = SOURCE_LANGUAGE,
     ) -> None:
         if ref is None or ref.day is None or ref.is_today_or_now or (ref.day == today and not ref.every):
-            say_now(dispatcher, facility, now)
+            say_now(dispatcher, facility, now, language)
         elif ref.every:
-            say_usual(dispatcher, facility, ref.day, now)
+            say_usual(dispatcher, facility, ref.day, now, language)
         else:
-            say_on(dispatcher, facility, ref.day, when_text(domain, ref, today))
+            say_on(dispatcher, facility, ref.day, when_text(domain, ref, today, language), language)

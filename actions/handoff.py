@@ -9,6 +9,9 @@ and they keep their place; `action_handoff_waiting` answers what the rules send 
 (leaving the line, the menu, starting over, "are you still there?"). Rasa pauses the conversation only
 when an agent claims it (`bot.handoff.service`).
 
+The conversation's language (`conversation_language`) goes with it into the queue, so agents see it
+and the console speaks it; the place in line and the next staffed time are worded in it.
+
 `action_session_start` and `action_restart` override Rasa's defaults: while a person has the
 conversation, a new session (Rasa's expiry) keeps it paused and `/restart` does nothing, so the
 citizen is never silently handed back to the bot; `/restart` while waiting leaves the line first.
@@ -42,11 +45,11 @@ from bot.handoff.config import DATA_DIR, QueuePace, load_pace
 from bot.handoff.hours import load_hours
 from bot.handoff.service import WAITING_SLOT
 from bot.handoff.store import QueueStore, iso
-from bot.handoff.texts import text, wait_words
+from bot.handoff.texts import next_open_text, spoken, wait_words
+from bot.language.conversation import conversation_language
 
 log = logging.getLogger(__name__)
 REASON_TTL = 3600
-NOT_SAID = "(none)"
 SKIPPED = "skipped"
 # A rating is a short answer ("4", "4 stars", "I'd say 4"); a longer message with a digit in it is
 # a question ("is city hall open on the 4th?").
@@ -85,24 +88,33 @@ async def _store() -> QueueStore:
 
 
 def exit_asked(tracker: Tracker) -> str | None:
-    """ "restart", "menu" or "cancel" when the whole message asks to leave what is going on, else None."""
-    said, intent = latest_text(tracker), latest_intent(tracker)
-    if intent == "restart" or is_restart(said):
+    """ "restart", "menu" or "cancel" when the whole message asks to leave what is going on, else None;
+    in the conversation's words ("empezar de nuevo", "menú", "cancelar")."""
+    said, intent, language = latest_text(tracker), latest_intent(tracker), _language(tracker)
+    if intent == "restart" or is_restart(said, language):
         return "restart"
-    if is_menu(said):
+    if is_menu(said, language):
         return "menu"
-    if intent == "cancel" or is_cancel(said):
+    if intent == "cancel" or is_cancel(said, language):
         return "cancel"
     return None
 
 
-async def waiting_words(store: QueueStore, conversation_id: str) -> dict[str, Any] | None:
-    """Place in line, `{ahead}` and `{wait}` for the replies; None when the chat is not waiting."""
+async def waiting_words(store: QueueStore, conversation_id: str, language: str) -> dict[str, Any] | None:
+    """Place in line, `{ahead}` and `{wait}` in `language` for the replies; None when the chat is not
+    waiting."""
     position = await store.position(conversation_id)
     if position is None:
         return None
     minutes = await store.wait_minutes(position)
-    return {"position": position, "wait_minutes": minutes, **wait_words(DATA_DIR, position, minutes)}
+    words = wait_words(DATA_DIR, position, minutes, language)
+    return {"position": position, "wait_minutes": minutes, **words}
+
+
+def _language(tracker: Tracker) -> str:
+    """The conversation's language, as the handoff speaks it: one the agency offers, else English
+    (the slot is the citizen's to set, through a message's entities)."""
+    return spoken(conversation_language(tracker.slots))
 
 
 def _channel(tracker: Tracker) -> str:
@@ -148,7 +160,7 @@ class ActionStartHandoff(Action):
     async def _queue(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, store: QueueStore, reason: str
     ) -> EventList:
-        cid = str(tracker.sender_id)
+        cid, language = str(tracker.sender_id), _language(tracker)
         events, channel = tracker.events, _channel(tracker)
         history = [
             {"sender": m["sender"], "text": m["text"], "timestamp": _iso(m["ts"])}
@@ -161,8 +173,9 @@ class ActionStartHandoff(Action):
             summary=reasons.summary(reason, channel, events, tracker.slots),
             history=history,
             seeded_until=reasons.latest_timestamp(events),
+            language=language,
         )
-        words = await waiting_words(store, cid)
+        words = await waiting_words(store, cid, language)
         if words is None:  # an agent has taken it already: they are reading
             return [SlotSet(WAITING_SLOT, False)]
         if created:
@@ -183,7 +196,7 @@ class ActionStartHandoff(Action):
         reason: str,
         next_open: datetime | None,
     ) -> EventList:
-        when = next_open.strftime(text(DATA_DIR, "next_open_format")) if next_open else NOT_SAID
+        when = next_open_text(DATA_DIR, next_open, _language(tracker))
         dispatcher.utter_message(response="utter_handoff_after_hours", next_open=when, handoff_reason=reason)
         if reason == "sensitive":
             return []
@@ -210,7 +223,7 @@ class ValidateHandoffTicketForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "ticket_contact":
             return {}
         said = latest_text(tracker).strip()
-        return {"ticket_contact": "" if reasons.is_skip(said) else said or None}
+        return {"ticket_contact": "" if reasons.is_skip(said, _language(tracker)) else said or None}
 
     def validate_ticket_message(self, value: Any, dispatcher: Any, tracker: Tracker, domain: Any) -> dict:
         return {"ticket_message": value if isinstance(value, str) and value.strip() else None}
@@ -241,6 +254,7 @@ class ActionSubmitTicket(Action):
                 summary=reasons.summary(reason, channel, tracker.events, tracker.slots),
                 text=str(tracker.get_slot("ticket_message") or ""),
                 contact=str(tracker.get_slot("ticket_contact") or ""),
+                language=_language(tracker),
             )
         except (RedisError, OSError) as exc:
             log.warning(
@@ -277,7 +291,7 @@ class ValidateHandoffRatingForm(FormValidationAction):
         said, intent = latest_text(tracker), latest_intent(tracker)
         if intent == "rate" or (len(said.split()) <= RATING_WORDS and reasons.parse_rating(said) is not None):
             return {"handoff_rating": said}
-        if exit_asked(tracker) or reasons.is_skip(said):
+        if exit_asked(tracker) or reasons.is_skip(said, _language(tracker)):
             return {"handoff_rating": SKIPPED, "handoff_comment": ""}
         return {}
 
@@ -285,7 +299,7 @@ class ValidateHandoffRatingForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "handoff_comment" or back_after_an_answer(tracker):
             return {}
         said = latest_text(tracker).strip()
-        if exit_asked(tracker) or reasons.is_skip(said):
+        if exit_asked(tracker) or reasons.is_skip(said, _language(tracker)):
             return {"handoff_comment": ""}
         if latest_intent(tracker) in ANSWERED_ELSEWHERE:
             return {}
@@ -393,7 +407,7 @@ class ActionHandoffWaiting(Action):
                 if await store.leave(cid):
                     log.info("left the handoff queue (conversation %s)", conversation_ref(tracker))
                 return self._left(dispatcher, asked)
-            words = await waiting_words(store, cid)
+            words = await waiting_words(store, cid, _language(tracker))
         except (RedisError, OSError) as exc:
             ref = conversation_ref(tracker)
             log.warning("queue unavailable (conversation %s): %s", ref, type(exc).__name__)

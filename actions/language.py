@@ -1,22 +1,31 @@
-"""The words citizens use, from a staff-editable file (data/language/en.yml), and how a phrase matches.
+"""The words citizens use, one staff-editable file per language (data/language/<code>.yml), and how a
+phrase matches.
 
-`load_language` reads and checks the file; `actions.parsing` loads it once, at import, and builds
-its regular expressions from the lists with `phrase_pattern` and `one_of`.
+`load_language` reads and checks a file; `words_in(code)` keeps each language's words once read
+(English for a language whose file has none yet); `actions.parsing` builds its regular expressions
+from the lists with `phrase_pattern` and `one_of`. The words are kept without accents and matched
+against text without accents (`unaccented`), so "dirección" and "direccion" are the same word.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.days import LANGUAGE_FILE  # the one language file: data/language/en.yml
+from bot.content.agency import SOURCE_LANGUAGE
+from bot.days import LANGUAGE_FILE, MissingWords, read_words_file, unaccented, words_file, words_or_english
 
 FIELD_SLOTS = ("location", "description", "contact", "service_code")  # the report form's slots
+SECTIONS = ("stopwords", "cancel", "skip", "request_number", "corrections", "forms")  # what this module reads
+# Lists a file may leave out, and the English words they had before they were in the file (en.yml does
+# not list them yet): a language file that names them replaces them.
+DEFAULT_ARTICLES = ("the", "my", "that")  # "change the address to ..."
+DEFAULT_TO = ("to", "into", "as")  # "... the address to 12 Elm St" (":", "=", "->" always count)
+DEFAULT_CONNECTORS = ("and", "at")  # "Oak Ave and 3rd St" ("&" and "/" always count)
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,9 @@ class Corrections:
     verbs: tuple[str, ...]
     is_words: tuple[str, ...]
     fields: Mapping[str, tuple[str, ...]]
+    articles: tuple[str, ...] = DEFAULT_ARTICLES
+    to_words: tuple[str, ...] = DEFAULT_TO
+    place_is: tuple[str, ...] = ()  # "mejor en 5 Oak Ave": a new place right after these words
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,8 @@ class FormWords:
     place_words: frozenset[str]
     street_words: tuple[str, ...]
     corner_words: tuple[str, ...]
+    corner_connectors: tuple[str, ...] = DEFAULT_CONNECTORS
+    street_words_first: tuple[str, ...] = ()  # "calle Elm 12": the street word before the name
 
 
 @dataclass(frozen=True)
@@ -91,7 +105,7 @@ class _Section:
         return _Section(self.path, self.value.get(key), self._name(key))
 
     def words(self, key: str) -> tuple[str, ...]:
-        """A non-empty list of text, lower-cased with single spaces."""
+        """A non-empty list of text, lower-cased without accents, with single spaces."""
         items = self.value.get(key)
         if not isinstance(items, list) or not items:
             raise ValueError(f"{self.path}: {self._name(key)} must be a non-empty list")
@@ -99,16 +113,25 @@ class _Section:
             if not isinstance(item, str) or not item.strip():
                 hint = " (quote no, on, off and yes)" if isinstance(item, bool) else ""
                 raise ValueError(f"{self.path}: {self._name(key)} has {item!r}, which is not text{hint}")
-        return tuple(" ".join(item.lower().split()) for item in items)
+        return tuple(unaccented(" ".join(item.lower().split())) for item in items)
+
+    def optional_words(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """`words(key)`, or `default` when the file leaves the list out."""
+        return self.words(key) if key in self.value else default
 
     def phrases(self, key: str) -> Phrases:
         part = self.section(key)
         return Phrases(part.words("before"), part.words("phrases"), part.words("after"))
 
 
-def load_language(path: Path = LANGUAGE_FILE) -> Language:
-    """The word lists in `path`; ValueError when a list is missing, empty or holds something else."""
-    data = _Section(path, yaml.safe_load(path.read_text(encoding="utf-8")), "")
+def load_language(source: str | Path = LANGUAGE_FILE) -> Language:
+    """The word lists of a language ("es") or a file; ValueError when a list is missing, empty or holds
+    something else, MissingWords (a ValueError too) when there is no file or it has none of them yet."""
+    path = words_file(source)
+    raw = read_words_file(path)
+    if not any(key in raw for key in SECTIONS):
+        raise MissingWords(f"{path}: none of the sections {', '.join(SECTIONS)}")
+    data = _Section(path, raw, "")
     numbers, corrections = data.section("request_number"), data.section("corrections")
     fields = corrections.section("fields")
     if sorted(map(str, fields.value)) != sorted(FIELD_SLOTS):
@@ -125,9 +148,18 @@ def load_language(path: Path = LANGUAGE_FILE) -> Language:
             verbs=corrections.words("verbs"),
             is_words=corrections.words("is"),
             fields={slot: fields.words(slot) for slot in fields.value},
+            articles=corrections.optional_words("articles", DEFAULT_ARTICLES),
+            to_words=corrections.optional_words("to", DEFAULT_TO),
+            place_is=corrections.optional_words("place_is"),
         ),
         forms=_form_words(data.section("forms")),
     )
+
+
+@functools.cache
+def words_in(language: str = SOURCE_LANGUAGE) -> Language:
+    """One language's words, read once; the English ones for a language without them (logged once)."""
+    return words_or_english(language, load_language, "form")
 
 
 def _form_words(forms: _Section) -> FormWords:
@@ -142,4 +174,6 @@ def _form_words(forms: _Section) -> FormWords:
         place_words=frozenset(forms.words("place_words")),
         street_words=forms.words("street_words"),
         corner_words=forms.words("corner_words"),
+        corner_connectors=forms.optional_words("corner_connectors", DEFAULT_CONNECTORS),
+        street_words_first=forms.optional_words("street_words_first"),
     )

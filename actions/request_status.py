@@ -28,25 +28,29 @@ from actions.common import (
     latest_intent,
     latest_text,
     lookup,
+    reply_language,
     say_if_stale,
 )
 from actions.forms.not_answers import for_the_rules, is_exit
 from actions.parsing import entity_values, request_number
 from bot.clients.errors import AgencyUnavailable, NotFound
 from bot.clients.open311 import Service, ServiceRequest
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.formatting import ago_text, day_text, status_word
+from bot.language.conversation import conversation_language
 
 SLOT = "request_id"
 # Intents that mean "here is (or isn't) the number": anything else without a number is another task.
 ANSWERS = frozenset({"inform", "check_request_status", "deny", "nlu_fallback"})
 
 
-def number_in(message: dict[str, Any]) -> str | None:
+def number_in(message: dict[str, Any], language: str = SOURCE_LANGUAGE) -> str | None:
+    """The request number in the `request_id` entity, else in the text ("solicitud 512077" in Spanish)."""
     for value in entity_values(message, "request_id"):
-        number = request_number(value)
+        number = request_number(value, language)
         if number:
             return number
-    return request_number(str(message.get("text") or ""))
+    return request_number(str(message.get("text") or ""), language)
 
 
 class ValidateRequestStatusForm(FormValidationAction):
@@ -57,20 +61,26 @@ class ValidateRequestStatusForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         text, message = latest_text(tracker), tracker.latest_message
-        if is_exit(message):
+        language = conversation_language(tracker.slots)
+        if is_exit(message, language):
             return {}
-        number = number_in(message)
+        number = number_in(message, language)
         if number:
             return {SLOT: number}
         asked = tracker.get_slot("requested_slot") == SLOT
-        if asked and latest_intent(tracker) in ANSWERS and text.strip() and not for_the_rules(message):
+        if (
+            asked
+            and latest_intent(tracker) in ANSWERS
+            and text.strip()
+            and not for_the_rules(message, language)
+        ):
             return {SLOT: text}  # validate_request_id says it is not a number
         return {}
 
     def validate_request_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        number = request_number(str(value)) if value else None
+        number = request_number(str(value), conversation_language(tracker.slots)) if value else None
         if value and not number:
             dispatcher.utter_message(response="utter_request_id_invalid")
         return {SLOT: number}
@@ -92,7 +102,10 @@ class ActionCheckRequestStatus(LookupAction):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> EventList:
-        number = request_number(str(tracker.get_slot(SLOT) or "")) or number_in(tracker.latest_message)
+        language = conversation_language(tracker.slots)
+        number = request_number(str(tracker.get_slot(SLOT) or ""), language) or number_in(
+            tracker.latest_message, language
+        )
         if not number:
             dispatcher.utter_message(response="utter_ask_request_status_form_request_id")
             return []
@@ -107,15 +120,17 @@ class ActionCheckRequestStatus(LookupAction):
         except NotFound:
             dispatcher.utter_message(response="utter_request_status_unknown", request_id=number)
             return [SlotSet(SLOT, None)]
-        say_if_stale(dispatcher, fetched, resources)
+        language = reply_language(tracker)
+        say_if_stale(dispatcher, fetched, resources, language)
         request = fetched.value
         name = request.service_name or await service_name(resources, request.service_code)
+        timing = timing_lines(request, resources, domain, language)
         values = {
             "request_id": request.service_request_id,
             "service_name": name,
-            "status": status_word(request.status),
+            "status": status_word(request.status, language),
             "status_notes": request.status_notes,
-            "timing": "".join(f"\n{line}" for line in timing_lines(request, resources, domain)),
+            "timing": "".join(f"\n{line}" for line in timing),
         }
         response = "utter_request_status" if name else "utter_request_status_unnamed"
         dispatcher.utter_message(response=response, **values)
@@ -133,16 +148,22 @@ async def service_name(resources: shared.Resources, code: str) -> str:
     return next((s.service_name for s in fetched.value if s.service_code == code), "")
 
 
-def timing_lines(request: ServiceRequest, resources: shared.Resources, domain: dict[str, Any]) -> list[str]:
-    """When it is expected (or that it is overdue) and when it last changed: only what the 311 system says."""
+def timing_lines(
+    request: ServiceRequest,
+    resources: shared.Resources,
+    domain: dict[str, Any],
+    language: str = SOURCE_LANGUAGE,
+) -> list[str]:
+    """When it is expected (or that it is overdue) and when it last changed: only what the 311 system
+    says, in `language`."""
     now, lines = resources.now(), []
     expected = request.expected_datetime
     if expected and request.status != "closed":
         part = "utter_part_request_overdue" if expected < now else "utter_part_request_expected"
-        lines.append(
-            fragment(domain, part, expected=day_text(expected.astimezone(resources.config.zone).date()))
-        )
+        day = day_text(expected.astimezone(resources.config.zone).date(), language)
+        lines.append(fragment(domain, part, language=language, expected=day))
     updated = request.updated_datetime or request.requested_datetime
     if updated:
-        lines.append(fragment(domain, "utter_part_request_updated", updated_ago=ago_text(updated, now)))
+        ago = ago_text(updated, now, language)
+        lines.append(fragment(domain, "utter_part_request_updated", language=language, updated_ago=ago))
     return lines

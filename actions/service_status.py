@@ -19,6 +19,7 @@ from actions.common import (
     fragment,
     latest_text,
     lookup,
+    reply_language,
     say_if_stale,
 )
 from actions.parsing import find_by_name
@@ -42,8 +43,8 @@ class ActionCheckServiceStatus(LookupAction):
         fetched = await lookup(
             resources, SERVICE_STATUS, resources.service_status.statuses, kind=list[ServiceStatus]
         )
-        statuses, now = fetched.value, resources.now()
-        say_if_stale(dispatcher, fetched, resources)
+        statuses, now, language = fetched.value, resources.now(), reply_language(tracker)
+        say_if_stale(dispatcher, fetched, resources, language)
         named = find_by_name(latest_text(tracker), statuses)
         for service in named:
             dispatcher.utter_message(
@@ -51,7 +52,7 @@ class ActionCheckServiceStatus(LookupAction):
                 name=service.name,
                 note=service.note,
                 url=service.url,
-                updated_ago=ago_text(service.updated, now) if service.updated else "",
+                updated_ago=ago_text(service.updated, now, language) if service.updated else "",
             )
         if named:
             return []
@@ -61,7 +62,14 @@ class ActionCheckServiceStatus(LookupAction):
             dispatcher.utter_message(response="utter_online_services_all_up", working=working)
             return []
         lines = [
-            fragment(domain, f"utter_part_online_service_{s.status}", name=s.name, note=s.note, url=s.url)
+            fragment(
+                domain,
+                f"utter_part_online_service_{s.status}",
+                language=language,
+                name=s.name,
+                note=s.note,
+                url=s.url,
+            )
             for s in problems
         ]
         response = "utter_online_services_problems_others_up" if working else "utter_online_services_problems"

@@ -36,6 +36,7 @@ from bot.broadcasts.delivery import send_direct
 from bot.channels.store import ADDRESS_TTL
 from bot.clients.errors import AgencyUnavailable
 from bot.identity import IdentityKey
+from bot.language.conversation import conversation_language
 from bot.settings import Settings
 from bot.subscriptions.catalog import ALL, Catalog, load_catalog
 from bot.subscriptions.optin import (
@@ -63,6 +64,12 @@ PUSH = frozenset({"twilio", "telegram", "whatsapp"})  # this conversation can be
 META = frozenset({"facebook", "instagram"})  # only within 24 hours of the citizen's last message
 SHOWN_TTL = 24 * 3600
 STORE_ERRORS = (RedisError, OSError)
+
+
+def in_citizen_language(tracker: Tracker) -> tuple[Catalog, SubscriptionTexts]:
+    """The catalog and the texts in the conversation's language: what the citizen reads, and agrees to."""
+    language = conversation_language(tracker.slots)
+    return load_catalog(language=language), load_texts(language=language)
 
 
 def inform(choice: str) -> str:
@@ -174,13 +181,14 @@ class ValidateSubscriptionForm(FormValidationAction):
         intent = latest_intent(tracker)
         if requested == "sub_confirm" and intent in ("affirm", "deny"):
             return [SlotSet("sub_confirm", YES if intent == "affirm" else NO)]
-        if requested not in SLOTS or is_exit(message) or intent == "unsubscribe_alerts":
+        language = conversation_language(tracker.slots)
+        if requested not in SLOTS or is_exit(message, language) or intent == "unsubscribe_alerts":
             return []  # the rules answer it (cancel, menu, bye, a person, a crisis)
         return [SlotSet(requested, chosen(tracker))]
 
     def first_message(self, tracker: Tracker) -> EventList:
         """A new subscription: forget any earlier one, and keep what the message already says."""
-        catalog, texts = load_catalog(), load_texts()
+        catalog, texts = in_citizen_language(tracker)
         text = str((tracker.latest_message or {}).get("text") or "")
         typed = not text.startswith("/")
         topics = catalog.topics_in(text) if typed else []
@@ -221,7 +229,7 @@ class ValidateSubscriptionForm(FormValidationAction):
     ) -> dict[str, Any]:
         if value is None:
             return {"sub_topics": None}
-        catalog = load_catalog()
+        catalog = in_citizen_language(tracker)[0]
         if isinstance(value, list):
             topics = [t for t in value if catalog.topic(str(t))]
         elif value == ALL:
@@ -239,7 +247,7 @@ class ValidateSubscriptionForm(FormValidationAction):
     ) -> dict[str, Any]:
         if value is None:
             return {"sub_area": None}
-        catalog, texts = load_catalog(), load_texts()
+        catalog, texts = in_citizen_language(tracker)
         text = str(value).strip()
         if text == ALL or texts.means_whole_city(text):
             return {"sub_area": ALL}
@@ -247,7 +255,7 @@ class ValidateSubscriptionForm(FormValidationAction):
             return {"sub_area": text}
         if areas := catalog.areas_in(text):
             return {"sub_area": ",".join(areas)}
-        if street_address(text):
+        if street_address(text, conversation_language(tracker.slots)):  # "calle Elm 12" too
             district = await self.district_of(text, tracker, catalog)
             if district:
                 return {"sub_area": district}
@@ -287,7 +295,7 @@ class ValidateSubscriptionForm(FormValidationAction):
         if phone is None:
             dispatcher.utter_message(response="utter_sub_phone_invalid")
             return {"sub_phone": None}
-        catalog, texts = load_catalog(), load_texts()
+        catalog, texts = in_citizen_language(tracker)
         resources = await shared.current()
         minutes = settings().broadcasts.sms_code_minutes
         try:
@@ -330,6 +338,7 @@ class ValidateSubscriptionForm(FormValidationAction):
                 pending.topics,
                 pending.areas,
                 wording=pending.wording,
+                language=conversation_language(tracker.slots),
                 via=channel_of(tracker) or "socketio",
             )
             await resources.redis.set(
@@ -353,7 +362,7 @@ class AskSubVia(Action):
         return "action_ask_sub_via"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        texts, link = load_texts(), telegram_link()
+        texts, link = in_citizen_language(tracker)[1], telegram_link()
         buttons = [{"title": texts.texts["via_sms"], "payload": inform(SMS)}]
         if link:
             buttons.append({"title": texts.texts["via_telegram"], "payload": inform(TELEGRAM)})
@@ -371,7 +380,7 @@ class AskSubTopics(Action):
         return "action_ask_sub_topics"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        catalog, texts = load_catalog(), load_texts()
+        catalog, texts = in_citizen_language(tracker)
         channel = channel_of(tracker)
         if (
             latest_intent(tracker) == "subscribe_alerts"
@@ -390,7 +399,7 @@ class AskSubArea(Action):
         return "action_ask_sub_area"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        catalog, texts = load_catalog(), load_texts()
+        catalog, texts = in_citizen_language(tracker)
         buttons = [{"title": texts.texts["whole_city"].capitalize(), "payload": inform(ALL)}]
         buttons += [{"title": a.name, "payload": inform(a.id)} for a in catalog.areas]
         dispatcher.utter_message(response="utter_ask_sub_area", buttons=buttons)
@@ -402,7 +411,7 @@ class AskSubConfirm(Action):
         return "action_ask_sub_confirm"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        catalog, texts = load_catalog(), load_texts()
+        catalog, texts = in_citizen_language(tracker)
         wording = confirmation(texts, catalog, tracker, sms=channel_of(tracker) == "twilio")
         resources = await shared.current()
         await resources.redis.set(shown_key(tracker.sender_id), wording, ex=SHOWN_TTL)
@@ -419,7 +428,7 @@ class AskSubPhone(Action):
         return "action_ask_sub_phone"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        catalog, texts = load_catalog(), load_texts()
+        catalog, texts = in_citizen_language(tracker)
         dispatcher.utter_message(text=confirmation(texts, catalog, tracker, sms=True))
         dispatcher.utter_message(response="utter_ask_sub_phone")
         return []
@@ -448,7 +457,7 @@ class SubscribeAlerts(Action):
         return "action_subscribe_alerts"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        catalog, texts = load_catalog(), load_texts()
+        catalog, texts = in_citizen_language(tracker)
         via, code = tracker.get_slot("sub_via"), tracker.get_slot("sub_code")
         topics = list(tracker.get_slot("sub_topics") or [])
         areas = area_ids(tracker.get_slot("sub_area"))
@@ -471,6 +480,7 @@ class SubscribeAlerts(Action):
                 topics,
                 areas,
                 wording=wording or confirmation(texts, catalog, tracker, sms=sms),
+                language=texts.language,
             )
         except STORE_ERRORS as exc:
             log.warning("subscriptions: cannot subscribe %s: %s", conversation_ref(tracker), exc)
@@ -522,7 +532,7 @@ class ListSubscriptions(Action):
         return "action_list_subscriptions"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        catalog, texts = load_catalog(), load_texts()
+        catalog, texts = in_citizen_language(tracker)
         resources = await shared.current()
         store = SubscriberStore(resources.redis)
         subscriber = await store.get(await subscriber_of(store, resources.redis, tracker.sender_id))
@@ -546,7 +556,7 @@ class UnsubscribeAlerts(Action):
         return "action_unsubscribe_alerts"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        catalog, texts = load_catalog(), load_texts()
+        catalog, texts = in_citizen_language(tracker)
         text = str((tracker.latest_message or {}).get("text") or "")
         topics = catalog.topics_in(text)
         resources = await shared.current()

@@ -1,30 +1,95 @@
 """Reading the day a citizen asks about: "tomorrow", "on Sunday", "next Monday", "Christmas Eve", "12/24".
 
-Pure: the words come from the language file's `days` section (data/language/en.yml, so another
-language adds its own), and "today" is always the caller's, in the agency's time zone, so a
-server running in UTC never turns a late-evening "tomorrow" into the day after. Holidays are
-known by rule (the language file) and by the names in the agency's own feed.
+Pure: the words come from the `days` section of each language's file (data/language/<code>.yml, so
+another language adds its own; `day_reader(code)`), and "today" is always the caller's, in the
+agency's time zone, so a server running in UTC never turns a late-evening "tomorrow" into the day
+after. Holidays are known by rule (the language file) and by the names in the agency's own feed.
+Accents are optional on both sides: "mañana" and "manana" are the same word (`unaccented`).
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
+import logging
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import yaml
 
-LANGUAGE_FILE = Path(__file__).resolve().parent.parent / "data" / "language" / "en.yml"
+from bot.content.agency import SOURCE_LANGUAGE
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_DIR = Path(__file__).resolve().parent.parent / "data" / "language"
+LANGUAGE_FILE = LANGUAGE_DIR / f"{SOURCE_LANGUAGE}.yml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = tuple(name.lower() for name in calendar.month_name[1:])
 RELATIVE = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1, "day_after_tomorrow": 2}
 NUMERIC_ORDERS = ("month_first", "day_first")
 _OBSERVED = re.compile(r"\s*\([^)]*\)\s*$")  # "Christmas Day (observed)" is known as "Christmas Day"
+T = TypeVar("T")
+
+
+# --- words in any language: the file, its fallback, accents --------------------------------------------
+
+
+class MissingWords(ValueError):
+    """A language has no words (yet) for one part of the assistant: no file, or no such section.
+
+    Not a mistake in the file: a language being added answers with the English words meanwhile.
+    """
+
+
+def words_file(source: str | Path) -> Path:
+    """The file of a language code ("es": data/language/es.yml), or `source` itself when it is a file."""
+    return source if isinstance(source, Path) else LANGUAGE_DIR / f"{source}.yml"
+
+
+def read_words_file(path: Path) -> Mapping[str, Any]:
+    """The sections of a language file; MissingWords when there is no such file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise MissingWords(f"{path}: no such language file") from exc
+    raw = yaml.safe_load(text) or {}
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{path}: a language file is a list of sections (stopwords:, days:, ...)")
+    return raw
+
+
+def words_or_english(language: str, load: Callable[[str], T], what: str) -> T:
+    """`load(language)`, or the English words when that language has none for `what` yet.
+
+    Callers cache the result per language, so the warning is logged once per language.
+    """
+    try:
+        return load(language)
+    except MissingWords as exc:
+        if language == SOURCE_LANGUAGE:
+            raise
+        log.warning("%s: the %s words are read in English until they are written", exc, what)
+        return load(SOURCE_LANGUAGE)
+
+
+@functools.cache
+def _base_letter(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return base if len(base) == 1 else char
+
+
+def unaccented(text: str) -> str:
+    """`text` with each accented letter replaced by its base letter ("mañana" -> "manana"), and as long
+    as `text`: a match found in it is at the same place in `text`, so what it finds is cut from the
+    citizen's own words, accents and all."""
+    return text if text.isascii() else "".join(_base_letter(c) for c in text)
 
 
 @dataclass(frozen=True)
@@ -67,6 +132,9 @@ class DayWords:
     weekdays_plural: tuple[tuple[str, ...], ...]
     months: tuple[tuple[str, ...], ...]  # January first
     holidays: tuple[HolidayRule, ...]
+    not_days: tuple[str, ...] = ()  # "por la mañana" is in the morning, not tomorrow ("mañana")
+    next_after: tuple[str, ...] = ()  # "el lunes que viene": `next` written after the weekday
+    ordinal_optional: bool = False  # "el 24" is a day of the month without an ordinal ending
 
 
 @dataclass(frozen=True)
@@ -103,6 +171,10 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 # --- the language file ---------------------------------------------------------------------------------
+
+
+def _optional_words(path: Path, section: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    return _words(path, section, key) if key in section else ()
 
 
 def _words(path: Path, section: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -144,14 +216,21 @@ def _holiday(path: Path, raw: Any, index: int) -> HolidayRule:
     return HolidayRule(name, names, month, weekday=WEEKDAYS.index(weekday), nth=nth, plus_days=plus)
 
 
-def load_day_words(path: Path = LANGUAGE_FILE) -> DayWords:
-    """The `days` section of `path`; ValueError naming the file and key when something is missing."""
-    section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("days")
+def load_day_words(source: str | Path = LANGUAGE_FILE) -> DayWords:
+    """The `days` section of a language ("es") or a file; ValueError naming the file and key when
+    something is wrong, MissingWords (a ValueError too) when there is no file or no such section."""
+    path = words_file(source)
+    section = read_words_file(path).get("days")
+    if section is None:
+        raise MissingWords(f"{path}: the days section is missing")
     if not isinstance(section, Mapping):
-        raise ValueError(f"{path}: the days section is missing")
+        raise ValueError(f"{path}: the days section must list today, tomorrow, weekdays, ...")
     order = section.get("numeric_order")
     if order not in NUMERIC_ORDERS:
         raise ValueError(f"{path}: days.numeric_order must be one of {', '.join(NUMERIC_ORDERS)}")
+    optional = section.get("ordinal_optional", False)
+    if not isinstance(optional, bool):
+        raise ValueError(f"{path}: days.ordinal_optional must be true or false")
     return DayWords(
         relative={key: _words(path, section, key) for key in RELATIVE},
         next=_words(path, section, "next"),
@@ -166,15 +245,24 @@ def load_day_words(path: Path = LANGUAGE_FILE) -> DayWords:
         weekdays_plural=_by_name(path, section, "weekdays_plural", WEEKDAYS),
         months=_by_name(path, section, "months", MONTHS),
         holidays=tuple(_holiday(path, h, i) for i, h in enumerate(section.get("holidays") or [])),
+        not_days=_optional_words(path, section, "not_days"),
+        next_after=_optional_words(path, section, "next_after"),
+        ordinal_optional=optional,
     )
+
+
+@functools.cache
+def day_reader(language: str = SOURCE_LANGUAGE) -> DayReader:
+    """The reader of one language's day words, built once; English for a language without them."""
+    return DayReader(words_or_english(language, load_day_words, "days"))
 
 
 # --- matching --------------------------------------------------------------------------------------------
 
 
 def _normal(text: str) -> str:
-    """Lower case, straight apostrophes, punctuation other than ' / - as spaces."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    """Lower case without accents, straight apostrophes, punctuation other than ' / - as spaces."""
+    text = unaccented(text.lower()).replace("\u2019", "'").replace("\u2018", "'")
     return " ".join(re.sub(r"[^a-z0-9'/\-]+", " ", text).split())
 
 
@@ -242,11 +330,13 @@ class DayReader:
         self._month_names = [(i + 1, _alternatives(names)) for i, names in enumerate(words.months)]
         months = "|".join(f"(?P<m{m}>{p})" for m, p in self._month_names)
         number = rf"(?P<d>\d{{1,2}})(?:{ordinal})?"
-        year = r"(?:,?\s+(?P<y>\d{4}))?"
+        of = _alternatives(words.of)
+        year = rf"(?:,?\s+(?:{of}\s+)?(?P<y>\d{{4}}))?"  # "December 24, 2027", "24 de diciembre de 2027"
         self._month_day = _whole(rf"(?:{months})\.?\s+{number}{year}")
-        self._day_month = _whole(rf"{number}\s+(?:{_alternatives(words.of)}\s+)?(?:{months}){year}")
+        self._day_month = _whole(rf"{number}\s+(?:{of}\s+)?(?:{months}){year}")
         the = _alternatives(words.the)
-        self._the_nth = _whole(rf"{the}\s+(?P<d>\d{{1,2}})(?:{ordinal})(?!\s+[a-z])")
+        ending = f"(?:{ordinal})" + ("?" if words.ordinal_optional else "")
+        self._the_nth = _whole(rf"{the}\s+(?P<d>\d{{1,2}}){ending}(?!\s+[a-z])")
         self._numeric = re.compile(
             r"(?<![\d/.\-])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?(?![\d/])"
         )
@@ -255,6 +345,10 @@ class DayReader:
         self._weekdays = [(i, _whole(_alternatives(p))) for i, p in enumerate(words.weekdays)]
         self._plural = [(i, _whole(_alternatives(p))) for i, p in enumerate(words.weekdays_plural)]
         self._next = re.compile(_alternatives(words.next) + r"\s+$")
+        self._next_after = (
+            re.compile(r"\s+" + _alternatives(words.next_after) + _EDGE_AFTER) if words.next_after else None
+        )
+        self._not_days = _whole(_alternatives(words.not_days)) if words.not_days else None
         self._every = re.compile(_alternatives(words.every) + r"\s+$")
         self._after = re.compile(r"(?:^|\s)" + _alternatives(words.after) + rf"\s+(?:{the}\s+)?$")
         self._follow_up = re.compile(r"^" + _alternatives(words.follow_up) + _EDGE_AFTER)
@@ -271,7 +365,7 @@ class DayReader:
         self, text: str, today: date, agency_holidays: Mapping[date, str] | None = None
     ) -> DayRef | None:
         """The day `text` is about, seen from `today` (the agency's local date); None when it names none."""
-        normal = _normal(text)
+        normal = self._without_not_days(_normal(text))
         found = [  # a holiday first: "the 4th of July" is a date too, and the holiday's name says more
             *self._holidays(normal, today, agency_holidays or {}),
             *self._dates(normal, today),
@@ -285,6 +379,12 @@ class DayReader:
         if self._after.search(before):
             return DayRef(best.ref.day, best.ref.said, best.ref.kind, best.ref.every, True, best.ref.holiday)
         return best.ref
+
+    def _without_not_days(self, normal: str) -> str:
+        """`normal` with the phrases that name no day blanked out (as long as before: places stay put)."""
+        if self._not_days is None:
+            return normal
+        return self._not_days.sub(lambda match: " " * len(match.group(0)), normal)
 
     # --- each kind of day word ---------------------------------------------------------------------------
 
@@ -338,7 +438,8 @@ class DayReader:
             named.append((rule.name, rule.names, dates))
         for day, name in sorted(agency.items()):
             plain = _OBSERVED.sub("", name).strip()
-            if day >= today and plain and not any(plain.lower() in names for _, names, _ in named):
+            known = any(_normal(plain) in map(_normal, names) for _, names, _ in named)
+            if day >= today and plain and not known:
                 named.append((plain, (plain.lower(),), [day]))
         found = []
         for name, names, dates in named:
@@ -356,13 +457,19 @@ class DayReader:
                 found.append(_Found(match.start(), match.end(), ref, 1))
         return _longest(found)
 
+    def _next_after_weekday(self, text: str, end: int) -> bool:
+        """ "el lunes que viene": the word for next right after the weekday that ends at `end`."""
+        return self._next_after is not None and bool(self._next_after.match(text, end))
+
     def _weekday_refs(self, text: str, today: date) -> list[_Found]:
         found = []
         for plural, patterns in ((True, self._plural), (False, self._weekdays)):
             for weekday, pattern in patterns:
                 for match in pattern.finditer(text):
                     before = text[: match.start()]
-                    after_next = bool(self._next.search(before))
+                    after_next = bool(self._next.search(before)) or self._next_after_weekday(
+                        text, match.end()
+                    )
                     every = plural or bool(self._every.search(before))
                     ahead = (weekday - today.weekday()) % 7
                     if after_next and ahead == 0:

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.formatting import clock_time, hours_text, moment_text
 
 SEARCH_DAYS = 400  # a seasonal pool closed in winter still gets its next opening day
@@ -159,12 +160,12 @@ class FacilityNow:
     next_open: str = ""
 
 
-def facility_now(facility: Schedule, now: datetime) -> FacilityNow:
-    """The facility's state at the instant `now` (aware), with times in its own zone."""
+def facility_now(facility: Schedule, now: datetime, language: str = SOURCE_LANGUAGE) -> FacilityNow:
+    """The facility's state at the instant `now` (aware), with times in its own zone, in `language`."""
     zone = ZoneInfo(facility.timezone)
     local = now.astimezone(zone)
     today = hours_on(facility, local.date())
-    hours = hours_text(today.intervals)
+    hours = hours_text(today.intervals, language)
     if open_now(facility, now):
         yesterday = local.date() - timedelta(days=1)
         spans = [(local.date(), i) for i in today.intervals] + [
@@ -175,11 +176,11 @@ def facility_now(facility: Schedule, now: datetime) -> FacilityNow:
             return FacilityNow("open_all_day", hours_today=hours, note=today.note)
         closes = min((_end(d, i, zone) for d, i in current), default=None)
         return FacilityNow(
-            "open", closes=clock_time(closes.astimezone(zone).time()) if closes else "", hours_today=hours,
-            note=today.note,
+            "open", closes=clock_time(closes.astimezone(zone).time(), language) if closes else "",
+            hours_today=hours, note=today.note,
         )  # fmt: skip
     upcoming = next_opening(facility, now)
-    next_open = moment_text(upcoming, zone) if upcoming else ""
+    next_open = moment_text(upcoming, zone, language) if upcoming else ""
     if upcoming is None:
         return FacilityNow("no_hours", note=today.note)
     if today.closed:
@@ -189,7 +190,7 @@ def facility_now(facility: Schedule, now: datetime) -> FacilityNow:
     if upcoming.astimezone(zone).date() == local.date():
         return FacilityNow(
             "opens_later",
-            opens=clock_time(upcoming.astimezone(zone).time()),
+            opens=clock_time(upcoming.astimezone(zone).time(), language),
             hours_today=hours,
             note=today.note,
         )
@@ -222,19 +223,20 @@ class FacilityDay:
     next_open: str = ""
 
 
-def facility_on(facility: Schedule, day: date) -> FacilityDay:
-    """The facility's hours on `day` in its own zone, and when it next opens after a closed day."""
+def facility_on(facility: Schedule, day: date, language: str = SOURCE_LANGUAGE) -> FacilityDay:
+    """The facility's hours on `day` in its own zone, and when it next opens after a closed day,
+    written in `language`."""
     today = hours_on(facility, day)
     if today.all_day:
-        return FacilityDay("open_all_day_on", hours=hours_text(today.intervals), note=today.note)
+        return FacilityDay("open_all_day_on", hours=hours_text(today.intervals, language), note=today.note)
     if today.intervals:
-        return FacilityDay("open_on", hours=hours_text(today.intervals), note=today.note)
+        return FacilityDay("open_on", hours=hours_text(today.intervals, language), note=today.note)
     zone = ZoneInfo(facility.timezone)
     last_moment = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) - timedelta(microseconds=1)
     upcoming = next_opening(facility, last_moment)
     if upcoming is None:
         return FacilityDay("no_hours", note=today.note)
-    next_open = moment_text(upcoming, zone)
+    next_open = moment_text(upcoming, zone, language)
     if day in facility.closures:
         return FacilityDay("closed_for_on", reason=today.note, next_open=next_open)
     if not today.note and any(facility.week.values()):

@@ -6,6 +6,10 @@ message (an address, a number, an email); when there is none, a message that is 
 question, small talk or another task is not extracted at all. Rasa's form then rejects the turn,
 the rules answer the message or leave the form, and the form asks its question again
 (data/rules/lookups.yml).
+
+Every message is read with the words of the conversation's language (`language`, from
+`conversation_language(tracker.slots)` in the validators): "cancelar", "menú" and "¿abren hoy?" in a
+Spanish conversation are left to the rules exactly as "cancel", "menu" and "are you open today?" are.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import NOT_AN_ANSWER, EventList
 from actions.parsing import is_cancel, is_menu, is_question, is_restart, is_small_talk
+from bot.content.agency import SOURCE_LANGUAGE
 
 # Intents that leave any form: start over (Rasa's own `restart`), the menu, goodbye.
 EXIT_INTENTS = frozenset({"restart", "ask_capabilities", "goodbye"})
@@ -46,18 +51,27 @@ def _intent(message: Mapping[str, Any]) -> str:
     return str((message.get("intent") or {}).get("name") or "")
 
 
-def is_exit(message: Mapping[str, Any]) -> bool:
-    """Stop, start over, menu, goodbye, a person, a crisis: the form must not go on with this message."""
+def is_exit(message: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> bool:
+    """Stop, start over, menu, goodbye, a person, a crisis: the form must not go on with this message.
+
+    The words are `language`'s (the conversation's): "cancelar", "empezar de nuevo", "menú" in Spanish.
+    """
     text, intent = _text(message), _intent(message)
     if intent in NOT_AN_ANSWER or intent in EXIT_INTENTS:
         return True
-    return is_cancel(text) or is_restart(text) or is_menu(text)
+    return is_cancel(text, language) or is_restart(text, language) or is_menu(text, language)
 
 
-def for_the_rules(message: Mapping[str, Any]) -> bool:
-    """Not an answer, when it does not carry one: an exit, a question, small talk, another task."""
+def for_the_rules(message: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> bool:
+    """Not an answer, when it does not carry one: an exit, a question, small talk, another task
+    (read with `language`'s words)."""
     text, intent = _text(message), _intent(message)
-    return is_exit(message) or is_small_talk(text) or is_question(text) or intent in OTHER_TASKS
+    return (
+        is_exit(message, language)
+        or is_small_talk(text, language)
+        or is_question(text, language)
+        or intent in OTHER_TASKS
+    )
 
 
 class ActionResumeForm(Action):

@@ -13,7 +13,8 @@ Every slot is filled here by custom extraction, so each message is read once, in
 - `contact`: an email or a phone number, or "none" after "skip".
 
 The first message may give all four ("report a pothole at 88 Main St, it's deep, my email is
-..."). "actually the address is 52 Quarry Lane" corrects a field at any point. Exits ("cancel",
+..."). "actually the address is 52 Quarry Lane" corrects a field at any point. Every message is read
+with the words of the conversation's language ("cambie la dirección a 12 Elm St", "omitir"). Exits ("cancel",
 "start over", "menu"), questions, "thanks" and other tasks are never taken as an answer
 (`actions.forms.not_answers`): the form rejects them, the rules answer, the form asks again.
 """
@@ -46,6 +47,8 @@ from actions.parsing import (
 )
 from bot.clients.errors import AgencyUnavailable
 from bot.clients.open311 import Service
+from bot.content.agency import SOURCE_LANGUAGE
+from bot.language.conversation import conversation_language
 from bot.location import coordinates, location_pin, pin_text
 
 log = logging.getLogger(__name__)
@@ -94,7 +97,7 @@ def landmarks(message: dict[str, Any]) -> list[str]:
     return [name for name in found if name]
 
 
-def first_message(message: dict[str, Any]) -> dict[str, Any]:
+def first_message(message: dict[str, Any], language: str = SOURCE_LANGUAGE) -> dict[str, Any]:
     """Everything a report's first message gives: the type, the place, the citizen's details, a contact.
 
     "please report a pothole at 88 Main Street, it's in the bike lane and really deep, my email is
@@ -106,20 +109,20 @@ def first_message(message: dict[str, Any]) -> dict[str, Any]:
     places = landmarks(message)
     location = (
         (addresses[0] if addresses else None)
-        or (street_address(text) if typed else None)
-        or (street_corner(text) if typed else None)
+        or (street_address(text, language) if typed else None)
+        or (street_corner(text, language) if typed else None)
         or (places[0] if places else None)
     )
     contact = contact_details(text) if typed else None
     return {
         "service_code": _service_text(message) or None,
         "location": location,
-        "description": problem_details(text) if typed else None,
+        "description": problem_details(text, language) if typed else None,
         "contact": contact[1] if contact else None,
     }
 
 
-def answer_to(requested: str, message: dict[str, Any]) -> str | None:
+def answer_to(requested: str, message: dict[str, Any], language: str = SOURCE_LANGUAGE) -> str | None:
     """The answer to the question asked, or None when the message leaves it to the rules.
 
     A message that carries an answer counts ("is 88 Main St enough?" gives a place); one that
@@ -127,22 +130,24 @@ def answer_to(requested: str, message: dict[str, Any]) -> str | None:
     """
     text = str(message.get("text") or "").strip()
     intent = str((message.get("intent") or {}).get("name") or "")
-    if requested == "contact" and (is_skip(text) or (intent == "deny" and len(text.split()) <= 4)):
+    if requested == "contact" and (is_skip(text, language) or (intent == "deny" and len(text.split()) <= 4)):
         return NO_CONTACT
     if requested == "location":
         addresses = entity_values(message, "address")
-        if addresses and not for_the_rules(message):
+        if addresses and not for_the_rules(message, language):
             return addresses[0]
-        if is_place(text, landmarks(message)) and intent not in OTHER_TASKS:
+        if is_place(text, landmarks(message), language) and intent not in OTHER_TASKS:
             return text
     if requested == "contact" and contact_details(text):
         return text
-    if for_the_rules(message) or (intent == "deny" and len(text.split()) <= 3):
+    if for_the_rules(message, language) or (intent == "deny" and len(text.split()) <= 3):
         return None
     return _service_text(message) if requested == "service_code" else text
 
 
-def report_candidates(message: dict[str, Any], requested: str | None, *, fresh: bool) -> dict[str, Any]:
+def report_candidates(
+    message: dict[str, Any], requested: str | None, *, fresh: bool, language: str = SOURCE_LANGUAGE
+) -> dict[str, Any]:
     """Slot candidates in one user message; `validate_*` turns them into values.
 
     `requested` is the slot the form asked for (None at activation); `fresh` is a new report
@@ -150,17 +155,17 @@ def report_candidates(message: dict[str, Any], requested: str | None, *, fresh: 
     ("actually the address is 52 Quarry Lane") changes its field whatever was asked.
     """
     text = str(message.get("text") or "").strip()
-    skipping = requested == "contact" and is_skip(text)  # "skip" is no "cancel"
-    if is_exit(message) and not skipping:
+    skipping = requested == "contact" and is_skip(text, language)  # "skip" is no "cancel"
+    if is_exit(message, language) and not skipping:
         return {}
     found: dict[str, Any] = {}
-    correction = parse_correction(text)
+    correction = parse_correction(text, language)
     if correction:
         found[correction[0]] = correction[1]
     elif fresh:
-        found = first_message(message)
+        found = first_message(message, language)
     elif requested in REQUIRED:
-        answer = answer_to(requested, message)
+        answer = answer_to(requested, message, language)
         if answer is not None:
             found[requested] = answer
     pin = location_pin(message.get("metadata"), message.get("entities") or [])
@@ -194,7 +199,8 @@ class ValidateReportIssueForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         requested = requested if requested in REQUIRED else None
         fresh = requested is None and latest_intent(tracker) == "report_problem"
-        found = report_candidates(tracker.latest_message, requested, fresh=fresh)
+        language = conversation_language(tracker.slots)
+        found = report_candidates(tracker.latest_message, requested, fresh=fresh, language=language)
         return [SlotSet(slot, value) for slot, value in found.items()]
 
     async def validate_service_code(
@@ -204,12 +210,13 @@ class ValidateReportIssueForm(FormValidationAction):
         if not value:
             return unset
         services = await agency_services(await shared.current())
+        language = conversation_language(tracker.slots)
         known = next((s for s in services if s.service_code == value), None)
-        matched = [known] if known else match_services(str(value), services)
+        matched = [known] if known else match_services(str(value), services, language)
         if len(matched) == 1:
             return {"service_code": matched[0].service_code, "service_name": matched[0].service_name,
                     "service_candidates": None}  # fmt: skip
-        if not matched and names_a_problem(str(value)):  # "a dead raccoon": not a type taken online
+        if not matched and names_a_problem(str(value), language):  # "a dead raccoon": not a type taken online
             dispatcher.utter_message(response="utter_report_service_not_online")
         elif not matched and tracker.get_slot("requested_slot") == "service_code":
             dispatcher.utter_message(response="utter_report_service_unclear")
@@ -225,7 +232,7 @@ class ValidateReportIssueForm(FormValidationAction):
         if pin:
             return {"location": pin_text(*pin)}
         known = [*landmarks(tracker.latest_message), *entity_values(tracker.latest_message, "address")]
-        if is_place(text, known) and len(text) <= MAX_LOCATION:
+        if is_place(text, known, conversation_language(tracker.slots)) and len(text) <= MAX_LOCATION:
             return {"location": text}
         dispatcher.utter_message(response="utter_report_location_invalid")
         return {"location": None}
@@ -239,7 +246,7 @@ class ValidateReportIssueForm(FormValidationAction):
         if len(text) > MAX_DESCRIPTION:
             dispatcher.utter_message(response="utter_report_description_too_long", limit=MAX_DESCRIPTION)
             return {"description": None}
-        if not describes(text):
+        if not describes(text, conversation_language(tracker.slots)):
             dispatcher.utter_message(response="utter_report_description_invalid")
             return {"description": None}
         return {"description": text}
@@ -250,7 +257,7 @@ class ValidateReportIssueForm(FormValidationAction):
         if not value:
             return {"contact": None}
         text = str(value).strip()
-        if text == NO_CONTACT or is_skip(text):
+        if text == NO_CONTACT or is_skip(text, conversation_language(tracker.slots)):
             return {"contact": NO_CONTACT}
         found = contact_details(text)
         if found:
