@@ -5,6 +5,9 @@ conversation, 400 for a malformed body, 409 when the conversation's state forbid
 (another agent holds it), 502 when Rasa cannot deliver. Message text is returned exactly as written.
 `POST .../messages` takes an optional `client_message_id`: a retry carrying the same one (after a
 timeout, say) is answered like the first and delivered once.
+`POST .../language` `{"language": "es"}` picks the language of the console's notices and canned
+replies for a conversation (400 for a language the agency does not offer); `GET /api/canned_replies
+?language=es` lists the canned replies in a language (the console's own, English, without one).
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from bot.console import audit
 from bot.console.accounts import Account
 from bot.console.auth import check_websocket_origin, require_account, still_authorized
 from bot.console.keys import ACCOUNTS
-from bot.handoff.keys import HUB, SERVICE, STORE
-from bot.handoff.service import Conflict, NotFound
+from bot.content.agency import SOURCE_LANGUAGE
+from bot.handoff import texts
+from bot.handoff.keys import CONFIG, HUB, SERVICE, STORE
+from bot.handoff.service import Conflict, NotFound, NotOffered
 from bot.handoff.shapes import conversation_view, queue_view
 
 log = logging.getLogger(__name__)
@@ -141,6 +146,37 @@ async def close(request: web.Request) -> web.Response:
     return await _run(request, operation, "close")
 
 
+async def set_language(request: web.Request) -> web.Response:
+    """Not in the audit log: it changes the wording of what the citizen is told, not the chat."""
+    await _agent(request)
+    body = await _body(request)
+    language = body.get("language")
+    if not isinstance(language, str) or not language:
+        return error(400, '"language" must be a language code, e.g. "es"')
+    cid = request.match_info["conversation_id"]
+    try:
+        await request.app[SERVICE].set_reply_language(cid, language)
+    except NotFound:
+        return error(404, "no such conversation in the queue")
+    except NotOffered as exc:
+        return error(400, str(exc))
+    except Conflict as exc:
+        return error(409, str(exc))
+    view = await conversation_view(request.app, cid)
+    assert view is not None
+    keys = ("conversation_id", "language", "language_name", "reply_language", "reply_language_name")
+    return web.json_response({k: view[k] for k in keys})
+
+
+async def canned_replies(request: web.Request) -> web.Response:
+    await _agent(request)
+    language = request.query.get("language", SOURCE_LANGUAGE)
+    if language not in texts.offered_languages():
+        return error(400, f"pick one of the languages offered: {', '.join(texts.offered_languages())}")
+    replies = texts.canned_replies(request.app[CONFIG].data_dir, language)
+    return web.json_response({"language": language, "replies": replies})
+
+
 async def ratings(request: web.Request) -> web.Response:
     await _agent(request)
     return web.json_response(await request.app[STORE].ratings())
@@ -201,6 +237,7 @@ def setup_api(app: web.Application) -> None:
     conv = "/api/conversations/{conversation_id}"
     app.router.add_get("/api/queue", get_queue)
     app.router.add_get("/api/ratings", ratings)
+    app.router.add_get("/api/canned_replies", canned_replies)
     app.router.add_get("/api/events", events)
     app.router.add_get(conv, get_conversation)
     app.router.add_post(conv + "/claim", claim)
@@ -208,3 +245,4 @@ def setup_api(app: web.Application) -> None:
     app.router.add_post(conv + "/release", release)
     app.router.add_post(conv + "/transfer", transfer)
     app.router.add_post(conv + "/close", close)
+    app.router.add_post(conv + "/language", set_language)

@@ -4,6 +4,10 @@ Rendered into the console's layout (`bot.console.layout`) and then kept live by
 ``static/console.js`` (served at ``/handoff/static/``) through the JSON API and its websocket.
 Actions (claim, reply, transfer, release, close) go to the same JSON API with the session cookie
 and the session's CSRF token, so there is one implementation of each operation.
+
+Both pages show the citizen's language by its own name ("Español"); the conversation page offers
+the agent the languages the agency offers for the console's notices and canned replies, set to the
+conversation's (`POST .../language`, then the canned replies of the new one from the API).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ SENDER_LABELS = {"citizen": "Citizen", "bot": "Bot", "agent": "Agent"}
 async def queue_page(request: web.Request) -> web.StreamResponse:
     await require_agent(request)
     entries = await queue_view(request.app)
-    return render(request, "queue.html", {"entries": entries})
+    return render(request, "queue.html", {"entries": entries, "offered": texts.offered_languages()})
 
 
 async def conversation_page(request: web.Request) -> web.StreamResponse:
@@ -41,16 +45,20 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
     colleagues = [name for name in request.app[ACCOUNTS].names() if name != agent]
     context = {
         "conversation": conversation,
-        "canned": canned_replies(request.app),
+        "canned": canned_replies(request.app, conversation["reply_language"]),
+        "languages": [
+            {"code": code, "name": texts.language_name(code)} for code in texts.offered_languages()
+        ],
         "colleagues": colleagues,
         "sender_labels": SENDER_LABELS,
     }
     return render(request, "conversation.html", context)
 
 
-def canned_replies(app: web.Application) -> list[dict[str, str]]:
-    """Canned replies from ``canned_replies.yml`` (re-read per page, so staff edits apply at once)."""
-    return texts.canned_replies(app[CONFIG].data_dir)
+def canned_replies(app: web.Application, language: str) -> list[dict[str, str]]:
+    """Canned replies from ``canned_replies.yml`` in `language` (re-read per page, so staff edits
+    apply at once)."""
+    return texts.canned_replies(app[CONFIG].data_dir, language)
 
 
 # ---- wiring -------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@
   id). Entries are acknowledged after recording and never deleted (the review inbox reads the stream
   too). Each process reads under its own consumer name; what a stopped one left unacknowledged is
   claimed and re-read (`bot/events/consumers.py`), so nothing is skipped and nothing is shared.
+  A change of the conversation's `language` slot (the citizen switched language) moves the queued
+  conversation's language too, so its badge and the console's notices follow the citizen.
 - `tail_changes`: pushes the queue's change stream to the websockets.
 - `sweep`: returns idle claimed chats to the bot and tells waiting citizens when the wait grows.
 """
@@ -26,6 +28,8 @@ from bot.events.consumers import CLAIM_EVERY_SECONDS, CLAIM_IDLE_MS, claim_aband
 from bot.handoff.hub import EventHub
 from bot.handoff.service import HANDOFF_METADATA
 from bot.handoff.store import QueueStore, _t
+from bot.handoff.texts import spoken
+from bot.language.conversation import LANGUAGE_SLOT
 
 log = logging.getLogger(__name__)
 GROUP = "handoff"
@@ -34,13 +38,19 @@ BATCH = 200
 
 
 async def relay_event(store: QueueStore, stream_id: str, event: dict[str, Any]) -> bool:
-    """Record one Rasa event if it is a message of a queued conversation; True if recorded."""
+    """Record one Rasa event if it is a message (or a new language) of a queued conversation; True
+    if recorded."""
     kind = event.get("event")
     conversation_id = str(event.get("sender_id") or "")
+    timestamp = float(event.get("timestamp") or time.time())
+    if kind == "slot" and event.get("name") == LANGUAGE_SLOT and conversation_id:
+        language = event.get("value")
+        if not isinstance(language, str) or not language:
+            return False  # cleared: the conversation keeps the language it had
+        return await store.set_language(conversation_id, spoken(language), timestamp)
     if kind not in ("user", "bot") or not conversation_id:
         return False
     text = str(event.get("text") or "")
-    timestamp = float(event.get("timestamp") or time.time())
     if kind == "user":
         if (event.get("metadata") or {}).get("is_external"):
             return False  # an intent the console triggered (EXTERNAL_handoff_closed), not the citizen

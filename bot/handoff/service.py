@@ -12,6 +12,9 @@ citizen is told and offered to leave a message), removes tickets left longer tha
 A waiting citizen still talks to the bot (it answers questions and lets them leave the line; the slot
 `WAITING_SLOT` tells its rules they are in line). Rasa pauses the conversation only when an agent claims
 it, which also ends any form the citizen had started; releasing it un-pauses it and puts them back in line.
+
+The console's own notices (who joined, the wait grew) are said in the conversation's language, kept
+with its entry, or in the one an agent picked for it (`set_reply_language`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.handoff.config import Retention
 from bot.handoff.store import Outcome, QueueStore
-from bot.handoff.texts import text, wait_words
+from bot.handoff.texts import offered_languages, text, wait_words
 
 log = logging.getLogger(__name__)
 CLOSED_INTENT = "EXTERNAL_handoff_closed"
@@ -51,6 +54,10 @@ class Conflict(Exception):
 
 class NotFound(Exception):
     """No such conversation in the queue (HTTP 404)."""
+
+
+class NotOffered(ValueError):
+    """A language the agency does not offer (HTTP 400); the message names those it does."""
 
 
 def once_id(conversation_id: str, client_message_id: str) -> str:
@@ -99,7 +106,9 @@ class HandoffService:
 
     async def _announce(self, conversation_id: str, agent: str) -> None:
         """Tell the citizen who joined; the claim stands even when Rasa cannot deliver the notice."""
-        notice = text(self.data_dir, "agent_joined", agent=agent)
+        entry = await self.store.get(conversation_id)
+        language = entry.speaks if entry else ""
+        notice = text(self.data_dir, "agent_joined", language=language, agent=agent)
         try:
             message_id = await self.say(conversation_id, notice, role="notice", agent=agent)
         except RasaUnavailable as exc:
@@ -185,6 +194,18 @@ class HandoffService:
             if event.get("event") == "bot"
         )
 
+    async def set_reply_language(self, conversation_id: str, language: str) -> None:
+        """Say the console's notices and offer canned replies in `language` (any agent may: it
+        changes what the citizen is told, not who holds the chat)."""
+        offered = offered_languages()
+        if language not in offered:
+            raise NotOffered(f"pick one of the languages offered: {', '.join(offered)}")
+        entry = await self.store.get(conversation_id)
+        if entry is None:
+            raise NotFound
+        if not await self.store.set_reply_language(conversation_id, language):
+            raise Conflict("This conversation is closed already.")
+
     async def release(self, conversation_id: str, agent: str, *, force: bool = False) -> Outcome:
         outcome = await self.store.release(conversation_id, agent, force=force)
         _check(outcome, agent)
@@ -237,8 +258,10 @@ class HandoffService:
                     continue
                 minutes = await self.store.wait_minutes(position, now)
                 if minutes > entry.told_wait:
-                    words = wait_words(self.data_dir, position, minutes)
-                    notice = text(self.data_dir, "wait_grew", position=position, **words)
+                    words = wait_words(self.data_dir, position, minutes, entry.speaks)
+                    notice = text(
+                        self.data_dir, "wait_grew", language=entry.speaks, position=position, **words
+                    )
                     message_id = await self.say(entry.conversation_id, notice, role="notice")
                     await self.store.record(
                         entry.conversation_id, "bot", notice, time.time(), dedupe=message_id, touch=False

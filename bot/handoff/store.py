@@ -12,6 +12,10 @@ id until `deidentify_comments` drops it), `pending_reason:<id>` (why a ticket fo
 `sending:<id>:<client message id>` (an agent's message being sent or sent: "sending:<epoch>" or
 "sent:<message id>", for `SENT_TTL`, so a retried request delivers it once).
 
+An entry keeps the citizen's language (`language`: the conversation's, from the action that queued
+it, then from the relay when the citizen switches) and the language an agent picked for the
+console's notices and canned replies (`reply_language`, "" until one is picked: the citizen's).
+
 Retention (docs/privacy.md): closed entries expire after `CLOSED_TTL`; `expire_tickets` removes tickets
 left longer than the ticket retention period; `deidentify_comments` strips the conversation id from
 comments older than the rating retention period.
@@ -33,6 +37,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.handoff.config import QueuePace
 
 OPEN_STATUSES = ("waiting", "claimed", "ticket")
@@ -148,6 +153,19 @@ if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'last_activity', ARGV[5]) end
 return redis.call('RPUSH', KEYS[2], ARGV[2])
 """
 
+# Set a field (ARGV[3]) of an open entry to ARGV[1]; with a timestamp (ARGV[2]), only for an event
+# later than those the action copied when it queued the conversation. 1 if it changed.
+_SET_IF_OPEN = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'waiting' and status ~= 'claimed' and status ~= 'ticket' then return 0 end
+if ARGV[2] ~= '' and tonumber(ARGV[2]) <= tonumber(redis.call('HGET', KEYS[1], 'seeded_until') or '0') then
+  return 0
+end
+if redis.call('HGET', KEYS[1], ARGV[3]) == ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[1])
+return 1
+"""
+
 # Replace a `sending:` mark only if it is still the one the caller saw (one taker of a stale attempt).
 _SWAP = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -183,6 +201,14 @@ class Entry:
     ticket_message: str = ""
     ticket_contact: str = ""
     closed_how: str = ""
+    language: str = SOURCE_LANGUAGE
+    reply_language: str = ""
+
+    @property
+    def speaks(self) -> str:
+        """The language the console says its notices in and offers canned replies in: the one an
+        agent picked, else the citizen's."""
+        return self.reply_language or self.language
 
     def counts(self, now: float, pace: QueuePace) -> bool:
         """A waiting chat counts in the line unless its citizen has been silent past the abandon window."""
@@ -204,6 +230,8 @@ class Entry:
             ticket_message=h.get("ticket_message", ""),
             ticket_contact=h.get("ticket_contact", ""),
             closed_how=h.get("closed_how", ""),
+            language=h.get("language") or SOURCE_LANGUAGE,  # queued before languages were kept
+            reply_language=h.get("reply_language", ""),
         )
 
     def public(self) -> dict[str, Any]:
@@ -216,6 +244,8 @@ class Entry:
             "status": self.status,
             "agent": self.agent or None,
             "summary": self.summary,
+            "language": self.language,
+            "reply_language": self.speaks,
         }
         if self.status == "ticket":
             out["ticket"] = {"message": self.ticket_message, "contact": self.ticket_contact}
@@ -254,6 +284,7 @@ class QueueStore:
         self._record = redis.register_script(_RECORD)
         self._deidentify = redis.register_script(_DEIDENTIFY)
         self._swap = redis.register_script(_SWAP)
+        self._set_if_open = redis.register_script(_SET_IF_OPEN)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -310,13 +341,16 @@ class QueueStore:
         history: list[dict[str, Any]],
         seeded_until: float,
         now: float | None = None,
+        language: str = SOURCE_LANGUAGE,
     ) -> bool:
-        """Queue as `waiting`; False (and nothing changes) if it is already waiting or claimed."""
+        """Queue as `waiting` in the conversation's `language`; False (and nothing changes) if it is
+        already waiting or claimed."""
         now = time.time() if now is None else now
         fields = {
             "conversation_id": conversation_id,
             "channel": channel,
             "reason": reason,
+            "language": language,
             "status": "waiting",
             "waiting_since": repr(now),
             "agent": "",
@@ -353,8 +387,10 @@ class QueueStore:
         text: str,
         contact: str,
         now: float | None = None,
+        language: str = SOURCE_LANGUAGE,
     ) -> None:
-        """A message left out of staffed hours; a second one from the same conversation is appended."""
+        """A message left out of staffed hours, in the conversation's `language`; a second one from
+        the same conversation is appended."""
         now = time.time() if now is None else now
         key = self.key("entry", conversation_id)
         existing = await self.get(conversation_id)
@@ -376,6 +412,7 @@ class QueueStore:
             "ticket_message": text,
             "ticket_contact": contact,
             "last_activity": repr(now),
+            "language": language,
         }
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=mapping)
@@ -465,6 +502,30 @@ class QueueStore:
         if outcome.ok:
             await self._changed("closed", conversation_id, agent=agent, how=how)
         return outcome
+
+    async def set_language(self, conversation_id: str, language: str, timestamp: float | None = None) -> bool:
+        """The citizen switched language (the relay saw the slot change at `timestamp`): an open
+        entry follows, unless the change is older than what the action copied; True if it changed."""
+        return await self._set_field(conversation_id, "language", language, timestamp)
+
+    async def set_reply_language(self, conversation_id: str, language: str) -> bool:
+        """An agent picked the language of the console's notices and canned replies ("" for the
+        citizen's); False when the entry is not open."""
+        entry = await self.get(conversation_id)
+        if entry is None or entry.status not in OPEN_STATUSES:
+            return False
+        await self._set_field(conversation_id, "reply_language", language, None)
+        return True
+
+    async def _set_field(self, conversation_id: str, name: str, value: str, timestamp: float | None) -> bool:
+        args = [value, "" if timestamp is None else repr(timestamp), name]
+        changed = bool(await self._set_if_open(keys=[self.key("entry", conversation_id)], args=args))
+        entry = await self.get(conversation_id) if changed else None
+        if entry is not None:
+            await self._changed(
+                "language", conversation_id, language=entry.language, reply_language=entry.speaks
+            )
+        return changed
 
     async def set_told_wait(self, conversation_id: str, minutes: int) -> None:
         await self.redis.hset(self.key("entry", conversation_id), "told_wait", str(minutes))

@@ -73,6 +73,15 @@
     return clock + " (" + minutes + " min ago)";
   }
 
+  // The citizen's language by its own name; marked as that language only when the code is a plain
+  // language code (it comes from the conversation and may be anything).
+  function languageBadge(code, name, id) {
+    const attrs = { "class": "language-badge" };
+    if (id) attrs.id = id;
+    if (/^[a-z]{2}$/.test(String(code || ""))) attrs.lang = String(code);
+    return el("span", attrs, name || code || "");
+  }
+
   function summaryNode(summary) {
     if (summary === null || summary === undefined || summary === "") return el("span", {}, "");
     if (typeof summary !== "object") return el("span", { "class": "summary-text" }, summary);
@@ -144,6 +153,9 @@
       for (const entry of entries) {
         const row = el("tr", { "data-conversation": entry.conversation_id });
         row.appendChild(el("td", {}, entry.channel));
+        const language = el("td");
+        language.appendChild(languageBadge(entry.language, entry.language_name));
+        row.appendChild(language);
         row.appendChild(el("td", {}, entry.reason));
         const since = el("td");
         since.appendChild(el("time", { "datetime": String(entry.waiting_since || "") }, timeText(entry.waiting_since)));
@@ -213,7 +225,10 @@
     const noticeBox = document.getElementById("conversation-notice");
     const replyForm = document.getElementById("reply-form");
     const replyBox = document.getElementById("reply-text");
+    const replyLanguage = document.getElementById("reply-language");
+    const canned = document.getElementById("canned");
     let shown = transcript.querySelectorAll("li").length;
+    let cannedLanguage = replyLanguage ? replyLanguage.value : "";
 
     function senderLabel(sender) {
       return { citizen: "Citizen", bot: "Bot", agent: "Agent" }[sender] || String(sender);
@@ -233,7 +248,34 @@
       shown = Math.max(shown, messages.length);
     }
 
+    function renderLanguage(data) {
+      const badge = document.getElementById("conversation-language");
+      if (badge && data.language !== undefined) badge.replaceWith(languageBadge(data.language, data.language_name, "conversation-language"));
+      if (!replyLanguage || !data.reply_language) return;
+      // Another agent may pick a language too; never change the list under the agent using it.
+      const listed = Array.from(replyLanguage.options).some(function (o) { return o.value === data.reply_language; });
+      if (!listed) return;
+      if (document.activeElement !== replyLanguage) replyLanguage.value = data.reply_language;
+      if (data.reply_language !== cannedLanguage) loadCanned(data.reply_language);
+    }
+
+    // The canned replies in `language`, in place of those listed.
+    async function loadCanned(language) {
+      cannedLanguage = language;
+      if (!canned) return;
+      const result = await api("GET", "/api/canned_replies?language=" + encodeURIComponent(language));
+      if (!result.ok || !result.data || cannedLanguage !== language) return;
+      const first = canned.options[0];
+      canned.replaceChildren(first);
+      for (const reply of result.data.replies || []) {
+        const option = el("option", { "value": String(reply.text) }, reply.title);
+        option.lang = language;
+        canned.appendChild(option);
+      }
+    }
+
     function renderState(data) {
+      renderLanguage(data);
       const status = String(data.status || "");
       statusText.textContent = status + (data.agent ? " (" + data.agent + ")" : "");
       root.setAttribute("data-status", status);
@@ -309,7 +351,24 @@
       }
     });
 
-    const canned = document.getElementById("canned");
+    if (replyLanguage) {
+      replyLanguage.addEventListener("change", async function () {
+        const chosen = replyLanguage.value;
+        const name = replyLanguage.options[replyLanguage.selectedIndex].textContent;
+        errorBox.textContent = "";
+        const result = await api("POST", base + "/language", { language: chosen });
+        if (!result.ok) {
+          errorBox.textContent = result.error;
+          replyLanguage.value = cannedLanguage;
+          errorBox.focus();
+          return;
+        }
+        await loadCanned(chosen);
+        noticeBox.textContent = "Notices and canned replies are now in " + name + ".";
+        announce(noticeBox.textContent);
+      });
+    }
+
     const insert = document.getElementById("canned-insert");
     if (canned && insert) {
       insert.addEventListener("click", function () {
