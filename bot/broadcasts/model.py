@@ -9,6 +9,10 @@ Life: `pending_approval` (created; waits for `approvals_needed` distinct account
 counting as one) -> `sending` (the delivery queue has it) -> `sent` (every recipient is sent,
 failed or skipped), or `cancelled` (by an editor, before or while sending: what is not sent yet is
 never sent).
+
+A relayed alert is worded in every language the agency offers (`translations`, by language code:
+title, text and short text); each subscriber gets the broadcast in their own (`in_language`), the
+one it was written in when it has no text in theirs (a staff broadcast, today).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class Broadcast:
     alert_id: str = ""  # the feed's id (with `alert_version`) for an ALERT
     alert_version: str = ""
     audience: dict[str, int] = field(default_factory=dict)  # by report name, with "total"
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> title, text, short_text
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -68,6 +73,18 @@ class Broadcast:
 
     def sms_text(self) -> str:
         return self.short_text or self.text
+
+    def in_language(self, code: str) -> Broadcast:
+        """The broadcast as a reader of `code` gets it: its texts in that language when it has them."""
+        own = self.translations.get(code)
+        if not own or not own.get("text"):
+            return self
+        return replace(
+            self,
+            title=own.get("title") or self.title,
+            text=own["text"],
+            short_text=own.get("short_text", ""),
+        )
 
     def public(self) -> dict[str, Any]:
         """What the JSON API shows (everything: it carries no citizen's data)."""

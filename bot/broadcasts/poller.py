@@ -15,6 +15,12 @@ every request) must not send it again, and an update that changes nothing a citi
 news. An update ("Update: ...") or a cancellation ("Cancelled: ...") of an alert already relayed goes
 out whatever its severity; an expired alert never does. A feed that is down is logged and tried
 again at the next poll.
+
+Languages: the relay is worded in every language the agency offers (data/agency.yml
+`languages_offered`): the alert's text in that language when the feed carries it (CAP <info> blocks,
+GeoJSON parameters: `bot.clients.alerts`), else its own with the `only_in` note ("Esta alerta solo
+está disponible en inglés."), and the texts file's wording in that language; each subscriber gets the
+one they subscribed in (`bot.broadcasts.worker`). The English relay reads as it always has.
 """
 
 from __future__ import annotations
@@ -35,10 +41,10 @@ from redis.exceptions import RedisError
 from bot.agency_config import AgencyConfig
 from bot.broadcasts.delivery import start_delivery
 from bot.broadcasts.model import ALERT, PREFIX, SENDING, Broadcast, BroadcastStore
-from bot.broadcasts.texts import fill, load_texts
+from bot.broadcasts.texts import BroadcastTexts, alert_text, fill, load_texts
 from bot.clients.alerts import Alert, AlertsClient
 from bot.clients.errors import AgencyUnavailable
-from bot.content.agency import load_agency
+from bot.content.agency import SOURCE_LANGUAGE, load_agency
 from bot.formatting import moment_text
 from bot.settings import Settings
 from bot.subscriptions.catalog import ALL, EMERGENCIES, load_catalog
@@ -63,6 +69,8 @@ def alert_version(alert: Alert) -> str:
     """What makes one version of an alert: everything a citizen would read in it."""
     parts = [alert.message_type, alert.event, alert.headline, alert.description, alert.instruction]
     parts += [alert.severity, alert.area]  # not the times: some feeds re-stamp an unchanged alert
+    for code, text in sorted(alert.texts.items()):  # none for an English-only alert: same version as ever
+        parts += [code, text.event, text.headline, text.description, text.instruction]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
@@ -207,26 +215,24 @@ class AlertsPoller:
         return int(max(left, 0) + CLAIM_MARGIN)
 
     def broadcast(self, alert: Alert, version: str, ident: str) -> Broadcast:
-        """The alert as a broadcast to the districts its area names, worded by staff."""
+        """The alert as a broadcast to the districts its area names, worded by staff, in English and
+        in each other language the agency offers."""
         texts = load_texts()
         catalog = load_catalog()
         areas = tuple(catalog.areas_in(alert.area)) or (ALL,)
         link = alert.web or _web(load_agency().expand("{agency.web_alerts}"))
-        values: dict[str, Any] = {
-            "prefix": texts.prefix(_message_type(alert)),
-            "event": alert.event,
-            "headline": alert.headline or alert.event,
-            "area": alert.area or texts.text("relay", "whole_city"),
-            "instruction": alert.instruction,
-            "expires": moment_text(alert.expires, self.config.zone) if alert.expires else "",
-            "link": link,
+        english = self.worded(alert, texts, SOURCE_LANGUAGE, link)
+        translations = {
+            code: self.worded(alert, texts.in_language(code), code, link)
+            for code in load_agency().languages
+            if code != SOURCE_LANGUAGE
         }
         now = self.clock()
         return Broadcast(
             id=ident,
-            title=fill(texts.text("relay", "title"), values),
-            text=fill(texts.text("relay", "text"), values),
-            short_text=fill(texts.text("relay", "sms"), values),
+            title=english["title"],
+            text=english["text"],
+            short_text=english["short_text"],
             topic=EMERGENCIES,
             areas=areas,
             channels=PUSH_CHANNELS,
@@ -240,7 +246,27 @@ class AlertsPoller:
             kind=ALERT,
             alert_id=alert.id,
             alert_version=version,
+            translations=translations,
         )
+
+    def worded(self, alert: Alert, texts: BroadcastTexts, language: str, link: str) -> dict[str, str]:
+        """Title, text and short text of the relay for a reader of `language` (`texts` in it)."""
+        text, note = alert_text(alert, language, texts)
+        values: dict[str, Any] = {
+            "prefix": texts.prefix(_message_type(alert)),
+            "event": text.event or alert.event,
+            "headline": text.headline or text.event or alert.event,
+            "note": note,
+            "area": alert.area or texts.text("relay", "whole_city"),
+            "instruction": text.instruction,
+            "expires": moment_text(alert.expires, self.config.zone, language) if alert.expires else "",
+            "link": link,
+        }
+        return {
+            "title": fill(texts.text("relay", "title"), values),
+            "text": fill(texts.text("relay", "text"), values),
+            "short_text": fill(texts.text("relay", "sms"), values),
+        }
 
 
 def _message_type(alert: Alert) -> str:

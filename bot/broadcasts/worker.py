@@ -16,6 +16,10 @@ kept for the conversation), `timeout` (no answer: maybe delivered, never sent ag
 `interrupted` (the worker died during the send: maybe delivered, never sent again), `channel_off`,
 `platform_error` (429/5xx after every retry, three times).
 
+Each subscriber gets the broadcast in their language (`Subscriber.language`): its texts in it
+(`Broadcast.in_language`) and this file's wording in it (data/broadcasts/messages.yml's
+`translations:` block), each the original where it has none in that language.
+
 Every process keeps a heartbeat (`civic:bc:v1:dlv:worker:<name>`, `HEARTBEAT_TTL` seconds). The
 reaper, in every process, settles the claims of workers whose heartbeat expired as `interrupted`,
 puts a broadcast with queued recipients back on its channels' ready sets, and marks a broadcast
@@ -29,7 +33,8 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +54,9 @@ from bot.channels.store import conversation_key, ref
 from bot.channels.text import split_text
 from bot.channels.twilio import TwilioOutput
 from bot.channels.whatsapp import WhatsAppOutput
-from bot.content.agency import load_agency
+from bot.content.agency import SOURCE_LANGUAGE, load_agency
 from bot.datafile import load_yaml_file
+from bot.language.texts import localized, translated_languages
 from bot.settings import BroadcastSettings
 from bot.subscriptions.store import ACTIVE, INACTIVE, PUSH_CHANNELS, STOPPED, SubscriberStore
 
@@ -92,6 +98,11 @@ class DeliveryTexts:
     message: str
     link_line: str
     sms_opt_out: str
+    translations: Mapping[str, DeliveryTexts] = field(default_factory=dict)
+
+    def in_language(self, code: str) -> DeliveryTexts:
+        """The wording for a subscriber who reads `code` (English when the file has none in it)."""
+        return self.translations.get(code, self)
 
     def chat_text(self, broadcast: Broadcast) -> str:
         text = self.message.replace("{title}", broadcast.title).replace("{text}", broadcast.text).strip()
@@ -100,16 +111,22 @@ class DeliveryTexts:
         return text
 
 
-def parse_texts(raw: Any, path: Path) -> DeliveryTexts:
-    if not isinstance(raw, dict):
-        raise TextsError(f'{path} must be `name: "text"` lines')
-    agency, values = load_agency(), {}
+def _wording(raw: Mapping[str, Any], path: Path, language: str) -> DeliveryTexts:
+    agency, values = load_agency().in_language(language), {}
     for name in ("message", "link_line", "sms_opt_out"):
         text = raw.get(name)
         if not isinstance(text, str) or not text.strip():
             raise TextsError(f"{path} has no text {name!r}")
         values[name] = agency.expand(text.strip())
-    return DeliveryTexts(**values)
+    return DeliveryTexts(values["message"], values["link_line"], values["sms_opt_out"])
+
+
+def parse_texts(raw: Any, path: Path) -> DeliveryTexts:
+    if not isinstance(raw, dict):
+        raise TextsError(f'{path} must be `name: "text"` lines')
+    english = _wording(localized(raw, SOURCE_LANGUAGE), path, SOURCE_LANGUAGE)
+    others = {code: _wording(localized(raw, code), path, code) for code in translated_languages(raw)}
+    return replace(english, translations={c: t for c, t in others.items() if c != SOURCE_LANGUAGE})
 
 
 def load_texts(path: Path = TEXTS_FILE) -> DeliveryTexts:
@@ -324,9 +341,12 @@ class Broadcaster:
             return Outcome(FAILED, "channel_off")
         if await output.address(cid) is None:
             return Outcome(FAILED, "no_address")
+        language = subscriber.language
         with recording() as answers:
             try:
-                skipped = await self.platform_send(broadcast, channel, cid, output)
+                skipped = await self.platform_send(
+                    broadcast.in_language(language), channel, cid, output, language=language
+                )
             except PlatformError as exc:
                 if not answers:
                     outcome = refusal(channel, exc)
@@ -342,11 +362,17 @@ class Broadcaster:
         return Outcome(SENT_)
 
     async def platform_send(
-        self, broadcast: Broadcast, channel: str, cid: str, output: PlatformOutput
+        self,
+        broadcast: Broadcast,
+        channel: str,
+        cid: str,
+        output: PlatformOutput,
+        *,
+        language: str = SOURCE_LANGUAGE,
     ) -> Outcome | None:
-        """Send by the platform's rules; an Outcome when it must not be sent, else None."""
+        """Send by the platform's rules, in `language`; an Outcome when it must not be sent, else None."""
         if isinstance(output, TwilioOutput):
-            await self.send_sms(broadcast, cid, output)
+            await self.send_sms(broadcast, cid, output, language=language)
             return None
         if channel in ("facebook", "instagram", "whatsapp") and not await self.window_open(channel, cid):
             if not isinstance(output, WhatsAppOutput):
@@ -355,7 +381,7 @@ class Broadcaster:
                 return Outcome(SKIPPED, "no_template")
             await output.send(cid, self.template(broadcast), "send template")
             return None
-        await output.send_text_message(cid, self.texts.chat_text(broadcast))
+        await output.send_text_message(cid, self.texts.in_language(language).chat_text(broadcast))
         return None
 
     async def window_open(self, channel: str, cid: str) -> bool:
@@ -375,13 +401,15 @@ class Broadcaster:
             },
         }
 
-    async def send_sms(self, broadcast: Broadcast, cid: str, output: TwilioOutput) -> None:
+    async def send_sms(
+        self, broadcast: Broadcast, cid: str, output: TwilioOutput, *, language: str = SOURCE_LANGUAGE
+    ) -> None:
         """The short text; a subscriber's first broadcast by SMS ends with the opt-out line."""
         first_key = f"{delivery.DLV}sms_first:{cid}"
         text = broadcast.sms_text().strip()
         first = not await self.redis.exists(first_key)
         if first:
-            text = f"{text}\n\n{self.texts.sms_opt_out}"
+            text = f"{text}\n\n{self.texts.in_language(language).sms_opt_out}"
         extra = {"StatusCallback": self.status_callback} if self.status_callback else {}
         for part in split_text(text, output.text_limit):
             await output.send(cid, {"Body": part, **extra}, "send SMS")

@@ -3,6 +3,11 @@
 Both are rendered from one list (data file plus admin-added alerts). Expired
 alerts stay in the feed on purpose, as a stale cache would leave them: the
 client must drop them, and the demo shows that it does.
+
+An alert's `translations` (by language code, with event, headline, description and
+instruction) go out as feeds carry them (`bot.clients.alerts`): in GeoJSON as the
+`headline_es`, ... parameters of our convention, in the ATOM feed as one CAP <info> block
+per language in the CAP message each entry carries in its <content>.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ NWS_CONTEXT = [
         "@vocab": "https://api.weather.gov/ontology#",
     },
 ]
+TRANSLATED = ("event", "headline", "description", "instruction")
+LANGUAGE_TAGS = {"en": "en-US", "es": "es-US"}  # the RFC 3066 tag a CAP <language> gives
 ET.register_namespace("", ATOM)
 ET.register_namespace("cap", CAP)
 
@@ -71,7 +78,23 @@ def properties(alert: dict[str, Any], feed: dict[str, Any], base: str) -> dict[s
         "description": alert.get("description", ""),
         "instruction": alert.get("instruction") or None,
         "response": alert.get("response", "Prepare"),
-        "parameters": {},
+        "parameters": parameters(alert),
+    }
+
+
+def translations(alert: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The alert's texts in other languages, by language code, as the data file gives them."""
+    found = alert.get("translations") or {}
+    return {str(code): dict(texts) for code, texts in found.items() if isinstance(texts, dict)}
+
+
+def parameters(alert: dict[str, Any]) -> dict[str, list[str]]:
+    """NWS-style parameters (lists of texts): the translations as `headline_es`, `description_es`..."""
+    return {
+        f"{name}_{code}": [str(texts[name])]
+        for code, texts in translations(alert).items()
+        for name in TRANSLATED
+        if texts.get(name)
     }
 
 
@@ -120,6 +143,29 @@ def atom_entry(feed_el: ET.Element, alert: dict[str, Any], feed: dict[str, Any],
     _sub(entry, f"{{{CAP}}}areaDesc", props["areaDesc"])
     if props["instruction"]:
         _sub(entry, f"{{{CAP}}}instruction", props["instruction"])
+    cap_message(_sub(entry, f"{{{ATOM}}}content", type="text/xml"), alert, props)
+
+
+def cap_message(parent: ET.Element, alert: dict[str, Any], props: dict[str, Any]) -> None:
+    """The whole CAP 1.2 message: the alert's fields, then one <info> block per language."""
+    message = _sub(parent, f"{{{CAP}}}alert")
+    for tag, value in (("identifier", props["id"]), ("sender", props["sender"]), ("sent", props["sent"])):
+        _sub(message, f"{{{CAP}}}{tag}", value)
+    _sub(message, f"{{{CAP}}}status", props["status"])
+    _sub(message, f"{{{CAP}}}msgType", props["messageType"])
+    _sub(message, f"{{{CAP}}}scope", "Public")
+    english = {name: props[name] or "" for name in TRANSLATED}
+    for code, texts in {"en": english, **translations(alert)}.items():
+        info = _sub(message, f"{{{CAP}}}info")
+        _sub(info, f"{{{CAP}}}language", LANGUAGE_TAGS.get(code, code))
+        _sub(info, f"{{{CAP}}}category", props["category"])
+        _sub(info, f"{{{CAP}}}event", texts.get("event") or props["event"])
+        for name in ("urgency", "severity", "certainty", "effective", "onset", "expires", "senderName"):
+            _sub(info, f"{{{CAP}}}{name}", props[name])
+        for name in ("headline", "description", "instruction"):
+            if texts.get(name):
+                _sub(info, f"{{{CAP}}}{name}", texts[name])
+        _sub(_sub(info, f"{{{CAP}}}area"), f"{{{CAP}}}areaDesc", props["areaDesc"])
 
 
 async def atom(request: web.Request) -> web.Response:

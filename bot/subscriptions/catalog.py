@@ -4,16 +4,25 @@ Read by the chat's subscription flow (which topic, which area a citizen means), 
 broadcast API (an unknown topic or area is a 400), the alerts poller (an alert's area to a district)
 and `content check` (`catalog_problems`). Nothing here knows Harbor City: a real agency lists its
 own topics and districts in the file.
+
+Other languages: the file's `translations:` block gives, per language, the program and frequency and,
+by id, a topic's or a district's name, description and words (`load_catalog(language="es")`). Ids
+never change; a name not translated stays as written (a district's name usually does), and the English
+names and words keep working in every language (citizens mix them), accents optional.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.datafile import load_yaml_file
+from bot.language.texts import TRANSLATIONS
 
 CATALOG_FILE = Path("data/subscriptions/catalog.yml")
 ALL = "all"  # the whole city: always an area, never listed in the file
@@ -44,6 +53,12 @@ class Catalog:
     frequency: str
     topics: tuple[Choice, ...]
     areas: tuple[Choice, ...]
+    language: str = SOURCE_LANGUAGE
+    translations: Mapping[str, Catalog] = field(default_factory=dict)
+
+    def in_language(self, code: str) -> Catalog:
+        """The catalog a reader of `code` gets (this one, in English, when the file has none in it)."""
+        return self.translations.get(code, self)
 
     def topic(self, topic_id: str) -> Choice | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -79,7 +94,9 @@ class Catalog:
 
 
 def _fold(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+    """Lower case, no accents ("inundación" is "inundacion"), punctuation as spaces."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w\s]", " ", bare).split())
 
 
 def _mentions(text: str, names: tuple[str, ...]) -> bool:
@@ -111,9 +128,65 @@ def _choices(raw: Any, what: str, path: Path) -> tuple[Choice, ...]:
     return tuple(found)
 
 
+def _translated_choices(
+    english: tuple[Choice, ...], raw: Any, what: str, path: Path, where: str
+) -> tuple[Choice, ...]:
+    """`english` with the names, descriptions and words a translations block gives them by id."""
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{path}: {where}.{what}s must map a {what}'s id to its name and words")
+    if unknown := sorted(set(map(str, raw)) - {c.id for c in english}):
+        raise CatalogError(f"{path}: {where}.{what}s names {', '.join(unknown)}, not in '{what}s'")
+    found = []
+    for choice in english:
+        own = raw.get(choice.id) or {}
+        if not isinstance(own, dict):
+            raise CatalogError(f"{path}: {where}.{what}s.{choice.id} must have name, description or words")
+        words = own.get("words") or []
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            raise CatalogError(f"{path}: {where}.{what}s.{choice.id}: 'words' must be a list of texts")
+        found.append(
+            Choice(
+                choice.id,
+                str(own.get("name") or choice.name).strip(),
+                tuple(dict.fromkeys([*(w.strip() for w in words), choice.name, *choice.words])),
+                str(own.get("description") or choice.description),
+            )
+        )
+    return tuple(found)
+
+
+def _in_language(english: Catalog, raw: Any, code: str, path: Path) -> Catalog:
+    where = f"{TRANSLATIONS}.{code}"
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{path}: {where} must be a mapping (program, frequency, topics, areas)")
+    catalog = Catalog(
+        str(raw.get("program") or english.program).strip(),
+        str(raw.get("frequency") or english.frequency).strip(),
+        _translated_choices(english.topics, raw.get("topics"), "topic", path, where),
+        _translated_choices(english.areas, raw.get("areas"), "area", path, where),
+        code,
+    )
+    _no_shared_words(catalog, path)
+    return catalog
+
+
 def parse_catalog(raw: Any, path: Path = CATALOG_FILE) -> Catalog:
     if not isinstance(raw, dict):
         raise CatalogError(f"{path}: expected a mapping with program, frequency, topics and areas")
+    english = _parse_english(raw, path)
+    block = raw.get(TRANSLATIONS) or {}
+    if not isinstance(block, dict):
+        raise CatalogError(f"{path}: '{TRANSLATIONS}' must map a language code to its names")
+    translations = {
+        str(code): _in_language(english, own, str(code), path)
+        for code, own in block.items()
+        if code != SOURCE_LANGUAGE
+    }
+    return replace(english, translations=translations)
+
+
+def _parse_english(raw: dict[str, Any], path: Path) -> Catalog:
     program, frequency = str(raw.get("program", "")).strip(), str(raw.get("frequency", "")).strip()
     if not program or not frequency:
         raise CatalogError(f"{path}: 'program' and 'frequency' are required (carriers require both in HELP)")
@@ -141,9 +214,9 @@ def _no_shared_words(catalog: Catalog, path: Path) -> None:
                 owner[key] = choice.id
 
 
-def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
-    """The catalog, re-read when the file changes (staff edits take effect without a restart)."""
-    return load_yaml_file(path, parse_catalog, CatalogError)
+def load_catalog(path: Path = CATALOG_FILE, language: str = SOURCE_LANGUAGE) -> Catalog:
+    """The catalog in `language`, re-read when the file changes (staff edits apply without a restart)."""
+    return load_yaml_file(path, parse_catalog, CatalogError).in_language(language)
 
 
 def catalog_problems(path: Path = CATALOG_FILE) -> list[str]:

@@ -4,8 +4,8 @@ A keyword is the whole message, trimmed, in any case, trailing punctuation ignor
 STOP, "please stop" is not). STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT stop every alert
 (`SubscriberStore.stop`, recorded even for a conversation that never subscribed, so no broadcast
 can reach it by mistake); START and UNSTOP restore them; HELP says the program, how often, how to
-stop and where to get help. The reply is one short text (data/subscriptions/messages.yml), and the
-message never reaches Rasa.
+stop and where to get help. The reply is one short text (data/subscriptions/messages.yml), in the
+language the subscriber subscribed in (English for anyone else), and the message never reaches Rasa.
 
 Design decision (docs/subscriptions.md): on SMS (`twilio`) carriers require every keyword to work,
 always, so there it is answered whatever the conversation is doing. On the other channels a
@@ -26,6 +26,7 @@ import logging
 import redis.asyncio as aioredis
 
 from bot.channels.store import ref
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.subscriptions.catalog import load_catalog
 from bot.subscriptions.store import SubscriberStore
 from bot.subscriptions.texts import load_texts
@@ -56,7 +57,8 @@ async def keyword_reply(redis: aioredis.Redis, conversation_id: str, channel: st
     if channel != SMS:
         if current is None or (word in STOP_WORDS and await form_running(redis, conversation_id)):
             return None
-    catalog, texts = load_catalog(), load_texts()
+    language = current.language if current is not None else SOURCE_LANGUAGE  # the one they subscribed in
+    catalog, texts = load_catalog(language=language), load_texts(language=language)
     if word in STOP_WORDS:
         reply = texts.render("stopped", catalog)
         await store.stop(conversation_id, wording=reply, keyword=word.upper())

@@ -14,8 +14,13 @@ citizen can never be in a broadcast's audience.
 Every change appends to the subscriber's consent log: channel, time, what changed, and the exact
 wording the citizen was shown (TCPA and carrier rules ask an agency to prove consent).
 
+A subscriber's language is the conversation's when they subscribed (`subscribe(language=...)`,
+English for records older than languages): broadcasts and relayed alerts go out in it, and the
+carrier keyword replies are said in it.
+
 Keys (prefix `civic:subs:v1:`):
-- `sub:<cid>`: hash with channel, status, pairs (JSON list of "topic:area"), created, updated, reason;
+- `sub:<cid>`: hash with channel, status, pairs (JSON list of "topic:area"), created, updated, reason,
+  language;
 - `consent:<cid>`: list of JSON records, oldest first;
 - `idx:<topic>:<area>`: set of the active subscribers of that pair;
 - `members`: set of every conversation id with a record (erasure, counts).
@@ -37,6 +42,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bot.channels.store import ADDRESS_TTL, conversation_key
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.subscriptions.catalog import ALL
 
 PREFIX = "civic:subs:v1:"
@@ -74,6 +80,7 @@ class Subscriber:
     created: float = 0.0
     updated: float = 0.0
     reason: str = ""
+    language: str = SOURCE_LANGUAGE  # what broadcasts to them are worded in
 
     @property
     def active(self) -> bool:
@@ -134,13 +141,24 @@ class SubscriberStore:
             float(values.get("created", 0) or 0),
             float(values.get("updated", 0) or 0),
             values.get("reason", ""),
+            values.get("language") or SOURCE_LANGUAGE,
         )
 
     async def subscribe(
-        self, conversation_id: str, topics: Sequence[str], areas: Sequence[str], wording: str, **extra: Any
+        self,
+        conversation_id: str,
+        topics: Sequence[str],
+        areas: Sequence[str],
+        wording: str,
+        *,
+        language: str | None = None,
+        **extra: Any,
     ) -> Subscriber:
-        """Add every (topic, area) pair, make the subscriber active, and log the consent."""
+        """Add every (topic, area) pair, make the subscriber active, and log the consent. `language`:
+        the one the citizen subscribed in (the wording is in it); None keeps what was recorded."""
         current = await self.get(conversation_id)
+        if language:
+            extra = {**extra, "language": language}
         pairs = list(current.pairs if current else ())
         for topic in topics:
             for area in areas or (ALL,):
@@ -155,7 +173,7 @@ class SubscriberStore:
             wording,
             extra,
         )
-        return await self._save(conversation_id, ACTIVE, pairs, consent, current)
+        return await self._save(conversation_id, ACTIVE, pairs, consent, current, language=language)
 
     async def unsubscribe(
         self, conversation_id: str, topics: Sequence[str], wording: str = ""
@@ -240,9 +258,11 @@ class SubscriberStore:
         consent: Consent,
         current: Subscriber | None,
         reason: str = "",
+        language: str | None = None,
     ) -> Subscriber:
         now = consent.at
         created = current.created if current else now
+        language = language or (current.language if current else SOURCE_LANGUAGE)
         indexed = set(pairs) if status == ACTIVE else set()
         async with self.redis.pipeline(transaction=True) as pipe:
             for value in set(current.pairs if current else ()) - indexed:
@@ -258,6 +278,7 @@ class SubscriberStore:
                     "created": created,
                     "updated": now,
                     "reason": reason,
+                    "language": language,
                 },
             )
             pipe.rpush(self.key("consent", conversation_id), consent.as_json())
@@ -269,7 +290,7 @@ class SubscriberStore:
                 pipe.expire(address, ADDRESS_TTL)
             await pipe.execute()
         return Subscriber(
-            conversation_id, channel_of(conversation_id), status, tuple(pairs), created, now, reason
+            conversation_id, channel_of(conversation_id), status, tuple(pairs), created, now, reason, language
         )
 
 
