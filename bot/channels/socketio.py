@@ -58,9 +58,11 @@ from bot.channels.ratelimit import client_address, retry_after
 from bot.channels.store import STORE_ERRORS, ref
 from bot.channels.web import WebChannel, WebChannelOptions
 from bot.channels.wording import TextsError, load_texts
+from bot.content.agency import SOURCE_LANGUAGE, load_agency
 from bot.feedback.answers import RATING_KEY
 from bot.feedback.texts import FeedbackFileError, FeedbackTexts
 from bot.feedback.texts import load_texts as load_feedback_texts
+from bot.language.switch import language_switch
 from bot.subscriptions.keywords import keyword_reply
 from bot.tracker_store import StoreUnavailable
 
@@ -120,6 +122,12 @@ class RatingTexts:
     def labels(self) -> FeedbackTexts:
         return load_feedback_texts()
 
+    def in_language(self, language: str) -> tuple[FeedbackTexts, str]:
+        """The buttons' names and the question in the reader's `language` (the answer's `rating` says it)."""
+        if language == SOURCE_LANGUAGE:
+            return self.labels, self.question
+        return load_feedback_texts(language=language), load_texts(language=language).feedback_question
+
 
 class CivicSocketIOOutput(SocketIOOutput):
     """Rasa's socket.io output (to the conversation's room), remembering the buttons it offers.
@@ -165,7 +173,9 @@ class CivicSocketIOOutput(SocketIOOutput):
                     {"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")}
                     for b in own
                 ],
-                "feedback": web_feedback(given, rating, self.rating.labels, self.rating.question),
+                "feedback": web_feedback(
+                    given, rating, *self.rating.in_language(str(given.get("language") or "en"))
+                ),
             },
         )
 
@@ -207,6 +217,7 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         super().__init__(**rasa_options)
         self._adopt(options, self.name())
         self.rating_texts = RatingTexts.load()
+        self.languages = load_agency().languages  # the switches the widget may send
         self.connections: dict[str, Connection] = {}
         self._in_order: dict[str, asyncio.Lock] = {}  # per socket: its messages one at a time
         self._notice: tuple[float, dict[str, Any] | None] = (float("-inf"), None)  # read at, body
@@ -361,12 +372,15 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
                 limiter.address(self.name(), connection.address, self.limits.web_address),
             )
         )
+        # The widget says which language it shows (docs/channels.md): the channel's own notices follow it.
+        shown = data.get("language")
+        notices = self.notices.in_language(shown if isinstance(shown, str) else None)
         if wait:
             log.info("socketio: rate-limited %s", ref(conversation_id))
-            await self.notify(sid, self.notices.rate_limited(retry_after(wait)))
+            await self.notify(sid, notices.rate_limited(retry_after(wait)))
             return
         if len(text) > self.limits.max_message_chars:
-            await self.notify(sid, self.notices.too_long(self.limits.max_message_chars))
+            await self.notify(sid, notices.too_long(self.limits.max_message_chars))
             return
         output = self.get_output_channel()
         if output is None:
@@ -374,12 +388,13 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
         try:  # STOP, START, HELP...: answered here, never by Rasa (bot/subscriptions/keywords.py)
             reply = await keyword_reply(self.store.client, conversation_id, self.name(), text)
         except STORE_ERRORS:
-            await self.notify(sid, self.notices.store_unavailable)
+            await self.notify(sid, notices.store_unavailable)
             return
         if reply:
             await output.send_response(conversation_id, {"text": reply})
             return
-        message = await output.offered.citizen_text(conversation_id, text)
+        switch = language_switch(text, self.languages)  # the widget's own payload (bot/language/switch.py)
+        message = switch or await output.offered.citizen_text(conversation_id, text)
         output.held = []
         try:
             await on_new_message(
@@ -387,7 +402,7 @@ class CivicSocketIOInput(WebChannel, SocketIOInput):
             )
         except StoreUnavailable:  # not stored (bot/tracker_store.py): the citizen sends it again
             log.warning("socketio: the conversation store was unavailable for %s", ref(conversation_id))
-            await self.notify(sid, self.notices.store_unavailable)
+            await self.notify(sid, notices.store_unavailable)
             return
         await output.release()
 

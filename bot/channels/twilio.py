@@ -67,7 +67,8 @@ from bot.channels.base import (
 from bot.channels.feedback import split_feedback, without_feedback, yes_no
 from bot.channels.store import STORE_ERRORS
 from bot.channels.text import button_payload, button_title, numbered_options, parse_choice
-from bot.feedback.answers import UP
+from bot.content.agency import SOURCE_LANGUAGE
+from bot.feedback.answers import RATING_KEY, UP
 from bot.feedback.texts import FeedbackFileError
 from bot.feedback.texts import load_texts as load_feedback_texts
 from bot.location import pin_message
@@ -161,7 +162,11 @@ class TwilioOutput(PlatformOutput):
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         own, rating = split_feedback(buttons)
-        prompt = self.sms_prompt() if len(rating) == 2 else ""
+        given = kwargs.get(RATING_KEY)
+        language = (
+            str(given.get("language") or SOURCE_LANGUAGE) if isinstance(given, dict) else SOURCE_LANGUAGE
+        )
+        prompt = self.sms_prompt(language) if len(rating) == 2 else ""
         if self.connector.feedback_sms:  # the Y/N of an earlier message is no answer to this one
             pair = (rating[0].payload, rating[1].payload) if prompt else None
             await self.store.remember_yes_no(recipient_id, pair, self.common.options_ttl)
@@ -174,10 +179,11 @@ class TwilioOutput(PlatformOutput):
             )
         await self.send_text_message(recipient_id, "\n".join(line for line in (listed, prompt) if line))
 
-    def sms_prompt(self) -> str:
-        """The feedback question ("Reply Y or N"), re-read when staff edit it; "" if the file broke."""
+    def sms_prompt(self, language: str = SOURCE_LANGUAGE) -> str:
+        """The feedback question ("Reply Y or N") in the reader's language, re-read when staff edit it;
+        "" if the file broke."""
         try:
-            return load_feedback_texts().sms_prompt
+            return load_feedback_texts(language=language).sms_prompt
         except FeedbackFileError as exc:
             log.error("twilio: a rated answer sent without its feedback question: %s", exc)
             return ""

@@ -4,18 +4,22 @@ The wording is staff's to change, so it lives in a data file with the agency's f
 `{agency.<key>}` placeholders (data/agency.yml), read when a connector is built (Rasa's start).
 The file is shared with the web chat and REST channels (`bot/channels/notices.py`), so a message
 that is too long gets the same words everywhere. A missing file or text stops the start with
-the file named, rather than a citizen getting a blank message.
+the file named, rather than a citizen getting a blank message. The file's `translations:` block
+has the texts in the agency's other languages (`bot/language/texts.py`): `load_texts(language=...)`
+gives one language's (English where a text is not translated), `load_texts_by_language` all of them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from bot.content.agency import UnknownFactError, load_agency
+from bot.content.agency import SOURCE_LANGUAGE, UnknownFactError, load_agency
 from bot.content.model import ContentError
+from bot.language.texts import localized, translated_languages
 
 TEXTS_FILE = Path(__file__).resolve().parents[2] / "data" / "channels" / "messages.yml"
 
@@ -38,8 +42,20 @@ class ChannelTexts:
         return self.too_long.replace("{limit}", f"{limit:,}")
 
 
-def load_texts(path: Path = TEXTS_FILE) -> ChannelTexts:
-    """The texts of `path` with the agency's facts filled in; TextsError saying what to fix."""
+def load_texts(path: Path = TEXTS_FILE, language: str = SOURCE_LANGUAGE) -> ChannelTexts:
+    """The texts of `path` in `language` with the agency's facts filled in; TextsError saying what to fix."""
+    raw = _read(path)
+    return _texts(localized(raw, language), path, language)
+
+
+def load_texts_by_language(path: Path = TEXTS_FILE) -> dict[str, ChannelTexts]:
+    """The texts of `path` in English and in each language of its translations, by language code."""
+    raw = _read(path)
+    languages = [SOURCE_LANGUAGE, *(code for code in translated_languages(raw) if code != SOURCE_LANGUAGE)]
+    return {code: _texts(localized(raw, code), path, code) for code in languages}
+
+
+def _read(path: Path) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -48,14 +64,20 @@ def load_texts(path: Path = TEXTS_FILE) -> ChannelTexts:
         raise TextsError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise TextsError(f'{path} must be `name: "text"` lines')
+    return raw
+
+
+def _texts(raw: dict[str, Any], path: Path, language: str) -> ChannelTexts:
+    """One language's texts (`raw` already localized), the agency's facts filled in."""
+    where = str(path) if language == SOURCE_LANGUAGE else f"{path} (translations: {language})"
     try:
         agency = load_agency()
         values = {}
         for item in fields(ChannelTexts):
             text = raw.get(item.name)
             if not isinstance(text, str) or not text.strip():
-                raise TextsError(f"{path} has no text {item.name!r}")
+                raise TextsError(f"{where} has no text {item.name!r}")
             values[item.name] = agency.expand(text.strip())
     except (ContentError, UnknownFactError) as exc:
-        raise TextsError(f"{path}: {exc}") from None
+        raise TextsError(f"{where}: {exc}") from None
     return ChannelTexts(**values)

@@ -39,6 +39,21 @@
  * citizen said. `aria-pressed` shows the choice; tapping the other one changes the rating (its
  * payload is sent), tapping the chosen one again sends nothing. The choice is kept with the
  * transcript, and the buttons stay when the conversation goes on (rating is never required).
+ *
+ * Languages: the widget's own texts come in every language it has a table for (`TRANSLATIONS`:
+ * English and Spanish; a page adds or rewords one with `translations: {vi: {...}}`), limited to
+ * `languages` (`data-languages="en es"`) when the page gives them. It starts in the citizen's own
+ * choice (kept in localStorage), else the page's `language` (`data-language`), else the first of
+ * the browser's languages (`navigator.languages`) it has, else English; its region carries that
+ * `lang`, so screen readers read it in that language. The header has a button for each other
+ * language, named in that language ("Español", "English"): it changes every text at once. The
+ * assistant is told with the payload `/switch_language{"language":"es"}`: right away when the
+ * conversation has begun (the citizen sees "Español" as their message, and the assistant confirms
+ * in Spanish), else just before the first message of a new conversation whose language is not
+ * English (`state.told`: the language the assistant was last told; never on opening the panel,
+ * which would make a conversation of every visit). The socket.io channel accepts that payload
+ * only for a language the agency offers (`bot.webchat.language_switch`). Each message also
+ * carries the widget's `language`, for the channel's own notices ("too long", "too fast").
  */
 (function () {
   "use strict";
@@ -84,6 +99,56 @@
     noticeLink: "Details about this notice",
     noticeAnnounce: "Notice from the city: ",
     rateQuestion: "Did this answer your question?", // when the server sends none
+    // The language switch offers this language by its own name; the button's accessible name is
+    // languageSwitch, which starts with languageName (WCAG 2.5.3).
+    languageName: "English",
+    languageSwitch: "English (use the chat in English)",
+  };
+
+  var SOURCE_LANGUAGE = "en";
+
+  /* The widget's texts per language (a missing text is said in English). Keep "Chat" in
+     launcherLabel, and restartText, sendText in restart and send (their visible texts). Letters
+     outside ASCII are \u escapes: the script may be embedded in a page of any encoding. */
+  var TRANSLATIONS = {
+    en: STRINGS,
+    es: {
+      launcher: "Chat",
+      launcherLabel: "Chat con el asistente de Harbor City",
+      title: "Asistente de Harbor City",
+      intro: "\u00A1Hola! Soy el asistente autom\u00E1tico de la ciudad. Preg\u00FAnteme sobre los servicios de la ciudad o escriba \u201C\u00BFqu\u00E9 puede hacer?\u201D.",
+      close: "Cerrar el chat",
+      restart: "Nuevo chat (iniciar una conversaci\u00F3n nueva)",
+      restartText: "Nuevo chat",
+      inputLabel: "Su mensaje",
+      placeholder: "Escriba su pregunta\u2026",
+      send: "Enviar mensaje",
+      sendText: "Enviar",
+      you: "Usted:",
+      bot: "Asistente:",
+      typing: "El asistente est\u00E1 escribiendo\u2026",
+      connecting: "Conectando\u2026",
+      reconnecting: "Reconectando\u2026 Sus mensajes se enviar\u00E1n cuando vuelva la conexi\u00F3n.",
+      rejected: "El chat no pudo conectarse. Volviendo a intentar\u2026",
+      repliesLabel: "Respuestas sugeridas",
+      queued: "(pendiente de env\u00EDo)",
+      charactersLeft: { one: "Queda {left} car\u00E1cter", other: "Quedan {left} caracteres" },
+      tooLong: {
+        one: "Su mensaje es demasiado largo para enviarlo: tiene {count} caracteres y el l\u00EDmite es {max}. Por favor, ac\u00F3rtelo en {over} car\u00E1cter. Su texto sigue en el cuadro.",
+        other: "Su mensaje es demasiado largo para enviarlo: tiene {count} caracteres y el l\u00EDmite es {max}. Por favor, ac\u00F3rtelo en {over} caracteres. Su texto sigue en el cuadro.",
+      },
+      image: "Imagen del asistente",
+      privacy: "Sus mensajes se guardan para responderle y para mejorar este servicio. Por favor, comparta solo los datos personales que su pregunta necesite.",
+      privacyLink: "C\u00F3mo usamos sus datos",
+      conversation: "Conversaci\u00F3n",
+      region: "Chat con Harbor City",
+      noticeLabel: "Aviso de la ciudad",
+      noticeLink: "Detalles de este aviso",
+      noticeAnnounce: "Aviso de la ciudad: ",
+      rateQuestion: "\u00BFEsta respuesta contest\u00F3 su pregunta?",
+      languageName: "Espa\u00F1ol",
+      languageSwitch: "Espa\u00F1ol (usar el chat en espa\u00F1ol)",
+    },
   };
 
   function dataConfig() {
@@ -95,6 +160,8 @@
     if (data.maxLength) out.maxLength = data.maxLength;
     if (data.privacyUrl) out.privacyUrl = data.privacyUrl;
     if (data.noticePollSeconds) out.noticePollSeconds = data.noticePollSeconds;
+    if (data.language) out.language = data.language;
+    if (data.languages) out.languages = data.languages.split(/[\s,]+/);
     return out;
   }
 
@@ -125,7 +192,12 @@
     token: user.token || null, // a JWT when Rasa's socketio has jwt_key (SOCKETIO_JWT_SECRET)
     getToken: typeof user.getToken === "function" ? user.getToken : null,
     stylesheet: user.stylesheet || (script && script.src ? new URL("civic-chat.css", script.src).href : null),
-    strings: Object.assign({}, STRINGS, fromData.strings || {}, user.strings || {}),
+    // The page's texts: `strings` rewords the English ones (as before languages), `translations`
+    // rewords or adds another language's ({es: {title: "..."}, vi: {...}}).
+    strings: Object.assign({}, fromData.strings || {}, user.strings || {}),
+    translations: user.translations && typeof user.translations === "object" ? user.translations : {},
+    language: user.language || fromData.language || null,
+    languages: Array.isArray(user.languages) ? user.languages : fromData.languages || null,
     maxMessages: 100,
     maxLength: lengthLimit(user.maxLength || fromData.maxLength),
     privacyUrl: webLink(user.privacyUrl || fromData.privacyUrl),
@@ -133,9 +205,99 @@
     warnWithin: 100,
     noticePollSeconds: Number(user.noticePollSeconds || fromData.noticePollSeconds) || 60,
   };
-  var T = config.strings;
   var STORE_KEY = "civic-chat:" + config.socketUrl.replace(/\/+$/, "");
   var OPEN_KEY = STORE_KEY + ":open";
+  var LANGUAGE_KEY = STORE_KEY + ":language"; // the language the citizen picked, kept across chats
+
+  /* ---------- languages ---------- */
+
+  function baseLanguage(tag) {
+    return String(tag || "").toLowerCase().split(/[-_]/)[0];
+  }
+
+  /* The languages the widget has texts for, in the page's order when it names them. */
+  function offeredLanguages() {
+    var known = Object.keys(TRANSLATIONS).concat(Object.keys(config.translations));
+    var wanted = config.languages ? config.languages.map(baseLanguage) : known;
+    var offered = wanted.filter(function (code, index) {
+      return code && known.indexOf(code) >= 0 && wanted.indexOf(code) === index;
+    });
+    return offered.length ? offered : [SOURCE_LANGUAGE];
+  }
+
+  var LANGUAGES = offeredLanguages();
+
+  /* A language's texts: English, then the widget's own in that language, then the page's. */
+  function stringsFor(code) {
+    var own = TRANSLATIONS[code] || {};
+    var page = code === SOURCE_LANGUAGE ? config.strings : config.translations[code] || {};
+    var strings = Object.assign({}, STRINGS, own, page);
+    // Never offered under English's name: a language without a name of its own shows its code.
+    strings.languageName = page.languageName || own.languageName || code;
+    strings.languageSwitch = page.languageSwitch || own.languageSwitch || strings.languageName;
+    return strings;
+  }
+
+  function browserLanguages() {
+    var nav = window.navigator || {};
+    if (nav.languages && nav.languages.length) return Array.prototype.slice.call(nav.languages);
+    return nav.language ? [nav.language] : [];
+  }
+
+  function storedLanguage() {
+    try {
+      return window.localStorage.getItem(LANGUAGE_KEY);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function rememberLanguage(code) {
+    try {
+      window.localStorage.setItem(LANGUAGE_KEY, code);
+    } catch (e) {
+      /* private mode: the choice lasts as long as the page */
+    }
+  }
+
+  /* The citizen's earlier choice, else the page's, else the browser's first we have, else English. */
+  function firstLanguage() {
+    var candidates = [storedLanguage(), config.language].concat(browserLanguages());
+    for (var i = 0; i < candidates.length; i += 1) {
+      var code = baseLanguage(candidates[i]);
+      if (LANGUAGES.indexOf(code) >= 0) return code;
+    }
+    return LANGUAGES.indexOf(SOURCE_LANGUAGE) >= 0 ? SOURCE_LANGUAGE : LANGUAGES[0];
+  }
+
+  /* The locale numbers and plurals follow: the browser's own tag for that language ("es-US"), else
+     the language in the browser's region (Spanish picked in an "en-US" browser: "es-US"). */
+  function localeFor(code) {
+    var tags = browserLanguages();
+    for (var i = 0; i < tags.length; i += 1) {
+      if (baseLanguage(tags[i]) === code) return tags[i];
+    }
+    var region = String(tags[0] || "").split(/[-_]/)[1];
+    return region && /^[A-Za-z]{2}$/.test(region) ? code + "-" + region.toUpperCase() : code;
+  }
+
+  function pluralRules(locale) {
+    try {
+      return window.Intl && window.Intl.PluralRules ? new window.Intl.PluralRules(locale) : null;
+    } catch (e) {
+      return null; // not a locale this browser knows
+    }
+  }
+
+  /* The payload that tells the assistant to answer in `code` (bot.webchat.language_switch). */
+  function switchPayload(code) {
+    return "/switch_language" + JSON.stringify({ language: code });
+  }
+
+  var language = firstLanguage();
+  var locale = localeFor(language);
+  var plurals = pluralRules(locale);
+  var T = stringsFor(language);
 
   /* ---------- storage: session id, transcript, unsent messages ---------- */
 
@@ -147,12 +309,18 @@
           sessionId: typeof saved.sessionId === "string" ? saved.sessionId : null,
           messages: Array.isArray(saved.messages) ? saved.messages : [],
           queue: Array.isArray(saved.queue) ? saved.queue : [],
+          told: typeof saved.told === "string" ? saved.told : null,
         };
       }
     } catch (e) {
       /* storage disabled or corrupt: start afresh */
     }
-    return { sessionId: null, messages: [], queue: [] };
+    return fresh();
+  }
+
+  /* A conversation not begun: the assistant speaks English until told otherwise (`told`). */
+  function fresh() {
+    return { sessionId: null, messages: [], queue: [], told: null };
   }
 
   var state = load();
@@ -346,6 +514,39 @@
     return node;
   }
 
+  /*
+   * The widget's own texts are marked with the name of their string, so `localize` can say them in
+   * another language at once: `data-civic-text` for the text, `data-civic-label` for aria-label,
+   * `data-civic-placeholder` and `data-civic-alt`.
+   */
+  var MARKS = [
+    ["data-civic-text", null],
+    ["data-civic-label", "aria-label"],
+    ["data-civic-placeholder", "placeholder"],
+    ["data-civic-alt", "alt"],
+  ];
+
+  /* An element whose text is the string `key` of T, in whatever language the widget is in. */
+  function said(tag, attrs, key) {
+    var node = el(tag, attrs, T[key]);
+    node.setAttribute("data-civic-text", key);
+    return node;
+  }
+
+  /* Every marked text in `scope` (and of `scope` itself) as T says it now. */
+  function localize(scope) {
+    MARKS.forEach(function (mark) {
+      var nodes = Array.prototype.slice.call(scope.querySelectorAll("[" + mark[0] + "]"));
+      if (scope.hasAttribute(mark[0])) nodes.push(scope);
+      nodes.forEach(function (node) {
+        var value = T[node.getAttribute(mark[0])];
+        if (typeof value !== "string") return;
+        if (mark[1]) node.setAttribute(mark[1], value);
+        else node.textContent = value;
+      });
+    });
+  }
+
   var LINK = /https?:\/\/[^\s<>"']+/g;
 
   /* Text as text nodes; http(s) links as <a> built element by element (never innerHTML). */
@@ -389,16 +590,16 @@
   }
 
   function build() {
-    var root = el("aside", { class: "civic-chat", "aria-label": T.region });
+    var root = el("aside", { class: "civic-chat", lang: language, "data-civic-label": "region" });
     var launcher = el("button", {
       type: "button",
       class: "civic-chat__launcher",
-      "aria-label": T.launcherLabel,
+      "data-civic-label": "launcherLabel",
       "aria-expanded": "false",
       "aria-controls": "civic-chat-panel",
     });
     launcher.appendChild(bubbleIcon());
-    launcher.appendChild(el("span", {}, T.launcher));
+    launcher.appendChild(said("span", {}, "launcher"));
 
     var panel = el("section", {
       id: "civic-chat-panel",
@@ -410,9 +611,24 @@
     panel.hidden = true;
 
     var header = el("div", { class: "civic-chat__header" });
-    header.appendChild(el("h2", { id: "civic-chat-title", class: "civic-chat__title" }, T.title));
-    var restart = el("button", { type: "button", class: "civic-chat__restart", "aria-label": T.restart }, T.restartText);
-    var close = el("button", { type: "button", class: "civic-chat__close", "aria-label": T.close });
+    header.appendChild(said("h2", { id: "civic-chat-title", class: "civic-chat__title" }, "title"));
+    // A button per other language, named in that language (so each carries its own `lang`).
+    var switches = {};
+    LANGUAGES.forEach(function (code) {
+      var strings = stringsFor(code);
+      var button = el(
+        "button",
+        { type: "button", class: "civic-chat__language", lang: code, "aria-label": strings.languageSwitch },
+        strings.languageName
+      );
+      button.addEventListener("click", function () {
+        chooseLanguage(code);
+      });
+      switches[code] = button;
+      header.appendChild(button);
+    });
+    var restart = said("button", { type: "button", class: "civic-chat__restart", "data-civic-label": "restart" }, "restartText");
+    var close = el("button", { type: "button", class: "civic-chat__close", "data-civic-label": "close" });
     close.appendChild(el("span", { "aria-hidden": "true" }, "\u00D7"));
     header.appendChild(restart);
     header.appendChild(close);
@@ -420,14 +636,16 @@
     var status = el("p", { class: "civic-chat__status", role: "status" });
     // The pinned notice: a labelled region, not live itself (re-rendering it says nothing); a new
     // notice is announced once through `announcer`.
-    var banner = el("div", { class: "civic-chat__banner", role: "region", "aria-label": T.noticeLabel });
+    var banner = el("div", { class: "civic-chat__banner", role: "region", "data-civic-label": "noticeLabel" });
     banner.hidden = true;
     var announcer = el("p", { class: "civic-chat__sr", "aria-live": "polite" });
-    var intro = el("p", { class: "civic-chat__intro" }, T.intro);
-    var privacy = el("p", { id: "civic-chat-privacy", class: "civic-chat__privacy" }, T.privacy + " ");
+    var intro = said("p", { class: "civic-chat__intro" }, "intro");
+    var privacy = el("p", { id: "civic-chat-privacy", class: "civic-chat__privacy" });
+    privacy.appendChild(said("span", {}, "privacy"));
+    privacy.appendChild(document.createTextNode(" "));
     if (config.privacyUrl) {
       privacy.appendChild(
-        el("a", { href: config.privacyUrl, target: "_blank", rel: "noopener noreferrer" }, T.privacyLink)
+        said("a", { href: config.privacyUrl, target: "_blank", rel: "noopener noreferrer" }, "privacyLink")
       );
     }
     var log = el("div", {
@@ -435,26 +653,26 @@
       role: "log",
       "aria-live": "polite",
       "aria-relevant": "additions",
-      "aria-label": T.conversation,
+      "data-civic-label": "conversation",
       tabindex: "0",
     });
     var typing = el("p", { class: "civic-chat__typing" });
     typing.appendChild(el("span", { class: "civic-chat__dots", "aria-hidden": "true" }));
-    typing.appendChild(el("span", {}, T.typing));
+    typing.appendChild(said("span", {}, "typing"));
     typing.hidden = true;
 
     var form = el("form", { class: "civic-chat__form", novalidate: "" });
-    var label = el("label", { for: "civic-chat-input", class: "civic-chat__label" }, T.inputLabel);
+    var label = said("label", { for: "civic-chat-input", class: "civic-chat__label" }, "inputLabel");
     // No maxlength: the browser would cut a pasted message silently. checkLength() says instead.
     var input = el("textarea", {
       id: "civic-chat-input",
       class: "civic-chat__input",
       rows: "1",
       autocomplete: "off",
-      placeholder: T.placeholder,
+      "data-civic-placeholder": "placeholder",
       "aria-describedby": "civic-chat-count civic-chat-notice",
     });
-    var send = el("button", { type: "submit", class: "civic-chat__send", "aria-label": T.send }, T.sendText);
+    var send = said("button", { type: "submit", class: "civic-chat__send", "data-civic-label": "send" }, "sendText");
     var count = el("p", { id: "civic-chat-count", class: "civic-chat__count" });
     var notice = el("p", { id: "civic-chat-notice", class: "civic-chat__notice", "aria-live": "polite" });
     form.appendChild(label);
@@ -474,11 +692,13 @@
     panel.appendChild(form);
     root.appendChild(panel);
     root.appendChild(launcher);
+    localize(root);
     document.body.appendChild(root);
 
     ui = { root: root, launcher: launcher, panel: panel, log: log, typing: typing, status: status,
       intro: intro, privacy: privacy, input: input, form: form, restart: restart, close: close, send: send, count: count,
-      notice: notice, banner: banner, announcer: announcer };
+      notice: notice, banner: banner, announcer: announcer, switches: switches };
+    showSwitches();
 
     launcher.addEventListener("click", function () {
       if (panel.hidden) openPanel(true);
@@ -518,12 +738,9 @@
 
   /* ---------- message length ---------- */
 
-  var lang = document.documentElement.lang || undefined;
-  var plurals = window.Intl && window.Intl.PluralRules ? new window.Intl.PluralRules(lang) : null;
-
   function formatNumber(n) {
     try {
-      return n.toLocaleString(lang);
+      return n.toLocaleString(locale);
     } catch (e) {
       return String(n);
     }
@@ -589,7 +806,8 @@
   function render(message) {
     var mine = message.from === "user";
     var item = el("div", { class: "civic-chat__msg civic-chat__msg--" + (mine ? "user" : "bot") });
-    item.appendChild(el("span", { class: "civic-chat__sr" }, (mine ? T.you : T.bot) + " "));
+    item.appendChild(said("span", { class: "civic-chat__sr" }, mine ? "you" : "bot"));
+    item.appendChild(document.createTextNode(" "));
     var body = el("span", { class: "civic-chat__text" });
     if (message.text) richText(body, message.text);
     item.appendChild(body);
@@ -601,12 +819,23 @@
       } catch (e) {
         src = null;
       }
-      if (src) item.appendChild(el("img", { src: src, alt: message.alt || T.image, class: "civic-chat__image" }));
+      if (src) {
+        var alt = message.alt ? { alt: message.alt } : { alt: T.image, "data-civic-alt": "image" };
+        item.appendChild(el("img", Object.assign({ src: src, class: "civic-chat__image" }, alt)));
+      }
     }
-    if (message.queued) item.appendChild(el("span", { class: "civic-chat__queued" }, " " + T.queued));
+    if (message.queued) {
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(said("span", { class: "civic-chat__queued" }, "queued"));
+    }
     ui.log.appendChild(item);
     if (message.buttons && message.buttons.length) {
-      var group = el("div", { class: "civic-chat__replies", role: "group", "aria-label": T.repliesLabel });
+      var group = el("div", {
+        class: "civic-chat__replies",
+        role: "group",
+        "aria-label": T.repliesLabel,
+        "data-civic-label": "repliesLabel",
+      });
       message.buttons.forEach(function (button) {
         var node = el("button", { type: "button", class: "civic-chat__reply" }, button.title);
         node.addEventListener("click", function () {
@@ -650,7 +879,9 @@
     ratings += 1;
     var questionId = "civic-chat-rating-" + ratings;
     var group = el("div", { class: "civic-chat__rating", role: "group", "aria-labelledby": questionId });
-    group.appendChild(el("span", { id: questionId, class: "civic-chat__rating-question" }, feedback.question));
+    var attrs = { id: questionId, class: "civic-chat__rating-question" };
+    // The server's question, in the conversation's language; the widget's own when it sent none.
+    group.appendChild(feedback.question ? el("span", attrs, feedback.question) : said("span", attrs, "rateQuestion"));
     var nodes = [];
     feedback.options.forEach(function (option) {
       var node = el("button", {
@@ -701,17 +932,17 @@
   var connection = new Connection({
     connected: function () {
       refused = false;
-      ui.status.textContent = "";
+      setStatus(null);
       connection.emit("session_request", { session_id: state.sessionId });
     },
     rejected: function () {
       refused = true; // e.g. a missing or expired JWT: say so rather than "reconnecting"
-      ui.status.textContent = T.rejected;
+      setStatus("rejected");
     },
     disconnected: function () {
       ready = false;
       setTyping(false);
-      if (!refused) ui.status.textContent = T.reconnecting;
+      if (!refused) setStatus("reconnecting");
     },
     event: function (name, data) {
       if (name === "session_confirm") confirmSession(data);
@@ -728,10 +959,14 @@
   function confirmSession(data) {
     var id = typeof data === "string" ? data : data && data.session_id;
     if (!id) return;
-    if (state.sessionId && state.sessionId !== String(id) && state.messages.length) {
-      // Not the stored session (the server did not recognise it): that conversation is gone.
-      state.messages = [];
-      renderAll();
+    if (state.sessionId && state.sessionId !== String(id)) {
+      // Not the stored session (the server did not recognise it): that conversation is gone, and
+      // the new one has not been told the widget's language.
+      state.told = null;
+      if (state.messages.length) {
+        state.messages = [];
+        renderAll();
+      }
     }
     state.sessionId = String(id);
     ready = true;
@@ -751,9 +986,13 @@
     }
   }
 
-  /* Show the citizen's message at once; send it now or when the connection is back (never lost). */
-  function say(payload, display) {
+  /*
+   * Show the citizen's message at once; send it now or when the connection is back (never lost).
+   * `switchTo` marks the language switch's own payload (the assistant is then told that language).
+   */
+  function say(payload, display, switchTo) {
     var queued = { payload: payload, display: display };
+    if (switchTo) queued.language = switchTo;
     if (!(ready && connection.connected && transmit(queued))) {
       state.queue.push(queued);
       save();
@@ -762,8 +1001,26 @@
     }
   }
 
+  /*
+   * Emit one message, first telling the assistant the widget's language if it was not told yet (a
+   * new conversation not in English); false when the socket is not open.
+   */
+  function emitMessage(queued) {
+    if (!queued.language && (state.told || SOURCE_LANGUAGE) !== language) {
+      if (!emitUttered(switchPayload(language))) return false;
+      state.told = language;
+    }
+    if (!emitUttered(queued.payload)) return false;
+    if (queued.language) state.told = queued.language;
+    return true;
+  }
+
+  function emitUttered(payload) {
+    return connection.emit("user_uttered", { message: payload, session_id: state.sessionId, language: language });
+  }
+
   function transmit(queued) {
-    if (!connection.emit("user_uttered", { message: queued.payload, session_id: state.sessionId })) return false;
+    if (!emitMessage(queued)) return false;
     var message = { from: "user", text: queued.display };
     state.messages.push(message);
     save();
@@ -778,7 +1035,7 @@
     var sent = 0;
     while (sent < state.queue.length) {
       var queued = state.queue[sent];
-      if (!connection.emit("user_uttered", { message: queued.payload, session_id: state.sessionId })) break;
+      if (!emitMessage(queued)) break;
       state.messages.push({ from: "user", text: queued.display });
       sent += 1;
     }
@@ -813,7 +1070,7 @@
         return { value: o.value, label: o.label, payload: o.payload };
       });
     if (!options.length) return null;
-    var question = typeof feedback.question === "string" && feedback.question ? feedback.question : T.rateQuestion;
+    var question = typeof feedback.question === "string" ? feedback.question : "";
     return { question: question, options: options, chosen: null };
   }
 
@@ -897,7 +1154,7 @@
     ui.banner.appendChild(el("p", { class: "civic-chat__banner-text" }, text));
     if (link) {
       var more = el("p", { class: "civic-chat__banner-link" });
-      more.appendChild(el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, T.noticeLink));
+      more.appendChild(said("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, "noticeLink"));
       ui.banner.appendChild(more);
     }
     ui.banner.hidden = false;
@@ -912,7 +1169,7 @@
     ui.launcher.setAttribute("aria-expanded", "true");
     ui.root.classList.add("civic-chat--open");
     rememberOpen(true);
-    if (!connection.connected) ui.status.textContent = T.connecting;
+    if (!connection.connected) setStatus("connecting");
     connection.start();
     scrollToEnd();
     if (moveFocus) ui.input.focus();
@@ -926,15 +1183,59 @@
     ui.launcher.focus();
   }
 
+  /* The status line: a string of T by name (so it follows the language), or nothing. */
+  function setStatus(key) {
+    if (key) {
+      ui.status.setAttribute("data-civic-text", key);
+      ui.status.textContent = T[key];
+    } else {
+      ui.status.removeAttribute("data-civic-text");
+      ui.status.textContent = "";
+    }
+  }
+
+  /* Every text of the widget in `code`, at once (its messages' hidden "You:" too). */
+  function setLanguage(code) {
+    language = code;
+    locale = localeFor(code);
+    plurals = pluralRules(locale);
+    T = stringsFor(code);
+    ui.root.setAttribute("lang", code);
+    localize(ui.root);
+    showSwitches();
+    if (ui.input.value) checkLength(false);
+  }
+
+  /* The header offers every language but the current one. */
+  function showSwitches() {
+    LANGUAGES.forEach(function (code) {
+      ui.switches[code].hidden = code === language;
+    });
+  }
+
+  /*
+   * The citizen picked a language: the widget changes at once and remembers it; a conversation
+   * under way tells the assistant now (the citizen's message is the language's name, and the
+   * assistant confirms in it), a new one with its first message. Focus goes to the message box,
+   * as after "New chat" (the button pressed is gone: it offers the language now in use).
+   */
+  function chooseLanguage(code) {
+    if (code === language || LANGUAGES.indexOf(code) < 0) return;
+    setLanguage(code);
+    rememberLanguage(code);
+    if (state.messages.length || state.queue.length) say(switchPayload(code), T.languageName, code);
+    ui.input.focus();
+  }
+
   /* A fresh session (e.g. on a shared computer): forget the id, the transcript and the queue. */
   function startOver() {
     connection.stop();
     ready = false;
-    state = { sessionId: null, messages: [], queue: [] };
+    state = fresh();
     save();
     renderAll();
     setTyping(false);
-    ui.status.textContent = T.connecting;
+    setStatus("connecting");
     connection.start();
     ui.input.focus();
   }
