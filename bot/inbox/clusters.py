@@ -5,7 +5,8 @@ on ``civic:events`` carry only the parse's output properties (intent, entities, 
 selector, the gates' reports), so no embedding reaches the inbox. Each message's folded text
 (`bot.content.similar.fold_for_similarity`) gets a MinHash signature of its character trigrams
 instead; the signature's LSH bands (``BANDS`` of ``ROWS`` values) name the buckets that hold the few
-clusters worth comparing, and the inbox's own rule (`closeness`: shared trigrams, then difflib,
+clusters worth comparing (each language has its own buckets: a Spanish message never joins an
+English cluster), and the inbox's own rule (`closeness`: shared trigrams, then difflib,
 as ``content check``'s near-duplicate rule) decides, against each candidate's first message.
 Comparing (difflib, the costly part) runs in a worker thread: the console's loop also serves agents
 and the relay.
@@ -14,13 +15,15 @@ Keys (under ``inbox:``) hold message ids and counts, never text, so erasing or p
 (its ``inbox:item:<id>`` hash) removes its words everywhere:
 
 - ``inbox:clusters`` sorted set, cluster id -> count * 1e10 + last seen (the pages, most frequent first);
-- ``inbox:cluster:<cid>`` hash: ``head`` (the message compared with), ``count``, ``last``;
+- ``inbox:clusters:language:<code>`` the same, of one language's clusters (the pages' language filter);
+- ``inbox:cluster:<cid>`` hash: ``head`` (the message compared with), ``count``, ``last``, ``language``;
 - ``inbox:cluster:<cid>:members`` sorted set of message ids by time;
 - ``inbox:cluster:<cid>:wordings`` sorted set, a wording's hash -> messages; ``...:sample`` its latest id;
 - ``inbox:cluster:<cid>:tally`` hash: ``reason:<r>``, ``intent:<i>``, ``decline:<d>``, ``answer:<entry>``;
 - ``inbox:cluster:<cid>:days`` hash, UTC day number -> messages recorded (counts only, ``HISTORY_DAYS``);
 - ``inbox:trend:<day>`` sorted set, cluster id -> missed or declined messages that day (`emerging`);
-- ``inbox:lsh:<band>:<bucket>`` set of cluster ids.
+- ``inbox:lsh:<band>:<bucket>`` set of cluster ids (English); ``inbox:lsh:<code>:<band>:<bucket>``
+  another language's.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 import numpy as np
 from redis.asyncio import Redis
 
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.content.similar import fold_for_similarity
 from bot.inbox.selection import MISSED, REASONS, Message
 
@@ -81,6 +85,16 @@ def cluster_key(cid: str, part: str = "") -> str:
     return f"inbox:cluster:{cid}" + (f":{part}" if part else "")
 
 
+def language_key(language: str) -> str:
+    """The sorted set of one language's clusters (as ``CLUSTERS``, for the pages' language filter)."""
+    return f"{CLUSTERS}:language:{language}"
+
+
+def _lsh_prefix(language: str) -> str:
+    """English keeps the buckets it had before other languages (clusters made then still match)."""
+    return "inbox:lsh:" if language == SOURCE_LANGUAGE else f"inbox:lsh:{language}:"
+
+
 def trend_key(day: int) -> str:
     return f"inbox:trend:{day}"
 
@@ -89,16 +103,18 @@ def day_of(when: float) -> int:
     return int(when // DAY)
 
 
-def buckets(text: str) -> list[str]:
-    """The LSH bucket keys of a message's folded text (MinHash with numpy: some 50 microseconds)."""
+def buckets(text: str, language: str = SOURCE_LANGUAGE) -> list[str]:
+    """The LSH bucket keys of a message's folded text in its language (MinHash with numpy: some 50
+    microseconds); each language's are its own, so only clusters of the same language are compared."""
+    prefix = _lsh_prefix(language)
     folded = fold_for_similarity(text)
     grams = trigrams(folded) if folded else set()
     if not grams:
-        return ["inbox:lsh:empty"]
+        return [f"{prefix}empty"]
     hashes = np.array([zlib.crc32(g.encode()) for g in grams], dtype=np.uint64)
     signature = ((_A * hashes[None, :] + _B) % _PRIME).min(axis=1).tolist()
     return [
-        f"inbox:lsh:{band}:" + ".".join(f"{v:x}" for v in signature[band * ROWS : (band + 1) * ROWS])
+        f"{prefix}{band}:" + ".".join(f"{v:x}" for v in signature[band * ROWS : (band + 1) * ROWS])
         for band in range(BANDS)
     ]
 
@@ -126,7 +142,7 @@ def tally(message: Message, reasons: Iterable[str]) -> Counter[str]:
 
 @dataclass(frozen=True)
 class Counts:
-    """A cluster's counters as the pages show them, most frequent first."""
+    """A cluster's counters as the pages show them, most frequent first, and its messages' language."""
 
     count: int
     latest: float
@@ -134,6 +150,7 @@ class Counts:
     intents: list[tuple[str, int]]
     declines: list[tuple[str, int]]
     answers: list[tuple[str, int]]
+    language: str = SOURCE_LANGUAGE
 
     @classmethod
     def parse(cls, meta: dict[str, str], counters: dict[str, str]) -> Counts:
@@ -152,6 +169,7 @@ class Counts:
             intents=part("intent"),
             declines=part("decline"),
             answers=part("answer"),
+            language=meta.get("language") or SOURCE_LANGUAGE,
         )
 
 
@@ -186,15 +204,16 @@ class ClusterIndex:
         self._candidates = redis.register_script(_CANDIDATES)
 
     async def assign(self, message: Message) -> str:
-        """The cluster ``message`` joins: the nearest existing one, else a new one named after it."""
-        keys = buckets(message.text)  # a fraction of a millisecond: cheaper than a hop to a thread
+        """The cluster ``message`` joins: the nearest existing one of its language, else a new one
+        named after it."""
+        keys = buckets(message.text, message.language)  # a fraction of a millisecond: no thread hop
         found = await self._candidates(keys=keys, args=[CANDIDATES])
         heads = [(str(found[i]), str(found[i + 1])) for i in range(0, len(found), 2)]
         cid = await asyncio.to_thread(nearest, message.text, heads) if heads else None
         if cid is None:
             cid = message.id
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hset(cluster_key(cid), mapping={"head": message.id})
+                pipe.hset(cluster_key(cid), mapping={"head": message.id, "language": message.language})
                 for key in keys:
                     pipe.sadd(key, cid)
                     pipe.expire(key, self.keep_seconds + HISTORY_DAYS * DAY)
@@ -247,7 +266,7 @@ class ClusterIndex:
             pipe.hget(cluster_key(cid), "head")
             *_, count, last, head = await pipe.execute()
         if count <= 0:
-            await self.drop(cid)
+            await self.drop(cid, message.language)
             return
         latest = max(float(last or 0.0), message.time if joined else 0.0)
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -257,6 +276,7 @@ class ClusterIndex:
                 pipe.hset(cluster_key(cid), "head", message.id)
             pipe.hset(cluster_key(cid), "last", latest)
             pipe.zadd(CLUSTERS, {cid: count * COUNT_WEIGHT + int(latest)})
+            pipe.zadd(language_key(message.language), {cid: count * COUNT_WEIGHT + int(latest)})
             if joined:
                 for part in ("", "members", "wordings", "sample", "tally"):
                     pipe.expire(cluster_key(cid, part), self.keep_seconds)
@@ -264,9 +284,11 @@ class ClusterIndex:
         if left and head == message.id and results[0]:
             await self.redis.hset(cluster_key(cid), "head", results[0][0])
 
-    async def drop(self, cid: str) -> None:
+    async def drop(self, cid: str, language: str = "") -> None:
         """The cluster leaves the pages (its messages were handled or purged); its day counts stay."""
+        language = language or await self.redis.hget(cluster_key(cid), "language") or SOURCE_LANGUAGE
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zrem(CLUSTERS, cid)
+            pipe.zrem(language_key(language), cid)
             pipe.delete(*[cluster_key(cid, part) for part in ("", "members", "wordings", "sample", "tally")])
             await pipe.execute()

@@ -25,7 +25,7 @@ async def _show(settings: Settings, limit: int) -> int:
         await redis.close()
     for group in groups:
         reasons = ", ".join(f"{reason} {n}" for reason, n in group.reasons)
-        print(f"{group.count:>4}  {group.text}  ({reasons})")
+        print(f"{group.count:>4}  [{group.language}] {group.text}  ({reasons})")
     print(f"{total} group(s); editors handle them at /inbox in the console")
     return 0
 

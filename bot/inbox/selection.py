@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.nlp.evaluate import LIVE_ROUTED, RETRIEVAL, selector_prediction
 from bot.privacy.redact import Redactor
 
@@ -51,6 +52,8 @@ RATING_SLOT = "handoff_rating"
 # Slots a form fills with where the citizen lives or what they reported: redacted wherever they appear.
 ADDRESS_SLOTS = frozenset({"address", "location"})
 LOW_RATING_MAX = 2
+# The message's language as the NLU reports it in the parse (bot/nlp/language_detector.py).
+LANGUAGE = "language"
 # What the NLG puts in a rated answer's response (contract of issue #18, bot/feedback/answers.py).
 RATING_KEY = "rating"
 ASK_DETAIL = "utter_feedback_ask_detail"
@@ -58,7 +61,10 @@ ASK_DETAIL = "utter_feedback_ask_detail"
 
 @dataclass(frozen=True)
 class Message:
-    """A citizen message as the inbox keeps it: redacted, with what the model thought of it."""
+    """A citizen message as the inbox keeps it: redacted, with what the model thought of it.
+
+    ``language``: the message's, as the NLU reported it (English for a message recorded before the
+    assistant spoke another language, or parsed by a model without the language detector)."""
 
     id: str
     conversation: str
@@ -69,6 +75,7 @@ class Message:
     time: float
     decline: str = ""  # why the assistant declined it (a DECLINE_REASONS key); "" if it did not
     answer: str = ""  # the content entry of the answer the citizen said did not help; "" if none
+    language: str = SOURCE_LANGUAGE
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +88,7 @@ class Message:
             "time": self.time,
             "decline": self.decline,
             "answer": self.answer,
+            "language": self.language,
         }
 
     @classmethod
@@ -95,6 +103,7 @@ class Message:
             time=float(raw.get("time") or 0.0),
             decline=str(raw.get("decline") or ""),
             answer=str(raw.get("answer") or ""),
+            language=str(raw.get("language") or SOURCE_LANGUAGE),
         )
 
 
@@ -159,6 +168,11 @@ def decline_reason(parse: dict[str, Any]) -> str:
     return UNKNOWN if isinstance(gate, dict) else OUT_OF_DOMAIN
 
 
+def parse_language(parse: dict[str, Any]) -> str:
+    """The message's language as the NLU reported it (the parse's ``language``), else English."""
+    return str(parse.get(LANGUAGE) or SOURCE_LANGUAGE)
+
+
 def user_message(event: dict[str, Any], redactor: Redactor, known: Iterable[str] = ()) -> Message | None:
     """The redacted message of a ``user`` event; None for empty texts.
 
@@ -179,6 +193,7 @@ def user_message(event: dict[str, Any], redactor: Redactor, known: Iterable[str]
         text=redactor.redact(text, known),
         time=timestamp,
         decline=decline_reason(event.get("parse_data") or {}),
+        language=parse_language(event.get("parse_data") or {}),
     )
 
 

@@ -7,7 +7,8 @@ so an event read again after a crash does not bring it back, and ``inbox:conv:<s
 the little the recorder remembers per conversation between events.
 
 Each message joins a cluster once, when it is first recorded (`bot.inbox.clusters`, its id in the
-item's ``cluster`` field); the pages read clusters a page at a time, never every message.
+item's ``cluster`` field), among the clusters of its language; the pages read clusters a page at a
+time (all of them, or one language's), never every message.
 An item's own expiry is a backstop a day after the retention period: the purge (every ten
 minutes) removes it first, so the cluster's counters follow.
 """
@@ -22,13 +23,16 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.inbox.clusters import CLUSTERS, ClusterIndex, Counts, cluster_key
+from bot.content.agency import SOURCE_LANGUAGE
+from bot.inbox.clusters import CLUSTERS, ClusterIndex, Counts, cluster_key, language_key
 from bot.inbox.selection import REASONS, Message
 
 ITEMS = "inbox:items"
 CONVERSATION_TTL = 2 * 86400
 EXPIRY_GRACE = 86400  # the purge drops an item first, and takes it out of its cluster
 MIGRATED = "inbox:clusters:migrated"  # set once the messages recorded before clusters joined theirs
+# Set once the clusters made before languages were told apart are filed as English (theirs).
+LANGUAGES_MIGRATED = "inbox:clusters:languages-migrated"
 BATCH = 500
 
 
@@ -97,6 +101,11 @@ class Cluster:
     def answers(self) -> list[tuple[str, int]]:
         """The entries whose answers did not help, most frequent first."""
         return self.counts.answers
+
+    @property
+    def language(self) -> str:
+        """The language of its messages (a cluster never mixes languages)."""
+        return self.counts.language
 
 
 EXAMPLES = 5
@@ -185,17 +194,30 @@ class InboxStore:
                 await self.clusters.update(row["cluster"], item.counted, new.counted)
         return True
 
-    async def page(self, offset: int, limit: int) -> tuple[list[Cluster], int]:
-        """One page of clusters, most frequent first, and how many there are."""
+    async def page(self, offset: int, limit: int, language: str = "") -> tuple[list[Cluster], int]:
+        """One page of clusters (of every language, or of `language`), most frequent first, and how
+        many there are."""
+        ranked = language_key(language) if language else CLUSTERS
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrevrange(CLUSTERS, offset, offset + limit - 1)
-            pipe.zcard(CLUSTERS)
+            pipe.zrevrange(ranked, offset, offset + limit - 1)
+            pipe.zcard(ranked)
             cids, total = await pipe.execute()
         clusters = await load_clusters(self.redis, list(cids))
         gone = set(cids) - {c.id for c in clusters}
         if gone:  # expired, or every example erased (`privacy erase`): off the pages
-            await self.redis.zrem(CLUSTERS, *gone)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in dict.fromkeys((CLUSTERS, ranked)):
+                    pipe.zrem(key, *gone)
+                await pipe.execute()
         return clusters, int(total) - len(gone)
+
+    async def language_counts(self, languages: list[str] | tuple[str, ...]) -> dict[str, int]:
+        """How many clusters each of `languages` has (for the pages' language filter)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for code in languages:
+                pipe.zcard(language_key(code))
+            counts = await pipe.execute()
+        return {code: int(count) for code, count in zip(languages, counts, strict=True)}
 
     async def cluster(self, group_id: str) -> Cluster | None:
         """The cluster ``group_id`` names, or the one message ``group_id`` is in now."""
@@ -231,6 +253,33 @@ class InboxStore:
             for item in batch:
                 done += await self.add(item.message, list(item.reasons))
         await self.redis.set(MIGRATED, "1")
+        return done
+
+    async def migrate_languages(self) -> int:
+        """File the clusters made before languages were told apart as English (every message then
+        was), once; returns how many."""
+        if await self.redis.exists(LANGUAGES_MIGRATED):
+            return 0
+        done, start = 0, 0
+        while ranked := await self.redis.zrange(CLUSTERS, start, start + BATCH - 1, withscores=True):
+            start += len(ranked)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for cid, _ in ranked:
+                    pipe.hmget(cluster_key(cid), ["language", "count"])
+                rows = await pipe.execute()
+            unfiled = {  # a cluster gone since (no count) is left to the pages to drop
+                cid: score
+                for (cid, score), (language, count) in zip(ranked, rows, strict=True)
+                if count and not language
+            }
+            if unfiled:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for cid in unfiled:
+                        pipe.hsetnx(cluster_key(cid), "language", SOURCE_LANGUAGE)
+                    pipe.zadd(language_key(SOURCE_LANGUAGE), unfiled)
+                    await pipe.execute()
+                done += len(unfiled)
+        await self.redis.set(LANGUAGES_MIGRATED, "1")
         return done
 
     async def items(self, now: float | None = None) -> list[Item]:

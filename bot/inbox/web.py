@@ -6,7 +6,9 @@ needs no extra process. Pages reuse the console's layout and sign-in (``bot.cons
 every form carries the session's CSRF token; citizen text is rendered through autoescape.
 Pages read the clusters the recorder keeps (`bot.inbox.clusters`), a page at a time, so opening the
 inbox costs the same with fifty or fifty thousand messages; messages recorded before clusters
-existed join theirs once, in the background, when the console starts.
+existed join theirs once, in the background, when the console starts. Groups never mix languages:
+the page shows each group's language and filters by it (``/inbox?language=es``), and a decision
+on a group in another language than English writes that language's text (`bot.inbox.writeback`).
 Write-backs run in a worker thread: they read and write files and run the content rules.
 """
 
@@ -27,12 +29,15 @@ from bot.background import Background
 from bot.console import audit, layout, session
 from bot.console.auth import require_account
 from bot.console.keys import REDIS
+from bot.content.agency import SOURCE_LANGUAGE
+from bot.content.model import Entry
 from bot.inbox.config import InboxConfig
 from bot.inbox.recorder import Recorder, run_forever
 from bot.inbox.selection import DECLINE_REASONS
 from bot.inbox.store import Cluster, InboxStore
 from bot.inbox.writeback import ContentEditor, Draft, WriteBackError
 from bot.privacy.public import public_redactor
+from bot.studio.languages import language_names, offered
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -50,7 +55,7 @@ INBOX_EDITOR = web.AppKey("inbox_editor", ContentEditor)
 """Writes editors' decisions back to the content files."""
 
 NOTICES = {
-    "example": "Added as an example question of {faq}. It is used from the next `model reload`.",
+    "example": "Added as an example question of {faq}{where}. It is used from the next `model reload`.",
     "out_of_scope": "Marked out of scope: declined from the next `model reload`.",
     "draft": "Draft {faq} saved. It is not used until it is published with an answer, source and department.",
     "rumor": "Rumor draft {faq} saved. It is not used until published with its facts, source and department.",
@@ -86,11 +91,14 @@ async def _migrate(store: InboxStore) -> None:
     clusters made so far meanwhile)."""
     try:
         done = await store.migrate()
+        filed = await store.migrate_languages()
     except (RedisError, OSError) as exc:  # tried again at the next start
         log.warning("inbox: clustering earlier messages failed (%s)", type(exc).__name__)
         return
     if done:
         log.info("inbox: put %d earlier message(s) into clusters", done)
+    if filed:
+        log.info("inbox: filed %d earlier group(s) as English", filed)
 
 
 async def _in_thread(function: Callable[..., T], *args: Any) -> T:
@@ -104,12 +112,26 @@ async def _group_or_404(request: web.Request) -> Cluster:
     return group
 
 
-def _draft_from(fields: dict[str, str], text: str, kind: str = "faq", draft_id: str = "") -> Draft:
-    """A draft from a form or a JSON body; ``text`` is the example question when none is given."""
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(q for q in text.splitlines() if q.strip())
+
+
+def _draft_from(
+    fields: dict[str, str], text: str, kind: str = "faq", draft_id: str = "", language: str = ""
+) -> Draft:
+    """A draft from a form or a JSON body; ``text`` is the example question when none is given: in
+    ``language`` (the group's, when not English) it is a question of the draft's text in it."""
+    other = "" if language == SOURCE_LANGUAGE else language
+    english = fields.get("questions", "" if other else text)
     return Draft(
         id=draft_id or fields.get("id", "").strip(),
         topic=fields.get("topic", "").strip(),
-        questions=tuple(q for q in fields.get("questions", text).splitlines() if q.strip()),
+        questions=_lines(english),
+        language=other,
+        translated_questions=_lines(fields.get("translated_questions", text)) if other else (),
+        translated_answer=fields.get("translated_answer", "").strip() if other else "",
+        translated_short_answer=fields.get("translated_short_answer", "").strip() if other else "",
+        translated_claim=fields.get("translated_claim", "").strip() if other else "",
         answer=fields.get("answer", "").strip(),
         short_answer=fields.get("short_answer", "").strip(),
         source=fields.get("source", "").strip(),
@@ -121,12 +143,27 @@ def _draft_from(fields: dict[str, str], text: str, kind: str = "faq", draft_id: 
     )
 
 
-def _faq_options(editor: ContentEditor) -> list[dict[str, str]]:
-    return [
-        {"id": e.id, "label": f"{e.questions[0] if e.questions else e.id} ({t.title})", "topic": t.title}
-        for t, e in editor.faqs()
-        if not e.sensitive
-    ]
+def _faq_options(editor: ContentEditor, language: str = SOURCE_LANGUAGE) -> list[dict[str, str]]:
+    """The entries a question in `language` can join, each named by its first question in it (in
+    another language than English, only the entries with text in that language)."""
+    options = []
+    for topic, entry in editor.faqs():
+        own = entry.questions if language == SOURCE_LANGUAGE else _translated_questions(entry, language)
+        if entry.sensitive or own is None:
+            continue
+        label = f"{own[0] if own else entry.id} ({topic.title})"
+        options.append({"id": entry.id, "label": label, "topic": topic.title})
+    return options
+
+
+def _translated_questions(entry: Entry, language: str) -> tuple[str, ...] | None:
+    found = entry.translation(language)
+    return None if found is None else tuple(found.questions)
+
+
+def _languages(app: web.Application) -> tuple[str, ...]:
+    """The agency's languages, English first (from the agency file beside the content)."""
+    return offered(app[INBOX_CONFIG].content_dir.parent / "agency.yml")
 
 
 # ---- decisions, shared by the pages and the JSON API --------------------------------------------
@@ -144,12 +181,12 @@ async def _decide(
         faq = fields.get("faq", "").strip()
         if not faq:
             raise WriteBackError("choose the FAQ this question belongs to")
-        await _in_thread(editor.add_example, faq, text)
+        await _in_thread(editor.add_example, faq, text, group.language)
     elif action == "out_of_scope":
-        await _in_thread(editor.mark_out_of_scope, text)
+        await _in_thread(editor.mark_out_of_scope, text, group.language)
     elif action in ("draft", "published", "rumor", "rumor_published"):
         kind = "rumor" if action.startswith("rumor") else "faq"
-        draft = _draft_from(fields, text, kind)
+        draft = _draft_from(fields, text, kind, language=group.language)
         await _in_thread(editor.save_draft, draft)
         faq = draft.id
         if action.endswith("published"):
@@ -182,15 +219,32 @@ async def _inbox_page(
     status: int = 200,
 ) -> web.Response:
     page = _page_number(request)
-    groups, total = await request.app[INBOX_STORE].page((page - 1) * PAGE_SIZE, PAGE_SIZE)
-    notice = NOTICES.get(request.query.get("done", ""), "").format(faq=request.query.get("faq", ""))
+    store = request.app[INBOX_STORE]
+    languages = await _in_thread(_languages, request.app)
+    language = request.query.get("language", "")
+    language = language if language in languages else ""
+    groups, total = await store.page((page - 1) * PAGE_SIZE, PAGE_SIZE, language)
+    shown = list(dict.fromkeys([*languages, *(group.language for group in groups)]))
+    root = request.app[INBOX_CONFIG].root
+    names = await _in_thread(language_names, shown, root)
+    where = request.query.get("in", "")
+    notice = NOTICES.get(request.query.get("done", ""), "").format(
+        faq=request.query.get("faq", ""), where=f", in {names.get(where, where)}" if where else ""
+    )
+    editor = request.app[INBOX_EDITOR]
+    faqs = {code: await _in_thread(_faq_options, editor, code) for code in {g.language for g in groups}}
     context = {
         "groups": groups,
         "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)),
         "total": total,
         "examples_shown": EXAMPLES_SHOWN,
-        "faqs": await _in_thread(_faq_options, request.app[INBOX_EDITOR]),
+        "faqs": faqs,
+        "language": language,
+        "languages": languages,
+        "language_names": names,
+        "source_language": SOURCE_LANGUAGE,
+        "counts": await store.language_counts(languages) if len(languages) > 1 else {},
         "notice": notice,
         "error": error,
         "failed": failed,
@@ -226,11 +280,15 @@ async def decision_post(request: web.Request) -> web.StreamResponse:
         if action.startswith("rumor"):
             return await _draft_page(request, group, str(exc), fields, status=400, kind="rumor")
         return await _inbox_page(request, str(exc), group.id, fields, status=400)
-    raise web.HTTPSeeOther(f"/inbox?{_query(done, faq)}")
+    where = group.language if done == "example" and group.language != SOURCE_LANGUAGE else ""
+    raise web.HTTPSeeOther(f"/inbox?{_query(done, faq, where, fields.get('filter', ''))}")
 
 
-def _query(done: str, faq: str) -> str:
-    return urlencode({"done": done, "faq": faq})
+def _query(done: str, faq: str, where: str = "", language: str = "") -> str:
+    """The inbox's query after a decision: what was done, to which FAQ, in which language (when not
+    English), and the language the page was filtered by."""
+    query = {"done": done, "faq": faq, "in": where, "language": language}
+    return urlencode({key: value for key, value in query.items() if value or key in ("done", "faq")})
 
 
 async def _draft_page(
@@ -243,7 +301,16 @@ async def _draft_page(
 ) -> web.Response:
     editor = request.app[INBOX_EDITOR]
     topics = await _in_thread(editor.topics)
-    context = {"group": group, "topics": topics, "error": error, "values": values or {}}
+    other = "" if group.language == SOURCE_LANGUAGE else group.language
+    names = await _in_thread(language_names, [group.language], request.app[INBOX_CONFIG].root)
+    context = {
+        "group": group,
+        "topics": topics,
+        "error": error,
+        "values": values or {},
+        "language": other,
+        "language_name": names.get(group.language, group.language),
+    }
     if kind == "rumor":
         context["faqs"] = await _in_thread(_faq_options, editor)
         return layout.render(request, "inbox/rumor.html", context, status)
@@ -261,10 +328,17 @@ async def rumor_get(request: web.Request) -> web.StreamResponse:
     return await _draft_page(request, await _group_or_404(request), kind="rumor")
 
 
+async def _drafts_context(request: web.Request) -> dict[str, Any]:
+    editor = request.app[INBOX_EDITOR]
+    drafts = await _in_thread(editor.drafts)
+    codes = [draft.language for draft in drafts if draft.language]
+    names = await _in_thread(language_names, codes, request.app[INBOX_CONFIG].root)
+    return {"drafts": drafts, "topics": await _in_thread(editor.topics), "language_names": names}
+
+
 async def drafts_get(request: web.Request) -> web.StreamResponse:
     await layout.require_role(request, EDITOR)
-    editor = request.app[INBOX_EDITOR]
-    context = {"drafts": await _in_thread(editor.drafts), "topics": await _in_thread(editor.topics)}
+    context = await _drafts_context(request)
     context["notice"] = NOTICES.get(request.query.get("done", ""), "").format(
         faq=request.query.get("faq", "")
     )
@@ -278,13 +352,15 @@ async def drafts_post(request: web.Request) -> web.StreamResponse:
     editor = request.app[INBOX_EDITOR]
     draft_id = request.match_info["draft_id"]
     saved = next((d for d in await _in_thread(editor.drafts) if d.id == draft_id), None)
-    draft = _draft_from({"questions": "", **fields}, "", saved.kind if saved else "faq", draft_id)
+    language = saved.language if saved else ""
+    posted = {"questions": "", "translated_questions": "", **fields}
+    draft = _draft_from(posted, "", saved.kind if saved else "faq", draft_id, language)
     try:
         await _in_thread(editor.save_draft, draft)
         if fields.get("publish"):
             await _in_thread(editor.publish_draft, draft.id)
     except WriteBackError as exc:
-        context = {"drafts": await _in_thread(editor.drafts), "topics": await _in_thread(editor.topics)}
+        context = await _drafts_context(request)
         context.update(error=str(exc), failed=draft.id)
         return layout.render(request, "inbox/drafts.html", context, status=400)
     done = "published" if fields.get("publish") else "draft"
@@ -306,6 +382,7 @@ async def _require_editor_api(request: web.Request) -> None:
 def _group_json(group: Cluster) -> dict[str, Any]:
     return {
         "id": group.id,
+        "language": group.language,
         "text": group.text,
         "count": group.count,
         "reasons": dict(group.reasons),
@@ -317,14 +394,18 @@ def _group_json(group: Cluster) -> dict[str, Any]:
 
 
 async def api_groups(request: web.Request) -> web.StreamResponse:
-    """``GET /api/inbox/groups?offset=0&limit=100``: clusters, most frequent first, with ``total``."""
+    """``GET /api/inbox/groups?offset=0&limit=100&language=``: clusters (of one language, if given),
+    most frequent first, with ``total``."""
     await _require_editor_api(request)
     try:
         offset = max(0, int(request.query.get("offset", "0")))
         limit = min(API_LIMIT, max(1, int(request.query.get("limit", str(API_LIMIT)))))
     except ValueError:
         return web.json_response({"error": "offset and limit must be whole numbers"}, status=400)
-    groups, total = await request.app[INBOX_STORE].page(offset, limit)
+    language = request.query.get("language", "")
+    if language and language not in await _in_thread(_languages, request.app):
+        return web.json_response({"error": f"{language!r} is not one of the agency's languages"}, status=400)
+    groups, total = await request.app[INBOX_STORE].page(offset, limit, language)
     return web.json_response({"groups": [_group_json(g) for g in groups], "total": total})
 
 
@@ -344,8 +425,9 @@ async def api_decision(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": "no such group in the inbox"}, status=404)
     action = {"dismiss": "dismissed", "publish": "published"}.get(request.match_info["action"])
     action = action or request.match_info["action"].replace("-", "_")
-    if isinstance(body.get("questions"), list):
-        body["questions"] = "\n".join(str(q) for q in body["questions"])
+    for key in ("questions", "translated_questions"):
+        if isinstance(body.get(key), list):
+            body[key] = "\n".join(str(q) for q in body[key])
     try:
         done, faq, ids = await _decide(request, group, action, {k: str(v) for k, v in body.items()})
     except WriteBackError as exc:

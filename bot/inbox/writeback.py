@@ -9,6 +9,11 @@ editor publishes it complete). A rumor draft (claim, verdict, facts) is checked 
 After each write the generated Rasa files are regenerated and ``content check``'s error
 rules are run; a write that would add an error is undone, so ``content check`` passes
 whatever an editor clicks.
+
+A question in another language than English goes where that language's text is: an example
+question joins the entry's translation (``translations: {es: {questions}}``, never its English
+questions), an out-of-scope one the out-of-scope block marked with its language, and a draft
+started from it carries that language's questions and answer beside the English ones.
 """
 
 from __future__ import annotations
@@ -22,18 +27,23 @@ from typing import Any
 
 import yaml
 
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.content.generate import generated_files, write_generated
 from bot.content.lint import entry_problems, load_checked, question_findings
 from bot.content.model import (
     ID_PATTERN,
+    LANGUAGE_CODE,
     VERDICTS,
     Entry,
     Topic,
+    Translation,
     all_entries,
+    english_digest,
     load_content,
     load_render_settings,
 )
 from bot.content.similar import fold_for_similarity as normalise
+from bot.content.translations import translated_question_findings, translated_rule_findings
 from bot.content.writer import content_lock, write_text_atomic, write_topic
 from bot.inbox.config import InboxConfig
 
@@ -47,6 +57,7 @@ DRAFTS_HEADER = (
     "# topic file when an editor publishes it with an answer, a source and a department.\n"
 )
 PLACEHOLDER = re.compile(r"\[(?:phone|email|card|id number|address)\]")
+OUT_OF_SCOPE = "out_of_scope"
 
 
 class WriteBackError(ValueError):
@@ -59,6 +70,10 @@ class Draft:
 
     A rumor's ``answer`` is its facts; ``claim`` and ``verdict`` (true / false / misleading) are its
     own, ``related`` optionally names the FAQ that answers the topic without a verdict.
+
+    A draft started from a question in another language (``language``, "" for English) also holds
+    the entry's text in that language: its questions, answer, short answer and (a rumor's) claim,
+    published as the entry's translation.
     """
 
     id: str
@@ -72,6 +87,21 @@ class Draft:
     claim: str = ""
     verdict: str = ""
     related: str = ""
+    language: str = ""
+    translated_questions: tuple[str, ...] = ()
+    translated_answer: str = ""
+    translated_short_answer: str = ""
+    translated_claim: str = ""
+
+    def translated(self) -> dict[str, Any]:
+        """The text in ``language`` as the drafts file (and a content file) holds it, empty keys left out."""
+        values = {
+            "questions": list(self.translated_questions),
+            "answer": self.translated_answer,
+            "short_answer": self.translated_short_answer,
+            "claim": self.translated_claim if self.kind == "rumor" else "",
+        }
+        return {key: value for key, value in values.items() if value}
 
     def as_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -85,6 +115,8 @@ class Draft:
         }
         if self.kind == "rumor":
             found.update(kind=self.kind, claim=self.claim, verdict=self.verdict, related=self.related)
+        if self.language:
+            found["translations"] = {self.language: self.translated()}
         return found
 
     def missing(self) -> list[str]:
@@ -92,12 +124,15 @@ class Draft:
         required = {"answer": self.answer, "source": self.source, "department": self.department}
         if self.kind == "rumor":
             required = {"claim": self.claim, "verdict": self.verdict, **required}
+        if self.language:  # the English questions, and the answer in the draft's other language
+            required = {"questions": " ".join(self.questions), **required}
+            required[f"the {self.language} answer"] = self.translated_answer
         return [name for name, value in required.items() if not value.strip()]
 
     def entry(self, topic: str, today: str = "") -> Entry:
-        """The content entry this draft becomes."""
+        """The content entry this draft becomes (with its translation, when it has one)."""
         rumor = self.kind == "rumor"
-        return Entry(
+        entry = Entry(
             id=self.id,
             kind=self.kind,
             questions=self.questions,
@@ -111,6 +146,17 @@ class Draft:
             related=self.related.strip() if rumor else "",
             topic=topic,
         )
+        if not self.language:
+            return entry
+        own = Translation(
+            language=self.language,
+            questions=self.translated_questions,
+            answer=self.translated_answer.strip(),
+            short_answer=self.translated_short_answer.strip(),
+            claim=self.translated_claim.strip() if rumor else "",
+            translated_from=english_digest(entry),  # written with the English it translates
+        )
+        return dataclasses.replace(entry, translations=(own,))
 
 
 def clean_question(text: str) -> str:
@@ -139,8 +185,10 @@ class ContentEditor:
     def topics(self) -> list[Topic]:
         return load_content(self.config.content_dir)
 
-    def add_example(self, entry_id: str, text: str) -> Entry:
-        """Append ``text`` to the example questions of entry ``entry_id``."""
+    def add_example(self, entry_id: str, text: str, language: str = SOURCE_LANGUAGE) -> Entry:
+        """Append ``text`` to the example questions of entry ``entry_id`` in ``language``: its own
+        questions in English, its translation's in another language (refused when it has none yet:
+        a question without an answer in its language would be answered in English)."""
         question = clean_question(text)
         with content_lock(self.config.content_dir):
             topics = load_content(self.config.content_dir)
@@ -150,22 +198,27 @@ class ContentEditor:
                 raise WriteBackError(f"there is no FAQ with id {entry_id!r}")
             topic, index = found[0]
             entry = topic.entries[index]
-            updated = dataclasses.replace(entry, questions=(*entry.questions, question))
+            updated = _with_question(entry, question, language)
             entries = (*topic.entries[:index], updated, *topic.entries[index + 1 :])
             changed = dataclasses.replace(topic, entries=entries)
             self._guarded([topic.path], lambda: write_topic(changed))
         return updated
 
-    def mark_out_of_scope(self, text: str) -> Path:
-        """Add ``text`` to the staff's out-of-scope examples, so the assistant declines it."""
+    def mark_out_of_scope(self, text: str, language: str = SOURCE_LANGUAGE) -> Path:
+        """Add ``text`` to the staff's out-of-scope examples in ``language`` (another language's
+        block is marked with it, as data/nlu/out_of_scope.yml marks its own), so the assistant
+        declines it."""
         question = clean_question(text)
+        if not LANGUAGE_CODE.match(language):
+            raise WriteBackError(f"{language!r} is not a language code such as es")
         path = self.config.out_of_scope_file
         with content_lock(self.config.content_dir):
             self._refuse_known(question, load_content(self.config.content_dir))
-            examples = out_of_scope_examples(path)
-            if normalise(question) in {normalise(e) for e in examples}:
+            blocks = out_of_scope_blocks(path)
+            if normalise(question) in {normalise(e) for examples in blocks.values() for e in examples}:
                 raise WriteBackError("this message is already marked out of scope")
-            self._guarded([path], lambda: write_text_atomic(path, out_of_scope_text([*examples, question])))
+            blocks[language] = [*blocks.get(language, []), question]
+            self._guarded([path], lambda: write_text_atomic(path, out_of_scope_text(blocks)))
         return path
 
     def save_draft(self, draft: Draft) -> Draft:
@@ -175,9 +228,12 @@ class ContentEditor:
                 "the id must be lowercase letters, digits and _ (for example: dump_sunday_hours)"
             )
         questions = tuple(clean_question(q) for q in draft.questions if q.strip())
-        if not questions:
+        translated = tuple(clean_question(q) for q in draft.translated_questions if q.strip())
+        if not questions and not translated:
             raise WriteBackError("a draft needs at least one example question")
-        draft = dataclasses.replace(draft, questions=questions)
+        if draft.language and not LANGUAGE_CODE.match(draft.language):
+            raise WriteBackError(f"{draft.language!r} is not a language code such as es")
+        draft = dataclasses.replace(draft, questions=questions, translated_questions=translated)
         if draft.kind not in ("faq", "rumor"):
             raise WriteBackError(f"a draft is an FAQ or a rumor, not {draft.kind!r}")
         with content_lock(self.config.content_dir):
@@ -207,7 +263,7 @@ class ContentEditor:
             topic = next((t for t in topics if t.id == draft.topic), None)
             if topic is None:
                 raise WriteBackError(f"there is no topic {draft.topic!r}")
-            for question in draft.questions:
+            for question in (*draft.questions, *draft.translated_questions):
                 self._refuse_known(question, topics)
             entry = draft.entry(topic.id, (today or date.today()).isoformat())
             rest = [d for d in self.drafts() if d.id != draft_id]
@@ -220,10 +276,11 @@ class ContentEditor:
         return entry
 
     def _refuse_known(self, question: str, topics: list[Topic]) -> None:
-        """The same question under two answers teaches the model a contradiction."""
+        """The same question under two answers teaches the model a contradiction, in any language."""
         key = normalise(question)
         for entry in all_entries(topics):
-            if any(normalise(q) == key for q in entry.questions):
+            asked = [*entry.questions, *(q for t in entry.translations for q in t.questions)]
+            if any(normalise(q) == key for q in asked):
                 raise WriteBackError(f"{question!r} is already an example question of {entry.id!r}")
 
     def _errors(self) -> set[str]:
@@ -231,6 +288,8 @@ class ContentEditor:
         topics, problems = load_checked(self.config.content_dir)
         entries = all_entries(topics)
         problems += entry_problems(entries) + question_findings(entries)
+        # The same rules in each other language, and a translation's own (an answer, its text).
+        problems += translated_question_findings(entries) + translated_rule_findings(entries, None, None)
         return {str(p) for p in problems if p.error}
 
     def _regenerate(self) -> None:
@@ -270,8 +329,34 @@ def _refuse_bad_rumor(draft: Draft, entries: list[Entry]) -> None:
         raise WriteBackError(wrong[0])
 
 
+def _with_question(entry: Entry, question: str, language: str) -> Entry:
+    """``entry`` with ``question`` added to its questions in ``language``."""
+    if language == SOURCE_LANGUAGE:
+        return dataclasses.replace(entry, questions=(*entry.questions, question))
+    own = entry.translation(language)
+    if own is None:
+        raise WriteBackError(
+            f"{entry.id!r} has no {language} text yet, so citizens asking in {language} would get the "
+            f"English answer: write its {language} answer in the content studio (/content/{entry.id}"
+            f"?language={language}) first, then add the question"
+        )
+    grown = dataclasses.replace(own, questions=(*own.questions, question))
+    return dataclasses.replace(
+        entry, translations=tuple(grown if t.language == language else t for t in entry.translations)
+    )
+
+
 def _draft(raw: dict[str, Any]) -> Draft:
+    translations = raw.get("translations")
+    items = translations.items() if isinstance(translations, dict) else []
+    texts = [(str(code), item) for code, item in items if isinstance(item, dict)]
+    language, own = texts[0] if texts else ("", {})  # a draft holds one other language (its question's)
     return Draft(
+        language=language,
+        translated_questions=tuple(str(q) for q in own.get("questions") or []),
+        translated_answer=str(own.get("answer") or ""),
+        translated_short_answer=str(own.get("short_answer") or ""),
+        translated_claim=str(own.get("claim") or ""),
         kind=str(raw.get("kind") or "faq"),
         claim=str(raw.get("claim") or ""),
         verdict=str(raw.get("verdict") or ""),
@@ -293,17 +378,27 @@ def drafts_text(drafts: list[Draft]) -> str:
     return DRAFTS_HEADER + body
 
 
-def out_of_scope_examples(path: Path) -> list[str]:
+def out_of_scope_blocks(path: Path) -> dict[str, list[str]]:
+    """The staff's out-of-scope examples by language (a block's ``metadata: {language: es}``; English
+    when it has none), English first."""
+    blocks: dict[str, list[str]] = {SOURCE_LANGUAGE: []}
     if not path.exists():
-        return []
+        return blocks
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    examples: list[str] = []
     for block in raw.get("nlu") or []:
-        if block.get("intent") == "out_of_scope":
-            examples += [
+        if block.get("intent") == OUT_OF_SCOPE:
+            metadata = block.get("metadata") if isinstance(block.get("metadata"), dict) else {}
+            language = str(metadata.get("language") or SOURCE_LANGUAGE)
+            blocks.setdefault(language, [])
+            blocks[language] += [
                 line.strip()[2:] for line in str(block.get("examples", "")).splitlines() if line.strip()
             ]
-    return examples
+    return blocks
+
+
+def out_of_scope_examples(path: Path) -> list[str]:
+    """Every staff out-of-scope example, in any language."""
+    return [example for examples in out_of_scope_blocks(path).values() for example in examples]
 
 
 def _example(text: str) -> str:
@@ -311,7 +406,17 @@ def _example(text: str) -> str:
     return re.sub(r"\[([^\]]*)\](?=[({])", r"\1", text)
 
 
-def out_of_scope_text(examples: list[str]) -> str:
-    lines = [OUT_OF_SCOPE_HEADER + 'version: "3.1"', "nlu:", "- intent: out_of_scope", "  examples: |"]
-    lines += [f"    - {_example(example)}" for example in examples]
+def out_of_scope_text(blocks: dict[str, list[str]] | list[str]) -> str:
+    """The staff's out-of-scope file: the English block, then one per other language marked with it
+    (``metadata: {language: es}``, how the domain gate tells the languages' examples apart)."""
+    by_language = {SOURCE_LANGUAGE: blocks} if isinstance(blocks, list) else blocks
+    lines = [OUT_OF_SCOPE_HEADER + 'version: "3.1"', "nlu:"]
+    for language, examples in sorted(by_language.items(), key=lambda item: item[0] != SOURCE_LANGUAGE):
+        if not examples and (language != SOURCE_LANGUAGE or len(by_language) > 1):
+            continue
+        lines.append(f"- intent: {OUT_OF_SCOPE}")
+        if language != SOURCE_LANGUAGE:
+            lines += ["  metadata:", f"    language: {language}"]
+        lines.append("  examples: |")
+        lines += [f"    - {_example(example)}" for example in examples]
     return "\n".join(lines) + "\n"

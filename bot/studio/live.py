@@ -4,7 +4,9 @@ A publish writes the entry's reply, rendered exactly as the generated responses 
 (``entry_variations``, agency facts not yet filled in), into one Redis hash, and bumps a version
 counter in the same transaction. Every Rasa process's NLG (``bot.nlg``) asks for the counter at most
 once a second and reads the hash only when it moved, so a publish costs citizens no extra Redis
-round trip per message and no model swap (docs/content-studio.md, "Live answers").
+round trip per message and no model swap (docs/content-studio.md, "Live answers"). The variations
+are every language's: a translation's carry its language's condition (`entry_variations`), and the
+NLG says the conversation's language among them, so a published Spanish answer is live as fast.
 
 ``known`` says which wordings the studio has published or replaced for the entry: the NLG serves a
 live answer only while the model's own wording is one of them, so a hand-edit to the content files

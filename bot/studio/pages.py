@@ -5,10 +5,14 @@
 offers Save / Publish / Approve / Send back / Retire / Revert as the account's role and the
 entry's state allow, with the history and a retrain's progress; ``/content/new`` creates an entry;
 ``/content/stale`` is the stale content report (`bot.studio.stale`); ``/content/try`` asks the
-running model (`bot.studio.tryit`). Editors do everything, approvers read and review, agents get
-the 403 page. Every change goes through the studio service (`bot.studio.service.Studio`, shared
-with the JSON API), posts with the session's CSRF token and is audit-logged there. Pages work
-without script; ``static/studio.js`` adds question rows and polls a retrain's progress.
+running model (`bot.studio.tryit`). An entry page has a language switch (the agency's languages,
+English first): ``/content/{id}?language=es`` edits the entry's Spanish answer, short answer,
+questions, claim or agency, says whether that text is up to date with the English, stale or
+missing, and previews the Spanish reply; saving it stamps it with the English it now follows.
+Editors do everything, approvers read and review, agents get the 403 page. Every change goes
+through the studio service (`bot.studio.service.Studio`, shared with the JSON API), posts with the
+session's CSRF token and is audit-logged there. Pages work without script; ``static/studio.js``
+adds question rows and polls a retrain's progress.
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ from aiohttp import web
 from bot.clients.rasa import RasaClient, RasaUnavailable
 from bot.console import layout, session
 from bot.console.keys import REDIS
-from bot.content.agency import Agency, load_agency
+from bot.content.agency import SOURCE_LANGUAGE, Agency, load_agency
 from bot.content.model import (
     KINDS,
+    TRANSLATION_KEYS,
     ContentError,
     Entry,
     all_entries,
@@ -38,9 +43,11 @@ from bot.content.model import (
     load_render_settings,
     parse_day,
 )
+from bot.content.writer import TRANSLATIONS_KEY
 from bot.studio import stale, tryit
 from bot.studio.api import auditor
 from bot.studio.keys import CONFIG, JOBS, STUDIO
+from bot.studio.languages import language_names, offered
 from bot.studio.service import StudioError, StudioProblems
 
 HERE = Path(__file__).resolve().parent
@@ -72,6 +79,11 @@ SHOWN_FIELDS = (
     "last_reviewed",
 )
 NEW_FIELDS = ("id", "topic", "kind")
+# The form in another language than English: the translation's text (the rest is the English's),
+# and a claim or agency for the kinds that have one (KIND_FIELDS).
+TRANSLATED_FIELDS = ("answer", "short_answer")
+OWN_TEXT = ("answer", "short_answer", "claim", "agency")  # a translation's text, beside its questions
+TRANSLATION_PREFIX = f"{TRANSLATIONS_KEY}."
 UNDIFFED = frozenset({"last_reviewed"})
 RESPONSES_FILE = Path("data/responses/studio.yml")  # utter_answer_unavailable, under the project root
 QUESTION_LIMIT = 500
@@ -128,10 +140,39 @@ def _count(value: Any, field: str) -> str:
     return f"{items} {noun}{'' if items == 1 else 's'}"
 
 
+def flat_translations(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry's fields with ``translations`` as one field per language and key
+    (``translations.es.answer``), so a diff shows what changed in which language."""
+    flat = {key: value for key, value in values.items() if key != TRANSLATIONS_KEY}
+    translations = values.get(TRANSLATIONS_KEY)
+    for code, item in (translations or {}).items() if isinstance(translations, Mapping) else ():
+        for key in TRANSLATION_KEYS:
+            value = item.get(key) if isinstance(item, Mapping) else None
+            if value not in (None, "", []):
+                flat[f"{TRANSLATION_PREFIX}{code}.{key}"] = value
+    return flat
+
+
+def _flat_pairs(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """History's ``{field: [old, new]}`` with a ``translations`` pair split per language and key."""
+    pair = changes.get(TRANSLATIONS_KEY)
+    if not isinstance(pair, list | tuple) or len(pair) != 2:
+        return dict(changes)
+    old = flat_translations({TRANSLATIONS_KEY: pair[0]})
+    new = flat_translations({TRANSLATIONS_KEY: pair[1]})
+    split = {
+        key: [old.get(key), new.get(key)]
+        for key in [*old, *(k for k in new if k not in old)]
+        if shown(old.get(key)) != shown(new.get(key))
+    }
+    return {**{k: v for k, v in changes.items() if k != TRANSLATIONS_KEY}, **split}
+
+
 def field_changes(changes: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """History's ``{field: [old, new]}`` as rows for the diff table (lists by item, texts by word)."""
+    """History's ``{field: [old, new]}`` as rows for the diff table (lists by item, texts by word;
+    a translation by language and key)."""
     rows = []
-    for name, pair in changes.items():
+    for name, pair in _flat_pairs(changes).items():
         if name in UNDIFFED or not isinstance(pair, list | tuple) or len(pair) != 2:
             continue
         if isinstance(pair[0], list) or isinstance(pair[1], list):
@@ -153,7 +194,8 @@ def field_changes(changes: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def draft_changes(published: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> list[dict[str, Any]]:
     """What a draft changes in the published entry, field by field (every field of a new entry)."""
-    before = published or {}
+    before = flat_translations(published or {})
+    fields = flat_translations(fields)
     keys = [*before, *(key for key in fields if key not in before)]
     pairs = {
         key: [before.get(key), fields.get(key)]
@@ -163,9 +205,15 @@ def draft_changes(published: Mapping[str, Any] | None, fields: Mapping[str, Any]
     return field_changes(pairs)
 
 
-def _published_rows(published: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """(field, value) of the published entry as an approver reads it: what it says, flags only when set."""
+def _published_rows(
+    published: Mapping[str, Any] | None, language: str = SOURCE_LANGUAGE
+) -> list[tuple[str, str]]:
+    """(field, value) of the published entry as an approver reads it: what it says, flags only when
+    set; in another language, its text in that language."""
     values = published or {}
+    if language != SOURCE_LANGUAGE:
+        own = _translation(values, language)
+        return [(name, shown(own.get(name))) for name in OWN_TEXT if own.get(name)]
     rows = []
     for name in SHOWN_FIELDS:
         value = values.get(name)
@@ -173,6 +221,34 @@ def _published_rows(published: Mapping[str, Any] | None) -> list[tuple[str, str]
             continue
         rows.append((name, shown(value)))
     return rows
+
+
+def _translation(fields: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """The entry's text in `language` as its fields hold it ({} when it has none)."""
+    translations = fields.get(TRANSLATIONS_KEY)
+    found = translations.get(language) if isinstance(translations, Mapping) else None
+    return dict(found) if isinstance(found, Mapping) else {}
+
+
+def in_view(problems: Iterable[Mapping[str, Any]], language: str) -> list[dict[str, Any]]:
+    """The problems as the page in `language` shows them: in another language than English, its
+    translation's fields by the form's names (``translations.es.answer`` is ``answer``; its stamp is
+    the page's translation state) and the English fields' under ``en.``, so they are listed apart,
+    never next to the translation's field of the same name. A translation's stamp (stale, not yet
+    stamped) is the language switch's state, not a problem of a field, in any language."""
+    own = f"{TRANSLATION_PREFIX}{language}"
+    found = []
+    for problem in problems:
+        field = str(problem.get("field") or "")
+        if field.startswith(TRANSLATION_PREFIX) and field.endswith(".translated_from"):
+            continue
+        if language != SOURCE_LANGUAGE:
+            if field.startswith(f"{own}."):
+                field = field.removeprefix(f"{own}.")
+            elif field and not field.startswith(TRANSLATION_PREFIX):
+                field = f"{SOURCE_LANGUAGE}.{field}"
+        found.append({**problem, "field": field})
+    return found
 
 
 def problems_by_field(problems: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -223,6 +299,26 @@ async def _form(request: web.Request) -> Any:
     return form
 
 
+def _posted_translation(form: Any, kind: str, language: str) -> dict[str, Any]:
+    """The fields a save of the form in `language` (not English) gives: that language's text only.
+
+    Sent without ``translated_from``, so the save stamps it with the English it now follows."""
+    own: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in TRANSLATED_FIELDS}
+    for name in ("claim", "agency"):
+        if name in KIND_FIELDS.get(kind, ()) and name in form:
+            own[name] = str(form.get(name, "")).strip()
+    own["questions"] = [q.strip() for q in form.getall("questions", []) if str(q).strip()]
+    return {TRANSLATIONS_KEY: {language: own}}
+
+
+def _translation_values(fields: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """The form's values in `language`: the translation's text (empty when it has none)."""
+    own = _translation(fields, language)
+    values: dict[str, Any] = {name: shown(own.get(name)) for name in OWN_TEXT}
+    values["questions"] = [shown(q) for q in own.get("questions") or []]
+    return values
+
+
 def _posted_fields(form: Any, kind: str) -> dict[str, Any]:
     """The entry fields of the edit form for an entry of `kind` (empty question rows dropped)."""
     fields: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in COMMON_FIELDS}
@@ -241,7 +337,9 @@ def _form_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _redirect(entry_id: str, **query: Any) -> web.HTTPSeeOther:
+def _redirect(entry_id: str, language: str = SOURCE_LANGUAGE, **query: Any) -> web.HTTPSeeOther:
+    if language != SOURCE_LANGUAGE:
+        query = {"language": language, **query}
     params = {key: value for key, value in query.items() if value not in (None, "")}
     return web.HTTPSeeOther(f"/content/{entry_id}" + (f"?{urlencode(params)}" if params else ""))
 
@@ -338,10 +436,13 @@ def _history_rows(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-async def _preview(request: web.Request, entry_id: str, window: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The draft's (else the published) reply as web chat and SMS, and what citizens get instead today."""
+async def _preview(
+    request: web.Request, entry_id: str, window: Mapping[str, Any] | None, language: str = SOURCE_LANGUAGE
+) -> dict[str, Any]:
+    """The draft's (else the published) reply in `language` as web chat and SMS, and what citizens
+    reading it get instead today."""
     studio = request.app[STUDIO]
-    raw = await studio.preview({}, entry_id)
+    raw = await studio.preview({}, entry_id, language)
     window = window or {}
     why = (
         tryit.RETIRED
@@ -353,9 +454,9 @@ async def _preview(request: web.Request, entry_id: str, window: Mapping[str, Any
     fallback = ""
     if why:
         agency = await asyncio.to_thread(_agency, studio.agency_file)
-        fallback = await asyncio.to_thread(
-            tryit.unavailable_text, request.app[CONFIG].root / RESPONSES_FILE, agency
-        )
+        responses = request.app[CONFIG].root / RESPONSES_FILE
+        name = "utter_answer_unavailable"
+        fallback = await asyncio.to_thread(tryit.unavailable_text, responses, agency, name, language)
     return {
         "webchat": (raw["webchat"],) if raw.get("webchat") else (),
         "sms": (raw["sms"],) if raw.get("sms") else (),
@@ -364,7 +465,35 @@ async def _preview(request: web.Request, entry_id: str, window: Mapping[str, Any
         "fallback": fallback,
         "valid_from": window.get("valid_from", ""),
         "valid_until": window.get("valid_until", ""),
+        "language": str(raw.get("language") or SOURCE_LANGUAGE),
+        "asked": language,
     }
+
+
+def _language(request: web.Request, offered_languages: tuple[str, ...], asked: str = "") -> str:
+    """The language the page is in: ``language`` in the query (or `asked`), if the agency offers it."""
+    code = asked or request.query.get("language", "")
+    return code if code in offered_languages else SOURCE_LANGUAGE
+
+
+def _switch(
+    entry_id: str,
+    languages: tuple[str, ...],
+    names: Mapping[str, str],
+    current: str,
+    states: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """The language switch's links, English first, each other language with its translation's state."""
+    return [
+        {
+            "code": code,
+            "name": names.get(code, code),
+            "href": f"/content/{entry_id}" + ("" if code == SOURCE_LANGUAGE else f"?language={code}"),
+            "current": code == current,
+            "state": states.get(code, ""),
+        }
+        for code in languages
+    ]
 
 
 async def _entry_page(
@@ -375,19 +504,43 @@ async def _entry_page(
     refused: list[dict[str, Any]] | None = None,
     error: str = "",
     status: int = 200,
+    language: str = "",
 ) -> web.Response:
-    """The entry page; after a refused save, with the submitted `values` and the `refused` problems."""
+    """The entry page in `language` (else the query's, else English); after a refused save, with
+    the submitted `values` and the `refused` problems."""
     agent, role = await layout.require_any_role(request, *REVIEWERS)
     studio = request.app[STUDIO]
     try:
         view = await studio.view(entry_id)
     except StudioError as exc:
         raise web.HTTPNotFound(text=exc.message) from exc
+    languages = tuple(view.get("languages") or (SOURCE_LANGUAGE,))
+    language = _language(request, languages, language)
+    names = await asyncio.to_thread(language_names, languages, request.app[CONFIG].root)
     draft, published = view.get("draft"), view.get("entry")
     fields = (draft or {}).get("fields") or published or {}
     kind = str(view.get("kind") or fields.get("kind") or "faq")
-    problems = refused if refused is not None else list(view.get("problems") or [])
-    placed = [*COMMON_FIELDS, *KIND_FIELDS.get(kind, ()), "questions"]
+    problems = in_view(refused if refused is not None else list(view.get("problems") or []), language)
+    if language == SOURCE_LANGUAGE:
+        placed = [*COMMON_FIELDS, *KIND_FIELDS.get(kind, ()), "questions"]
+    else:
+        placed = [
+            *TRANSLATED_FIELDS,
+            *(n for n in ("claim", "agency") if n in KIND_FIELDS.get(kind, ())),
+            "questions",
+        ]
+    form_values = (
+        _form_values(fields) if language == SOURCE_LANGUAGE else _translation_values(fields, language)
+    )
+    own_questions = (
+        fields.get("questions")
+        if language == SOURCE_LANGUAGE
+        else _translation(fields, language).get("questions")
+    )
+    published_own = (
+        (published or {}) if language == SOURCE_LANGUAGE else _translation(published or {}, language)
+    )
+    states = dict(view.get("translations") or {})
     editor = role == EDITOR
     reviewable = bool(draft and draft.get("state") == "awaiting_review" and draft.get("author") != agent)
     reviewable = reviewable and agent not in (draft or {}).get("approvals", [])
@@ -417,17 +570,25 @@ async def _entry_page(
         "retire": editor and published is not None,
         "revert": editor,
     }
+    own_problems = [p for p in problems if anchor(str(p.get("field") or ""), placed)]
     context = {
         "e": e,
         "draft": draft,
-        "values": values if values is not None else _form_values(fields),
-        "problems": problems_by_field(problems),
+        "values": values if values is not None else form_values,
+        "problems": problems_by_field(own_problems),
         "unplaced": [p for p in problems if anchor(str(p.get("field") or ""), placed) == ""],
-        "summary": summary_items(refused, placed) if refused else [],
+        "summary": summary_items(problems, placed) if refused else [],
         "draft_changes": draft_changes(published, draft["fields"]) if draft else [],
-        "published_rows": _published_rows(published),
-        "published_questions": [shown(q) for q in (published or {}).get("questions") or []],
-        "preview": await _preview(request, entry_id, window),
+        "published_rows": _published_rows(published, language),
+        "published_questions": [shown(q) for q in published_own.get("questions") or []],
+        "preview": await _preview(request, entry_id, window, language),
+        "language": language,
+        "source_language": SOURCE_LANGUAGE,
+        "language_names": names,
+        "languages": _switch(entry_id, languages, names, language, states) if len(languages) > 1 else [],
+        "translation_state": states.get(language, ""),
+        "english": {name: shown(fields.get(name)) for name in OWN_TEXT if fields.get(name)},
+        "try_question": shown((own_questions or [""])[0]),
         "history": _history_rows(await studio.history(entry_id)),
         "job": await _job(request),
         "can": can,
@@ -444,13 +605,21 @@ async def entry_get(request: web.Request) -> web.StreamResponse:
 
 
 async def _refusal_page(
-    request: web.Request, entry_id: str, exc: StudioError, values: dict[str, Any] | None = None
+    request: web.Request,
+    entry_id: str,
+    exc: StudioError,
+    values: dict[str, Any] | None = None,
+    language: str = "",
 ) -> web.Response:
     """The entry page again, saying why the studio refused (problems next to their fields)."""
     if isinstance(exc, StudioProblems) and exc.problems:
         problems = [{"field": p.field, "message": p.message, "error": p.error} for p in exc.problems]
-        return await _entry_page(request, entry_id, values=values, refused=problems, status=exc.status)
-    return await _entry_page(request, entry_id, values=values, error=exc.message, status=exc.status)
+        return await _entry_page(
+            request, entry_id, values=values, refused=problems, status=exc.status, language=language
+        )
+    return await _entry_page(
+        request, entry_id, values=values, error=exc.message, status=exc.status, language=language
+    )
 
 
 async def entry_post(request: web.Request) -> web.StreamResponse:
@@ -466,19 +635,28 @@ async def entry_post(request: web.Request) -> web.StreamResponse:
     except StudioError as exc:
         raise web.HTTPNotFound(text=exc.message) from exc
     kind = str(view.get("kind") or "faq")
-    fields = _posted_fields(form, kind)
+    language = str(form.get("language", SOURCE_LANGUAGE))
+    if language not in (view.get("languages") or ()):
+        language = SOURCE_LANGUAGE
+    if language == SOURCE_LANGUAGE:
+        fields = _posted_fields(form, kind)
+        values = _form_values(fields)
+    else:
+        fields = _posted_translation(form, kind, language)
+        values = _translation_values(fields, language)
     note = str(form.get("note", "")).strip()
-    values = {**_form_values(fields), "note": note}
+    values["note"] = note
     record = auditor(request, agent)
     try:
         saved = await studio.save(entry_id, {**fields, "note": note}, agent, audit=record)
         if form.get("do") != "publish":
             state = saved.get("state", "draft")
-            raise _redirect(entry_id, done="saved_for_review" if state == "awaiting_review" else "saved")
+            done_key = "saved_for_review" if state == "awaiting_review" else "saved"
+            raise _redirect(entry_id, language, done=done_key)
         done = await studio.publish(entry_id, agent, note, audit=record)
     except StudioError as exc:
-        return await _refusal_page(request, entry_id, exc, values)
-    raise _redirect(entry_id, done="published", job=done.get("job"))
+        return await _refusal_page(request, entry_id, exc, values, language)
+    raise _redirect(entry_id, language, done="published", job=done.get("job"))
 
 
 async def approve_post(request: web.Request) -> web.StreamResponse:
@@ -602,8 +780,16 @@ async def stale_get(request: web.Request) -> web.StreamResponse:
     await layout.require_any_role(request, *REVIEWERS)
     studio = request.app[STUDIO]
     months = request.app[CONFIG].review_months
-    report = await stale.stale_report(request.app[REDIS], await _entries(request), studio.today(), months)
-    context = {"r": report, "min_rated": stale.MIN_RATED, "low_rate": stale.LOW_HELPFUL_RATE}
+    others = studio.languages()[1:]
+    entries = await _entries(request)
+    report = await stale.stale_report(request.app[REDIS], entries, studio.today(), months, others)
+    names = await asyncio.to_thread(language_names, others, request.app[CONFIG].root)
+    context = {
+        "r": report,
+        "min_rated": stale.MIN_RATED,
+        "low_rate": stale.LOW_HELPFUL_RATE,
+        "language_names": names,
+    }
     return layout.render(request, "studio/stale.html", context)
 
 
@@ -629,9 +815,12 @@ async def _try(request: web.Request, question: str) -> dict[str, Any]:
     if picked is not None:
         settings = await asyncio.to_thread(load_render_settings, config.content_dir)
         agency = await asyncio.to_thread(_agency, studio.agency_file)
-        fallback = await asyncio.to_thread(tryit.unavailable_text, config.root / RESPONSES_FILE, agency)
-        reply = tryit.reply(picked, settings, agency, studio.today(), fallback)
-    return {"reading": reading, "reply": reply, "titles": titles, "model": model}
+        responses, name = config.root / RESPONSES_FILE, "utter_answer_unavailable"
+        fallback = await asyncio.to_thread(tryit.unavailable_text, responses, agency, name, reading.language)
+        reply = tryit.reply(picked, settings, agency, studio.today(), fallback, reading.language)
+    languages = offered(studio.agency_file)
+    names = await asyncio.to_thread(language_names, (*languages, reading.language), config.root)
+    return {"reading": reading, "reply": reply, "titles": titles, "model": model, "language_names": names}
 
 
 async def try_get(request: web.Request) -> web.StreamResponse:

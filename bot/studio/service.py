@@ -2,6 +2,9 @@
 
 Staff edit an entry's fields; a save is a draft (``bot.studio.drafts``), refused when it would add
 an error that ``content check`` finds (``bot.content.entrycheck``, each problem on its field).
+An entry's translations (``translations: {es: ...}``) travel with it: a save that gives a language's
+text stamps it with the English it now follows; a save of the English alone keeps them as they
+were, so they read stale until someone saves them again (`bot.studio.languages.translation_state`).
 Publishing writes the entry to its topic file through ``bot.content.writer`` (the canonical
 layout), re-checks the whole content and restores the file if an error appeared, sets
 ``last_reviewed`` to today, appends a version to the entry's history (``bot.studio.history``),
@@ -32,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
-from bot.content.agency import Agency, load_agency
+from bot.content.agency import SOURCE_LANGUAGE, Agency, load_agency
 from bot.content.check import content_errors
 from bot.content.entrycheck import (
     EntryFieldError,
@@ -41,6 +44,8 @@ from bot.content.entrycheck import (
     check_entry,
     entry_fields,
     entry_from_fields,
+    merged_translations,
+    saved_translations,
 )
 from bot.content.generate import entry_variations, generated_files, write_generated
 from bot.content.lint import months_before
@@ -55,7 +60,8 @@ from bot.content.model import (
     load_render_settings,
     parse_day,
 )
-from bot.content.writer import content_lock, write_text_atomic, write_topic
+from bot.content.translations import MISSING
+from bot.content.writer import TRANSLATIONS_KEY, content_lock, write_text_atomic, write_topic
 from bot.days import local_today
 from bot.sms import sms_length
 from bot.studio import tryit
@@ -63,6 +69,7 @@ from bot.studio.config import StudioConfig
 from bot.studio.drafts import AWAITING_REVIEW, DRAFT, Draft, Drafts
 from bot.studio.history import BASELINE_AUTHOR, History, Version, changes, entry_record, now_iso
 from bot.studio.jobs import TrainJobs
+from bot.studio.languages import offered, translation_state
 from bot.studio.live import LiveContent, live_answer, variations_digest
 
 log = logging.getLogger(__name__)
@@ -131,6 +138,10 @@ def retrain_reason(old: Entry | None, new: Entry) -> str:
         return f"{'retired' if new.retired else 'restored'} {new.id}"
     if old.questions != new.questions:
         return f"questions of {new.id} changed"
+    asked = {t.language: t.questions for t in old.translations}
+    now = {t.language: t.questions for t in new.translations}
+    if changed := sorted(code for code in {*asked, *now} if asked.get(code) != now.get(code)):
+        return f"{', '.join(changed)} questions of {new.id} changed"
     if old.sensitive != new.sensitive:
         return f"crisis marker of {new.id} changed"
     return ""
@@ -313,6 +324,7 @@ class Studio:
         problems = self._problems_of(draft, published, found.topic.id)
         today = self.today()
         latest = self.history_files.latest(entry_id)
+        languages = self.languages()
         return {
             "id": entry_id,
             "topic": found.topic.id,
@@ -329,7 +341,17 @@ class Studio:
             # Someone published the entry since this draft was started: publishing it would undo that.
             "outdated": draft is not None and not draft.is_new and draft.base_version != latest,
             "problems": [problem_dict(p) for p in problems],
+            "languages": list(languages),
+            # Each other language's text of the entry as shown (the draft's, else the published):
+            # "up to date", "stale", "not yet stamped" or "missing".
+            "translations": {
+                code: translation_state(shown, code) if shown else MISSING for code in languages[1:]
+            },
         }
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages the entry is edited in: the agency's, English first."""
+        return offered(self.agency_file)
 
     def _problems_of(self, draft: Draft | None, published: Entry | None, topic_id: str) -> list[FieldProblem]:
         if draft is None:
@@ -355,20 +377,24 @@ class Studio:
             self._locate_with_draft(entry_id)  # 404 for an entry that does not exist
         return [version.as_dict() for version in versions]
 
-    async def preview(self, fields: Mapping[str, Any], entry_id: str = "") -> dict[str, Any]:
-        """The reply as a citizen reads it on web chat and by SMS (agency facts filled in), its SMS
-        segments, and the problems of these fields; nothing is saved."""
-        return await asyncio.to_thread(self._preview, dict(fields), entry_id)
+    async def preview(
+        self, fields: Mapping[str, Any], entry_id: str = "", language: str = SOURCE_LANGUAGE
+    ) -> dict[str, Any]:
+        """The reply as a citizen reading `language` gets it on web chat and by SMS (agency facts
+        filled in; the English when the entry has no text in it: ``language`` says which it is), its
+        SMS segments, and the problems of these fields; nothing is saved."""
+        return await asyncio.to_thread(self._preview, dict(fields), entry_id, language)
 
-    def _preview(self, fields: dict[str, Any], entry_id: str) -> dict[str, Any]:
+    def _preview(self, fields: dict[str, Any], entry_id: str, language: str) -> dict[str, Any]:
         published: Entry | None = None
         topic_id = str(fields.get("topic") or "")
         base: dict[str, Any] = {}
+        draft: Draft | None = None
         if entry_id:
             found, draft = self._locate_with_draft(entry_id)
             published, topic_id = found.entry, found.topic.id
             base = draft.fields if draft else entry_fields(published) if published else {}
-        merged = {**base, **{k: v for k, v in fields.items() if k not in NOT_FIELDS}}
+        merged = _merged(base, fields)
         if entry_id:
             merged["id"] = entry_id
         elif "id" in fields:
@@ -380,26 +406,32 @@ class Studio:
                 "webchat": "",
                 "sms": "",
                 "sms_segments": 0,
+                "language": language,
                 "problems": [problem_dict(p) for p in exc.problems],
             }
-        web, sms = self._rendered(candidate)
+        before = self._draft_entry(draft, published) if entry_id and draft else published
+        candidate = saved_translations(candidate, before, fields.get(TRANSLATIONS_KEY))
+        shown = self._rendered(candidate, language)
+        web, sms = (shown.webchat or ("",))[0], (shown.sms or ("",))[0]
         problems = self._check(candidate, topic_id)
         return {
             "webchat": web,
             "sms": sms,
             "sms_segments": sms_length(sms).segments,
+            "language": shown.language,
+            "state": translation_state(candidate, language) if language != SOURCE_LANGUAGE else "",
             "problems": [problem_dict(p) for p in problems],
         }
 
-    def _rendered(self, entry: Entry) -> tuple[str, str]:
-        """(web chat, SMS) text of the entry's reply: the first wording of each, as Try it renders it
-        (`tryit.reply`, from the same variations Rasa and the NLG use), facts filled in."""
+    def _rendered(self, entry: Entry, language: str = SOURCE_LANGUAGE) -> tryit.Reply:
+        """The entry's reply in `language`, as Try it renders it (`tryit.reply`, from the same
+        variations Rasa and the NLG use), facts filled in; the preview shows the first wording of each."""
         try:
             agency = load_agency(self.agency_file)
         except ContentError:  # facts unreadable: placeholders stay as written
             agency = Agency({}, self.agency_file)
-        shown = tryit.reply(entry, load_render_settings(self.content_dir), agency, self.today())
-        return (shown.webchat or ("",))[0], (shown.sms or ("",))[0]
+        settings = load_render_settings(self.content_dir)
+        return tryit.reply(entry, settings, agency, self.today(), language=language)
 
     # --- drafts and review -----------------------------------------------------------------------
 
@@ -447,12 +479,14 @@ class Studio:
     def _store_draft(self, found: _Found, draft: Draft | None, fields: dict[str, Any], actor: str) -> Draft:
         published = found.entry
         base = draft.fields if draft else entry_fields(published) if published else {}
-        merged = {**base, **{k: v for k, v in fields.items() if k not in NOT_FIELDS}}
+        merged = _merged(base, fields)
         merged["id"] = draft.entry_id if draft else published.id if published else str(fields["id"])
         try:
             candidate = entry_from_fields(merged, published, found.topic.id)
         except EntryFieldError as exc:
             raise StudioProblems(exc.problems) from exc
+        before = self._draft_entry(draft, published) if draft else published
+        candidate = saved_translations(candidate, before, fields.get(TRANSLATIONS_KEY))
         agency = self.agency_file if self.agency_file.exists() else None
         added = [
             p
@@ -727,6 +761,15 @@ class Studio:
             return None
 
 
+def _merged(base: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A change's fields over the draft's (or entry's): ``translations`` language by language and
+    key by key (`merged_translations`), so saving one language's text keeps the others'."""
+    merged = {**base, **{k: v for k, v in fields.items() if k not in NOT_FIELDS}}
+    if TRANSLATIONS_KEY in fields:
+        merged[TRANSLATIONS_KEY] = merged_translations(base.get(TRANSLATIONS_KEY), fields[TRANSLATIONS_KEY])
+    return merged
+
+
 def _checked_id(entry_id: str) -> str:
     if not ID_PATTERN.match(entry_id):
         raise NotFound(f"there is no entry {entry_id!r}")
@@ -735,6 +778,8 @@ def _checked_id(entry_id: str) -> str:
 
 def _haystack(entry: Entry) -> str:
     texts = [entry.id, *entry.questions, entry.answer, entry.short_answer, entry.claim, entry.source]
+    for translation in entry.translations:  # staff search in every language the entry is written in
+        texts += [*translation.questions, translation.answer, translation.short_answer, translation.claim]
     return " ".join([*texts, entry.department]).casefold()
 
 

@@ -4,7 +4,9 @@ Two lists: entries whose ``last_reviewed`` is older than the agency's review per
 (CONTENT_REVIEW_MONTHS; an entry with no date, or one that is not a date, counts as never
 reviewed), and entries citizens get often but rate unhelpful, read from the analytics' counts
 (`bot.analytics.summary.summary`: its top answers, with their ratings) over the last
-``RATINGS_DAYS``. Retired entries are left out of both: citizens no longer read them.
+``RATINGS_DAYS``. Retired entries are left out of both: citizens no longer read them. A third list
+names the translations to look at in each of the agency's other languages: stale (the English
+changed since), never checked against the English, or missing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from redis.asyncio import Redis
 from bot.analytics.summary import summary
 from bot.content.lint import months_before
 from bot.content.model import Entry, parse_day
+from bot.studio.languages import UP_TO_DATE, translation_state
 
 RATINGS_DAYS = 90  # the ratings window: recent enough to reflect the current wording
 MIN_RATED = 10  # below this many ratings, a low rate says little
@@ -49,6 +52,15 @@ class Unhelpful:
 
 
 @dataclass(frozen=True)
+class TranslationDue:
+    """An entry whose text in `language` is stale, not yet checked or missing (`state`)."""
+
+    entry: Entry
+    language: str
+    state: str
+
+
+@dataclass(frozen=True)
 class StaleReport:
     overdue: list[Overdue]
     unhelpful: list[Unhelpful]
@@ -57,6 +69,8 @@ class StaleReport:
     ratings_from: date
     ratings_to: date
     rated_answers: int = 0  # top answers with any rating in the window: 0 means no feedback yet
+    languages: tuple[str, ...] = ()  # the agency's other languages (none: translations are not tracked)
+    translations: tuple[TranslationDue, ...] = ()
 
 
 def overdue(entries: Iterable[Entry], cutoff: date) -> list[Overdue]:
@@ -86,8 +100,23 @@ def unhelpful(top_answers: Iterable[Mapping[str, Any]], entries: Mapping[str, En
     return found
 
 
-async def stale_report(redis: Redis, entries: list[Entry], today: date, review_months: int) -> StaleReport:
-    """Both lists for `today` (the analytics' days are UTC days; a day's difference does not matter here)."""
+def translations_due(entries: Iterable[Entry], languages: Iterable[str]) -> list[TranslationDue]:
+    """Each entry (not retired) whose text in one of `languages` is not up to date, by language
+    then in content order."""
+    live = [entry for entry in entries if not entry.retired]
+    return [
+        TranslationDue(entry, code, state)
+        for code in languages
+        for entry in live
+        if (state := translation_state(entry, code)) != UP_TO_DATE
+    ]
+
+
+async def stale_report(
+    redis: Redis, entries: list[Entry], today: date, review_months: int, languages: tuple[str, ...] = ()
+) -> StaleReport:
+    """The lists for `today` (the analytics' days are UTC days; a day's difference does not matter
+    here); `languages`: the agency's languages besides English."""
     cutoff = months_before(today, review_months)
     start = today - timedelta(days=RATINGS_DAYS - 1)
     figures = await summary(redis, start, today)
@@ -102,4 +131,6 @@ async def stale_report(redis: Redis, entries: list[Entry], today: date, review_m
         rated_answers=sum(
             1 for row in figures["top_answers"] if row.get("helpful") or row.get("not_helpful")
         ),
+        languages=languages,
+        translations=tuple(translations_due(entries, languages)),
     )

@@ -6,7 +6,8 @@ answered by the answer selector's pick, ``sensitive_<id>`` by that crisis entry)
 (the answer selector's second choice for an FAQ, otherwise the next intent) and the next intent.
 The reply is rendered from the content files exactly as they are trained and published
 (`bot.content.generate.entry_variations`, then the agency's facts), once for web chat and once
-for SMS, so an editor sees what a citizen gets without opening a chat.
+for SMS, in the language the model found the question in (the parse's ``language``, set by
+`bot.nlp.language_detector`), so an editor sees what a citizen gets without opening a chat.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any
 
 import yaml
 
-from bot.content.agency import Agency
+from bot.content.agency import SOURCE_LANGUAGE, Agency
 from bot.content.generate import entry_variations
 from bot.content.model import Entry, RenderSettings
+from bot.language.conversation import variation_language
 from bot.nlp.evaluate import LIVE_ROUTED, RETRIEVAL, selector_prediction
 from bot.sms import sms_length
 
@@ -49,7 +51,8 @@ class Reading:
     ``pick``: what the citizen is answered with; ``runner_up``: what came closest (the answer
     selector's second choice when the pick is an FAQ answer, else the next intent);
     ``next_intent``: the intent classifier's second choice (shown when it differs).
-    ``intent``: the intent after the model's gates, as Rasa reports it.
+    ``intent``: the intent after the model's gates, as Rasa reports it. ``language``: the
+    question's, as the model's language detector reports it (English for a model without one).
     """
 
     text: str
@@ -57,6 +60,7 @@ class Reading:
     pick: Candidate
     runner_up: Candidate | None
     next_intent: Candidate | None
+    language: str = SOURCE_LANGUAGE
 
 
 def _confidence(value: Any) -> float:
@@ -90,7 +94,8 @@ def _selector_ranking(parse: Mapping[str, Any]) -> list[Candidate]:
 
 
 def read_parse(parse: Mapping[str, Any]) -> Reading:
-    """The pick, runner-up and next intent of a ``POST /model/parse`` answer."""
+    """The pick, runner-up, next intent and language of a ``POST /model/parse`` answer."""
+    language = str(parse.get("language") or SOURCE_LANGUAGE)
     top = parse.get("intent") or {}
     name = str(top.get("name") or "")
     intent = Candidate(name, _confidence(top.get("confidence")))
@@ -108,9 +113,9 @@ def read_parse(parse: Mapping[str, Any]) -> Reading:
         shown_next = (
             next_intent if next_intent is not None and not next_intent.label.startswith("faq/") else None
         )
-        return Reading(str(parse.get("text") or ""), intent, pick, runner_up, shown_next)
+        return Reading(str(parse.get("text") or ""), intent, pick, runner_up, shown_next, language)
     pick = _intent_candidate(name, intent.confidence, {}) if name.startswith(SENSITIVE_PREFIX) else intent
-    return Reading(str(parse.get("text") or ""), intent, pick, next_intent, None)
+    return Reading(str(parse.get("text") or ""), intent, pick, next_intent, None, language)
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,9 @@ class Reply:
     An entry under a message test has one wording per variant (each conversation gets one).
     ``unavailable`` says why the entry is not answered today (`unavailable`; "" when it is): the
     citizen then gets ``fallback`` instead, the polite "no current information" reply.
-    ``valid_from`` / ``valid_until``: the entry's window, for saying so.
+    ``valid_from`` / ``valid_until``: the entry's window, for saying so. ``language``: the language
+    of the texts (English when the entry has no text in the language asked for: what such a citizen
+    gets).
     """
 
     webchat: tuple[str, ...]
@@ -129,6 +136,7 @@ class Reply:
     fallback: str = ""
     valid_from: str = ""
     valid_until: str = ""
+    language: str = SOURCE_LANGUAGE
 
     @property
     def sms_segments(self) -> tuple[int, ...]:
@@ -147,23 +155,49 @@ def unavailable(entry: Entry, today: date) -> str:
     return "" if entry.answerable_on(today) else OUTSIDE_WINDOW
 
 
-def reply(entry: Entry, settings: RenderSettings, agency: Agency, today: date, fallback: str = "") -> Reply:
-    """The entry's reply as web chat and SMS texts, agency facts filled in (unknown ones left as written)."""
+def in_language(variations: list[dict[str, Any]], language: str) -> tuple[str, list[dict[str, Any]]]:
+    """The variations written in `language` (those with its language condition; English ones carry
+    none), or the English ones when there are none in it; and the language they are in."""
+    own = [v for v in variations if (variation_language(v) or SOURCE_LANGUAGE) == language]
+    if own:
+        return language, own
+    return SOURCE_LANGUAGE, [v for v in variations if variation_language(v) is None]
+
+
+def reply(
+    entry: Entry,
+    settings: RenderSettings,
+    agency: Agency,
+    today: date,
+    fallback: str = "",
+    language: str = SOURCE_LANGUAGE,
+) -> Reply:
+    """The entry's reply as web chat and SMS texts in `language` (`in_language`), the agency's facts
+    filled in as that language's readers get them (unknown ones left as written)."""
+    said, variations = in_language(list(entry_variations(entry, settings)), language)
+    facts = agency.in_language(said)
     web: list[str] = []
     sms: list[str] = []
-    for variation in entry_variations(entry, settings):
-        text = agency.expand(str(variation["text"]), strict=False)
+    for variation in variations:
+        text = facts.expand(str(variation["text"]), strict=False)
         (sms if variation.get("channel") == SMS_CHANNEL else web).append(text)
     why = unavailable(entry, today)
-    return Reply(tuple(web), tuple(sms or web), why, fallback, entry.valid_from, entry.valid_until)
+    return Reply(tuple(web), tuple(sms or web), why, fallback, entry.valid_from, entry.valid_until, said)
 
 
-def unavailable_text(responses_file: Path, agency: Agency, name: str = "utter_answer_unavailable") -> str:
-    """The first text of response `name` in a responses file, facts filled in; "" if it is not there."""
+def unavailable_text(
+    responses_file: Path,
+    agency: Agency,
+    name: str = "utter_answer_unavailable",
+    language: str = SOURCE_LANGUAGE,
+) -> str:
+    """The first text of response `name` in a responses file in `language` (else English), facts
+    filled in; "" if it is not there."""
     try:
         raw = yaml.safe_load(responses_file.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return ""
-    variations = (raw.get("responses") or {}).get(name) or []
-    texts = [str(v.get("text")) for v in variations if isinstance(v, dict) and v.get("text")]
-    return agency.expand(texts[0], strict=False) if texts else ""
+    found = (raw.get("responses") or {}).get(name) or []
+    said, variations = in_language([v for v in found if isinstance(v, dict) and v.get("text")], language)
+    texts = [str(v.get("text")) for v in variations]
+    return agency.in_language(said).expand(texts[0], strict=False) if texts else ""

@@ -76,6 +76,9 @@
       input.type = "text";
       input.id = id;
       input.name = "questions";
+      if (list.getAttribute("data-lang")) {
+        input.lang = list.getAttribute("data-lang"); // the language the rows are written in
+      }
       row.appendChild(label);
       row.appendChild(input);
       addRemoveButton(list, row);

@@ -30,7 +30,15 @@ from bot.console.app import create_app
 from bot.console.config import ConsoleConfig
 from bot.content.generate import RESPONSES_OUT, entry_variations
 from bot.content.lint import months_before
-from bot.content.model import Entry, all_entries, load_content, load_render_settings, load_topic, parse_day
+from bot.content.model import (
+    Entry,
+    all_entries,
+    english_digest,
+    load_content,
+    load_render_settings,
+    load_topic,
+    parse_day,
+)
 from bot.content.writer import write_topic
 from bot.days import local_today
 from bot.inbox.config import InboxConfig
@@ -386,3 +394,54 @@ async def test_a_signed_in_session_needs_its_csrf_token_to_change_anything(studi
         "/api/content/entries/noise", json=body, headers={"X-CSRF-Token": csrf}
     )
     assert response.status == 200 and (await response.json())["draft"]["author"] == "erin"
+
+
+async def test_the_json_api_carries_translations_an_english_edit_keeps_them_and_a_spanish_one_stamps(
+    studio_console: Any,
+) -> None:
+    """The entry's JSON sent back whole with a new English answer: its Spanish is published unchanged
+    (now stale); then a PUT of the Spanish answer alone stamps it, and a revert brings back both."""
+    studio = await studio_console()
+    old = studio.entry("sandbags")
+    spanish = old.translation("es")
+    assert spanish is not None and spanish.translated_from == english_digest(old)
+    status, one = await studio.call("erin", "GET", "/api/content/entries/sandbags")
+    assert status == 200 and one["languages"] == ["en", "es"] and one["translations"] == {"es": "up to date"}
+    fields = one["entry"]
+    assert fields["translations"]["es"]["answer"] == spanish.answer
+
+    status, saved = await studio.call(
+        "erin", "PUT", "/api/content/entries/sandbags", {**fields, "answer": NEW_ANSWER}
+    )
+    assert status == 200, saved
+    assert saved["draft"]["fields"]["translations"] == fields["translations"] and saved["translations"] == {
+        "es": "stale"
+    }
+    status, done = await studio.call("erin", "POST", "/api/content/entries/sandbags/publish", {})
+    assert status == 200, done
+    published = studio.entry("sandbags")
+    assert published.answer == NEW_ANSWER and published.translations == old.translations, "the Spanish kept"
+
+    reworded = (
+        "Durante una alerta de inundación, hay sacos de arena gratis en la estación de bomberos Eastside."
+    )
+    status, saved = await studio.call(
+        "erin", "PUT", "/api/content/entries/sandbags", {"translations": {"es": {"answer": reworded}}}
+    )
+    assert status == 200 and saved["translations"] == {"es": "up to date"}, saved
+    status, refused = await studio.call(
+        "erin", "PUT", "/api/content/entries/sandbags", {"translations": {"es": {"answer": ""}}}
+    )
+    assert status == 400 and [p["field"] for p in refused["problems"]] == ["translations.es.answer"]
+    status, done = await studio.call("erin", "POST", "/api/content/entries/sandbags/publish", {})
+    assert status == 200, done
+    now = studio.entry("sandbags").translation("es")
+    assert now is not None and (now.answer, now.questions) == (reworded, spanish.questions)
+    assert now.translated_from == english_digest(studio.entry("sandbags"))
+
+    status, history = await studio.call("erin", "GET", "/api/content/entries/sandbags/history")
+    assert [v["action"] for v in history["versions"]] == ["baseline", "publish", "publish"]
+    assert set(history["versions"][2]["changes"]) == {"translations"}
+    status, done = await studio.call("erin", "POST", "/api/content/entries/sandbags/revert", {"version": 1})
+    assert status == 200, done
+    assert studio.entry("sandbags").translations == old.translations

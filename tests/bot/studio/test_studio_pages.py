@@ -7,6 +7,7 @@ axe finding no WCAG A/AA violation on any of them."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -416,7 +417,13 @@ def test_the_stale_report_lists_overdue_and_unhelpful_answers(served: Served, pa
     row = page.locator(f"#unhelpful tr[data-entry={UNHELPFUL}]")
     expect(row.locator("td.rate")).to_have_text("20% (3 of 15)")
     expect(row).to_contain_text("20")
-    expect(page.locator("#translations")).to_contain_text("not tracked until the agency has more languages")
+    # The rumor's English changed in an earlier test: its Spanish is stale; every other one is up to date.
+    stale_rows = page.locator("#translations tbody tr")
+    expect(stale_rows).to_have_count(1)
+    expect(page.locator(f"#translations tr[data-entry={RUMOR}][data-language=es]")).to_contain_text("Stale")
+    expect(page.locator(f"#translations tr[data-entry={RUMOR}] a")).to_have_attribute(
+        "href", f"/content/{RUMOR}?language=es"
+    )
     assert_no_wcag_violations(page, "the stale content report")
 
 
@@ -451,3 +458,79 @@ def test_a_new_entry_is_created_as_a_draft(served: Served, page: Any) -> None:
     expect(page.locator("#studio-notice")).to_contain_text("Draft of the new entry saved")
     expect(page.locator("#preview-webchat .bubble")).to_contain_text("call 311")
     expect(page.get_by_role("button", name="Publish")).to_be_visible()
+
+
+REFERRAL = "passport"  # a referral translated into Spanish: its answer and the agency it names
+SPANISH_ANSWER = (
+    "Solicite o renueve su pasaporte de EE. UU. en las páginas del Departamento de Estado. "
+    "¿Dudas? Llame al {agency.phone_311}, {agency.hours_311}."
+)
+
+
+def test_an_editor_switches_to_spanish_and_edits_checks_previews_and_publishes_it(
+    served: Served, page: Any
+) -> None:
+    """The language switch: the Spanish text of a referral edited, refused next to its field, saved
+    (stamped), previewed in Spanish, left stale by an English edit and published with it."""
+    sign_in(page, served.url, "erin")
+    page.goto(f"{served.url}/content/{REFERRAL}")
+    switch = page.get_by_role("navigation", name="Language of the text shown")
+    expect(switch.get_by_role("link", name="English")).to_have_attribute("aria-current", "page")
+    switch.get_by_role("link", name="Español Up to date").click()
+    expect(page).to_have_url(f"{served.url}/content/{REFERRAL}?language=es")
+    expect(page.locator("#translation-state")).to_contain_text("Up to date")
+    answer = page.get_by_label("Answer in Español", exact=True)
+    expect(answer).to_have_attribute("lang", "es")
+    expect(answer).to_have_value(re.compile(r"^Solicite o renueve su pasaporte"))
+    expect(page.get_by_label("Agency that handles it, in Español")).to_have_value(
+        "el Departamento de Estado de EE. UU."
+    )
+    expect(page.get_by_label("Question 1", exact=True)).to_have_value(
+        "¿Cómo saco un pasaporte de Estados Unidos?"
+    )
+    expect(page.locator("#english-text")).to_contain_text("the U.S. Department of State")
+    expect(page.locator("#preview-webchat .bubble")).to_have_attribute("lang", "es")
+    expect(page.locator("#preview-webchat .bubble")).to_contain_text("Solicite o renueve su pasaporte")
+    expect(page.locator("#try-entry-question")).to_have_value("¿Cómo saco un pasaporte de Estados Unidos?")
+
+    # A phone number the agency does not have: refused, the problem on the Spanish answer.
+    answer.fill("Llame al 555-999-1234 para su pasaporte.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator("#error-summary")).to_contain_text("Answer: phone number '555-999-1234'")
+    expect(answer).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#answer-problem")).to_contain_text("555-999-1234")
+    assert_no_wcag_violations(page, "a Spanish edit refused with a field problem")
+
+    answer.fill(SPANISH_ANSWER)
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator("#studio-notice")).to_contain_text("Draft saved")
+    expect(page).to_have_url(re.compile(r"language=es"))
+    expect(page.locator("#translation-state")).to_contain_text("Up to date")
+    expect(page.locator("#preview-webchat .bubble")).to_contain_text(
+        "¿Dudas? Llame al 311, de lunes a sábado, de 7 a. m. a 7 p. m."
+    )
+    expect(page.locator("#preview-sms .sms")).to_contain_text("¿Dudas? Llame al 311")
+
+    # The English changed: the Spanish is kept but stale; both published together.
+    switch.get_by_role("link", name="English").click()
+    english = "Apply for or renew a U.S. passport on the State Department's passport pages."
+    page.get_by_label("Answer", exact=True).fill(english)
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.locator("#studio-notice")).to_contain_text("Draft saved")
+    expect(switch.get_by_role("link", name="Español Stale")).to_be_visible()
+    switch.get_by_role("link", name="Español Stale").click()
+    expect(page.locator("#translation-state")).to_contain_text("Stale: the English")
+    expect(answer).to_have_value(SPANISH_ANSWER)
+    assert_no_wcag_violations(page, "the Spanish text of an entry, stale")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("#studio-notice")).to_contain_text("Published")
+    expect(page.locator("#translation-state")).to_contain_text("Up to date")
+    published = entry_of(served.content, "referrals", REFERRAL)
+    spanish = published.translation("es")
+    assert published.answer == english and spanish is not None and spanish.answer == SPANISH_ANSWER
+    assert spanish.agency == "el Departamento de Estado de EE. UU."
+    spanish_rows = page.locator("#history li[data-version='2'] tr[data-field^='translations.es']")
+    expect(spanish_rows.first).to_be_visible()
+    expect(
+        page.locator("#history li[data-version='2'] tr[data-field='translations.es.answer'] th")
+    ).to_have_text("Español: Answer")

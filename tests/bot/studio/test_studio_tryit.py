@@ -35,6 +35,7 @@ DB = 2  # this helper's database on the test Redis
 PASSWORDS = {"erin": "erin-secret-pw", "ava": "ava-secret-pw"}
 ROLES = {"erin": "editor", "ava": "approver"}
 HOURS_QUESTION = "When is City Hall open?"
+HOURS_QUESTION_ES = "¿Cuál es el horario de la Alcaldía?"
 CRISIS_QUESTION = "I feel like hurting myself."
 SCRIPT = "<script>window.studioHacked = 1</script>"
 
@@ -99,6 +100,10 @@ def test_the_model_s_reading_names_the_pick_and_the_runner_up(served: Served) ->
     assert hours.runner_up is not None and hours.runner_up.entry_id not in ("", "city_hall_hours")
     assert 0.0 <= hours.runner_up.confidence < hours.pick.confidence <= 1.0
 
+    assert hours.language == "en"
+    spanish = reading_of(served, HOURS_QUESTION_ES)
+    assert (spanish.pick.entry_id, spanish.language) == ("city_hall_hours", "es"), spanish
+
     crisis = reading_of(served, CRISIS_QUESTION)
     assert crisis.pick.entry_id == "mental_health_crisis", crisis
     assert crisis.runner_up is not None and crisis.runner_up.label != crisis.pick.label
@@ -122,7 +127,17 @@ def test_an_editor_tries_a_question_and_sees_the_pick_and_the_reply(served: Serv
     assert runner_up.get_attribute("data-entry") not in ("", "city_hall_hours")
     expect(page.locator("#preview-webchat .bubble")).to_contain_text("8:30 am to 4:30 pm")
     expect(page.locator("#preview-sms .sms-segments")).to_contain_text("text message")
+    expect(page.locator("#question-language")).to_have_attribute("data-language", "en")
     assert_no_wcag_violations(page, "Try it with a result")
+
+    # A Spanish question: the reply a citizen asking in Spanish gets, in Spanish.
+    page.get_by_label("Question").fill(HOURS_QUESTION_ES)
+    page.get_by_label("Question").press("Enter")
+    expect(page.locator("#question-language")).to_have_attribute("data-language", "es")
+    expect(page.locator("#pick")).to_have_attribute("data-entry", "city_hall_hours")
+    bubble = page.locator("#preview-webchat .bubble")
+    expect(bubble).to_have_attribute("lang", "es")
+    expect(bubble).to_contain_text("de 8:30 am a 4:30 pm")
 
 
 def test_an_approver_tries_a_crisis_question_and_citizen_text_stays_text(served: Served, page: Any) -> None:
