@@ -36,8 +36,8 @@ from bot.inbox.recorder import Recorder, run_forever
 from bot.inbox.selection import DECLINE_REASONS
 from bot.inbox.store import Cluster, InboxStore
 from bot.inbox.writeback import ContentEditor, Draft, WriteBackError
+from bot.language.offered import language_names, offered
 from bot.privacy.public import public_redactor
-from bot.studio.languages import language_names, offered
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
