@@ -104,9 +104,10 @@ deploy-tools: $(TOOLS_STAMP)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "installing Debian's nginx for the proxy tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
-# A hang must fail the run long before CI's own limit (90 minutes): the tests take about 23 minutes
-# on a fresh clone here (docs/measurements.md), so 1620 s leaves them room on a slower runner.
-TEST_LIMIT ?= 1620
+# A hang must fail the run long before CI's own limit (90 minutes): the tests took about 27 minutes
+# on a fresh clone here with Spanish added (docs/measurements.md), over the 30-minute budget with the
+# set-up; 2100 s leaves them room while the suite is cut back.
+TEST_LIMIT ?= 2100
 
 # pytest exits 5 when it collects no tests; that status fails the recipe like any other failure.
 test: train chromium deploy-tools lint

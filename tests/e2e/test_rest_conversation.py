@@ -74,7 +74,7 @@ def test_two_misunderstandings_in_a_row_offer_a_person(rest: RestClient):
     user = sender_id()
     first = rest.send(user, "asdkjh qwpoe zzxv")
     assert first, "the bot must answer a fallback"
-    second = rest.say(user, "zzzz qqqq")
+    second = rest.say(user, "qwpoe asdkjh")  # ("zzzz qqqq" now reads as out of scope: a decline)
     # A person cannot reply on the REST channel (it cannot push later): the citizen gets 311 instead.
     assert "still didn't understand" in second and "call 311" in second
 
