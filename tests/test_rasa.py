@@ -74,9 +74,9 @@ CRISIS_RECALL_FLOORS = {
 # "Spanish"): es/blind was written without seeing the training data; sensitive_es.yml is the set the
 # Spanish trigger patterns were written from (no margin).
 SPANISH_FLOORS = {
-    "intent_f1/es_blind": 0.93,  # 0.943 (target 0.93)
-    "exact_answer/es_blind": 0.85,  # 0.866 (329 of 380; target 0.93)
-    "declined/es_oos": 0.90,  # 0.95 (95 of 100; the target is the bound)
+    "intent_f1/es_blind": 0.93,  # 0.952 (target 0.93)
+    "exact_answer/es_blind": 0.86,  # 0.876 (333 of 380; target 0.93)
+    "declined/es_oos": 0.90,  # 0.94 (94 of 100; the target is the bound)
     "recall/sensitive_es": 1.0,  # 1.0 (92 of 92), no margin
     "recall/es_crisis": 0.88,  # 0.904 (47 of 52)
 }

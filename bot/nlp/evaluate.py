@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,21 @@ def selector_prediction(parsed: Any, retrieval_intent: str) -> dict[str, Any]:
     """
     selector = parsed.get("response_selector") or {}
     return selector.get(retrieval_intent) or selector.get("default") or {}
+
+
+def sure_enough(
+    prediction: Mapping[str, Any], threshold: float, lead: Mapping[str, Any] | None = None
+) -> bool:
+    """Whether the answer selector's `prediction` (its "response" and "ranking") may be answered:
+    its confidence reaches `threshold`, or it leads the runner-up by `lead` ({ratio, floor})."""
+    confidence = float((prediction.get("response") or {}).get("confidence") or 0.0)
+    if confidence >= threshold:
+        return True
+    if not lead or confidence < float(lead.get("floor", threshold)):
+        return False
+    ranking = prediction.get("ranking") or []
+    runner_up = float(ranking[1].get("confidence") or 0.0) if len(ranking) > 1 else 0.0
+    return confidence >= float(lead["ratio"]) * runner_up
 
 
 @dataclass(frozen=True)

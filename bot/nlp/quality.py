@@ -32,6 +32,7 @@ from bot.nlp.evaluate import (
     f1_scores,
     full_intent,
     read_examples,
+    sure_enough,
 )
 from bot.nlp.evaluate import selector_prediction as _selector_prediction
 
@@ -516,6 +517,8 @@ class Gates:
     gated: tuple[str, ...] = GATED_INTENTS  # the intents the DomainGate may decline
     # RetrievalGate: a language's own threshold (language_thresholds)
     retrieval_by_language: Mapping[str, float] = field(default_factory=dict)
+    # RetrievalGate: a language's clear lead over the runner-up (language_leads: {ratio, floor})
+    lead_by_language: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Path = CONFIG) -> Gates:
@@ -533,6 +536,10 @@ class Gates:
             retrieval=number(retrieval, "threshold") or 0.0,
             retrieval_by_language={
                 str(k): float(v) for k, v in (retrieval.get("language_thresholds") or {}).items()
+            },
+            lead_by_language={
+                str(k): {str(n): float(x) for n, x in v.items()}
+                for k, v in (retrieval.get("language_leads") or {}).items()
             },
             domain=number(domain, "threshold"),
             claim=number(domain, "claim_threshold"),
@@ -572,9 +579,12 @@ def gated(parse: dict[str, Any], gates: Gates, related: Mapping[str, str] | None
     if top < gates.fallback or top - second < gates.ambiguity:
         return "nlu_fallback"
     name = str(ranking[0].get("name") or "")
-    response = _selector_prediction(parse, name).get("response") or {}
-    retrieval = gates.retrieval_by_language.get(str(parse.get("language") or ""), gates.retrieval)
-    if name in RETRIEVAL_INTENTS and float(response.get("confidence") or 0.0) < retrieval:
+    prediction = _selector_prediction(parse, name)
+    response = prediction.get("response") or {}
+    language = str(parse.get("language") or "")
+    retrieval = gates.retrieval_by_language.get(language, gates.retrieval)
+    lead = gates.lead_by_language.get(language)
+    if name in RETRIEVAL_INTENTS and not sure_enough(prediction, retrieval, lead):
         return "nlu_fallback"
     if name.startswith(SENSITIVE_PREFIX):
         return "out_of_scope"

@@ -5,6 +5,10 @@ intent ``faq`` (FAQs and rumors) the answer is chosen by the answer selector, wh
 confidence must also clear a threshold before the bot answers with a fact. A language whose answer
 picks are less sure of themselves (the sentence encoder is English) has its own threshold,
 ``language_thresholds`` (chosen, like ``threshold``, on the validation sets; docs/measurements.md).
+
+A language's picks may also be answered under its threshold when they stand clear of the runner-up
+(``language_leads``: at least ``ratio`` times its confidence, and at least ``floor``): in Spanish the
+probability is spread over many near answers, so a clear lead says more than the raw figure.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlp.evaluate import selector_prediction
+from bot.nlp.evaluate import selector_prediction, sure_enough
 from bot.nlp.message_language import message_language
 
 
@@ -30,7 +34,12 @@ class RetrievalGate(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"threshold": 0.5, "language_thresholds": {}, "retrieval_intents": ["faq"]}
+        return {
+            "threshold": 0.5,
+            "language_thresholds": {},
+            "language_leads": {},
+            "retrieval_intents": ["faq"],
+        }
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
@@ -50,9 +59,10 @@ class RetrievalGate(GraphComponent, IntentClassifier):
             intent = (message.get(INTENT) or {}).get("name")
             if intent not in self.config["retrieval_intents"]:
                 continue
-            response = selector_prediction(message, str(intent)).get("response", {})
-            threshold = self.threshold(message_language(message))
-            if response.get("confidence", 0.0) < threshold:
+            language = message_language(message)
+            threshold = self.threshold(language)
+            lead = (self.config.get("language_leads") or {}).get(language)
+            if not sure_enough(selector_prediction(message, str(intent)), threshold, lead):
                 fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": threshold}
                 message.set(INTENT, fallback, add_to_output=True)
                 ranking = message.get(INTENT_RANKING_KEY) or []

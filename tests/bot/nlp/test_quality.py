@@ -189,6 +189,40 @@ def test_the_simulated_gates_follow_the_pipeline() -> None:
     assert quality.gated(rumor, quality.Gates(claim=0.4), RELATED) == "faq/water_shutoff_friday"
 
 
+def spanish(pick: float, runner_up: float) -> dict[str, Any]:
+    """A Spanish parse whose answer selector picks water_bill at `pick`, a second answer at `runner_up`."""
+    found = parse([("faq", 0.9)], ("faq/water_bill", pick))
+    found["response_selector"]["default"]["ranking"] = [
+        {"intent_response_key": "faq/water_bill", "confidence": pick},
+        {"intent_response_key": "faq/water_leak", "confidence": runner_up},
+    ]
+    return {**found, "language": "es"}
+
+
+def test_a_spanish_pick_under_its_threshold_is_answered_when_it_clearly_leads() -> None:
+    gates = quality.Gates(
+        retrieval=0.2, retrieval_by_language={"es": 0.3}, lead_by_language={"es": {"ratio": 2, "floor": 0.15}}
+    )
+    assert quality.gated(spanish(0.35, 0.3), gates) == "faq/water_bill"  # above its threshold
+    assert quality.gated(spanish(0.2, 0.09), gates) == "faq/water_bill"  # more than twice the next
+    assert quality.gated(spanish(0.2, 0.12), gates) == "nlu_fallback"  # not clear enough
+    assert quality.gated(spanish(0.12, 0.01), gates) == "nlu_fallback"  # under the floor
+    english = {**spanish(0.19, 0.01), "language": "en"}
+    assert quality.gated(english, gates) == "nlu_fallback"  # no lead rule in English
+
+
+def test_the_retrieval_gate_component_applies_the_same_rule() -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlp.retrieval_gate import RetrievalGate
+
+    config = {**RetrievalGate.get_default_config(), "threshold": 0.2, "language_thresholds": {"es": 0.3}}
+    gate = RetrievalGate({**config, "language_leads": {"es": {"ratio": 2, "floor": 0.15}}})
+    messages = [Message(data=spanish(0.2, 0.09)), Message(data=spanish(0.2, 0.12))]
+    gate.process(messages)
+    assert [m.get("intent")["name"] for m in messages] == ["faq", "nlu_fallback"]
+
+
 def test_the_thresholds_are_read_from_the_config(tmp_path: Path) -> None:
     config = tmp_path / "config.yml"
     config.write_text(
