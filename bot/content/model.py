@@ -215,7 +215,12 @@ class RenderSettings:
         return self.languages.get(language, self)
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser when the wheel has it (it does on the platforms we ship): the content's YAML is
+# read on every check and every studio save and publish, about ten times faster than pure Python.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """A YAML loader that remembers the line of every mapping, for error messages."""
 
 
