@@ -6,7 +6,7 @@ the REST channel: one conversation at a time and 20 at once. Prints p50/p95
 round-trip latency, messages per second, peak RSS of each Rasa process, and
 training times. Loopback only; every loop is bounded.
 
-    .venv/bin/python bench/latency.py [--messages 200] [--skip-train]
+    .venv/bin/python bench/latency.py [--messages 200] [--skip-train] [--model models/X.tar.gz]
 """
 
 from __future__ import annotations
@@ -126,10 +126,19 @@ def report(name: str, single: Figures, many: Figures, rss: float) -> None:
     )
 
 
+def only_model(archive: Path, workdir: Path) -> Path:
+    """A model folder holding `archive` alone, so that the stack serves that model (compare two)."""
+    folder = workdir / "one-model"
+    folder.mkdir()
+    (folder / archive.name).symlink_to(archive.resolve())
+    return folder
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200, help="messages per measurement")
     parser.add_argument("--skip-train", action="store_true", help="do not time a forced retrain of our model")
+    parser.add_argument("--model", type=Path, help="serve this model (default: the newest in models/)")
     args = parser.parse_args()
     stop_on_sigterm()  # a killed bench stops the services it started
 
@@ -140,6 +149,7 @@ def main() -> int:
         "MODEL_SERVER_PORT": str(free_port()),
         "DEMO_AGENCY_PORT": str(free_port()), "RASA_TOKEN": secrets.token_urlsafe(16),
         "VAR_DIR": str(workdir / "var"), "LOG_LEVEL": "WARNING",
+        **({"MODEL_DIR": str(only_model(args.model, workdir))} if args.model else {}),
     })  # fmt: skip
     ours_train = None
     if not args.skip_train:
