@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -204,13 +205,24 @@ def test_no_exact_or_near_copies(blind: list[Example], training: list[Example]) 
     assert not leaks, _report("token-set Jaccard", JACCARD_THRESHOLD, leaks)
 
 
-def test_no_close_paraphrases(blind: list[Example], training: list[Example]) -> None:
+@pytest.fixture(scope="module")
+def encode() -> Any:
     from bot.nlp import minilm
 
-    encoder = minilm.load()
-    mine = encoder.encode([ex.text for ex in blind])
-    theirs = encoder.encode([ex.text for ex in training])
-    similarity = mine @ theirs.T
+    return minilm.load().encode
+
+
+@pytest.fixture(scope="module")
+def training_vectors(training: list[Example], encode: Any) -> np.ndarray:
+    """The training texts' embeddings, once for both blind sets (encoding them takes half a minute)."""
+    return encode([ex.text for ex in training])
+
+
+def test_no_close_paraphrases(
+    blind: list[Example], training: list[Example], training_vectors: np.ndarray, encode: Any
+) -> None:
+    mine = encode([ex.text for ex in blind])
+    similarity = mine @ training_vectors.T
     nearest = similarity.argmax(axis=1)
     best = similarity[np.arange(len(blind)), nearest]
     print(  # shown with -s, and in the report of a failure
