@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from lookup_support import (
@@ -143,3 +145,47 @@ async def action_endpoint(executor: ActionExecutor) -> AsyncIterator[str]:
 @pytest.fixture
 def conversation(domain: Domain, action_endpoint: str, lookups: Resources) -> Conversation:
     return Conversation(domain, action_endpoint)
+
+
+# --- a broadcast a citizen replies to (test_broadcast_reply.py, test_replies_language.py) ------
+
+
+@pytest.fixture
+def db9_url(redis_server: int) -> str:
+    """Database 9 of the shared test Redis, for the broadcasts a citizen received."""
+    return f"redis://127.0.0.1:{redis_server}/9"
+
+
+@pytest.fixture
+async def db9(db9_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(db9_url)
+    await client.flushdb()
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def feed_url() -> AsyncIterator[str]:
+    """An alerts feed (GeoJSON) with a flood warning issued an hour before START, 8 hours to run."""
+
+    async def serve(_: web.Request) -> web.Response:
+        flood = {
+            "id": "flood-9",
+            "event": "Flood Warning",
+            "headline": "Flood Warning for Riverside and Old Town",
+            "severity": "Severe",
+            "urgency": "Immediate",
+            "areaDesc": "Riverside; Old Town",
+            "sent": (START - timedelta(hours=1)).isoformat(),
+            "effective": (START - timedelta(hours=1)).isoformat(),
+            "expires": (START + timedelta(hours=8)).isoformat(),  # 6:00 pm in Harbor City
+        }
+        features = [{"id": "flood-9", "type": "Feature", "geometry": None, "properties": flood}]
+        return web.json_response({"type": "FeatureCollection", "features": features})
+
+    app = web.Application()
+    app.router.add_get("/alerts.geojson", serve)
+    server = TestServer(app)
+    await server.start_server()
+    yield str(server.make_url("/alerts.geojson"))
+    await server.close()

@@ -7,14 +7,13 @@ the way the delivery worker does it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from aiohttp import web
-from aiohttp.test_utils import TestServer
+from lookup_support import START
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
@@ -33,9 +32,8 @@ from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_FILES = [ROOT / "domain.yml", *sorted((ROOT / "data" / "responses").glob("*.yml"))]
-REDIS_DB = 9
 CITIZEN = "telegram-5f2a9c"
-NOW = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)  # 10:00 in Harbor City
+NOW = START  # 10:00 in Harbor City; the alerts feed (conftest.py) has its flood warning
 FLOOD_TEXT = "Flood Warning for Riverside and Old Town\nMove to higher ground now."
 LINK = "https://harborcity.example/alerts/flood"
 
@@ -48,44 +46,6 @@ def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def real_domain() -> Domain:
     return Domain.load([str(p) for p in DOMAIN_FILES])
-
-
-@pytest.fixture
-def db9_url(redis_server: int) -> str:
-    return f"redis://127.0.0.1:{redis_server}/{REDIS_DB}"
-
-
-@pytest.fixture
-async def db9(db9_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(db9_url)
-    await client.flushdb()
-    yield client
-    await client.close()
-
-
-@pytest.fixture
-async def feed_url() -> AsyncIterator[str]:
-    async def serve(_: web.Request) -> web.Response:
-        flood = {
-            "id": "flood-9",
-            "event": "Flood Warning",
-            "headline": "Flood Warning for Riverside and Old Town",
-            "severity": "Severe",
-            "urgency": "Immediate",
-            "areaDesc": "Riverside; Old Town",
-            "sent": (NOW - timedelta(hours=1)).isoformat(),
-            "effective": (NOW - timedelta(hours=1)).isoformat(),
-            "expires": (NOW + timedelta(hours=8)).isoformat(),  # 6:00 pm in Harbor City
-        }
-        features = [{"id": "flood-9", "type": "Feature", "geometry": None, "properties": flood}]
-        return web.json_response({"type": "FeatureCollection", "features": features})
-
-    app = web.Application()
-    app.router.add_get("/alerts.geojson", serve)
-    server = TestServer(app)
-    await server.start_server()
-    yield str(server.make_url("/alerts.geojson"))
-    await server.close()
 
 
 @pytest.fixture

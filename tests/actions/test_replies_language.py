@@ -9,14 +9,12 @@ the real domain; trackers are built by Rasa's own DialogueStateTracker.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-from lookup_support import run_action, sdk_tracker
+from lookup_support import START, run_action, sdk_tracker
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActiveLoop
 from rasa_sdk import Tracker
@@ -39,7 +37,7 @@ from bot.settings import Settings
 from bot.subscriptions.catalog import load_catalog
 
 SPANISH = {"language": "es"}
-NOW = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)  # 10:00 in Harbor City
+NOW = START  # 10:00 in Harbor City; the alerts feed (conftest.py) has its flood warning
 CITIZEN = "telegram-5f2a9c"
 LINK = "https://harborcity.example/alerts/flood"
 
@@ -131,44 +129,6 @@ async def test_the_english_skip_words_as_before(domain):
 
 
 # --- a reply to a broadcast ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def db9_url(redis_server: int) -> str:
-    return f"redis://127.0.0.1:{redis_server}/9"
-
-
-@pytest.fixture
-async def db9(db9_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(db9_url)
-    await client.flushdb()
-    yield client
-    await client.close()
-
-
-@pytest.fixture
-async def feed_url() -> AsyncIterator[str]:
-    async def serve(_: web.Request) -> web.Response:
-        flood = {
-            "id": "flood-9",
-            "event": "Flood Warning",
-            "headline": "Flood Warning for Riverside and Old Town",
-            "severity": "Severe",
-            "urgency": "Immediate",
-            "areaDesc": "Riverside; Old Town",
-            "sent": (NOW - timedelta(hours=1)).isoformat(),
-            "effective": (NOW - timedelta(hours=1)).isoformat(),
-            "expires": (NOW + timedelta(hours=8)).isoformat(),  # 6:00 pm in Harbor City
-        }
-        features = [{"id": "flood-9", "type": "Feature", "geometry": None, "properties": flood}]
-        return web.json_response({"type": "FeatureCollection", "features": features})
-
-    app = web.Application()
-    app.router.add_get("/alerts.geojson", serve)
-    server = TestServer(app)
-    await server.start_server()
-    yield str(server.make_url("/alerts.geojson"))
-    await server.close()
 
 
 @pytest.fixture
