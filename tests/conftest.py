@@ -13,6 +13,46 @@ from stack_support import ROOT, RestClient, latest_model, local_redis, stack_set
 from bot.nlp.evaluate import Parser
 from bot.stack import Stack
 
+# `make test` runs the suite on 2 pytest-xdist workers (`--dist loadgroup`): most of a stack test's
+# time is spent waiting on its services, so two run in about the time of one. Each test module is
+# one group, run whole on one worker (its module fixtures start once); every module on the
+# session's stack (the `stack` fixture, directly or through another fixture) shares one group, so
+# the suite starts that stack once. Groups that start a stack (marked `stack`) are handed out
+# first: they take the longest, and left to the end one worker would wait for the other.
+SESSION_STACK_GROUP = "session-stack"
+STACK_PREFIX = "stack:"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with its xdist group (harmless when the suite runs in one process)."""
+    on_stack = {item.nodeid.split("::")[0] for item in items if "stack" in getattr(item, "fixturenames", ())}
+    group: dict[pytest.Item, str] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        group[item] = SESSION_STACK_GROUP if module in on_stack else module
+    starts_stack = {group[item] for item in items if item.get_closest_marker("stack")}
+    for item in items:
+        name = group[item]
+        item.add_marker(pytest.mark.xdist_group(STACK_PREFIX + name if name in starts_stack else name))
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's loadgroup scheduling, the groups that start a stack handed out before the others."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class StacksFirst(LoadGroupScheduling):  # type: ignore[misc]
+        def _assign_work_unit(self, node: Any) -> None:
+            first = next((scope for scope in self.workqueue if scope.startswith(STACK_PREFIX)), None)
+            if first is not None:
+                self.workqueue.move_to_end(first, last=False)
+            super()._assign_work_unit(node)
+
+    return StacksFirst(config, log)
+
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
