@@ -7,8 +7,6 @@ a second while English ones get the English."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,20 +16,16 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from redis.asyncio import Redis
-from stack_support import empty_redis_db
 
 from bot.content.generate import entry_variations
 from bot.content.model import Entry, all_entries, english_digest, load_content, load_render_settings
 from bot.language.conversation import variation_language
 from bot.nlg import AgencyNaturalLanguageGenerator
-from bot.studio.config import StudioConfig
-from bot.studio.jobs import TrainJobs
 from bot.studio.languages import translation_state
 from bot.studio.live import CHECK_SECONDS, LiveContent
 from bot.studio.service import Studio, StudioProblems, retrain_reason
 
 ROOT = Path(__file__).resolve().parents[3]
-DB = 12  # shared with test_studio_service.py and test_studio_api.py (one module at a time)
 SHIPPED_FILES = [ROOT / "domain.yml", *sorted((ROOT / "data" / "responses").glob("*.yml"))]
 LIVE_WITHIN = CHECK_SECONDS + 1.0
 METERS = "parking_meters"  # an FAQ translated into Spanish, without a short answer in either language
@@ -43,25 +37,6 @@ SPANISH = {
     "short_answer": "Parquímetros: gratis los domingos y feriados; pague los demás días.",
 }
 ENGLISH = "Parking at meters is free on Sundays and city holidays. Pay the meter on other days."
-
-
-@pytest.fixture
-async def redis(redis_server: int) -> AsyncIterator[Redis]:
-    async with empty_redis_db(redis_server, DB) as client:
-        yield client
-
-
-@pytest.fixture
-async def studio(tmp_path: Path, redis: Redis) -> AsyncIterator[Studio]:
-    content = tmp_path / "data" / "content"
-    shutil.copytree(
-        ROOT / "data" / "content", content, ignore=shutil.ignore_patterns("_history", "_studio_*")
-    )
-    shutil.copy(ROOT / "data" / "agency.yml", tmp_path / "data" / "agency.yml")
-    config = StudioConfig(content_dir=content, approvals=2, trains=False)
-    jobs = TrainJobs(redis, config)
-    yield Studio(config, redis, jobs)
-    await jobs.close()
 
 
 def entry_of(studio: Studio, entry_id: str) -> Entry:

@@ -6,47 +6,22 @@ finds an error the save did not have."""
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 from redis.asyncio import Redis
-from stack_support import empty_redis_db
 
 from bot.content.generate import entry_variations
 from bot.content.model import load_content, load_render_settings, load_topic
 from bot.content.writer import write_topic
-from bot.studio.config import StudioConfig
 from bot.studio.drafts import Draft, Drafts
 from bot.studio.history import History, Version, changes
-from bot.studio.jobs import TrainJobs
 from bot.studio.live import LiveContent, variations_digest
 from bot.studio.service import Studio, StudioProblems
 
 ROOT = Path(__file__).resolve().parents[3]
-DB = 12  # shared with test_studio_api.py (one module at a time; each test empties it)
-
-
-@pytest.fixture
-async def redis(redis_server: int) -> AsyncIterator[Redis]:
-    async with empty_redis_db(redis_server, DB) as client:
-        yield client
-
-
-@pytest.fixture
-async def studio(tmp_path: Path, redis: Redis) -> AsyncIterator[Studio]:
-    content = tmp_path / "data" / "content"
-    shutil.copytree(
-        ROOT / "data" / "content", content, ignore=shutil.ignore_patterns("_history", "_studio_*")
-    )
-    shutil.copy(ROOT / "data" / "agency.yml", tmp_path / "data" / "agency.yml")
-    config = StudioConfig(content_dir=content, approvals=2, trains=False)
-    jobs = TrainJobs(redis, config)
-    yield Studio(config, redis, jobs)
-    await jobs.close()
 
 
 def test_history_keeps_each_version_on_its_line_and_diffs_field_by_field(tmp_path: Path) -> None:
