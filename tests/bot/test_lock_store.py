@@ -58,8 +58,10 @@ async def test_turns_of_one_conversation_never_overlap_and_keep_their_order(
     store, turns = lock_store(redis_server), Turns()
     tasks = []
     for i in range(8):
-        tasks.append(asyncio.create_task(turns.run(store, "rest-a", f"m{i}", 0.02)))
-        await asyncio.sleep(0.005)  # they arrive in this order
+        tasks.append(asyncio.create_task(turns.run(store, "rest-a", f"m{i}", 0.3)))
+        # they arrive in this order: far enough apart that each has taken its place in the queue
+        # (a new Redis connection per waiting turn) before the next, on a busy machine too
+        await asyncio.sleep(0.1)
     await asyncio.gather(*tasks)
     assert turns.most_at_once == 1
     assert turns.order == [f"m{i}" for i in range(8)]
