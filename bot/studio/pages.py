@@ -21,7 +21,7 @@ import asyncio
 import difflib
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -782,7 +782,8 @@ async def stale_get(request: web.Request) -> web.StreamResponse:
     months = request.app[CONFIG].review_months
     others = studio.languages()[1:]
     entries = await _entries(request)
-    report = await stale.stale_report(request.app[REDIS], entries, studio.today(), months, others)
+    utc_today = datetime.now(timezone.utc).date()
+    report = await stale.stale_report(request.app[REDIS], entries, studio.today(), months, others, utc_today)
     names = await asyncio.to_thread(language_names, others, request.app[CONFIG].root)
     context = {
         "r": report,

@@ -113,13 +113,20 @@ def translations_due(entries: Iterable[Entry], languages: Iterable[str]) -> list
 
 
 async def stale_report(
-    redis: Redis, entries: list[Entry], today: date, review_months: int, languages: tuple[str, ...] = ()
+    redis: Redis,
+    entries: list[Entry],
+    today: date,
+    review_months: int,
+    languages: tuple[str, ...] = (),
+    utc_today: date | None = None,
 ) -> StaleReport:
-    """The lists for `today` (the analytics' days are UTC days; a day's difference does not matter
-    here); `languages`: the agency's languages besides English."""
+    """The lists for `today`, the agency's day (what ``last_reviewed`` means); the ratings window
+    ends on `utc_today` (default `today`), because the analytics count by UTC day: west of UTC the
+    evening's ratings are already tomorrow's. `languages`: the agency's languages besides English."""
     cutoff = months_before(today, review_months)
-    start = today - timedelta(days=RATINGS_DAYS - 1)
-    figures = await summary(redis, start, today)
+    end = utc_today or today
+    start = end - timedelta(days=RATINGS_DAYS - 1)
+    figures = await summary(redis, start, end)
     by_id = {entry.id: entry for entry in entries}
     return StaleReport(
         overdue=overdue(entries, cutoff),
@@ -127,7 +134,7 @@ async def stale_report(
         review_months=review_months,
         reviewed_before=cutoff,
         ratings_from=start,
-        ratings_to=today,
+        ratings_to=end,
         rated_answers=sum(
             1 for row in figures["top_answers"] if row.get("helpful") or row.get("not_helpful")
         ),

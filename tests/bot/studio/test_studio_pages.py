@@ -23,6 +23,7 @@ from console_support import in_thread
 from playwright.sync_api import expect
 from redis.asyncio import Redis as AsyncRedis
 from stack_support import console_config, serve_app
+from studio_support import rated_answers
 
 from bot.analytics.aggregator import Aggregator
 from bot.console.accounts import add_account
@@ -78,41 +79,6 @@ def project(root: Path) -> Path:
     return content
 
 
-def rated_answers(entry: str, served: int, helpful: int, not_helpful: int) -> list[dict[str, Any]]:
-    """Bot events serving `entry`'s answer, then feedback taps, as Rasa publishes them."""
-    now = time.time() - 600
-    events: list[dict[str, Any]] = []
-    for n in range(served):
-        cid, answer = f"stale-{n}", f"stale-answer-{n}"
-        rating = {"answer": answer, "entry": entry, "variant": "", "kind": "faq", "topic": "streets"}
-        events.append(
-            {
-                "event": "bot",
-                "sender_id": cid,
-                "timestamp": now + n,
-                "text": "...",
-                "data": {},
-                "metadata": {"utter_action": f"utter_faq/{entry}", "rating": rating},
-            }
-        )
-        value = "up" if n < helpful else "down" if n < helpful + not_helpful else ""
-        if value:
-            payload = f'/feedback{{"answer":"{answer}","value":"{value}"}}'
-            entities = [{"entity": "answer", "value": answer}, {"entity": "value", "value": value}]
-            parse = {"intent": {"name": "feedback", "confidence": 1.0}, "entities": entities, "text": payload}
-            events.append(
-                {
-                    "event": "user",
-                    "sender_id": cid,
-                    "timestamp": now + n + 0.5,
-                    "text": payload,
-                    "parse_data": parse,
-                    "input_channel": "socketio",
-                }
-            )
-    return events
-
-
 @pytest.fixture(scope="module")
 def served(redis_server: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("studio-pages")
@@ -126,7 +92,7 @@ def served(redis_server: int, tmp_path_factory: pytest.TempPathFactory) -> Itera
     async def feed() -> None:
         client = AsyncRedis.from_url(url, decode_responses=True)
         try:
-            for event in rated_answers(UNHELPFUL, 20, 3, 12):
+            for event in rated_answers(UNHELPFUL, 20, 3, 12, time.time() - 600):
                 await client.xadd(STREAM, {"event": json.dumps(event)})
             await Aggregator(client).catch_up()
         finally:

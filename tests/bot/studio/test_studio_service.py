@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
 from redis.asyncio import Redis
+from studio_support import rated_answers
 
+from bot.analytics.aggregator import Aggregator
 from bot.content.generate import entry_variations
-from bot.content.model import load_content, load_render_settings, load_topic
+from bot.content.model import all_entries, load_content, load_render_settings, load_topic
 from bot.content.writer import write_topic
+from bot.events import STREAM
 from bot.studio.drafts import Draft, Drafts
 from bot.studio.history import History, Version, changes
 from bot.studio.live import LiveContent, variations_digest
 from bot.studio.service import Studio, StudioProblems
+from bot.studio.stale import RATINGS_DAYS, stale_report
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -120,3 +125,19 @@ async def test_a_publish_is_refused_when_the_check_finds_an_error_the_save_did_n
     assert "phone_311_outside" in refused.value.problems[0].message
     assert path.read_bytes() == before and (await studio.view("noise"))["state"] == "draft"
     assert not (studio.content_dir / "_history" / "noise.jsonl").exists()
+
+
+async def test_the_stale_report_counts_the_evening_ratings_already_on_the_next_utc_day(
+    studio: Studio, redis: Redis
+) -> None:
+    """West of UTC, an evening's ratings fall on tomorrow's UTC day; the report still lists them."""
+    evening = datetime(2026, 12, 7, 0, 30, tzinfo=timezone.utc)  # 2026-12-06, 19:30 in Harbor City
+    for event in rated_answers("pothole", 20, 3, 12, evening.timestamp()):
+        await redis.xadd(STREAM, {"event": json.dumps(event)})
+    await Aggregator(redis).catch_up()
+    entries = all_entries(load_content(studio.content_dir))
+    local, utc = date(2026, 12, 6), date(2026, 12, 7)
+    report = await stale_report(redis, entries, local, 12, utc_today=utc)
+    assert [(u.entry.id, u.helpful, u.not_helpful) for u in report.unhelpful] == [("pothole", 3, 12)]
+    assert (report.ratings_from, report.ratings_to) == (utc - timedelta(days=RATINGS_DAYS - 1), utc)
+    assert report.reviewed_before == date(2025, 12, 6)  # the review period runs on the agency's day
