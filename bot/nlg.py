@@ -57,6 +57,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot import action_fallback
 from bot.broadcasts.notice import NoticeStore
 from bot.broadcasts.texts import notice_lead
 from bot.content.agency import AGENCY_FILE, SOURCE_LANGUAGE, Agency, UnknownFactError, load_agency
@@ -183,6 +184,7 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         self._told: set[tuple[str, str]] = set()  # (response, model digest) a hand-edit won for, logged
         self._served = Served({}, {})
         super().__init__(domain.responses if domain else {})
+        action_fallback.install()  # an action that fails is answered with its apology, said here
 
     async def generate(
         self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
