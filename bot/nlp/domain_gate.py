@@ -36,7 +36,6 @@ from rasa.nlu.constants import (
     RESPONSE_SELECTOR_PREDICTION_KEY,
     RESPONSE_SELECTOR_PROPERTY_NAME,
     RESPONSE_SELECTOR_RANKING_KEY,
-    RESPONSE_SELECTOR_RESPONSES_KEY,
     RESPONSE_SELECTOR_UTTER_ACTION_KEY,
 )
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
@@ -112,7 +111,6 @@ class RumorClaim:
     claim: np.ndarray  # (width,) the claim's embedding
     questions: np.ndarray  # (n, width) the rumor's training questions
     related: str  # response key of the related FAQ ("" for none)
-    related_responses: list[dict[str, Any]]
 
     def similarity(self, vector: np.ndarray) -> float:
         """The message's cosine similarity with the claim or the closest of the rumor's questions."""
@@ -221,11 +219,6 @@ class DomainGate(FittedComponent, IntentClassifier):
                 claim=np.asarray(claim, dtype=np.float32),
                 questions=np.asarray(vectors[own], dtype=np.float32),
                 related=related_key,
-                related_responses=training_data.responses.get(
-                    intent_response_key_to_template_key(related_key), []
-                )
-                if related_key
-                else [],
             )
         return found
 
@@ -318,7 +311,7 @@ class DomainGate(FittedComponent, IntentClassifier):
         if not rumor.related:
             predict(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
             return
-        _select(prediction, rumor.related, rumor.related_responses)
+        _select(prediction, rumor.related)
         # the selector's output is a dict inside the message's; set it again for the output list
         selector = message.get(RESPONSE_SELECTOR_PROPERTY_NAME)
         message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)
@@ -332,7 +325,7 @@ def predict(message: Message, name: str) -> None:
     message.set(INTENT_RANKING_KEY, [prediction, *ranking], add_to_output=True)
 
 
-def _select(prediction: dict[str, Any], key: str, responses: list[dict[str, Any]]) -> None:
+def _select(prediction: dict[str, Any], key: str) -> None:
     """Make ``key`` the answer selector's pick, in place, with the confidence the rumor had.
 
     ``prediction`` is the selector's output for the retrieval intent (`selector_prediction`),
@@ -341,7 +334,6 @@ def _select(prediction: dict[str, Any], key: str, responses: list[dict[str, Any]
     response = prediction.get("response") or {}
     confidence = float(response.get(PREDICTED_CONFIDENCE_KEY, 0.0))
     prediction[RESPONSE_SELECTOR_PREDICTION_KEY] = {
-        RESPONSE_SELECTOR_RESPONSES_KEY: responses,
         PREDICTED_CONFIDENCE_KEY: confidence,
         INTENT_RESPONSE_KEY: key,
         RESPONSE_SELECTOR_UTTER_ACTION_KEY: intent_response_key_to_template_key(key),

@@ -1,7 +1,10 @@
 """FAQ answer selector: picks the FAQ or rumor answer for a retrieval intent such as `faq`.
 
 It stands in for Rasa's ResponseSelector and writes the same `response_selector` output, so
-`utter_faq`, the RetrievalGate, the clarification buttons and the review inbox read it unchanged.
+`utter_faq`, the RetrievalGate, the clarification buttons and the review inbox read it unchanged,
+less the copy of the answer's texts Rasa's adds (`responses`): nothing reads it (the reply comes
+from the domain through the NLG), and with every language's text it was half of each stored
+message's parse data, which every turn reads, writes and publishes again.
 The model is the intent classifier's (bot/nlp/linear_text.py), trained on the answer keys. It
 picked the right answer for 99% of the held-out FAQ questions where the ResponseSelector (DIET,
 50 epochs) picked 97%; it trains in seconds, and answering needs no TensorFlow call, which kept
@@ -21,7 +24,6 @@ from rasa.nlu.constants import (
     RESPONSE_SELECTOR_PREDICTION_KEY,
     RESPONSE_SELECTOR_PROPERTY_NAME,
     RESPONSE_SELECTOR_RANKING_KEY,
-    RESPONSE_SELECTOR_RESPONSES_KEY,
     RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
     RESPONSE_SELECTOR_UTTER_ACTION_KEY,
 )
@@ -59,9 +61,9 @@ class EmbeddingResponseSelector(FittedComponent):
         }
 
     def _use(self, state: dict[str, Any]) -> None:
-        """The trained state: model, answers per response name, all retrieval intents."""
+        """The trained state: the model and all retrieval intents (a model trained before kept the
+        answers' texts too, which are no longer used)."""
         self._model: LinearTextModel | None = state.get("model")
-        self._responses: dict[str, list[dict[str, Any]]] = state.get("responses", {})
         self._retrieval_intents: list[str] = state.get("retrieval_intents", [])
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -77,10 +79,6 @@ class EmbeddingResponseSelector(FittedComponent):
             log.warning("EmbeddingResponseSelector: fewer than two answers to choose from; not trained")
         else:
             state["model"] = LinearTextModel.fit(examples, labels, self.config)
-            state["responses"] = {
-                key: training_data.responses.get(key, [])
-                for key in map(intent_response_key_to_template_key, set(labels))
-            }
         return self.keep(state)
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -93,7 +91,6 @@ class EmbeddingResponseSelector(FittedComponent):
         utter_action = intent_response_key_to_template_key(key)
         prediction = {
             RESPONSE_SELECTOR_PREDICTION_KEY: {
-                RESPONSE_SELECTOR_RESPONSES_KEY: self._responses.get(utter_action, []),
                 PREDICTED_CONFIDENCE_KEY: confidence,
                 INTENT_RESPONSE_KEY: key,
                 RESPONSE_SELECTOR_UTTER_ACTION_KEY: utter_action,

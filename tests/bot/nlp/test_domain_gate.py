@@ -245,7 +245,7 @@ def test_a_saved_and_loaded_gate_scores_the_same(tmp_path: Path) -> None:
     assert [m.get(OUTPUT) for m in trained.process(asked)] == [m.get(OUTPUT) for m in loaded.process(again)]
     assert all(m.get(OUTPUT)["score"] > 0 for m in asked)
     rumor = loaded._rumors["faq/water_shutoff_friday"]
-    assert rumor.related == "faq/water_bill" and rumor.related_responses == [{"text": "Pay online."}]
+    assert rumor.related == "faq/water_bill"
     assert rumor.questions.shape == (2, 384)
 
 
