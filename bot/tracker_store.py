@@ -10,6 +10,8 @@ every message. This store keeps Rasa's format, keys and results; it only does le
   them (one session, the usual case) it is written as it is, with no tracker rebuilt; otherwise
   the stored conversation is rebuilt once and merged as Rasa does;
 - `retrieve` builds a tracker for the latest session only, not one for every session;
+- `save` reuses the document `retrieve` parsed when the stored JSON is still the same string
+  (the usual turn: read, answer, write), instead of parsing it again;
 - events are deserialised through a table of event classes built once.
 
 It fails closed, where Rasa's fails open: Rasa's `Agent` wraps every tracker store in a
@@ -38,6 +40,7 @@ import itertools
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -63,6 +66,7 @@ from bot.events.broker import APPEND_LOOP, RedisStreamBroker, encode
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_SOCKET_TIMEOUT = 5.0
+READS_KEPT = 256  # parsed conversations kept from a turn's read for its save (each turn's own)
 _EVENT_CLASSES: dict[str, type[Event]] = {}
 
 
@@ -237,6 +241,8 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
         # the reply's way back): see `_save_turn`.
         self.save_window = max(0.5, timeout - 1.0)
         self._save_script: AsyncScript | None = None
+        # sender id -> the stored JSON a turn read and its parsed document, until that turn's save
+        self._reads: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
         install_fail_closed()
 
     @property
@@ -287,13 +293,30 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
         tracker.recreate_from_dialogue(dialogue)
         return tracker
 
+    def _keep_read(self, sender_id: str, found: tuple[str, dict[str, Any]]) -> None:
+        """Keep what a turn read for its save (the oldest dropped past `READS_KEPT`: a turn that
+        failed before saving leaves its read behind)."""
+        self._reads[sender_id] = found
+        self._reads.move_to_end(sender_id)
+        while len(self._reads) > READS_KEPT:
+            self._reads.popitem(last=False)
+
+    async def _reread(self, sender_id: str, stored: str | None) -> tuple[str, dict[str, Any]] | None:
+        """`_parsed(stored)`, from the turn's read when the stored JSON has not changed since."""
+        kept = self._reads.pop(sender_id, None)
+        if kept is not None and stored is not None and kept[0] == stored:
+            return kept
+        return await self._parsed(sender_id, stored)
+
     async def _retrieve(self, sender_id: str, fetch_all_sessions: bool) -> DialogueStateTracker | None:
         found = await self._stored(sender_id)
         if found is None:
             return None
+        self._keep_read(sender_id, found)
         try:
             tracker = self._tracker_from(sender_id, found[1])
         except Exception as exc:  # whatever a corrupt event raises
+            self._reads.pop(sender_id, None)
             await self.quarantine(sender_id, exc)
             return None
         events = list(tracker.events)
@@ -316,7 +339,7 @@ class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):
             pipe.time().get(key)  # Redis's clock (the save's deadline is in it), the stored conversation
             clock, stored = await guarded(pipe.execute())
         started = time.monotonic()
-        found = await self._parsed(tracker.sender_id, stored)
+        found = await self._reread(tracker.sender_id, stored)
         serialised = tracker.as_dialogue().as_dict()
         stored_events = found[1].get("events", []) if found else []
         # what Rasa publishes: the events beyond those of the latest stored session

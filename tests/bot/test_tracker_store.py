@@ -120,6 +120,31 @@ async def test_same_stored_conversation_sessions_and_published_events(stores: An
     assert await ours.client.ttl(ours.key_prefix + "citizen") > 500  # the configured expiry applies
 
 
+async def test_a_save_after_the_conversation_changed_since_its_read_parses_what_is_stored(
+    stores: Any, redis_server: int
+) -> None:
+    """The document a turn read is reused by its save only while the stored JSON is unchanged."""
+    ours, _, rasa, _ = stores
+    options = {"domain": DOMAIN, "host": "127.0.0.1", "port": redis_server, "record_exp": 600}
+    other = CivicRedisTrackerStore(key_prefix="ours", **options)  # e.g. another replica
+    await converse(ours, "citizen")
+    await converse(rasa, "citizen")
+    mine, theirs = await ours.retrieve("citizen"), await other.retrieve("citizen")
+    expected = await rasa.retrieve("citizen")
+    for tracker in (theirs, expected):
+        tracker.update(BotUttered("from the other replica", timestamp=6000))
+    await other.save(theirs)
+    await rasa.save(expected)
+    for tracker in (mine, expected):
+        tracker.update(BotUttered("from this one", timestamp=6001))
+    await ours.save(mine)  # what it read is stale: parsed again, merged as Rasa merges
+    await rasa.save(expected)
+    assert json.loads(await ours.client.get(ours.key_prefix + "citizen")) == json.loads(
+        rasa.red.get(rasa.key_prefix + "citizen")
+    )
+    await other.close()
+
+
 async def test_reads_what_rasa_stored_and_unknown_senders(stores: Any) -> None:
     ours, _, rasa, _ = stores
     await converse(rasa, "citizen")
