@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from lookup_support import agency_env, entity, run_action, sdk_tracker, user_turn
 from rasa.shared.core.events import ActionExecuted
+from server_support import serving
 
 from actions.alerts import ActionCheckAlerts
 from actions.collection import ActionCheckCollectionDay
@@ -191,10 +191,8 @@ async def shifted_schedule() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/collection.json", schedule)
-    server = TestServer(app)
-    await server.start_server()
-    yield str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with serving(app) as base:
+        yield base
 
 
 async def test_a_holiday_shift_in_the_agencys_schedule_is_what_the_citizen_hears(

@@ -9,8 +9,8 @@ import time
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from lookup_support import agency_env, entity, run_action, sdk_tracker
+from server_support import serving
 
 from actions.collection import ValidateCollectionDayForm
 from actions.request_status import ActionCheckRequestStatus, ValidateRequestStatusForm
@@ -117,13 +117,11 @@ async def bare_city(demo, redis_url, clock):
     app = web.Application()
     app.router.add_get("/open311/v2/services.json", services)
     app.router.add_get("/open311/v2/requests/{id}.json", one)
-    server = TestServer(app)
-    await server.start_server()
-    base = str(server.make_url("/open311/v2")).rstrip("/")
-    config = AgencyConfig.from_settings(Settings.from_env(agency_env(demo, redis_url, OPEN311_BASE_URL=base)))
-    yield await open_resources(config, clock=clock)
-    await close_resources()
-    await server.close()
+    async with serving(app) as root:
+        env = agency_env(demo, redis_url, OPEN311_BASE_URL=f"{root}/open311/v2")
+        config = AgencyConfig.from_settings(Settings.from_env(env))
+        yield await open_resources(config, clock=clock)
+        await close_resources()
 
 
 async def test_the_service_name_never_its_code_and_no_empty_last_update(bare_city, domain):

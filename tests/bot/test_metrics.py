@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
+from server_support import serving
 
 from bot import metrics
 
@@ -51,10 +52,8 @@ async def served() -> AsyncIterator[tuple[str, str]]:
     async def queues() -> None:
         metrics.set_queue_depths({f"{service}_waiting": 3})
 
-    server = TestServer(app(service, collect=queues))
-    await server.start_server()
-    yield service, str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with serving(app(service, collect=queues)) as base:
+        yield service, base
 
 
 async def get(url: str, token: str | None = TOKEN) -> tuple[int, str]:

@@ -26,7 +26,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from server_support import serving
 
 from bot.broadcasts.delivery import delivery_reasons, delivery_report, start_delivery
 from bot.broadcasts.model import SENDING, SENT, Broadcast, BroadcastStore, new_id
@@ -73,12 +73,10 @@ async def telegram() -> AsyncIterator[Telegram]:
     fake = Telegram()
     app = web.Application()
     app.router.add_post("/{tail:.*}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("")).rstrip("/")
-    yield fake
-    fake.release.set()
-    await server.close()
+    async with serving(app) as base:
+        fake.base_url = base
+        yield fake
+        fake.release.set()
 
 
 def environment(redis_port: int, api_url: str, port: int) -> dict[str, str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from server_support import serving
 from stack_support import ROOT, stack_settings
 
 from bot.stack import Stack
@@ -51,11 +51,9 @@ async def telegram() -> AsyncIterator[Telegram]:
     fake = Telegram()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("")).rstrip("/")
-    yield fake
-    await server.close()
+    async with serving(app) as base:
+        fake.base_url = base
+        yield fake
 
 
 def update(update_id: int, text: str) -> bytes:

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from server_support import serving
 
 from actions.alerts import ActionCheckAlerts
 from actions.resources import Resources, close_resources, open_resources
@@ -142,10 +142,8 @@ async def feed_url() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/alerts.geojson", serve)
-    server = TestServer(app)
-    await server.start_server()
-    yield str(server.make_url("/alerts.geojson"))
-    await server.close()
+    async with serving(app) as base:
+        yield f"{base}/alerts.geojson"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+from server_support import serving
 
 from bot.broadcasts.delivery import delivery_report
 from bot.broadcasts.model import ALERT, SENDING, BroadcastStore
@@ -87,11 +87,9 @@ async def feed() -> AsyncIterator[Feed]:
     served = Feed()
     app = web.Application()
     app.router.add_get("/alerts.geojson", served.serve)
-    server = TestServer(app)
-    await server.start_server()
-    served.url = str(server.make_url("/alerts.geojson"))
-    yield served
-    await server.close()
+    async with serving(app) as base:
+        served.url = f"{base}/alerts.geojson"
+        yield served
 
 
 def settings_for(feed: Feed, **env: str) -> Settings:

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "channels"))
 from channel_support import IDENTITY_SECRET, FakePlatform, served_platform
+from server_support import serving
 
 from bot.broadcasts.delivery import delivery_report
 from bot.broadcasts.model import Broadcast
@@ -100,10 +100,8 @@ async def feed_url() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/alerts.geojson", serve)
-    server = TestServer(app)
-    await server.start_server()
-    yield str(server.make_url("/alerts.geojson"))
-    await server.close()
+    async with serving(app) as base:
+        yield f"{base}/alerts.geojson"
 
 
 async def relayed(redis: aioredis.Redis, feed_url: str) -> dict[str, Broadcast]:

@@ -16,6 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from console_support import PASSWORDS, ROLES, MakeConsole, StandInRasa, secured_console
 from redis.asyncio import Redis
+from server_support import serving
 from stack_support import empty_redis_db
 
 from bot.console.accounts import add_account
@@ -49,10 +50,8 @@ def accounts(accounts_template: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 async def rasa() -> AsyncIterator[tuple[StandInRasa, str]]:
     stand_in = StandInRasa()
-    server = TestServer(stand_in.app())
-    await server.start_server()
-    yield stand_in, str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with serving(stand_in.app()) as base:
+        yield stand_in, base
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
+from server_support import serving
 from stack_support import console_app
 
 from bot.console.accounts import add_account
@@ -91,10 +92,8 @@ async def fake_rasa() -> AsyncIterator[tuple[FakeRasa, str]]:
     app.router.add_post("/conversations/{cid}/tracker/events", rasa.handle)
     app.router.add_post("/conversations/{cid}/trigger_intent", rasa.handle)
     app.router.add_get("/conversations/{cid}/tracker", rasa.tracker)
-    server = TestServer(app)
-    await server.start_server()
-    yield rasa, str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with serving(app) as base:
+        yield rasa, base
 
 
 @pytest.fixture

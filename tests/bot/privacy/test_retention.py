@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
+from server_support import serving
 from stack_support import empty_redis_db
 
 from bot.clients.rasa import RasaClient
@@ -50,10 +50,8 @@ async def rasa_calls() -> AsyncIterator[tuple[list[dict[str, Any]], str]]:
     app = web.Application()
     app.router.add_post("/conversations/{cid}/tracker/events", handle)
     app.router.add_post("/conversations/{cid}/trigger_intent", handle)
-    server = TestServer(app)
-    await server.start_server()
-    yield calls, str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with serving(app) as base:
+        yield calls, base
 
 
 def test_the_retention_settings_and_their_defaults() -> None:
