@@ -42,8 +42,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Iterable, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -62,6 +60,7 @@ from redis.exceptions import RedisError
 
 from bot.dialogue.turn_guard import actions_this_turn
 from bot.events.broker import APPEND_LOOP, RedisStreamBroker, encode
+from bot.processed_mark import PROCESSED_MARK, DeliveryMark  # noqa: F401 (DeliveryMark: re-exported)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -192,21 +191,6 @@ if ARGV[6] == '1' then
   redis.call('SET', KEYS[3], 'processed', 'XX', 'KEEPTTL')
 end
 """ + APPEND_LOOP.format(first=4, stream=2, lifetime=4, maxlen=5, shift=3)
-
-
-@dataclass
-class DeliveryMark:
-    """The intake delivery whose turn is being run: its de-duplication key ("" for none), and
-    whether a save has marked it processed."""
-
-    key: str
-    marked: bool = False
-
-
-# Set by the webhook channels around a turn (bot/channels/base.py): the save that stores the turn's
-# message also marks the delivery processed, so a process killed right after the save never runs
-# it twice, and the channel need not mark it again.
-PROCESSED_MARK: ContextVar[DeliveryMark | None] = ContextVar("intake_processed_mark", default=None)
 
 
 class CivicRedisTrackerStore(FailClosed, RedisTrackerStore):

@@ -64,9 +64,9 @@ from bot.channels.store import ADDRESS_TTL, STORE_ERRORS, ChannelStore, is_stash
 from bot.channels.text import button_payload, fits_bytes, split_text, typed_text
 from bot.channels.wording import TEXTS_FILE, ChannelTexts, TextsError, load_texts
 from bot.identity import IdentityKey
+from bot.processed_mark import PROCESSED_MARK, DeliveryMark
 from bot.settings import Env, RedisAddress, SettingsError
 from bot.subscriptions.keywords import keyword_reply
-from bot.tracker_store import PROCESSED_MARK, DeliveryMark
 
 log = logging.getLogger(__name__)
 
