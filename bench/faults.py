@@ -34,6 +34,7 @@ ONE_RASA = (
     "redis unreachable",
     "webhook redelivered",
 )
+FULL_REDIS_PAUSE_SECONDS = 10.0  # as the full load has always run it (make test's short load: 8 s)
 COLUMNS = ("sent", "lost", "doubled", "out_of_order", "restarted", "bad_turns", "answered_twice")
 
 
@@ -78,7 +79,10 @@ def main() -> int:
     args = parser.parse_args()
     stop_on_sigterm()  # a killed bench stops the services it started
     plan = Plan(
-        conversations=args.conversations, messages=args.messages, action_stop_seconds=args.action_stop
+        conversations=args.conversations,
+        messages=args.messages,
+        action_stop_seconds=args.action_stop,
+        redis_pause_seconds=FULL_REDIS_PAUSE_SECONDS,
     )
     saturated = dataclasses.replace(plan, think_seconds=0.0)
     print(

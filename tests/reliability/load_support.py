@@ -87,11 +87,11 @@ NOTICE = ChannelNotices.load().store_unavailable
 class Plan:
     """How big the load is and how long the faults last (`from_env`: FAULT_* variables)."""
 
-    conversations: int = 9
+    conversations: int = 6  # the short load `make test` runs; `make faults` the full one
     messages: int = 5
     think_seconds: float = 0.3  # at most this long (random) between an answer and the next message
-    action_stop_seconds: float = 15.0
-    redis_pause_seconds: float = 10.0
+    action_stop_seconds: float = 10.0
+    redis_pause_seconds: float = 8.0
     fault_at: float = 0.3  # the fault starts once this share of the messages is answered
     duplicate_webhooks: bool = False  # each update posted twice at once, and again after its answer
 

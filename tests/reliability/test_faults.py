@@ -9,8 +9,9 @@ of the same conversations. Afterwards every message is stored exactly once, in o
 answer turn; no conversation restarted; no Telegram reply sent twice; the event stream holds every
 stored event once.
 
-`make test` runs the short load (FAULT_CONVERSATIONS=9 x FAULT_MESSAGES=5, the action server
-stopped 15 s); `make faults` the full one (50 x 20, 90 s), whose figures `bench/faults.py` prints.
+`make test` runs the short load (FAULT_CONVERSATIONS=6 x FAULT_MESSAGES=5, the action server
+stopped 10 s, Redis unreachable 8 s); `make faults` the full one (50 x 20, 90 s), whose figures
+`bench/faults.py` prints.
 """
 
 from __future__ import annotations
