@@ -60,7 +60,6 @@ async def failed_reply(
 def install() -> None:
     """Wrap `RemoteAction.run` (once per process)."""
     from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
-    from rasa.shared.exceptions import RasaException
 
     if getattr(RemoteAction.run, _INSTALLED, False):
         return
@@ -80,7 +79,7 @@ def install() -> None:
                 return await run(self, output_channel, nlg, tracker, domain)
             except ActionExecutionRejection:
                 raise
-            except RasaException as error:
+            except Exception as error:  # Rasa's errors, and its 5-minute timeout, which it lets through
                 if never_connected(error) and loop.time() + RETRY_PAUSE_SECONDS < deadline:
                     await asyncio.sleep(RETRY_PAUSE_SECONDS)
                     continue
