@@ -60,7 +60,7 @@ from redis.exceptions import RedisError
 
 from bot.dialogue.turn_guard import actions_this_turn
 from bot.events.broker import APPEND_LOOP, RedisStreamBroker, encode
-from bot.processed_mark import PROCESSED_MARK, DeliveryMark  # noqa: F401 (DeliveryMark: re-exported)
+from bot.processed_mark import PROCESSED_MARK
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
