@@ -119,7 +119,9 @@ deploy-tools: $(TOOLS_STAMP) | chromium
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "installing Debian's nginx for the proxy tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
-# A hang must fail the run long before CI's own limit (90 minutes): the tests take about 20 minutes
+# A hang must fail the run long before CI's own limit (90 minutes), and the services the stopped
+# suite's stacks had started (this checkout's .venv runs them all) are ended with it (the pattern's
+# [.] keeps pkill from matching this recipe's own shell). The tests take about 20 minutes
 # on two workers on a fresh clone here (docs/measurements.md); 1500 s leaves a slower machine room.
 TEST_LIMIT ?= 1500
 
@@ -142,7 +144,8 @@ test:
 	$(MAKE) --no-print-directory -j$(SETUP_JOBS) --output-sync=target test-setup
 	timeout --kill-after=30 $(TEST_LIMIT) $(PY) -m pytest -p no:cacheprovider -rs --durations=25 \
 	  -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || { \
-	  rc=$$?; [ $$rc -ne 124 ] || echo "make test: the suite ran past $(TEST_LIMIT)s and was stopped: something hangs"; exit $$rc; }
+	  rc=$$?; [ $$rc -ne 124 ] || { echo "make test: the suite ran past $(TEST_LIMIT)s and was stopped: something hangs"; \
+	  pkill -f "$(CURDIR)/[.]venv/" || true; }; exit $$rc; }
 
 # Latency, throughput and memory (bench/latency.py), then the faults at full size with 1 and 2
 # replicas (bench/faults.py), then one broadcast to 10,000 subscribers (bench/broadcast.py), the
