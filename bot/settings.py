@@ -93,6 +93,16 @@ class Env:
             return raw in _TRUE
         raise _bad(name, "true or false", raw)
 
+    def pairs(self, name: str) -> dict[str, str]:
+        """`key=value` pairs separated by commas ("es=es_MX, vi=vi"); unset or blank gives {}."""
+        found: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in self.text(name).split(","))):
+            key, sep, value = (s.strip() for s in part.partition("="))
+            if not sep or not key or not value or key in found:
+                raise _bad(name, "key=value pairs separated by commas, each key once", self.text(name))
+            found[key] = value
+        return found
+
     def path(self, name: str, default: Path) -> Path:
         raw = self.text(name)
         return Path(raw) if raw else default
@@ -499,7 +509,10 @@ class BroadcastSettings:
     meta_rate_per_sec: float = 20.0  # Messenger and Instagram (per Page)
     whatsapp_rate_per_sec: float = 20.0
     whatsapp_alert_template: str = ""  # an approved template's name ("": no sends outside the window)
-    whatsapp_template_lang: str = "en_US"
+    whatsapp_template_lang: str = "en_US"  # the template's language for English readers
+    # Other readers' languages the template is approved in, to WhatsApp's codes ({"es": "es_MX"}):
+    # a reader of a language not here gets the English template with the English text.
+    whatsapp_template_langs: Mapping[str, str] = field(default_factory=dict)
     workers_per_channel: int = 4  # concurrent sends per channel in each broadcaster process
     port: int = 8095  # the broadcaster's own /health and /metrics
     sms_code_minutes: float = 10.0
@@ -519,6 +532,7 @@ class BroadcastSettings:
             whatsapp_rate_per_sec=env.number("WHATSAPP_RATE_PER_SEC", 20.0),
             whatsapp_alert_template=env.text("WHATSAPP_ALERT_TEMPLATE"),
             whatsapp_template_lang=env.text("WHATSAPP_TEMPLATE_LANG", "en_US"),
+            whatsapp_template_langs=env.pairs("WHATSAPP_TEMPLATE_LANGS"),
             workers_per_channel=env.whole("BROADCAST_WORKERS_PER_CHANNEL", 4, minimum=1, maximum=64),
             port=env.port("BROADCASTER_PORT", 8095),
             sms_code_minutes=env.duration("SMS_CODE_MINUTES", 10.0),

@@ -67,7 +67,14 @@ async def create(request: web.Request) -> web.Response:
         broadcast = await staff.create(request, await _body(request), account.name)
     except staff.Refused as exc:
         return error(exc.status, exc.reason)
-    body = {"id": broadcast.id, "status": broadcast.status, "audience": broadcast.audience}
+    readers = await staff.audience_languages(request.app, broadcast)
+    body = {
+        "id": broadcast.id,
+        "status": broadcast.status,
+        "audience": broadcast.audience,
+        "languages": readers,
+        "untranslated": staff.untranslated_note(readers),
+    }
     return web.json_response(body, status=201)
 
 

@@ -1,7 +1,7 @@
 """Typed keys for what the broadcasts feature keeps on the console's aiohttp application.
 
-Set by `bot.broadcasts.web.setup` (SETTINGS, CATALOG_FILE) and by its cleanup context (the stores,
-on the shell's Redis client, `bot.console.keys.REDIS`); read by the API and the pages.
+Set by `bot.broadcasts.web.setup` (SETTINGS, CATALOG_FILE, AGENCY_FILE) and by its cleanup context
+(the stores, on the shell's Redis client, `bot.console.keys.REDIS`); read by the API and the pages.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ SETTINGS = web.AppKey("broadcasts_settings", BroadcastSettings)
 
 CATALOG_FILE = web.AppKey("broadcasts_catalog_file", Path)
 """The topics and districts (`data/subscriptions/catalog.yml`), re-read when staff edit it."""
+
+AGENCY_FILE = web.AppKey("broadcasts_agency_file", Path)
+"""The agency's facts (`data/agency.yml`): a broadcast is worded in its `languages_offered`."""
 
 STORE = web.AppKey("broadcasts_store", BroadcastStore)
 """The broadcasts in Redis."""

@@ -10,9 +10,10 @@ counting as one) -> `sending` (the delivery queue has it) -> `sent` (every recip
 failed or skipped), or `cancelled` (by an editor, before or while sending: what is not sent yet is
 never sent).
 
-A relayed alert is worded in every language the agency offers (`translations`, by language code:
-title, text and short text); each subscriber gets the broadcast in their own (`in_language`), the
-one it was written in when it has no text in theirs (a staff broadcast, today).
+A broadcast may be worded in the agency's other languages (`translations`, by language code: title,
+text and short text): a relayed alert in every language the feed carries, a staff broadcast in those
+its editor filled in. Each subscriber gets it in their own (`in_language`), in English when it has
+no text in theirs.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from bot.broadcasts.validation import (
 )
 from bot.console import layout, session
 from bot.console.keys import ACCOUNTS
+from bot.language.offered import language_names
 from bot.subscriptions.catalog import ALL
 
 EDITOR = "editor"
@@ -106,6 +107,7 @@ async def _list_page(
         "statuses": staff.STATUS_LABELS,
         "durations": NOTICE_DURATIONS,
         "approvals": request.app[SETTINGS].approvals,
+        "languages": list(language_names(staff.languages(request.app)).items()),
         "limits": {
             "title": MAX_TITLE,
             "text": MAX_TEXT,
@@ -151,6 +153,7 @@ async def _detail_page(
     editor = _is_editor(request, name)
     pending = broadcast.status == PENDING
     alone = broadcast.approvals_needed <= 1
+    readers = await staff.audience_languages(request.app, broadcast) if pending else []
     context = {
         "b": broadcast,
         "report": report,
@@ -168,6 +171,9 @@ async def _detail_page(
         "done": DONE.get(request.query.get("done", ""), ""),
         "error": error,
         "live_audience": await _audience_now(request, broadcast) if pending else broadcast.audience,
+        "reader_languages": readers,
+        "untranslated": staff.untranslated_note(readers),
+        "language_names": language_names(tuple(broadcast.translations)),
         **_names(request),
     }
     return layout.render(request, "broadcasts/detail.html", context, status)

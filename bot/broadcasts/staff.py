@@ -24,7 +24,7 @@ from aiohttp import web
 from redis.exceptions import LockError, RedisError
 
 from bot.broadcasts import delivery
-from bot.broadcasts.keys import CATALOG_FILE, NOTICES, SETTINGS, STORE, SUBSCRIBERS
+from bot.broadcasts.keys import AGENCY_FILE, CATALOG_FILE, NOTICES, SETTINGS, STORE, SUBSCRIBERS
 from bot.broadcasts.model import CANCELLED, PENDING, SENDING, SENT, Broadcast, new_id
 from bot.broadcasts.notice import Notice
 from bot.broadcasts.validation import (
@@ -38,7 +38,10 @@ from bot.broadcasts.validation import (
 )
 from bot.console import audit
 from bot.console.keys import REDIS
+from bot.content.agency import SOURCE_LANGUAGE
+from bot.language.offered import language_names, offered
 from bot.subscriptions.catalog import Catalog, CatalogError, load_catalog
+from bot.subscriptions.store import channel_of
 
 log = logging.getLogger(__name__)
 STATUS_LABELS = {
@@ -66,6 +69,11 @@ def catalog(app: web.Application) -> Catalog:
         raise Refused(503, "the topics and districts file cannot be read; ask an administrator") from None
 
 
+def languages(app: web.Application) -> tuple[str, ...]:
+    """The agency's languages other than English, in which a broadcast may also be worded."""
+    return offered(app[AGENCY_FILE])[1:]
+
+
 def _now(request: web.Request) -> float:
     return float(request.app[STORE].clock())
 
@@ -78,6 +86,31 @@ async def audience(
     chosen = {REPORT_NAME[c] for c in channels}
     shown = {name: (n if name in chosen else 0) for name, n in counts.items() if name != "total"}
     return shown | {"total": sum(shown.values())}
+
+
+async def audience_languages(app: web.Application, broadcast: Broadcast) -> list[dict[str, Any]]:
+    """Who the broadcast would reach now, by the language they read: per language its code, name,
+    count and whether the broadcast has its wording (readers of a language it lacks get English)."""
+    cids = await app[SUBSCRIBERS].audience(broadcast.topic, broadcast.areas, catalog(app).area_ids)
+    reached = [cid for cid in cids if channel_of(cid) in broadcast.channels]
+    counts = await app[SUBSCRIBERS].language_counts(reached)
+    agency = offered(app[AGENCY_FILE])
+    codes = [*agency, *sorted(set(counts) - set(agency))]  # a language since dropped: still counted
+    names = language_names(codes)
+    worded = {SOURCE_LANGUAGE, *broadcast.translations}
+    return [
+        {"code": code, "name": names[code], "count": counts.get(code, 0), "worded": code in worded}
+        for code in codes
+    ]
+
+
+def untranslated_note(rows: list[dict[str, Any]]) -> str:
+    """A sentence for staff when some of the audience reads a language the broadcast is not worded in."""
+    missing = [row for row in rows if row["count"] and not row["worded"]]
+    if not missing:
+        return ""
+    parts = ", ".join(f"{row['count']} read {row['name']}" for row in missing)
+    return f"{parts}: with no wording in their language, they get the English."
 
 
 async def audience_of(app: web.Application, query: dict[str, Any]) -> dict[str, int]:
@@ -95,7 +128,7 @@ async def audience_of(app: web.Application, query: dict[str, Any]) -> dict[str, 
 async def create(request: web.Request, body: dict[str, Any], author: str) -> Broadcast:
     app = request.app
     try:
-        draft = check_broadcast(body, catalog(app))
+        draft = check_broadcast(body, catalog(app), languages(app))
     except Invalid as exc:
         raise Refused(400, str(exc)) from None
     counts = await audience(app, draft.topic, draft.areas, draft.channels)
@@ -112,9 +145,11 @@ async def create(request: web.Request, body: dict[str, Any], author: str) -> Bro
         approvals=(author,),
         approvals_needed=app[SETTINGS].approvals,
         audience=counts,
+        translations=draft.translations,
     )
     stored = await app[STORE].add(broadcast)
-    detail = f"{draft.topic} to {', '.join(draft.areas)}; audience {counts['total']}"
+    worded = "".join(f", {code}" for code in draft.translations)
+    detail = f"{draft.topic} to {', '.join(draft.areas)}; audience {counts['total']}; in en{worded}"
     await audit.record(request, "broadcast_create", stored.id, actor=author, detail=detail)
     return stored
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ MAX_TITLE = 120
 MAX_TEXT = 1600
 MAX_LINK = 500
 MAX_SMS_SEGMENTS = 2
+TRANSLATED = ("title", "text", "short_text")  # a broadcast's fields worded per language
 NOTICE_MAX_SECONDS = 7 * 24 * 3600
 # The names the API and the page use for the push channels -> the connectors' names.
 CHANNELS = {
@@ -50,19 +51,21 @@ class Draft:
     areas: tuple[str, ...]
     channels: tuple[str, ...]
     link: str
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> title, text, short_text
 
 
-def _text_field(body: Mapping[str, Any], name: str, required: bool, limit: int) -> str:
+def _text_field(body: Mapping[str, Any], name: str, required: bool, limit: int, label: str = "") -> str:
+    label = label or name
     value = body.get(name, "")
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise Invalid(f"{name} must be text")
+        raise Invalid(f"{label} must be text")
     value = value.strip()
     if required and not value:
-        raise Invalid(f"{name} must not be empty")
+        raise Invalid(f"{label} must not be empty")
     if len(value) > limit:
-        raise Invalid(f"{name} is {len(value)} characters; at most {limit} are allowed")
+        raise Invalid(f"{label} is {len(value)} characters; at most {limit} are allowed")
     return value
 
 
@@ -127,25 +130,63 @@ def check_channels(value: Any) -> tuple[str, ...]:
     return tuple(connector for report, connector in CHANNELS.items() if report in names)
 
 
-def _check_sms(text: str, short_text: str) -> None:
+def _check_sms(text: str, short_text: str, suffix: str = "") -> None:
     if short_text:
         length = sms_length(short_text)
         if length.segments > MAX_SMS_SEGMENTS:
             raise Invalid(
-                f"short_text is {length.segments} SMS segments ({length.units} {length.encoding} "
+                f"short_text{suffix} is {length.segments} SMS segments ({length.units} {length.encoding} "
                 f"characters); shorten it to at most {MAX_SMS_SEGMENTS}"
             )
         return
     length = sms_length(text)
     if length.segments > MAX_SMS_SEGMENTS:
         raise Invalid(
-            f"text is {length.segments} SMS segments ({length.units} {length.encoding} characters); "
-            f"add a short_text of at most {MAX_SMS_SEGMENTS} segments for SMS"
+            f"text{suffix} is {length.segments} SMS segments ({length.units} {length.encoding} characters); "
+            f"add a short_text{suffix} of at most {MAX_SMS_SEGMENTS} segments for SMS"
         )
 
 
-def check_broadcast(body: Mapping[str, Any], catalog: Catalog) -> Draft:
-    """The broadcast in `body` (the API's JSON or the page's form), or `Invalid` with the first problem."""
+def _posted_translations(body: Mapping[str, Any], languages: tuple[str, ...]) -> Mapping[str, Any]:
+    """The API's ``translations`` object, or the page's ``title_es``, ``text_es``, ``short_text_es``."""
+    given = body.get("translations")
+    if given not in (None, ""):
+        if not isinstance(given, Mapping):
+            raise Invalid("translations must map a language code to its title, text and short_text")
+        return given
+    return {code: {name: body.get(f"{name}_{code}", "") for name in TRANSLATED} for code in languages}
+
+
+def check_translations(
+    body: Mapping[str, Any], languages: tuple[str, ...], sms: bool
+) -> dict[str, dict[str, str]]:
+    """The broadcast's wording in the agency's other `languages`: per language a title and a text
+    (both or neither) and an optional short text, each checked as the English ones are. A reader of
+    a language left empty gets the English."""
+    found: dict[str, dict[str, str]] = {}
+    for code, item in _posted_translations(body, languages).items():
+        if code not in languages:
+            others = ", ".join(languages) or "none"
+            raise Invalid(f"translations: {code!r} is not one of the agency's other languages ({others})")
+        if not isinstance(item, Mapping):
+            raise Invalid(f"translations.{code} must have a title, a text and an optional short_text")
+        title = _text_field(item, "title", False, MAX_TITLE, f"title_{code}")
+        text = _text_field(item, "text", False, MAX_TEXT, f"text_{code}")
+        short_text = _text_field(item, "short_text", False, MAX_TEXT, f"short_text_{code}")
+        if not (title or text or short_text):
+            continue
+        if not (title and text):
+            missing = "text" if title else "title"
+            raise Invalid(f"{missing}_{code} must not be empty: the {code} wording needs a title and a text")
+        if sms:
+            _check_sms(text, short_text, f"_{code}")
+        found[code] = {"title": title, "text": text, "short_text": short_text}
+    return found
+
+
+def check_broadcast(body: Mapping[str, Any], catalog: Catalog, languages: tuple[str, ...] = ()) -> Draft:
+    """The broadcast in `body` (the API's JSON or the page's form), or `Invalid` with the first problem;
+    `languages`: the agency's languages other than English, which it may also be worded in."""
     title = _text_field(body, "title", True, MAX_TITLE)
     text = _text_field(body, "text", True, MAX_TEXT)
     short_text = _text_field(body, "short_text", False, MAX_TEXT)
@@ -155,7 +196,8 @@ def check_broadcast(body: Mapping[str, Any], catalog: Catalog) -> Draft:
     link = check_link(body.get("link"))
     if "twilio" in channels:
         _check_sms(text, short_text)
-    return Draft(title, text, short_text, topic, areas, channels, link)
+    translations = check_translations(body, languages, "twilio" in channels)
+    return Draft(title, text, short_text, topic, areas, channels, link, translations)
 
 
 def notice_expiry(body: Mapping[str, Any], now: float) -> float:

@@ -19,6 +19,7 @@ from bot.broadcasts.notice import NoticeStore
 from bot.broadcasts.pages import setup_pages
 from bot.console.keys import REDIS
 from bot.console.layout import add_nav, add_template_dir
+from bot.content.agency import AGENCY_FILE
 from bot.settings import BroadcastSettings
 from bot.subscriptions.catalog import CATALOG_FILE
 from bot.subscriptions.store import SubscriberStore
@@ -34,10 +35,16 @@ async def _stores(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-def setup(app: web.Application, settings: BroadcastSettings, catalog_file: Path = CATALOG_FILE) -> None:
+def setup(
+    app: web.Application,
+    settings: BroadcastSettings,
+    catalog_file: Path = CATALOG_FILE,
+    agency_file: Path = AGENCY_FILE,
+) -> None:
     """Mount the broadcasts on the console app, once, after the shell's layout (`bot.console.app`)."""
     app[keys.SETTINGS] = settings
     app[keys.CATALOG_FILE] = catalog_file
+    app[keys.AGENCY_FILE] = agency_file
     app.cleanup_ctx.append(_stores)
     add_template_dir(app, HERE / "templates")
     add_nav(app, "/broadcasts", "Broadcasts")

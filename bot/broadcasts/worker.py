@@ -18,7 +18,9 @@ kept for the conversation), `timeout` (no answer: maybe delivered, never sent ag
 
 Each subscriber gets the broadcast in their language (`Subscriber.language`): its texts in it
 (`Broadcast.in_language`) and this file's wording in it (data/broadcasts/messages.yml's
-`translations:` block), each the original where it has none in that language.
+`translations:` block), each the original where it has none in that language. WhatsApp's template
+outside the 24-hour window goes in the reader's language only where it is approved in it
+(WHATSAPP_TEMPLATE_LANGS), else wholly in English.
 
 Every process keeps a heartbeat (`civic:bc:v1:dlv:worker:<name>`, `HEARTBEAT_TTL` seconds). The
 reaper, in every process, settles the claims of workers whose heartbeat expired as `interrupted`,
@@ -344,9 +346,7 @@ class Broadcaster:
         language = subscriber.language
         with recording() as answers:
             try:
-                skipped = await self.platform_send(
-                    broadcast.in_language(language), channel, cid, output, language=language
-                )
+                skipped = await self.platform_send(broadcast, channel, cid, output, language=language)
             except PlatformError as exc:
                 if not answers:
                     outcome = refusal(channel, exc)
@@ -370,31 +370,47 @@ class Broadcaster:
         *,
         language: str = SOURCE_LANGUAGE,
     ) -> Outcome | None:
-        """Send by the platform's rules, in `language`; an Outcome when it must not be sent, else None."""
+        """Send `broadcast` by the platform's rules, in `language` where it has that language's text;
+        an Outcome when it must not be sent, else None."""
+        worded = broadcast.in_language(language)
         if isinstance(output, TwilioOutput):
-            await self.send_sms(broadcast, cid, output, language=language)
+            await self.send_sms(worded, cid, output, language=language)
             return None
         if channel in ("facebook", "instagram", "whatsapp") and not await self.window_open(channel, cid):
             if not isinstance(output, WhatsAppOutput):
                 return Outcome(SKIPPED, "outside_24h_window")
             if not self.settings.whatsapp_alert_template:
                 return Outcome(SKIPPED, "no_template")
-            await output.send(cid, self.template(broadcast), "send template")
+            await output.send(cid, self.template(broadcast, language), "send template")
             return None
-        await output.send_text_message(cid, self.texts.in_language(language).chat_text(broadcast))
+        await output.send_text_message(cid, self.texts.in_language(language).chat_text(worded))
         return None
 
     async def window_open(self, channel: str, cid: str) -> bool:
         """Meta's 24-hour window, read strictly (the chat's reading fails open; a broadcast must not)."""
         return bool(await self.redis.exists(conversation_key(channel, "window", cid)))
 
-    def template(self, broadcast: Broadcast) -> dict[str, Any]:
-        parameters = [template_parameter(broadcast.title), template_parameter(broadcast.text)]
+    def template_language(self, language: str) -> str | None:
+        """WhatsApp's code for the alert template in `language`, None when it is not approved in it."""
+        if language == SOURCE_LANGUAGE:
+            return self.settings.whatsapp_template_lang
+        return self.settings.whatsapp_template_langs.get(language)
+
+    def template(self, broadcast: Broadcast, language: str = SOURCE_LANGUAGE) -> dict[str, Any]:
+        """The approved template in the reader's language with the broadcast's texts in it; in
+        English, with the English texts, when the template has no version in that language (Meta
+        refuses a template in a language it was not approved in, and a Spanish text in an English
+        template reads as a mistake)."""
+        code = self.template_language(language)
+        if code is None:
+            code, language = self.settings.whatsapp_template_lang, SOURCE_LANGUAGE
+        worded = broadcast.in_language(language)
+        parameters = [template_parameter(worded.title), template_parameter(worded.text)]
         return {
             "type": "template",
             "template": {
                 "name": self.settings.whatsapp_alert_template,
-                "language": {"code": self.settings.whatsapp_template_lang},
+                "language": {"code": code},
                 "components": [
                     {"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}
                 ],

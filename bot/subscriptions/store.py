@@ -250,6 +250,19 @@ class SubscriberStore:
         counts["total"] = sum(counts.values())
         return counts
 
+    async def language_counts(self, conversation_ids: Iterable[str], chunk: int = 1000) -> dict[str, int]:
+        """How many of these subscribers read each language (the one they subscribed in), so staff
+        see who a broadcast without their language's wording would reach in English."""
+        counted: Counter[str] = Counter()
+        ids = list(conversation_ids)
+        for start in range(0, len(ids), chunk):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for cid in ids[start : start + chunk]:
+                    pipe.hget(self.key("sub", cid), "language")
+                found = await pipe.execute()
+            counted.update(_text(v) if v else SOURCE_LANGUAGE for v in found)
+        return dict(counted)
+
     async def _save(
         self,
         conversation_id: str,

@@ -40,12 +40,23 @@ def test_defaults_need_no_environment() -> None:
         ({"REDIS_URL": "http://cache:6379"}, "REDIS_URL must be a redis://"),
         ({"REDIS_URL": "redis://cache:6379/x"}, "REDIS_URL must be a URL whose path is a database number"),
         ({"RASA_PUBLIC_URL": "chat.example"}, "RASA_PUBLIC_URL must be an http:// or https:// URL"),
+        (
+            {"WHATSAPP_TEMPLATE_LANGS": "es"},
+            "WHATSAPP_TEMPLATE_LANGS must be key=value pairs separated by commas",
+        ),
+        ({"WHATSAPP_TEMPLATE_LANGS": "es=es_MX,es=es"}, "WHATSAPP_TEMPLATE_LANGS must be key=value pairs"),
     ],
 )
 def test_a_bad_value_is_named_with_what_it_must_be(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env(env)
     assert str(caught.value).startswith(message)
+
+
+def test_the_whatsapp_template_s_other_languages() -> None:
+    settings = Settings.from_env({"WHATSAPP_TEMPLATE_LANGS": " es = es_MX , vi=vi ,"})
+    assert settings.broadcasts.whatsapp_template_langs == {"es": "es_MX", "vi": "vi"}
+    assert Settings.from_env({}).broadcasts.whatsapp_template_langs == {}
 
 
 def test_one_redis_address_from_a_url_or_its_parts() -> None:

@@ -410,3 +410,75 @@ async def test_a_signed_in_page_calls_the_api_with_its_csrf_token(
         "/api/broadcasts", json=WATER | {"areas": ["all"]}, headers={"X-CSRF-Token": csrf}
     )
     assert created.status == 201
+
+
+# --- wording in the agency's other languages ---------------------------------------------------------
+
+SPANISH = {
+    "title": "Aviso de hervir el agua",
+    "text": "Hierva el agua del grifo durante 1 minuto antes de beberla.",
+    "short_text": "Harbor City: hierva el agua antes de beberla.",
+}
+
+
+async def test_a_broadcast_worded_in_spanish_keeps_it_and_counts_its_readers(
+    api: TestClient, console_redis: Redis, as_: Any
+) -> None:
+    store = SubscriberStore(console_redis)
+    await store.subscribe("telegram-0001", ["water"], ["all"], "wording", language="es")
+    await store.subscribe("telegram-0002", ["water"], ["all"], "wording")
+    await store.subscribe("twilio-0003", ["water"], ["all"], "wording", language="es")
+    created = await create(api, as_("ava"), areas=["all"], translations={"es": SPANISH})
+    assert created.status == 201, await created.text()
+    body = await created.json()
+    assert [(row["code"], row["count"], row["worded"]) for row in body["languages"]] == [
+        ("en", 1, True),
+        ("es", 2, True),
+    ]
+    assert body["untranslated"] == ""
+    shown = await (await api.get(f"/api/broadcasts/{body['id']}", headers=as_("dan"))).json()
+    assert shown["translations"] == {"es": SPANISH}
+
+    english_only = await (await create(api, as_("ava"), areas=["all"], channels=["telegram"])).json()
+    assert (
+        english_only["untranslated"]
+        == "1 read Español: with no wording in their language, they get the English."
+    )
+    actions = [e for _, e in await console_redis.xrange("civic:audit") if e["action"] == "broadcast_create"]
+    assert actions[0]["detail"].endswith("in en, es") and actions[1]["detail"].endswith("in en")
+
+
+@pytest.mark.parametrize(
+    ("translations", "reason"),
+    [
+        ({"fr": SPANISH}, "'fr' is not one of the agency's other languages (es)"),
+        ({"en": SPANISH}, "'en' is not one of the agency's other languages (es)"),
+        ({"es": {"title": "Aviso"}}, "text_es must not be empty: the es wording needs a title and a text"),
+        ({"es": {"text": "Hierva el agua."}}, "title_es must not be empty"),
+        ({"es": "Hierva el agua."}, "translations.es must have a title, a text and an optional short_text"),
+        (["es"], "translations must map a language code to its title, text and short_text"),
+        ({"es": SPANISH | {"short_text": "á" * 200}}, "short_text_es is 3 SMS segments"),
+        ({"es": {"title": "Aviso", "text": "á" * 200}}, "add a short_text_es of at most 2 segments"),
+        ({"es": SPANISH | {"title": "A" * 121}}, "title_es is 121 characters; at most 120"),
+    ],
+)
+async def test_a_wording_in_another_language_an_editor_must_fix_is_a_400(
+    api: TestClient, as_: Any, translations: Any, reason: str
+) -> None:
+    answer = await create(api, as_("ava"), areas=["all"], translations=translations)
+    assert answer.status == 400
+    assert reason in (await answer.json())["error"]
+
+
+async def test_an_empty_wording_in_another_language_is_none(api: TestClient, as_: Any) -> None:
+    empty = {"title": " ", "text": "", "short_text": ""}
+    created = await (await create(api, as_("ava"), areas=["all"], translations={"es": empty})).json()
+    shown = await (await api.get(f"/api/broadcasts/{created['id']}", headers=as_("dan"))).json()
+    assert shown["translations"] == {}
+    # the page's form fields, as a script may send them too
+    fields = {"title_es": SPANISH["title"], "text_es": SPANISH["text"]}
+    created = await (await create(api, as_("ava"), areas=["all"], channels=["telegram"], **fields)).json()
+    shown = await (await api.get(f"/api/broadcasts/{created['id']}", headers=as_("dan"))).json()
+    assert shown["translations"] == {
+        "es": {"title": SPANISH["title"], "text": SPANISH["text"], "short_text": ""}
+    }

@@ -133,7 +133,7 @@ def finish(served: Served, broadcast_id: str) -> None:
 
 
 def compose(page: Any, title: str, text: str, areas: list[str]) -> None:
-    page.get_by_label("Title").fill(title)
+    page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Text", exact=True).fill(text)
     page.get_by_label("Topic").select_option(label="Water")
     page.get_by_label("Areas").select_option(label=areas)
@@ -263,3 +263,44 @@ def test_an_editor_pins_and_unpins_the_notice(console_fresh: Served, page: Any) 
     page.get_by_role("button", name="Unpin the notice").click()
     expect(page.locator("#broadcasts-notice")).to_have_text("Notice removed.")
     expect(page.locator("#no-notice")).to_be_visible()
+
+
+def test_a_broadcast_worded_in_spanish_too_and_who_reads_which(console_fresh: Served, page: Any) -> None:
+    served = console_fresh
+
+    async def readers(client: AsyncRedis) -> None:
+        store = SubscriberStore(client)
+        await store.subscribe("telegram-e1", ["water"], ["all"], "wording")
+        await store.subscribe("telegram-s1", ["water"], ["all"], "wording", language="es")
+        await store.subscribe("twilio-s2", ["water"], ["all"], "wording", language="es")
+
+    served.run(readers)
+    sign_in(page, served.url, "ava")
+    page.goto(f"{served.url}/broadcasts")
+    compose(page, "Boil water notice", "Boil tap water for one minute before drinking.", ["The whole city"])
+    page.get_by_label("Español title").fill("Aviso de hervir el agua")
+    page.get_by_role("button", name="Save for approval").click()
+    expect(page.locator("#broadcasts-error")).to_have_text(
+        "text_es must not be empty: the es wording needs a title and a text"
+    )
+    expect(page.get_by_label("Español title")).to_have_value("Aviso de hervir el agua")  # nothing lost
+    page.get_by_label("Español text").fill("Hierva el agua del grifo <un minuto> antes de beberla.")
+    expect(page.locator("#text-es-count")).to_contain_text("1 SMS segment")
+    assert_no_wcag_violations(page, "the compose form with its Spanish wording")
+    page.get_by_role("button", name="Save for approval").click()
+
+    expect(page.locator("#broadcast-notice")).to_contain_text("Broadcast saved")
+    expect(page.locator("#broadcast-wording-es")).to_have_text(
+        "Aviso de hervir el agua\nHierva el agua del grifo <un minuto> antes de beberla.", use_inner_text=True
+    )
+    rows = page.locator("#audience-languages tbody tr")
+    expect(rows).to_have_text([re.compile(r"English\s*1\s*yes"), re.compile(r"Español\s*2\s*yes")])
+    expect(page.locator("#untranslated-note")).to_have_count(0)
+    assert_no_wcag_violations(page, "a broadcast worded in two languages")
+
+    page.goto(f"{served.url}/broadcasts")
+    compose(page, "Boil water notice", "Boil tap water for one minute before drinking.", ["The whole city"])
+    page.get_by_role("button", name="Save for approval").click()
+    expect(page.locator("#untranslated-note")).to_have_text(
+        "2 read Español: with no wording in their language, they get the English."
+    )

@@ -157,17 +157,25 @@ ADDRESSES = {
 
 
 async def subscribe(
-    client: aioredis.Redis, channel: str, count: int, *, window: bool = True, topic: str = "water"
+    client: aioredis.Redis,
+    channel: str,
+    count: int,
+    *,
+    window: bool = True,
+    topic: str = "water",
+    language: str | None = None,
+    first: int = 0,
 ) -> list[str]:
-    """`count` subscribers on `channel` whose addresses the channel knows; their conversation ids."""
+    """`count` subscribers on `channel` (addresses from number `first` on) whose addresses the
+    channel knows, subscribed in `language` (English when None); their conversation ids."""
     store, identity, found = SubscriberStore(client), IdentityKey(IDENTITY_SECRET), []
-    for number in range(count):
+    for number in range(first, first + count):
         address = ADDRESSES[channel].format(number)
         cid = identity.conversation_id(channel, address)
         await client.set(conversation_key(channel, "address", cid), address)
         if window:
             await client.set(conversation_key(channel, "window", cid), "1", ex=3600)
-        await store.subscribe(cid, [topic], ["all"], "Sign me up? Reply YES.")
+        await store.subscribe(cid, [topic], ["all"], "Sign me up? Reply YES.", language=language)
         found.append(cid)
     return found
 
@@ -369,6 +377,73 @@ async def test_whatsapp_outside_the_window_without_a_template_is_skipped(
     assert platform.on(WHATSAPP_PATH) == []
     assert report["by_channel"]["whatsapp"]["skipped"] == 1 and report["by_channel"]["telegram"]["sent"] == 1
     assert await delivery_reasons(client, broadcast.id) == {"skipped:no_template": 1}
+
+
+SPANISH = {
+    "title": "Aviso de hervir el agua",
+    "text": "Hierva el agua del grifo durante un minuto antes de beberla.",
+    "short_text": "Harbor City: hierva el agua antes de beberla.",
+}
+
+
+async def test_each_subscriber_gets_a_staff_broadcast_in_the_language_they_subscribed_in(
+    platform: HeldPlatform, client: aioredis.Redis, redis_port: int
+) -> None:
+    await subscribe(client, "telegram", 1)
+    await subscribe(client, "telegram", 1, language="es", first=1)
+    await subscribe(client, "twilio", 1, language="es")
+    broadcast = await new_broadcast(client, ("telegram", "twilio"), translations={"es": SPANISH})
+    await start_delivery(client, broadcast)
+    async with running(client, connectors(platform, redis_port)):
+        await finished(client, broadcast.id)
+    by_chat = {str(h.json["chat_id"]): h.json["text"] for h in platform.on(TELEGRAM_PATH)}
+    assert by_chat[addresses("telegram", 1)[0]].startswith("Boil water notice\n\nBoil tap water")
+    assert by_chat[ADDRESSES["telegram"].format(1)].startswith(
+        "Aviso de hervir el agua\n\nHierva el agua del grifo durante un minuto antes de beberla."
+    )
+    [sms] = platform.on(TWILIO_PATH)
+    assert sms.form["Body"].startswith("Harbor City: hierva el agua antes de beberla.\n\n")
+
+
+async def whatsapp_template_sent(
+    platform: HeldPlatform, client: aioredis.Redis, redis_port: int, settings: BroadcastSettings
+) -> dict[str, tuple[str, str]]:
+    """A broadcast worded in Spanish to an English and a Spanish reader outside the window: per
+    address, the template's language and its first parameter (the title)."""
+    await subscribe(client, "whatsapp", 1, window=False)
+    await subscribe(client, "whatsapp", 1, window=False, language="es", first=1)
+    broadcast = await new_broadcast(client, ("whatsapp",), translations={"es": SPANISH})
+    await start_delivery(client, broadcast)
+    async with running(client, connectors(platform, redis_port), settings):
+        await finished(client, broadcast.id)
+    return {
+        hit.json["to"]: (
+            hit.json["template"]["language"]["code"],
+            hit.json["template"]["components"][0]["parameters"][0]["text"],
+        )
+        for hit in platform.on(WHATSAPP_PATH)
+    }
+
+
+async def test_a_whatsapp_template_goes_in_the_reader_s_language_where_it_is_approved_in_it(
+    platform: HeldPlatform, client: aioredis.Redis, redis_port: int
+) -> None:
+    settings = BroadcastSettings(
+        whatsapp_alert_template="city_alert", whatsapp_template_langs={"es": "es_MX"}
+    )
+    sent = await whatsapp_template_sent(platform, client, redis_port, settings)
+    assert sent == {
+        ADDRESSES["whatsapp"].format(0): ("en_US", "Boil water notice"),
+        ADDRESSES["whatsapp"].format(1): ("es_MX", "Aviso de hervir el agua"),
+    }
+
+
+async def test_a_whatsapp_template_not_approved_in_the_reader_s_language_goes_in_english(
+    platform: HeldPlatform, client: aioredis.Redis, redis_port: int
+) -> None:
+    settings = BroadcastSettings(whatsapp_alert_template="city_alert")
+    sent = await whatsapp_template_sent(platform, client, redis_port, settings)
+    assert set(sent.values()) == {("en_US", "Boil water notice")}
 
 
 # --- refusals and retries --------------------------------------------------------------------------
