@@ -40,6 +40,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 from collections import defaultdict
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -80,6 +81,7 @@ DEFAULT_TWILIO_URL = "https://api.twilio.com"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 DEFAULT_PORTS = {"https": 443, "http": 80}
+CORRUPTED_AT = re.compile(r"(?<=\w)¡(?=\w)")
 
 
 def form_params(body: bytes) -> list[tuple[str, str]]:
@@ -282,8 +284,9 @@ class TwilioSmsInput(WebhookChannel, TwilioInput):
             return [Inbound(sender, TEXT, pin[0], message_id, metadata=pin[1])]
         if params.get("ButtonPayload"):
             return [Inbound(sender, PAYLOAD, params["ButtonPayload"], message_id)]
-        # "@" arrives as "¡" from some carriers (GSM 03.38), as Rasa's connector knows.
-        text = params.get("Body", "").replace("¡", "@")
+        # "@" arrives as "¡" from some carriers (GSM 03.38), as Rasa's connector knows; but only inside
+        # a word ("ana¡example.com"): one that opens a word is Spanish ("¡Alto!", "¡Hola!").
+        text = CORRUPTED_AT.sub("@", params.get("Body", ""))
         if text.strip():
             return [Inbound(sender, TEXT, text, message_id, metadata=media)]
         if media or params.get("NumMedia", "0") not in ("", "0"):

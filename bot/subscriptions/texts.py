@@ -9,6 +9,12 @@ Other languages: the file's `translations:` block has the same keys per language
 (`bot.language.texts`), each checked as the English ones are; `load_texts(language="es")` gives the
 texts a Spanish reader gets, English where a key is not translated. The words for "the whole city"
 are recognised in the reader's language and in English, accents optional.
+
+The carrier keywords are words of the file too (`keywords:`, per language), so an agency adds a
+language's STOP, START and HELP by writing them, and Python keeps no list: one table of every
+language's words (`Keywords`), each word meaning one thing everywhere, which `bot.subscriptions.
+keywords` matches whole messages against. The file is required: without its English keywords no
+keyword would work.
 """
 
 from __future__ import annotations
@@ -50,10 +56,47 @@ TEXTS: dict[str, tuple[str, ...]] = {
 }
 WORD_LISTS = ("whole_city_words",)
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# The keyword lists of a language (`keywords:`): what a whole message that is one of the words does.
+KEYWORDS = "keywords"
+STOP, START, HELP = "stop", "start", "help"
+OUTSIDE_FORMS = "stop_outside_forms"  # stop words that leave a form instead while one runs
+KEYWORD_LISTS = (STOP, OUTSIDE_FORMS, START, HELP)
+KEYWORD_MAX_WORDS, KEYWORD_MAX_CHARS = 3, 30
+OPENING = " \t\r\n¡¿"  # Spanish opening marks, ignored before a keyword
+TRAILING = " \t\r\n.!?,;:¡¿"  # ignored after one ("Stop!" is STOP)
 
 
 class TextsError(ValueError):
     """The messages file cannot be used; the message names the file and what to fix."""
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """What a keyword does. `action`: stop, start or help; `outside_forms`: a stop word that leaves a
+    form instead while one runs (on SMS too); `language`: the one language it is a word of, whose
+    replies it gets, or None for English's words and words several languages share (answered in the
+    subscriber's language); `word`: as listed (folded), or, matched, as the citizen typed it, in
+    capitals (what the consent log records)."""
+
+    word: str
+    action: str
+    outside_forms: bool = False
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Keywords:
+    """Every language's keywords by folded word: one table, since any language's word works for
+    everyone (a Spanish "ALTO" stops an English subscriber's alerts too)."""
+
+    by_word: Mapping[str, Keyword] = field(default_factory=dict)
+
+    def of(self, text: str) -> Keyword | None:
+        """The keyword the whole message is, or None: trimmed, case, accents, ¡¿ and trailing
+        punctuation aside ("¡Parar!" is "parar", "please stop" is nothing)."""
+        typed = text.strip().lstrip(OPENING).rstrip(TRAILING).strip()
+        found = self.by_word.get(_fold(typed))
+        return replace(found, word=" ".join(typed.split()).upper()) if found else None
 
 
 @dataclass(frozen=True)
@@ -62,6 +105,7 @@ class SubscriptionTexts:
     whole_city_words: tuple[str, ...]
     language: str = SOURCE_LANGUAGE
     translations: Mapping[str, SubscriptionTexts] = field(default_factory=dict)
+    keywords: Keywords = field(default_factory=Keywords)  # every language's, in each language's texts
 
     def in_language(self, code: str) -> SubscriptionTexts:
         """The texts a reader of `code` gets (these, in English, when the file has none in it)."""
@@ -134,13 +178,76 @@ def _parsed(raw: Mapping[str, Any], path: Path, language: str) -> SubscriptionTe
     return SubscriptionTexts(texts, tuple(w.strip() for w in words), language)
 
 
+def _keyword_lists(raw: Any, path: Path, where: str) -> dict[str, list[str]]:
+    """One language's `keywords:` block: stop, start and help each a list of at least one word (and
+    stop_outside_forms, maybe empty), every word a word or a short phrase of letters."""
+    if not isinstance(raw, Mapping):
+        raise TextsError(
+            f"{path}: '{where}{KEYWORDS}' is missing: each language lists its words for stop, start and help"
+        )
+    if unknown := sorted(set(map(str, raw)) - set(KEYWORD_LISTS)):
+        raise TextsError(
+            f"{path}: unknown key(s) {', '.join(unknown)} in '{where}{KEYWORDS}' "
+            f"(it has {', '.join(KEYWORD_LISTS)})"
+        )
+    lists = {}
+    for kind in KEYWORD_LISTS:
+        words = raw.get(kind, [] if kind == OUTSIDE_FORMS else None)
+        if not isinstance(words, list) or not (words or kind == OUTSIDE_FORMS):
+            raise TextsError(f"{path}: '{where}{KEYWORDS}.{kind}' must be a list of at least one word")
+        for word in words:
+            tokens = _fold(word).split() if isinstance(word, str) else []
+            if not (
+                0 < len(tokens) <= KEYWORD_MAX_WORDS
+                and len(" ".join(tokens)) <= KEYWORD_MAX_CHARS
+                and all(t.isalpha() for t in tokens)
+            ):
+                raise TextsError(
+                    f"{path}: '{where}{KEYWORDS}.{kind}' has {word!r}: a keyword is the whole message, a "
+                    f"word or a phrase of at most {KEYWORD_MAX_WORDS} words of letters "
+                    f'({KEYWORD_MAX_CHARS} characters); put a word like "no" in quotes'
+                )
+        lists[kind] = words
+    return lists
+
+
+def _keywords(lists: Mapping[str, Mapping[str, list[str]]], path: Path) -> Keywords:
+    """The table of every language's lists (by language code). A word in two lists, of one language or
+    two, that do different things is refused: which one would a citizen get?"""
+    kinds: dict[str, tuple[str, str]] = {}  # folded word: (its list, where it was first listed)
+    languages: dict[str, set[str]] = {}
+    for code, own in lists.items():
+        where = f"{KEYWORDS}." if code == SOURCE_LANGUAGE else f"{TRANSLATIONS}.{code}.{KEYWORDS}."
+        for kind, words in own.items():
+            for word in words:
+                folded = _fold(word)
+                first = kinds.setdefault(folded, (kind, where + kind))
+                if first[0] != kind:
+                    raise TextsError(
+                        f"{path}: {word!r} is in '{where}{kind}' and in '{first[1]}': a keyword "
+                        "does one thing in every language; keep it in one list"
+                    )
+                languages.setdefault(folded, set()).add(code)
+    table = {}
+    for folded, (kind, _) in kinds.items():
+        codes = languages[folded]
+        own_language = next(iter(codes)) if len(codes) == 1 and SOURCE_LANGUAGE not in codes else None
+        action = STOP if kind == OUTSIDE_FORMS else kind
+        table[folded] = Keyword(folded.upper(), action, kind == OUTSIDE_FORMS, own_language)
+    return Keywords(table)
+
+
 def parse_texts(raw: Any, path: Path = MESSAGES_FILE) -> SubscriptionTexts:
+    """The file's texts in every language, with the keyword table. An offered language
+    (data/agency.yml) that has translations must list its keywords; any other language may."""
     if not isinstance(raw, dict):
         raise TextsError(f'{path}: expected `key: "text"` lines')
-    known = set(TEXTS) | set(WORD_LISTS)
+    known = set(TEXTS) | set(WORD_LISTS) | {KEYWORDS}
     if unknown_keys := sorted(set(raw) - known - {TRANSLATIONS}):
         raise TextsError(f"{path}: unknown key(s) {', '.join(map(str, unknown_keys))}")
     english = _parsed(localized(raw, SOURCE_LANGUAGE), path, SOURCE_LANGUAGE)
+    lists = {SOURCE_LANGUAGE: _keyword_lists(raw.get(KEYWORDS), path, "")}
+    offered = load_agency().languages
     translations = {}
     for code in translated_languages(raw):
         block = raw[TRANSLATIONS][code]
@@ -152,7 +259,11 @@ def parse_texts(raw: Any, path: Path = MESSAGES_FILE) -> SubscriptionTexts:
         own = _parsed(localized(raw, code), path, code)
         words = tuple(dict.fromkeys([*own.whole_city_words, *english.whole_city_words]))
         translations[code] = replace(own, whole_city_words=words)
-    return replace(english, translations={c: t for c, t in translations.items() if c != SOURCE_LANGUAGE})
+        if code != SOURCE_LANGUAGE and (KEYWORDS in block or code in offered):
+            lists[code] = _keyword_lists(block.get(KEYWORDS), path, f"{TRANSLATIONS}.{code}.")
+    keywords = _keywords(lists, path)
+    others = {c: replace(t, keywords=keywords) for c, t in translations.items() if c != SOURCE_LANGUAGE}
+    return replace(english, translations=others, keywords=keywords)
 
 
 def load_texts(path: Path = MESSAGES_FILE, language: str = SOURCE_LANGUAGE) -> SubscriptionTexts:
@@ -161,9 +272,8 @@ def load_texts(path: Path = MESSAGES_FILE, language: str = SOURCE_LANGUAGE) -> S
 
 
 def texts_problems(path: Path = MESSAGES_FILE) -> list[str]:
-    """For `content check`: what is wrong with the file, or nothing."""
-    if not path.exists():
-        return []
+    """For `content check`: what is wrong with the file, or nothing (a missing file is wrong: the
+    carrier keywords are in it)."""
     try:
         load_texts(path)
     except (TextsError, ContentError) as exc:

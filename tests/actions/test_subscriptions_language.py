@@ -93,14 +93,14 @@ async def test_a_spanish_subscription_is_confirmed_recorded_and_kept_in_spanish(
     assert confirm["text"].startswith(
         "Confirme, por favor: Harbor City Alerts sobre Emergencias para Downtown."
     )
-    assert confirm["text"].endswith("Responda STOP para darse de baja.")
+    assert confirm["text"].endswith("Responda ALTO (o STOP) para darse de baja.")
     assert [b["title"] for b in confirm["buttons"]] == ["Sí, suscribirme", "No, gracias"]
     _, told = await run(
         SubscribeAlerts(), tracker(SMS_CID, "twilio", "", slots=state | {"sub_confirm": "yes"}), domain_dict
     )
     assert told[0]["text"] == (
         "Su suscripción a Harbor City Alerts está lista: Emergencias para Downtown. "
-        "Responda STOP para darse de baja."
+        "Responda ALTO (o STOP) para darse de baja."
     )
     subscriber = await SubscriberStore(db).get(SMS_CID)
     assert subscriber is not None and subscriber.language == "es"  # broadcasts go out in Spanish

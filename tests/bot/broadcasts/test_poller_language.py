@@ -224,5 +224,5 @@ async def test_each_subscriber_gets_the_relay_in_the_language_they_subscribed_in
     [sms] = [h.form["Body"] for h in platform.on(TWILIO_PATH) if "inundación" in h.form["Body"]]
     assert sms == (
         "Aviso de inundación para Riverside y Old Town\nDetalles: https://harborcity.example/alerts"
-        "\n\nResponda STOP para no recibir más mensajes."
+        "\n\nResponda ALTO (o STOP) para no recibir más mensajes."
     )

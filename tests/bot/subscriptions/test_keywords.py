@@ -22,6 +22,7 @@ from channel_support import FakePlatform, conversation, mounted
 from bot.subscriptions.catalog import ALL
 from bot.subscriptions.keywords import keyword_of
 from bot.subscriptions.store import ACTIVE, STOPPED, SubscriberStore
+from bot.subscriptions.texts import Keyword
 
 counter = itertools.count(1)
 
@@ -178,9 +179,9 @@ async def test_stop_without_a_subscription_is_recorded_on_sms_and_is_chat_elsewh
 
 
 def test_a_keyword_is_the_whole_message() -> None:
-    assert keyword_of(" STOP ") == "stop"
-    assert keyword_of("stop.") == "stop"
-    assert keyword_of("StopAll!") == "stopall"
+    assert keyword_of(" STOP ") == Keyword("STOP", "stop")
+    assert keyword_of("stop.") == Keyword("STOP", "stop")
+    assert keyword_of("StopAll!") == Keyword("STOPALL", "stop")
     assert keyword_of("please stop") is None
     assert keyword_of("stop alerts") is None
     assert keyword_of("helpful") is None

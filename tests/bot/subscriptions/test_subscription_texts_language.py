@@ -87,7 +87,7 @@ async def test_keywords_are_answered_in_the_language_the_subscriber_subscribed_i
     started = await keyword_reply(db, SPANISH_SMS, "twilio", "START")
     assert started == (
         "Le damos la bienvenida de nuevo a Harbor City Alerts: volverá a recibir alertas sobre "
-        "Agua (Downtown). Responda STOP para darse de baja."
+        "Agua (Downtown). Responda ALTO (o STOP) para darse de baja."
     )
     assert (await keyword_reply(db, ENGLISH_SMS, "twilio", "help") or "").startswith(
         "Harbor City Alerts: Messages"
