@@ -6,7 +6,8 @@ Bearer`) or session (401 without either, 403 for agents), as the broadcasts' API
 Every figure comes from the aggregator's daily counts (`bot.analytics.summary`): a request reads
 the days of its range and nothing else, so a page view costs the same after a year as after a day.
 Money saved and the page's wording come from data/analytics/settings.yml (`bot.analytics.savings`);
-the emerging questions from the inbox's clusters (`bot.inbox.emerging`, handed over by the shell).
+the emerging questions from the inbox's clusters (`bot.inbox.emerging`, handed over by the shell),
+of every language or of one (``?language=es``: one of the agency's ``languages_offered``).
 Docs: docs/analytics.md.
 """
 
@@ -38,7 +39,9 @@ from bot.analytics.summary import daily, summary
 from bot.console.auth import require_account
 from bot.console.keys import REDIS
 from bot.console.layout import add_nav, add_template_dir, render, require_role
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.content.model import CONTENT_DIR, ContentError, all_entries, load_content
+from bot.language.offered import language_names, offered
 
 HERE = Path(__file__).resolve().parent
 EDITOR = "editor"
@@ -63,17 +66,24 @@ CSV_COLUMNS = (
     "csat_average",
 )
 
-Emerging = Callable[[Redis, float], Awaitable[list[dict[str, Any]]]]
-"""`bot.inbox.emerging.emerging_questions`: given by the shell, so features never import each other."""
+Emerging = Callable[[Redis, float, str], Awaitable[list[dict[str, Any]]]]
+"""`bot.inbox.emerging.emerging_questions` (redis, now, language): given by the shell, so features
+never import each other."""
 
 SETTINGS_PATH = web.AppKey("analytics_settings_file", Path)
 """data/analytics/settings.yml, or a test's copy: the cost per 311 contact and the page's wording."""
 EMERGING: web.AppKey[Emerging] = web.AppKey("analytics_emerging")
 """Where the emerging questions come from (the review inbox's clusters)."""
+AGENCY_PATH = web.AppKey("analytics_agency_file", Path)
+"""data/agency.yml beside the content: the languages the emerging questions are filtered by."""
 
 
 class BadRange(ValueError):
     """A date range the dashboard cannot show; the message says what to fix."""
+
+
+class BadLanguage(ValueError):
+    """A language the agency does not offer; the message names those it does."""
 
 
 def _day(text: str, name: str) -> date:
@@ -95,6 +105,20 @@ def date_range(query: Mapping[str, str], today: date) -> tuple[date, date]:
     return start, end
 
 
+def asked_language(query: Mapping[str, str], languages: Sequence[str]) -> str:
+    """``language`` of the query ("" for every language), if it is one of the agency's `languages`."""
+    code = query.get("language", "").strip()
+    if code and code not in languages:
+        raise BadLanguage(
+            f"language must be one of the agency's languages ({', '.join(languages)}), not {code[:20]!r}"
+        )
+    return code
+
+
+def _languages(app: web.Application) -> tuple[str, ...]:
+    return offered(app[AGENCY_PATH])
+
+
 def _today() -> date:
     return datetime.now(timezone.utc).date()
 
@@ -103,11 +127,16 @@ def _json_error(kind: type[web.HTTPException], reason: str) -> web.HTTPException
     return kind(text=json.dumps({"error": reason}), content_type="application/json")
 
 
-async def _editor_api(request: web.Request) -> tuple[date, date]:
-    """401 without a token or session, 403 for a non-editor, 400 for a bad range; else the range."""
+async def _require_editor_api(request: web.Request) -> None:
+    """401 without a token or session, 403 for a non-editor."""
     account = await require_account(request)
     if account.role != EDITOR:
         raise _json_error(web.HTTPForbidden, "the editor role is required")
+
+
+async def _editor_api(request: web.Request) -> tuple[date, date]:
+    """401 without a token or session, 403 for a non-editor, 400 for a bad range; else the range."""
+    await _require_editor_api(request)
     try:
         return date_range(request.query, _today())
     except BadRange as exc:
@@ -123,6 +152,18 @@ async def summary_api(request: web.Request) -> web.Response:
         return web.json_response({"error": f"money saved cannot be computed: {exc}"}, status=500)
     figures = await summary(request.app[REDIS], start, end)
     return web.json_response({**figures, "savings": savings(int(figures["contained"]), settings)})
+
+
+async def emerging_api(request: web.Request) -> web.Response:
+    """``GET /api/analytics/emerging?language=``: the emerging questions (of one language, if given),
+    as `bot.inbox.emerging` gives them: ``{"emerging": [...]}``."""
+    await _require_editor_api(request)
+    try:
+        language = asked_language(request.query, await asyncio.to_thread(_languages, request.app))
+    except BadLanguage as exc:
+        raise _json_error(web.HTTPBadRequest, str(exc)) from None
+    found = await request.app[EMERGING](request.app[REDIS], time.time(), language)
+    return web.json_response({"emerging": found})
 
 
 def csv_text(days: Sequence[Mapping[str, Any]]) -> str:
@@ -253,6 +294,7 @@ def _emerging(clusters: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "examples": [str(text) for text in c.get("examples", [])][:3],
             "draft_faq_url": _inbox_url(c.get("draft_faq_url")),
             "draft_rumor_url": _inbox_url(c.get("draft_rumor_url")),
+            "language": str(c.get("language") or SOURCE_LANGUAGE),
         }
         for c in clusters
     ]
@@ -277,15 +319,17 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     """``GET /analytics?from&to``: the figures of the range as charts with tables, money saved and
     the emerging questions. Reads the range's daily counts and the inbox's clusters, nothing more."""
     await require_role(request, EDITOR)
-    query = {name: request.query.get(name, "") for name in ("from", "to")}
+    query = {name: request.query.get(name, "") for name in ("from", "to", "language")}
     page = "analytics/dashboard.html"
     try:
         settings = load_settings(request.app[SETTINGS_PATH])
     except AnalyticsSettingsError as exc:  # `content check` reports it before a deploy
         return render(request, page, {"query": query, "error": str(exc), "wording": {}}, status=500)
+    languages = await asyncio.to_thread(_languages, request.app)
     try:
         start, end = date_range(query, _today())
-    except BadRange as exc:
+        language = asked_language(query, languages)
+    except (BadRange, BadLanguage) as exc:
         return render(
             request, page, {"query": query, "error": str(exc), "wording": settings.wording}, status=400
         )
@@ -293,29 +337,42 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     figures, days, clusters, names = await asyncio.gather(
         summary(redis, start, end),
         daily(redis, start, end),
-        request.app[EMERGING](redis, time.time()),
+        request.app[EMERGING](redis, time.time(), language),
         asyncio.to_thread(answer_names),
     )
+    emerging = _emerging(clusters)
+    shown = list(dict.fromkeys([*languages, *(c["language"] for c in emerging)]))
+    root = request.app[AGENCY_PATH].parent.parent
     context = {
-        "query": {"from": start.isoformat(), "to": end.isoformat()},
+        "query": {"from": start.isoformat(), "to": end.isoformat(), "language": language},
         "f": figures,
         "charts": charts(figures, days, settings, names),
         "money": _money(settings, int(figures["contained"])),
         "wording": settings.wording,
-        "emerging": _emerging(clusters),
+        "emerging": emerging,
+        "languages": languages,
+        "language_names": await asyncio.to_thread(language_names, shown, root),
+        "source_language": SOURCE_LANGUAGE,
         "handoffs_total": sum(figures["handoffs"].values()),
     }
     return render(request, page, context)
 
 
-def setup(app: web.Application, emerging: Emerging, settings_file: Path = SETTINGS_FILE) -> None:
+def setup(
+    app: web.Application,
+    emerging: Emerging,
+    settings_file: Path = SETTINGS_FILE,
+    agency_file: Path = CONTENT_DIR.parent / "agency.yml",
+) -> None:
     """Mount the dashboard and its API on the console app, once, after the shell's layout;
-    `emerging` is the inbox's `emerging_questions`."""
+    `emerging` is the inbox's `emerging_questions`, `agency_file` the one beside the inbox's content."""
     app[SETTINGS_PATH] = settings_file
     app[EMERGING] = emerging
+    app[AGENCY_PATH] = agency_file
     add_template_dir(app, HERE / "templates")
     add_nav(app, "/analytics", "Analytics", role=EDITOR)
     app.router.add_get("/analytics", dashboard)
     app.router.add_get("/api/analytics/summary", summary_api)
     app.router.add_get("/api/analytics/export.csv", export_csv)
+    app.router.add_get("/api/analytics/emerging", emerging_api)
     app.router.add_static("/analytics/static", HERE / "static", append_version=False)

@@ -113,7 +113,9 @@ def create_app(
     retention = (measurement or MeasurementSettings()).analytics_retention_days
     app.cleanup_ctx.append(bot.analytics.aggregator.consumer(retention))
     bot.broadcasts.web.setup(app, broadcasts or BroadcastSettings())
-    bot.analytics.web.setup(app, bot.inbox.emerging.emerging_questions)  # the inbox's clusters, handed over
+    # The inbox's clusters, handed over; their languages are the agency's beside the inbox's content.
+    agency_file = inbox.content_dir.parent / "agency.yml"
+    bot.analytics.web.setup(app, bot.inbox.emerging.emerging_questions, agency_file=agency_file)
     tests = (measurement or MeasurementSettings()).min_exposures_per_variant
     bot.experiments.web.setup(app, inbox.content_dir, tests)
     studio = studio or StudioConfig(

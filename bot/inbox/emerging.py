@@ -5,8 +5,11 @@ The recorder counts, per UTC day, each cluster's messages that were missed or de
 seven days hold at least ``MIN_THIS_WEEK`` of them and at least ``GROWTH`` times the weekly average
 of the four weeks before: one message is not a trend, and a question asked steadily is not new.
 The analytics dashboard (/analytics) shows them as "new issue or rumor?", with one click to draft
-an FAQ or a rumor entry from the cluster in the review inbox. Reads a few keys per call, never the
-messages themselves.
+an FAQ or a rumor entry from the cluster in the review inbox (a draft from a cluster in another
+language than English carries that language's text). Each item says its cluster's language; the
+day counts are per cluster, not per language, so a filter by language reads the grown clusters'
+``language`` field (a cluster made before languages were told apart has none: English). Reads a
+few keys per call, never the messages themselves.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.inbox.clusters import day_of, trend_key
+from bot.content.agency import SOURCE_LANGUAGE
+from bot.inbox.clusters import cluster_key, day_of, trend_key
 from bot.inbox.store import load_clusters
 
 MIN_THIS_WEEK = 5
@@ -29,9 +33,26 @@ def _draft_urls(cid: str) -> dict[str, str]:
     return {"draft_faq_url": f"/inbox/groups/{cid}/draft", "draft_rumor_url": f"/inbox/groups/{cid}/rumor"}
 
 
-async def emerging_questions(redis: Redis, now: float) -> list[dict[str, Any]]:
+async def _still_there(
+    redis: Redis, grown: list[tuple[float, str, float]], language: str
+) -> list[tuple[float, str, float]]:
+    """The grown clusters still in the inbox (of `language`, if given), in their order: one round trip,
+    before ``SHOWN`` are picked, so handled clusters or other languages' never take a place."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for _, cid, _ in grown:
+            pipe.hmget(cluster_key(cid), ["language", "count"])
+        rows = await pipe.execute()
+    return [
+        item
+        for item, (code, count) in zip(grown, rows, strict=True)
+        if int(count or 0) > 0 and (not language or (code or SOURCE_LANGUAGE) == language)
+    ]
+
+
+async def emerging_questions(redis: Redis, now: float, language: str = "") -> list[dict[str, Any]]:
     """Clusters that grew this week, most grown first (``SHOWN`` at most), per the contract of issue #18:
-    ``{"cluster", "this_week", "weekly_before", "examples", "draft_faq_url", "draft_rumor_url"}``."""
+    ``{"cluster", "this_week", "weekly_before", "examples", "draft_faq_url", "draft_rumor_url"}``, and
+    the cluster's ``language`` (issue #19). `language`: only that language's clusters ("" every one)."""
     today = day_of(now)
     async with redis.pipeline(transaction=False) as pipe:
         for day in range(today - 6, today + 1):
@@ -54,9 +75,10 @@ async def emerging_questions(redis: Redis, now: float) -> list[dict[str, Any]]:
         if this_week[cid] >= GROWTH * weekly_before:
             grown.append((this_week[cid] - weekly_before, cid, weekly_before))
     grown.sort(key=lambda g: (-g[0], g[1]))
-    clusters = {c.id: c for c in await load_clusters(redis, [cid for _, cid, _ in grown[:SHOWN]])}
+    shown = (await _still_there(redis, grown, language))[:SHOWN]
+    clusters = {c.id: c for c in await load_clusters(redis, [cid for _, cid, _ in shown])}
     found = []
-    for _, cid, weekly_before in grown[:SHOWN]:
+    for _, cid, weekly_before in shown:
         cluster = clusters.get(cid)
         if cluster is None:
             continue  # handled by an editor since, or purged
@@ -68,6 +90,7 @@ async def emerging_questions(redis: Redis, now: float) -> list[dict[str, Any]]:
                 "weekly_before": round(weekly_before, 2),
                 "examples": examples,  # redacted when recorded (bot.privacy)
                 **_draft_urls(cid),
+                "language": cluster.language,
             }
         )
     return found

@@ -1,9 +1,11 @@
 """The content studio's pages: list and search, edit, review, history, the stale report and Try it.
 
-``/content`` lists every entry with search and filters; ``/content/{id}`` edits one (each problem
-``content check`` finds shown next to its field), previews the reply on web chat and by SMS, and
-offers Save / Publish / Approve / Send back / Retire / Revert as the account's role and the
-entry's state allow, with the history and a retrain's progress; ``/content/new`` creates an entry;
+``/content`` lists every entry with search and filters, and its translation state in each of the
+agency's other languages (``?translation=es:to-do``: the Spanish texts missing, stale or not yet
+checked); ``/content/{id}`` edits one (each problem ``content check`` finds shown next to its
+field), previews the reply on web chat and by SMS, and offers Save / Publish / Approve / Send back /
+Retire / Revert as the account's role and the entry's state allow, with the history and a retrain's
+progress; ``/content/new`` creates an entry;
 ``/content/stale`` is the stale content report (`bot.studio.stale`); ``/content/try`` asks the
 running model (`bot.studio.tryit`). An entry page has a language switch (the agency's languages,
 English first): ``/content/{id}?language=es`` edits the entry's Spanish answer, short answer,
@@ -47,7 +49,7 @@ from bot.content.writer import TRANSLATIONS_KEY
 from bot.studio import stale, tryit
 from bot.studio.api import auditor
 from bot.studio.keys import CONFIG, JOBS, STUDIO
-from bot.studio.languages import language_names, offered
+from bot.studio.languages import FILTER_STATES, in_state, language_names, offered, translation_filter
 from bot.studio.service import StudioError, StudioProblems
 
 HERE = Path(__file__).resolve().parent
@@ -365,7 +367,7 @@ async def list_get(request: web.Request) -> web.StreamResponse:
     studio = request.app[STUDIO]
     filters = {
         key: request.query.get(key, "").strip()[:200]
-        for key in ("q", "topic", "kind", "department", "reviewed_before")
+        for key in ("q", "topic", "kind", "department", "reviewed_before", "translation")
     }
     every = await studio.list_entries()
     rows = every
@@ -381,6 +383,16 @@ async def list_get(request: web.Request) -> web.StreamResponse:
             error = 'Write the date of "Last reviewed before" as 2026-09-01.'
         else:
             rows = [r for r in rows if _reviewed_before(r.get("last_reviewed") or "", before)]
+    others = studio.languages()[1:]
+    if filters["translation"]:
+        wanted = translation_filter(filters["translation"], others)
+        if wanted is None:
+            error = " ".join([error, "Choose the translation to find from the list."]).strip()
+        else:  # retired entries are left out, as in the stale report: nobody reads them
+            code, state = wanted
+            rows = [
+                r for r in rows if not r.get("retired") and in_state(r["translations"].get(code, ""), state)
+            ]
     entries = [
         {
             **row,
@@ -399,6 +411,9 @@ async def list_get(request: web.Request) -> web.StreamResponse:
         "kinds": KINDS,
         "editor": role == EDITOR,
         "approvals": request.app[CONFIG].approvals,
+        "languages": others,
+        "language_names": await asyncio.to_thread(language_names, others, request.app[CONFIG].root),
+        "filter_states": FILTER_STATES,
     }
     return layout.render(request, "studio/list.html", context)
 

@@ -279,6 +279,7 @@ class Studio:
             if draft.is_new and new is not None and draft.topic in by_id:
                 rows.append((by_id[draft.topic], new, draft))
         words = q.casefold().split()
+        others = self.languages()[1:]
         found = []
         for owner, entry, pending in rows:
             if (topic and owner.id != topic) or (kind and entry.kind != kind):
@@ -289,10 +290,15 @@ class Studio:
                 continue
             if words and not all(word in _haystack(entry) for word in words):
                 continue
-            found.append(self._summary(owner, entry, pending, today))
+            found.append(self._summary(owner, entry, pending, today, others))
         return found
 
-    def _summary(self, topic: Topic, entry: Entry, draft: Draft | None, today: date) -> dict[str, Any]:
+    def _summary(
+        self, topic: Topic, entry: Entry, draft: Draft | None, today: date, others: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """A list row; ``translations``: each of `others` (languages) with the state the entry page
+        shows, of the draft's text when there is one."""
+        shown = self._draft_entry(draft, entry) if draft and not draft.is_new else entry
         return {
             "id": entry.id,
             "topic": topic.id,
@@ -308,6 +314,7 @@ class Studio:
             "window": self.window(entry, today),
             "state": draft.state if draft else "published",
             "is_new": bool(draft and draft.is_new),
+            "translations": {code: translation_state(shown or entry, code) for code in others},
         }
 
     async def view(self, entry_id: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The analytics API on the real console app and a real Redis: who may read it, the summary's keys and
-figures (with the money saved) from a known stream of events, the CSV per day, and bad date ranges.
+figures (with the money saved) from a known stream of events, the CSV per day, and bad date ranges;
+the emerging questions per language (issue #19) in the API and on the page, filtered by language.
 
 The events are what Rasa puts on `civic:events` (the shapes of contract §1); the console's own
 aggregator (and a `catch_up` here, so the test need not wait) turns them into the daily counts.
@@ -29,6 +30,9 @@ from bot.console.app import create_app
 from bot.console.config import ConsoleConfig
 from bot.events import STREAM
 from bot.inbox.config import InboxConfig
+from bot.inbox.emerging import MIN_THIS_WEEK
+from bot.inbox.selection import Message
+from bot.inbox.store import InboxStore
 
 DB = 15  # this helper's database on the shared test Redis
 ROOT = Path(__file__).resolve().parents[3]
@@ -178,7 +182,9 @@ def query(start: date = DAY1, end: date = DAY2) -> str:
 # ---- who may read ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/analytics/summary", "/api/analytics/export.csv"])
+@pytest.mark.parametrize(
+    "path", ["/api/analytics/summary", "/api/analytics/export.csv", "/api/analytics/emerging"]
+)
 async def test_only_editors_read_the_figures(api: TestClient, tokens: Any, path: str) -> None:
     anonymous = await api.get(path)
     assert anonymous.status == 401
@@ -314,6 +320,82 @@ async def test_a_whole_leap_year_is_allowed(api: TestClient, tokens: Any) -> Non
     )
     assert response.status == 200
     assert (await response.json())["conversations"] == 0
+
+
+# ---- emerging questions per language -----------------------------------------------------------------
+
+SPANISH_QUESTION = "¿El <i>agua</i> de la llave es segura?"  # markup stays text
+ENGLISH_QUESTION = "is the tap water safe to drink"
+EMERGING_KEYS = {"cluster", "this_week", "weekly_before", "examples", "draft_faq_url", "draft_rumor_url"}
+
+
+async def missed_this_week(redis: Redis) -> None:
+    """MIN_THIS_WEEK missed questions in Spanish and as many in English, two days ago: two groups
+    the inbox flags as grown (nothing before)."""
+    store, week = InboxStore(redis, 60 * 86400), datetime.now(timezone.utc).timestamp() - 2 * 86400
+    for n in range(MIN_THIS_WEEK):
+        spanish = Message(
+            f"es{n}", f"e{n}", "socketio", "nlu_fallback", 0.3, SPANISH_QUESTION, week + n, language="es"
+        )
+        await store.add(spanish, ["fallback"])
+        english = Message(f"en{n}", f"a{n}", "socketio", "nlu_fallback", 0.3, ENGLISH_QUESTION, week + 60 + n)
+        await store.add(english, ["fallback"])
+
+
+async def test_emerging_questions_say_their_language_and_filter_by_it(
+    api: TestClient, redis_db: Redis, tokens: Any
+) -> None:
+    await missed_this_week(redis_db)
+    editor = bearer(tokens, "erin")
+    every = await api.get("/api/analytics/emerging", headers=editor)
+    assert every.status == 200
+    found = (await every.json())["emerging"]
+    assert all(set(item) == EMERGING_KEYS | {"language"} for item in found), "the contract, and the language"
+    assert sorted((e["language"], e["this_week"], e["examples"][0]) for e in found) == [
+        ("en", MIN_THIS_WEEK, ENGLISH_QUESTION),
+        ("es", MIN_THIS_WEEK, SPANISH_QUESTION),
+    ]
+    (spanish,) = (await (await api.get("/api/analytics/emerging?language=es", headers=editor)).json())[
+        "emerging"
+    ]
+    assert spanish["language"] == "es" and spanish["examples"] == [SPANISH_QUESTION]
+    (english,) = (await (await api.get("/api/analytics/emerging?language=en", headers=editor)).json())[
+        "emerging"
+    ]
+    assert english["language"] == "en" and english["examples"] == [ENGLISH_QUESTION]
+    unknown = await api.get("/api/analytics/emerging?language=xx", headers=editor)
+    assert unknown.status == 400
+    assert await unknown.json() == {
+        "error": "language must be one of the agency's languages (en, es), not 'xx'"
+    }
+
+    # The page: every language, each group not in English tagged with its language's name.
+    assert (await api_sign_in(api, "erin", PASSWORDS["erin"])).status == 200
+    page = await (await api.get("/analytics")).text()
+    assert (
+        page.count('class="cluster"') == 2
+        and page.count('<span class="language" lang="es">Español</span>') == 1
+    )
+    assert '<li class="example" lang="es">¿El &lt;i&gt;agua&lt;/i&gt; de la llave es segura?</li>' in page
+    assert '<a href="/analytics?from=' in page and 'hreflang="es"><span lang="es">Español</span></a>' in page
+    # Filtered: the Spanish group only; its draft link opens a draft with its Spanish question.
+    response = await api.get("/analytics?language=es")
+    assert response.status == 200
+    page = await response.text()
+    assert page.count('class="cluster"') == 1 and ENGLISH_QUESTION not in page
+    assert 'aria-current="page"><span lang="es">Español</span>' in page
+    assert '<input type="hidden" name="language" value="es">' in page, "Show keeps the filter"
+    assert f'href="{spanish["draft_faq_url"]}"' in page
+    draft = await api.get(spanish["draft_faq_url"])
+    assert draft.status == 200
+    assert 'name="translated_questions" lang="es">¿El &lt;i&gt;agua&lt;/i&gt;' in await draft.text()
+    english_only = await (await api.get("/analytics?language=en")).text()
+    assert english_only.count('class="cluster"') == 1 and 'class="language"' not in english_only
+    wrong = await api.get("/analytics?language=%3Cb%3Exx")
+    assert wrong.status == 400
+    text = await wrong.text()
+    assert "language must be one of the agency&#39;s languages (en, es), not &#39;&lt;b&gt;xx&#39;" in text
+    assert "<b>xx" not in text
 
 
 # ---- the agency's cost per contact (data/analytics/settings.yml, checked by `content check`) --------

@@ -266,6 +266,15 @@ def test_an_editor_sees_the_figures_as_charts_with_tables_and_the_money_saved(
     assert csv.status == 200
     assert csv.text().splitlines()[1].startswith(f"{DAY1.isoformat()},3,6,2,")
 
+    # The emerging questions of one language: the English question is not one of the Spanish ones.
+    panel.get_by_role("navigation", name="Language of the questions").get_by_role(
+        "link", name="Español"
+    ).click()
+    expect(page).to_have_url(re.compile(r"language=es#emerging$"))
+    expect(panel.locator(".cluster")).to_have_count(0)
+    expect(page.locator("#emerging-none")).to_contain_text("(Español)")
+    assert_no_wcag_violations(page, "/analytics, the Spanish emerging questions")
+
 
 def test_agents_and_strangers_do_not_get_in_and_a_bad_range_says_what_to_fix(
     served: Served, page: Any

@@ -1,8 +1,9 @@
 """The review inbox per language (issue #19): each recorded message keeps the language the NLU reported,
 groups never mix languages, the pages and the API filter by language, and a decision on a Spanish group
 writes Spanish text: an example question joins the entry's Spanish translation (never its English
-questions), an out-of-scope one the Spanish block, a draft carries its Spanish text. Real Redis (through
-`in_own_loop` and the console the package's fixtures serve) and copies of the project's data."""
+questions), an out-of-scope one the Spanish block, a draft carries its Spanish text. Emerging questions
+say their language and are filtered by it (a group made before languages counts as English). Real Redis
+(through `in_own_loop` and the console the package's fixtures serve) and copies of the project's data."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from bot.content.model import Entry, all_entries, english_digest, load_content, 
 from bot.content.writer import write_topic
 from bot.inbox.clusters import language_key
 from bot.inbox.config import InboxConfig
+from bot.inbox.emerging import MIN_THIS_WEEK, emerging_questions
 from bot.inbox.selection import Message
 from bot.inbox.store import LANGUAGES_MIGRATED, InboxStore
 from bot.inbox.writeback import ContentEditor, Draft, WriteBackError, out_of_scope_text
@@ -109,6 +111,44 @@ async def _filed_as_english(redis: Redis) -> None:
     assert await store.migrate_languages() == 0
     (filed,), total = await store.page(0, 10, "en")
     assert (total, filed.id, filed.language) == (1, cluster.id, "en")
+
+
+async def missed(store: InboxStore, texts: list[str], when: float, language: str) -> None:
+    """Questions in `language` the assistant missed, recorded one second apart from `when`."""
+    for n, text in enumerate(texts):
+        message = Message(f"{language}-{when}-{n}", f"c{n}", "socketio", "nlu_fallback", 0.3, text, when + n)
+        await store.add(replace(message, language=language), ["fallback"], now=when + n)
+
+
+def test_emerging_questions_say_their_language_and_are_filtered_by_it(redis_server: int) -> None:
+    in_own_loop(redis_server, _emerging_by_language)
+
+
+async def _emerging_by_language(redis: Redis) -> None:
+    now = time.time()
+    store = InboxStore(redis, 60 * DAY)
+    week = now - 2 * DAY
+    spanish = ["¿el agua de la llave es segura para tomar?", "el agua de la llave es segura"]
+    await missed(store, spanish * MIN_THIS_WEEK, week, "es")
+    await missed(store, ["is the tap water safe to drink"] * (MIN_THIS_WEEK + 1), week + 3600, "en")
+    await missed(store, ["when is leaf collection"] * MIN_THIS_WEEK, week + 7200, "en")
+    leaves = next(c for c in (await store.page(0, 10))[0] if c.text == "when is leaf collection")
+    await redis.hdel(f"inbox:cluster:{leaves.id}", "language")  # as a console before issue #19 left it
+
+    every = await emerging_questions(redis, now)
+    assert [(e["language"], e["this_week"], set(e["examples"])) for e in every] == [
+        ("es", 2 * MIN_THIS_WEEK, set(spanish)),
+        ("en", MIN_THIS_WEEK + 1, {"is the tap water safe to drink"}),
+        ("en", MIN_THIS_WEEK, {"when is leaf collection"}),
+    ]
+    (water,) = await emerging_questions(redis, now, "es")
+    assert water == every[0] and water["draft_faq_url"] == f"/inbox/groups/{water['cluster']}/draft"
+    assert await emerging_questions(redis, now, "en") == every[1:], "English as before, old groups too"
+    assert await emerging_questions(redis, now, "vi") == []
+
+    await store.resolve_cluster(water["cluster"])  # handled: it no longer takes a place
+    assert await emerging_questions(redis, now, "es") == []
+    assert [e["language"] for e in await emerging_questions(redis, now)] == ["en", "en"]
 
 
 # --- write-back ---------------------------------------------------------------------------------

@@ -159,6 +159,21 @@ def test_the_list_finds_entries_and_links_the_reports(served: Served, page: Any)
     expect(page.get_by_role("link", name="Stale content report")).to_be_visible()
     expect(page.get_by_role("link", name="Try it: ask the running model")).to_be_visible()
     assert_no_wcag_violations(page, "the content list")
+    spanish = page.locator(f"#entries tr[data-entry={HOURS}]").get_by_role(
+        "link", name=f"Up to date (the Español text of {HOURS})"
+    )
+    expect(spanish).to_have_attribute("href", f"/content/{HOURS}?language=es")
+    page.get_by_label("Translation").select_option("es:up-to-date")
+    page.get_by_role("button", name="Find").click()
+    expect(page).to_have_url(re.compile(r"translation=es%3Aup-to-date"))
+    expect(page.locator(f"#entries tr[data-entry={HOURS}]")).to_be_visible()
+    states = set(
+        page.locator("#entries td.translation[data-language=es]").evaluate_all(
+            "cs => cs.map(c => c.dataset.state)"
+        )
+    )
+    assert states == {"up to date"}, states
+    page.goto(f"{served.url}/content")
 
     page.get_by_label("Kind").select_option("rumor")
     page.get_by_role("button", name="Find").click()
@@ -295,8 +310,8 @@ def test_a_rumor_change_waits_for_an_approver_who_reviews_but_never_edits(
     try:
         sign_in(ava, served.url, "ava")
         ava.get_by_role("link", name="Content", exact=True).click()
-        expect(ava.locator(f"#entries tr[data-entry={RUMOR}] .badge")).to_have_text("Awaiting review")
-        ava.locator(f"#entries tr[data-entry={RUMOR}] a").click()
+        expect(ava.locator(f"#entries tr[data-entry={RUMOR}] .states .badge")).to_have_text("Awaiting review")
+        ava.locator(f"#entries tr[data-entry={RUMOR}] th a").click()
         expect(ava.get_by_role("button", name="Approve")).to_be_visible()
         expect(ava.locator("#entry-form")).to_have_count(0)
         expect(ava.get_by_role("button", name="Retire")).to_have_count(0)
