@@ -53,40 +53,40 @@ def test_rasa_test_stories_all_pass(model_path, tmp_path):
 # past its target has the target as its bound. Two kinds of bound have no margin: rumor verdicts on
 # queries outside city services (a verdict there is a city "fact" nobody asked for, never noise),
 # and crisis recall on the two sets the trigger patterns were written from (each of their messages
-# must get its lifeline). Measured on 2026-12-05 with the model trained from this tree
-# (20261205-222258; a fresh `make train` reproduces it: training is seeded).
-BLIND_INTENT_F1_FLOOR = 0.93  # intent_f1/blind: 0.944 (target 0.95)
-BLIND_EXACT_ANSWER_FLOOR = 0.85  # exact_answer/blind: 0.866 (target 0.95)
-VALIDATION_INTENT_F1_FLOOR = 0.93  # intent_f1/validation: 0.942
-VALIDATION_EXACT_ANSWER_FLOOR = 0.91  # exact_answer/validation: 0.920
+# must get its lifeline). Measured on 2026-12-07 with the model trained from this tree
+# (20261207-044818; a fresh `make train` reproduces it: training is seeded).
+BLIND_INTENT_F1_FLOOR = 0.94  # intent_f1/blind: 0.9505 (target 0.95)
+BLIND_EXACT_ANSWER_FLOOR = 0.86  # exact_answer/blind: 0.877 (target 0.95)
+VALIDATION_INTENT_F1_FLOOR = 0.94  # intent_f1/validation: 0.957
+VALIDATION_EXACT_ANSWER_FLOOR = 0.91  # exact_answer/validation: 0.928
 FALSE_LIFELINE_CEILINGS = {
     "false_lifeline/blind": 0.02,  # 0.009 (4 of 456)
     "false_lifeline/validation": 0.01,  # 0.0 (0 of 375)
 }
-OWN_OOS_DECLINED_FLOOR = 0.94  # declined/own_oos: 0.953 (target 0.95)
+OWN_OOS_DECLINED_FLOOR = 0.94  # declined/own_oos: 0.957 (target 0.95)
 CRISIS_RECALL_FLOORS = {
     "recall/sensitive_paraphrases": 1.0,  # 1.0, no margin
     "recall/sensitive_tuning": 1.0,  # 1.0, no margin
-    "recall/sensitive_blind": 0.97,  # 0.99 (99 of 100; the target is the bound)
+    "recall/sensitive_blind": 0.97,  # 1.0 (100 of 100; the target is the bound)
     "recall/blind_crisis": 0.95,  # 0.966 (85 of 88; target 0.97); 0.955 (84 of 88) with Spanish added
 }
-# Spanish (issue #19), measured on 2026-12-06 with the model 20261206-191716 (docs/measurements.md,
+# Spanish (issue #19), measured on 2026-12-07 with the model 20261207-044818 (docs/measurements.md,
 # "Spanish"): es/blind was written without seeing the training data; sensitive_es.yml is the set the
 # Spanish trigger patterns were written from (no margin).
 SPANISH_FLOORS = {
-    "intent_f1/es_blind": 0.93,  # 0.952 (target 0.93)
-    "exact_answer/es_blind": 0.86,  # 0.876 (333 of 380; target 0.93)
-    "declined/es_oos": 0.90,  # 0.94 (94 of 100; the target is the bound)
+    "intent_f1/es_blind": 0.93,  # 0.962 (target 0.93)
+    "exact_answer/es_blind": 0.89,  # 0.903 (343 of 380; target 0.93)
+    "declined/es_oos": 0.90,  # 0.93 (93 of 100; the target is the bound)
     "recall/sensitive_es": 1.0,  # 1.0 (92 of 92), no margin
-    "recall/es_crisis": 0.88,  # 0.904 (47 of 52)
+    "recall/es_crisis": 0.86,  # 0.885 (46 of 52; 47 before the training questions of 2026-12-07)
 }
 SPANISH_CEILINGS = {
     "false_lifeline/es_blind": 0.03,  # 0.016 (6 of 380)
     "verdicts/es_oos": 0,  # 0 of 100, no margin
 }
-OOS_TEST_ANSWERED_CEILING = 0.06  # answered/oos_test: 0.047 (target 0.03)
+OOS_TEST_ANSWERED_CEILING = 0.06  # answered/oos_test: 0.042 (target 0.03)
 OOS_TEST_VERDICTS_CEILING = 0  # verdicts/oos_test, a count: 0 of 1000, no margin (target 0)
-OOS_TEST_LIFELINE_CEILING = 0.02  # lifelines/oos_test: 0.009 (target 0.01)
+OOS_TEST_LIFELINE_CEILING = 0.02  # lifelines/oos_test: 0.010 (target 0.01)
 
 
 class Measured:
