@@ -258,5 +258,12 @@ def test_an_sms_subscriber_gets_the_short_text_the_opt_out_line_once_and_a_deliv
     assert "Reply STOP" not in again  # the opt-out line comes with the first broadcast only
     assert story.api("GET", f"/api/broadcasts/{second}", "erin")[1]["counts"]["sent"] >= 1
 
+    # by SMS "cancel" is a carrier opt-out word: a 311 report tells a subscriber to say "exit" instead
+    form = " ".join(story.text("i want to report a problem"))
+    assert 'say "exit"' in form and '"cancel"' not in form, form
+    left = " ".join(story.text("exit"))
+    assert "nothing was sent" in left, left
+    assert "Water" in " ".join(story.text("my subscriptions"))  # still subscribed
+
     assert "unsubscribed" in story.text("Stop")[0].lower()
     assert "Water" in story.text("START")[0]

@@ -344,3 +344,11 @@ def test_content_check_reports_an_offered_language_without_its_keywords(tmp_path
     assert texts_problems(tmp_path / "none.yml") == [
         f"{tmp_path / 'none.yml'}: cannot read it (No such file or directory)"
     ]
+
+
+@pytest.mark.parametrize("text", ["REVOKE", "Opt out", "optout."])
+async def test_the_fcc_s_revocation_words_stop_by_sms(db: aioredis.Redis, text: str) -> None:
+    cid = conversation("twilio", f"+1555010{len(text):04d}")
+    reply = await keyword_reply(db, cid, "twilio", text)
+    assert reply is not None and "won't get any more messages" in reply
+    assert (await SubscriberStore(db).get(cid)) is not None  # recorded, so no broadcast reaches it
