@@ -67,7 +67,13 @@ from bot.feedback.answers import RATING_KEY, feedback_buttons, new_answer_id, ra
 from bot.feedback.links import tracked_link, with_tracked_source
 from bot.feedback.texts import FeedbackFileError, load_rated, load_texts
 from bot.feedback.variants import VARIANT_KEY, WEIGHT_KEY, assign, variant_of, weights_of
-from bot.language.conversation import conversation_language, in_language, other_conditions, variation_language
+from bot.language.conversation import (
+    REPLY_LANGUAGE_KEY,
+    conversation_language,
+    in_language,
+    other_conditions,
+    variation_language,
+)
 from bot.settings import Settings
 from bot.studio.live import LiveAnswer, LiveReader, is_content_response, variations_digest
 
@@ -187,6 +193,16 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         action_fallback.install()  # an action that fails is answered with its apology, said here
 
     async def generate(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """The reply, stamped with the conversation's language: the messaging connectors' own words
+        around it (privacy notice, option prompts) follow it (bot/channels/base.py)."""
+        response = await self._reply(utter_action, tracker, output_channel, **kwargs)
+        if response is None:
+            return None
+        return {**response, REPLY_LANGUAGE_KEY: conversation_language(tracker.current_slot_values())}
+
+    async def _reply(
         self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
     ) -> dict[str, Any] | None:
         served = await self.served(utter_action)

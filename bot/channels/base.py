@@ -62,8 +62,9 @@ from bot.channels.intake import Fields, Intake, IntakeOptions
 from bot.channels.offered import button_payloads
 from bot.channels.store import ADDRESS_TTL, STORE_ERRORS, ChannelStore, is_stash_token, ref
 from bot.channels.text import button_payload, fits_bytes, split_text, typed_text
-from bot.channels.wording import TEXTS_FILE, ChannelTexts, TextsError, load_texts
+from bot.channels.wording import TEXTS_FILE, ChannelTexts, TextsError, load_texts_with_translations
 from bot.identity import IdentityKey
+from bot.language.conversation import REPLY_LANGUAGE_KEY, reply_language
 from bot.processed_mark import PROCESSED_MARK, DeliveryMark
 from bot.settings import Env, RedisAddress, SettingsError
 from bot.subscriptions.keywords import keyword_reply
@@ -149,7 +150,7 @@ class CommonOptions:
     retry_attempts: int = 4
     retry_backoff: float = 0.5
     intake: IntakeOptions = field(default_factory=IntakeOptions)
-    texts: ChannelTexts = field(default_factory=load_texts)
+    texts: ChannelTexts = field(default_factory=load_texts_with_translations)
 
     @classmethod
     def from_credentials(cls, creds: Credentials, default_api_url: str) -> CommonOptions:
@@ -186,12 +187,13 @@ def intake_options(creds: Credentials) -> IntakeOptions:
 
 
 def channel_texts(creds: Credentials) -> ChannelTexts:
-    """data/channels/messages.yml (or `texts_file`), with any text the credentials override."""
+    """data/channels/messages.yml (or `texts_file`), with any text the credentials override (in
+    English: the file's translations stay as written)."""
     try:
-        texts = load_texts(Path(creds.text("texts_file", default=str(TEXTS_FILE))))
+        texts = load_texts_with_translations(Path(creds.text("texts_file", default=str(TEXTS_FILE))))
     except TextsError as exc:
         raise ChannelConfigError(f"{creds.channel}: {exc}") from None
-    overrides = {
+    overrides: dict[str, Any] = {
         name: creds.text(key)
         for key, name in (
             ("unsupported_text", "unsupported"),
@@ -255,6 +257,11 @@ _ADDRESSES: ContextVar[Mapping[str, str]] = ContextVar("channel_addresses", defa
 # The replies of the turn being handled from the intake, held until Rasa stored the turn: a turn
 # whose save fails is run again by the intake, and must not have answered the citizen already.
 _HELD: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar("channel_held_replies", default=None)
+
+
+# The language of the reply being sent (the NLG stamps it, bot/nlg.py): the connector's own words
+# around it (privacy notice, option prompts, feedback question) are in the same language.
+_REPLY_LANGUAGE: ContextVar[str | None] = ContextVar("channel_reply_language", default=None)
 
 
 @contextmanager
@@ -499,13 +506,16 @@ class WebhookChannel:
     ) -> None:
         await self.store.remember_address(conversation, event.sender_id, self.common.address_ttl)
         await self.on_event(event, conversation, output)
-        texts = self.common.texts
-        if event.kind == UNSUPPORTED:
-            await output.send_response(conversation, {"text": texts.unsupported})
-            return
-        if self.too_large(event):
-            log.info("%s: a message over the size limits from %s", self.name(), ref(conversation))
-            await output.send_response(conversation, {"text": texts.too_long_for(self.common.max_text_chars)})
+        if event.kind == UNSUPPORTED or self.too_large(event):
+            # in the language of the conversation's last reply: this message never reaches Rasa
+            language = await self.store.language(conversation)
+            texts = self.common.texts.in_language(language)
+            if event.kind == UNSUPPORTED:
+                text = texts.unsupported
+            else:
+                log.info("%s: a message over the size limits from %s", self.name(), ref(conversation))
+                text = texts.too_long_for(self.common.max_text_chars)
+            await output.send_response(conversation, {"text": text, REPLY_LANGUAGE_KEY: language})
             return
         # STOP, START, HELP...: answered here, never by Rasa; a Redis error makes the intake retry.
         if event.kind == TEXT:
@@ -590,19 +600,30 @@ class PlatformOutput(OutputChannel):
         if not await self.may_send(recipient_id):
             return
         message = dict(message)
-        await self.store.offered.remember(recipient_id, button_payloads(message))
-        await self.add_privacy_notice(recipient_id, message)
+        language = reply_language(message)
+        if language is not None:  # for what the connector says before the next reply (handle_event)
+            await self.store.remember_language(recipient_id, language, self.common.address_ttl)
+        token = _REPLY_LANGUAGE.set(language)
         try:
+            await self.store.offered.remember(recipient_id, button_payloads(message))
+            await self.add_privacy_notice(recipient_id, message)
             with addressed(recipient_id, address):
                 await super().send_response(recipient_id, message)
         except PlatformError as exc:
             # a platform's error may quote the address ("Invalid 'To' Phone Number: +1555...")
             detail = str(exc).replace(address, ref(address))
             log.warning("%s: a reply to %s was not delivered: %s", self.channel, ref(recipient_id), detail)
+        finally:
+            _REPLY_LANGUAGE.reset(token)
+
+    @property
+    def texts(self) -> ChannelTexts:
+        """The connector's own words in the language of the reply being sent (English outside one)."""
+        return self.common.texts.in_language(_REPLY_LANGUAGE.get())
 
     async def add_privacy_notice(self, recipient_id: str, message: dict[str, Any]) -> None:
         """The first text sent to a conversation ends with the privacy notice (once per conversation)."""
-        text, notice = message.get("text"), self.common.texts.privacy_notice
+        text, notice = message.get("text"), self.texts.privacy_notice
         if not isinstance(text, str) or not text.strip() or not notice:
             return
         if await self.store.first_reply(recipient_id, self.common.address_ttl):

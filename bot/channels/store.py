@@ -14,6 +14,8 @@ WhatsApp. The platform id needed to send is a value, kept under the conversation
 - `yesno:<conversation id>`: the "helpful" and "not helpful" payloads of the rated answer last
   sent by SMS (FEEDBACK_SMS=true), for a reply "Y" or "N".
 - `privacy:<conversation id>`: the privacy notice went out with a first reply.
+- `language:<conversation id>`: the language of the last reply (`en`, `es`...), for what the
+  connector says to a message that never reaches the assistant (a photo, one too long).
 - `seen:<sha256 of a platform message id>`: a redelivered webhook is answered once: set to
   "received" with the delivery's append to the intake stream, "processed" once its turn is stored
   (`bot/channels/intake.py`).
@@ -146,6 +148,21 @@ class ChannelStore:
             value = await self.client.get(self.conversation_key("address", conversation_id))
         except STORE_ERRORS as exc:
             log.warning("%s: Redis unavailable, cannot look up where to reply: %s", self.channel, exc)
+            return None
+        return value if isinstance(value, str) and value else None
+
+    async def remember_language(self, conversation_id: str, language: str, ttl: int) -> None:
+        try:
+            await self.client.set(self.conversation_key("language", conversation_id), language, ex=ttl)
+        except STORE_ERRORS as exc:
+            log.warning("%s: Redis unavailable, cannot record the reply language: %s", self.channel, exc)
+
+    async def language(self, conversation_id: str) -> str | None:
+        """The language of the conversation's last reply; None when unknown (or Redis is down)."""
+        try:
+            value = await self.client.get(self.conversation_key("language", conversation_id))
+        except STORE_ERRORS as exc:
+            log.warning("%s: Redis unavailable, cannot look up the reply language: %s", self.channel, exc)
             return None
         return value if isinstance(value, str) and value else None
 

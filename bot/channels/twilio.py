@@ -176,9 +176,7 @@ class TwilioOutput(PlatformOutput):
         if own:
             payloads = [button_payload(b) for b in own]
             await self.store.remember_options(recipient_id, payloads, self.common.options_ttl)
-            listed = numbered_options(
-                listed, [button_title(b) for b in own], self.common.texts.options_prompt
-            )
+            listed = numbered_options(listed, [button_title(b) for b in own], self.texts.options_prompt)
         await self.send_text_message(recipient_id, "\n".join(line for line in (listed, prompt) if line))
 
     def sms_prompt(self, language: str = SOURCE_LANGUAGE) -> str:

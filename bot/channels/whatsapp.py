@@ -120,14 +120,14 @@ class WhatsAppOutput(MetaOutput):
             await self.send_interactive(recipient_id, text, own)
         else:
             await self.send_text_message(recipient_id, text)
-        await self.send_interactive(recipient_id, self.common.texts.feedback_question, feedback)
+        await self.send_interactive(recipient_id, self.texts.feedback_question, feedback)
 
     async def send_interactive(self, recipient_id: str, text: str, buttons: list[dict[str, Any]]) -> None:
         """Text ending in reply buttons (up to 3) or a list message (4 to 10)."""
         lead, body = lead_and_last(text or "", self.text_limit, self.body_limit)
         for part in lead:
             await self.send_text_part(recipient_id, part)
-        label = self.common.texts.options_label
+        label = self.texts.options_label
         if len(buttons) <= self.max_buttons:
             interactive: dict[str, Any] = {
                 "type": "button",

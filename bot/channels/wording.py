@@ -6,12 +6,15 @@ The file is shared with the web chat and REST channels (`bot/channels/notices.py
 that is too long gets the same words everywhere. A missing file or text stops the start with
 the file named, rather than a citizen getting a blank message. The file's `translations:` block
 has the texts in the agency's other languages (`bot/language/texts.py`): `load_texts(language=...)`
-gives one language's (English where a text is not translated), `load_texts_by_language` all of them.
+gives one language's (English where a text is not translated), `load_texts_by_language` all of them,
+`load_texts_with_translations` the English ones carrying the others (what a connector holds: it
+speaks each conversation's language, `ChannelTexts.in_language`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,12 @@ class ChannelTexts:
     privacy_notice: str  # once, with the first reply of a conversation
     feedback_question: str  # WhatsApp: the message carrying a rated answer's two feedback buttons
     link_gone: str  # the page of an answer's tracked link whose entry or message test is gone
+    # the same texts in the file's other languages, by code (`load_texts_with_translations`)
+    translations: Mapping[str, ChannelTexts] = field(default_factory=dict, compare=False, repr=False)
+
+    def in_language(self, language: str | None) -> ChannelTexts:
+        """The texts a conversation in `language` reads: its translation, else these (English)."""
+        return self.translations.get(language or "", self)
 
     def too_long_for(self, limit: int) -> str:
         return self.too_long.replace("{limit}", f"{limit:,}")
@@ -46,6 +55,13 @@ def load_texts(path: Path = TEXTS_FILE, language: str = SOURCE_LANGUAGE) -> Chan
     """The texts of `path` in `language` with the agency's facts filled in; TextsError saying what to fix."""
     raw = _read(path)
     return _texts(localized(raw, language), path, language)
+
+
+def load_texts_with_translations(path: Path = TEXTS_FILE) -> ChannelTexts:
+    """The English texts of `path`, carrying every translated language's (`ChannelTexts.in_language`)."""
+    by_language = load_texts_by_language(path)
+    english = by_language.pop(SOURCE_LANGUAGE)
+    return replace(english, translations=by_language)
 
 
 def load_texts_by_language(path: Path = TEXTS_FILE) -> dict[str, ChannelTexts]:
@@ -72,8 +88,10 @@ def _texts(raw: dict[str, Any], path: Path, language: str) -> ChannelTexts:
     where = str(path) if language == SOURCE_LANGUAGE else f"{path} (translations: {language})"
     try:
         agency = load_agency()
-        values = {}
+        values: dict[str, Any] = {}
         for item in fields(ChannelTexts):
+            if item.name == "translations":
+                continue
             text = raw.get(item.name)
             if not isinstance(text, str) or not text.strip():
                 raise TextsError(f"{where} has no text {item.name!r}")

@@ -18,6 +18,14 @@ from bot.content.agency import SOURCE_LANGUAGE
 
 LANGUAGE_SLOT = "language"
 GUESS_SLOT = "language_guess"
+# A reply's key (and so its bot event's metadata's) for the language it was chosen in (bot/nlg.py).
+REPLY_LANGUAGE_KEY = "language"
+
+
+def reply_language(message: Mapping[str, Any]) -> str | None:
+    """The language a reply was chosen in; None when it says none (not from the NLG)."""
+    value = message.get(REPLY_LANGUAGE_KEY)
+    return value if isinstance(value, str) and value else None
 
 
 def conversation_language(slots: Mapping[str, Any]) -> str:

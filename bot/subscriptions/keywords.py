@@ -40,6 +40,7 @@ from bot.channels.store import ref
 from bot.content.agency import SOURCE_LANGUAGE
 from bot.content.model import ContentError
 from bot.datafile import load_yaml_file
+from bot.handoff.service import WAITING_SLOT
 from bot.subscriptions.catalog import load_catalog
 from bot.subscriptions.store import SubscriberStore
 from bot.subscriptions.texts import START, STOP, Keyword, Keywords, TextsError, load_texts
@@ -113,11 +114,12 @@ async def keyword_reply(redis: aioredis.Redis, conversation_id: str, channel: st
 
 
 async def form_running(redis: aioredis.Redis, conversation_id: str) -> bool:
-    """Whether the conversation is in a form (its last `active_loop` event names one): then "stop" or
-    "cancelar" is meant for the form. Not once the citizen's last message is older than the session
-    (domain.yml `session_expiration_time`): Rasa starts the next message in a new session, without
-    the form, so a report abandoned yesterday never turns an opt-out into chat. Read only for stop
-    words that may leave a form, so rarely."""
+    """Whether the conversation is in a form (its last `active_loop` event names one) or in line for a
+    person (its last `handoff_waiting` slot is true): then "stop" or "cancelar" is meant for the
+    form or the line ("type cancel to leave the line"). Not once the citizen's last message is older
+    than the session (domain.yml `session_expiration_time`): Rasa starts the next message in a new
+    session, without the form, so a report abandoned yesterday never turns an opt-out into chat.
+    Read only for stop words that may leave a form, so rarely."""
     raw = await redis.get(TRACKER_PREFIX + conversation_id)
     if not raw:
         return False
@@ -126,11 +128,16 @@ async def form_running(redis: aioredis.Redis, conversation_id: str) -> bool:
     except (ValueError, AttributeError, TypeError):
         return False
     loop = next((e for e in reversed(events) if e.get("event") == "active_loop"), None)
-    if loop is None or not loop.get("name"):
+    waiting = next((e for e in reversed(events) if _sets(e, WAITING_SLOT)), None)
+    if not (loop and loop.get("name")) and not (waiting and waiting.get("value") is True):
         return False
     said = next((e.get("timestamp") for e in reversed(events) if e.get("event") == "user"), None)
     minutes = session_minutes()
     return not (minutes and isinstance(said, (int, float)) and time.time() - said > minutes * 60)
+
+
+def _sets(event: dict[str, Any], slot: str) -> bool:
+    return event.get("event") == "slot" and event.get("name") == slot
 
 
 def session_minutes() -> float:

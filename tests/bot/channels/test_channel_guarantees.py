@@ -307,3 +307,24 @@ async def test_the_privacy_notice_comes_once_with_each_conversations_first_reply
         (driver.user, "You said: question 4"),
     ]
     assert sum(text.count(PRIVACY) for _, text in driver.sent(platform)) == 2
+
+
+def spanish_echo(message: UserMessage) -> list[dict[str, Any]]:
+    """Rasa's replies in a Spanish conversation: the NLG stamps each with its language (bot/nlg.py)."""
+    return [{"text": f"Dijo: {message.text}", "language": "es"}]
+
+
+async def test_a_spanish_conversation_gets_the_connectors_own_words_in_spanish(
+    driver: Driver, platform: FakePlatform, redis_creds: dict[str, str]
+) -> None:
+    spanish = load_texts(language="es")
+    async with mounted(driver.make(platform, redis_creds), spanish_echo) as harness:
+        await harness.post(*driver.text(harness, "hola", 1, driver.user))
+        await harness.post(*driver.text(harness, "x" * 2001, 2, driver.user))  # never reaches Rasa
+        await harness.post(*driver.text(harness, "x" * 2001, 3, driver.other))  # no reply so far
+    assert driver.sent(platform) == [
+        (driver.user, f"Dijo: hola\n\n{spanish.privacy_notice}"),
+        (driver.user, spanish.too_long_for(2000)),
+        (driver.other, first(TOO_LONG)),
+    ]
+    assert spanish.privacy_notice.startswith("Cómo usamos sus datos")

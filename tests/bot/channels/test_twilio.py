@@ -163,6 +163,20 @@ async def test_numbered_options_and_a_digit_reply(
     }
 
 
+async def test_a_spanish_reply_ends_its_options_with_the_spanish_prompt(
+    platform: FakePlatform, redis_creds: dict[str, str]
+) -> None:
+    def bot(_: UserMessage) -> list[dict[str, Any]]:
+        return [{"text": "Elija un tema:", "buttons": MENU[:2], "language": "es"}]
+
+    async with mounted(connector(platform, redis_creds), bot) as harness:
+        await harness.post(*signed(harness, sms("menu", "SM1")))
+    assert sent(platform)[0]["Body"] == (
+        "Elija un tema:\n\nCómo usamos sus datos: https://harborcity.example/privacy\n"
+        "1. Trash and recycling\n2. Parking and towing\nResponda con el número de su opción."
+    )
+
+
 async def test_a_digit_out_of_range_or_from_someone_else_stays_a_digit(
     platform: FakePlatform, redis_creds: dict[str, str]
 ) -> None:

@@ -333,6 +333,22 @@ async def test_more_buttons_become_a_list_of_at_most_ten_rows(
     assert all(len(r["title"]) <= 24 for r in section["rows"])
 
 
+async def test_a_spanish_list_opens_with_the_spanish_label(
+    platform: FakePlatform, redis_creds: dict[str, str]
+) -> None:
+    def menu(_: UserMessage) -> list[dict[str, Any]]:
+        buttons = [{"title": t, "payload": f'/explore_topic{{"topic":"{p}"}}'} for t, p in TOPICS]
+        return [{"text": "Elija un tema:", "buttons": buttons, "language": "es"}]
+
+    async with mounted(connector(platform, redis_creds), menu) as harness:
+        await harness.post(*signed(webhook(value([text("menu", "wamid.1")]))))
+    [body] = bodies(platform)
+    assert body["interactive"]["action"]["button"] == "Opciones"
+    assert body["interactive"]["body"]["text"].endswith(
+        "Cómo usamos sus datos: https://harborcity.example/privacy"
+    )
+
+
 async def test_a_long_text_with_buttons_keeps_the_interactive_body_under_1024(
     platform: FakePlatform, redis_creds: dict[str, str]
 ) -> None:

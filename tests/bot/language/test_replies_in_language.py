@@ -97,6 +97,16 @@ async def test_a_conversation_in_spanish_is_answered_in_spanish(domain: Domain) 
     assert await say(domain, "utter_hours") == "Call 311."
 
 
+async def test_each_reply_names_its_conversations_language_for_the_channels_own_words(domain: Domain) -> None:
+    """The messaging connectors put their privacy notice and option prompts in this language."""
+    nlg = AgencyNaturalLanguageGenerator(domain=domain)
+    spanish = await nlg.generate("utter_hours", tracker(domain, language="es"), "twilio")
+    english = await nlg.generate("utter_hours", tracker(domain), "twilio")
+    guessed = await nlg.generate("utter_only_english", tracker(domain, language_guess="es"), "rest")
+    assert spanish is not None and english is not None and guessed is not None
+    assert (spanish["language"], english["language"], guessed["language"]) == ("es", "en", "es")
+
+
 async def test_sms_gets_the_spanish_sms_wording_not_the_english_one(domain: Domain) -> None:
     """Rasa alone would prefer the English SMS variation (a channel match) to the Spanish plain one."""
     assert await say(domain, "utter_hours", "twilio", language="es") == "Envíe un mensaje al 311."

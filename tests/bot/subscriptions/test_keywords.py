@@ -157,6 +157,27 @@ async def test_a_subscriber_leaving_a_form_with_cancel_keeps_their_alerts_off_sm
     assert (await store.get(cid)).status == STOPPED
 
 
+async def test_a_subscriber_in_line_for_a_person_leaves_the_line_with_cancel_and_keeps_their_alerts(
+    platform: FakePlatform, redis_creds: dict[str, str], db: aioredis.Redis
+) -> None:
+    """The queue notice says 'type "cancel" to leave the line': while waiting, Rasa gets it."""
+    channel = CHANNELS["telegram"]
+    cid = conversation("telegram", channel.user)
+    store = SubscriberStore(db)
+    await store.subscribe(cid, ["water"], [ALL], "Please confirm: water alerts")
+    waiting = [{"event": "slot", "name": "handoff_waiting", "value": True}]
+    await db.set(f"civic:tracker:{cid}", json.dumps({"events": waiting}))
+    async with mounted(channel.connector(platform, redis_creds)) as harness:
+        await post(channel, harness, "cancel")
+        assert [m.text for m in harness.received] == ["cancel"]
+        assert (await store.get(cid)).status == ACTIVE
+        left = [*waiting, {"event": "slot", "name": "handoff_waiting", "value": False}]
+        await db.set(f"civic:tracker:{cid}", json.dumps({"events": left}))
+        await post(channel, harness, "cancel")
+        assert [m.text for m in harness.received] == ["cancel"]  # out of the line: a stop again
+    assert (await store.get(cid)).status == STOPPED
+
+
 async def test_stop_without_a_subscription_is_recorded_on_sms_and_is_chat_elsewhere(
     platform: FakePlatform, redis_creds: dict[str, str], db: aioredis.Redis
 ) -> None:
