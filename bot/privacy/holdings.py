@@ -19,8 +19,9 @@ Where a citizen's data lives (every `civic:`, `inbox:` and `handoff:` family in 
   (bot/handoff/store.py, actions/handoff.py);
 - handoff changes: entries of the stream `handoff:changes` about the conversation;
 - ratings: comments in `handoff:rating:comments` (the per-agent counts name no conversation);
-- channel: `civic:channel:v1:<channel>:<kind>:<id>` (address, window, options, privacy notice) and,
-  from before keyed ids, `...:<kind>:<sha256 of the platform id>` (bot/channels/store.py);
+- channel: `civic:channel:v1:<channel>:<kind>:<id>` (address, window, options, privacy notice,
+  reply language) and, from before keyed ids, `...:<kind>:<sha256 of the platform id>`
+  (bot/channels/store.py);
 - offered buttons: `civic:offered:<id>` (bot/channels/offered.py);
 - rate limits: `civic:rate:conversation:<id>` (bot/channels/ratelimit.py);
 - cached lookups: `civic:lookup:v1:collection:<hash of an address the citizen gave>` and
