@@ -1,8 +1,9 @@
 """Choose the domain gate's and the safety guard's thresholds: the trade-off on the tuning sets.
 
 Tuning sets only: CLINC150's ``oos_val`` (read from ../shared/datasets, never copied) and the
-validation split, i.e. the held-out in-scope examples (tests/nlu/holdout_*.yml), the crisis
-sets (tests/nlu/sensitive_*.yml) and the gate's own held-out sets (tests/bot/nlp/*.yml).
+validation split, i.e. the held-out in-scope examples (tests/nlu/holdout_*.yml,
+validation_v1/), the crisis sets (tests/nlu/sensitive_*.yml), the Spanish validation split
+(tests/nlu/es/validation/) and the gate's own held-out sets (tests/bot/nlp/*.yml).
 Never ``oos_test``, CLINC's other domains or tests/nlu/blind/: those are for reporting.
 
 The model's pipeline runs once up to the answer selector; then the gates (FallbackClassifier,
@@ -133,6 +134,9 @@ def load_sets(datasets: Path) -> list[Any]:
             "sensitive_paraphrases",
             "sensitive_tuning",
             "sensitive_blind",
+            "es_validation",
+            "es_oos_validation",
+            "es_crisis_validation",
         ]
     )
     sets += quality.clinc_sets(datasets, keys=["oos_val"])
@@ -172,6 +176,9 @@ COLUMNS = [
     ("verdicts/oos_val", "oosv_verd", "{:.0f}"),
     ("lifelines/oos_val", "oosv_life", "{:.0f}"),
     ("declined/own_oos_val", "own_decl", "{:.3f}"),
+    ("exact_answer/es_validation", "es_exact", "{:.3f}"),
+    ("declined/es_oos_validation", "es_decl", "{:.3f}"),
+    ("recall/es_crisis_validation", "es_rec", "{:.3f}"),
     ("verdicts/rumor_near", "near_verd", "{:.0f}"),
     ("exact_answer/rumor_near", "near_exact", "{:.3f}"),
 ]

@@ -5,7 +5,10 @@ It stands in for Rasa's ResponseSelector and writes the same `response_selector`
 less the copy of the answer's texts Rasa's adds (`responses`): nothing reads it (the reply comes
 from the domain through the NLG), and with every language's text it was half of each stored
 message's parse data, which every turn reads, writes and publishes again.
-The model is the intent classifier's (bot/nlp/linear_text.py), trained on the answer keys. It
+With `from_intent_classifier`, it trains nothing and ranks the answers the intent classifier scored
+(EmbeddingIntentClassifier with `answer_labels`): each answer's probability given that the message
+asks one of them, so its confidences mean what this component's own model's meant. Otherwise the
+model is the intent classifier's (bot/nlp/linear_text.py), trained on the answer keys. It
 picked the right answer for 99% of the held-out FAQ questions where the ResponseSelector (DIET,
 50 epochs) picked 97%; it trains in seconds, and answering needs no TensorFlow call, which kept
 the ResponseSelector at about a tenth of each message's time (docs/measurements.md).
@@ -17,6 +20,7 @@ import logging
 import warnings
 from typing import Any
 
+import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.constants import (
@@ -32,6 +36,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
 
+from bot.nlp.embedding_classifier import ANSWER_PROBABILITIES
 from bot.nlp.linear_text import FittedComponent, LinearTextModel, ranked
 
 log = logging.getLogger(__name__)
@@ -58,6 +63,7 @@ class EmbeddingResponseSelector(FittedComponent):
             "ranking_length": 10,
             "max_iter": 3000,
             "retrieval_intent": None,
+            "from_intent_classifier": False,
         }
 
     def _use(self, state: dict[str, Any]) -> None:
@@ -75,6 +81,8 @@ class EmbeddingResponseSelector(FittedComponent):
         ]
         labels = [e.get(INTENT_RESPONSE_KEY) for e in examples]
         state: dict[str, Any] = {"retrieval_intents": sorted(training_data.retrieval_intents)}
+        if self.config["from_intent_classifier"]:
+            return self.keep(state)
         if len(set(labels)) < 2:
             log.warning("EmbeddingResponseSelector: fewer than two answers to choose from; not trained")
         else:
@@ -82,9 +90,32 @@ class EmbeddingResponseSelector(FittedComponent):
         return self.keep(state)
 
     def process(self, messages: list[Message]) -> list[Message]:
+        if self.config["from_intent_classifier"]:
+            for message in messages:
+                labels = self._classifier_ranking(message)
+                if labels:
+                    self._set_prediction(message, labels)
+            return messages
         for message, labels in ranked(self._model, messages, self.config["ranking_length"]):
             self._set_prediction(message, labels)
         return messages
+
+    def _classifier_ranking(self, message: Message) -> list[tuple[str, float]]:
+        """The intent classifier's answers for this component's retrieval intent, best first, each with
+        its probability given that the message asks one of them; [] when it scored none."""
+        scored = message.get(ANSWER_PROBABILITIES)
+        if scored is None:
+            return []
+        keys, joint = scored
+        wanted = self.config["retrieval_intent"]
+        if wanted is not None:
+            mine = np.array([str(k).startswith(f"{wanted}/") for k in keys], dtype=bool)
+            keys, joint = keys[mine], joint[mine]
+        total = float(joint.sum())
+        if total <= 0.0:
+            return []
+        order = np.argsort(-joint)[: self.config["ranking_length"]]
+        return [(str(keys[i]), float(joint[i] / total)) for i in order]
 
     def _set_prediction(self, message: Message, labels: list[tuple[str, float]]) -> None:
         key, confidence = labels[0]

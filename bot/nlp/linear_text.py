@@ -9,6 +9,8 @@ about a millisecond, and gives probabilities that the fallback thresholds can re
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar
@@ -53,17 +55,22 @@ class LinearTextModel:
 
     @classmethod
     def fit(cls, messages: list[Message], labels: list[str], config: dict[str, Any]) -> LinearTextModel:
-        """Fit on the messages; `config` is the component's (`C`, `max_iter`, `embedding_weight`)."""
+        """Fit on the messages; `config` is the component's (`C`, `max_iter`, `embedding_weight`, and
+        `label_weights`: a label's weight relative to the balanced one, `balanced_weights`)."""
         texts = [m.get(TEXT) for m in messages]
+        boost = config.get("label_weights") or {}
         model = cls(
             chars=TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit(texts),
             words=TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts),
             classifier=LogisticRegression(
-                C=config["C"], max_iter=config["max_iter"], class_weight="balanced"
+                C=config["C"],
+                max_iter=config["max_iter"],
+                class_weight=None if boost else "balanced",
             ),
             embedding_weight=config["embedding_weight"],
         )
-        model.classifier.fit(model.features(messages), labels)
+        weights = balanced_weights(labels, boost) if boost else None
+        model.classifier.fit(model.features(messages), labels, sample_weight=weights)
         return model
 
     def _blocks(self, messages: list[Message]) -> list[np.ndarray | spmatrix]:
@@ -101,6 +108,15 @@ class LinearTextModel:
         probabilities = self.probabilities(messages)
         labels = self.classifier.classes_
         return [[(str(labels[i]), float(row[i])) for i in np.argsort(-row)[:length]] for row in probabilities]
+
+
+def balanced_weights(labels: list[str], boost: Mapping[str, float]) -> np.ndarray:
+    """Per example, scikit-learn's "balanced" weight (every label the same total) times its label's
+    `boost`: in a model that learns each answer as a class, `out_of_scope` is one label of 300, and
+    its boost keeps out-of-scope questions from being pulled to the nearest answer."""
+    counts = Counter(labels)
+    total, count = len(labels), len(counts)
+    return np.array([total / (count * counts[label]) * float(boost.get(label, 1.0)) for label in labels])
 
 
 def ranked(

@@ -17,9 +17,10 @@ from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlp.embedding_classifier import EmbeddingIntentClassifier
 from bot.nlp.embedding_selector import EmbeddingResponseSelector
 from bot.nlp.evaluate import selector_prediction
-from bot.nlp.linear_text import LinearTextModel
+from bot.nlp.linear_text import LinearTextModel, balanced_weights
 
 DATA = """
 version: "3.1"
@@ -118,3 +119,43 @@ def test_probabilities_are_scikit_learns(labels: list[str]) -> None:
     asked = [Message({"text": t}) for t in ["my water bill", "a pothole", "zzz"]]
     expected = model.classifier.predict_proba(model.features(asked))
     assert np.allclose(model.probabilities(asked), expected, atol=1e-12)
+
+
+def test_answers_learnt_as_classes_give_faq_their_sum_and_the_selector_their_share(
+    training_data: TrainingData, tmp_path: Path
+) -> None:
+    """`answer_labels`: each answer is a class beside the intents; `faq` is reported with the sum of its
+    answers, and the selector (`from_intent_classifier`) ranks them by their share of that sum."""
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
+    config = {**EmbeddingIntentClassifier.get_default_config(), "answer_labels": True, "C": 16.0}
+    classifier = EmbeddingIntentClassifier.create(config, storage, Resource("classifier"), context)
+    classifier.train(training_data)
+    loaded = EmbeddingIntentClassifier.load(config, storage, Resource("classifier"), context)
+    picks = {**EmbeddingResponseSelector.get_default_config(), "from_intent_classifier": True}
+    answers = EmbeddingResponseSelector.create(picks, storage, Resource("selector"), context)
+    answers.train(training_data)
+    road, hello = loaded.process(
+        [Message({"text": "the road outside has a huge hole"}), Message({"text": "hi"})]
+    )
+    answers.process([road, hello])
+
+    parsed = road.as_dict(only_output_properties=True)
+    assert [r["name"] for r in parsed["intent_ranking"]] == ["faq", "greet"]
+    assert parsed["intent"]["name"] == "faq"
+    assert sum(r["confidence"] for r in parsed["intent_ranking"]) == pytest.approx(1.0)
+    assert "answer_probabilities" not in parsed  # kept on the message, not in the parse result
+    picked = selector_prediction(parsed, "faq")
+    assert picked["response"]["intent_response_key"] == "faq/pothole"
+    assert sum(r["confidence"] for r in picked["ranking"]) == pytest.approx(1.0)
+    assert hello.get("intent")["name"] == "greet"
+    assert selector_prediction(hello.as_dict(only_output_properties=True), "faq")["ranking"]  # ranked anyway
+
+
+def test_balanced_weights_give_each_label_the_same_total_times_its_boost() -> None:
+    labels = ["faq/a"] * 6 + ["faq/b"] * 2 + ["out_of_scope"] * 12
+    weights = balanced_weights(labels, {"out_of_scope": 4})
+    totals: dict[str, float] = {}
+    for label, weight in zip(labels, weights, strict=True):
+        totals[label] = totals.get(label, 0.0) + float(weight)
+    assert totals["faq/a"] == pytest.approx(totals["faq/b"]) == pytest.approx(len(labels) / 3)
+    assert totals["out_of_scope"] == pytest.approx(4 * totals["faq/a"])
