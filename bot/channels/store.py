@@ -144,12 +144,7 @@ class ChannelStore:
 
     async def address(self, conversation_id: str) -> str | None:
         """The platform user id of a conversation, or None when unknown (or Redis is down)."""
-        try:
-            value = await self.client.get(self.conversation_key("address", conversation_id))
-        except STORE_ERRORS as exc:
-            log.warning("%s: Redis unavailable, cannot look up where to reply: %s", self.channel, exc)
-            return None
-        return value if isinstance(value, str) and value else None
+        return await self._read("address", conversation_id, "where to reply")
 
     async def remember_language(self, conversation_id: str, language: str, ttl: int) -> None:
         try:
@@ -159,10 +154,14 @@ class ChannelStore:
 
     async def language(self, conversation_id: str) -> str | None:
         """The language of the conversation's last reply; None when unknown (or Redis is down)."""
+        return await self._read("language", conversation_id, "the reply language")
+
+    async def _read(self, kind: str, conversation_id: str, what: str) -> str | None:
+        """A conversation's `kind` value; None when it has none, or Redis is down (logged as `what`)."""
         try:
-            value = await self.client.get(self.conversation_key("language", conversation_id))
+            value = await self.client.get(self.conversation_key(kind, conversation_id))
         except STORE_ERRORS as exc:
-            log.warning("%s: Redis unavailable, cannot look up the reply language: %s", self.channel, exc)
+            log.warning("%s: Redis unavailable, cannot look up %s: %s", self.channel, what, exc)
             return None
         return value if isinstance(value, str) and value else None
 

@@ -135,46 +135,37 @@ async def test_cancel_and_help_are_chat_until_the_conversation_subscribed_except
         assert await SubscriberStore(db).get(cid) is None
 
 
-async def test_a_subscriber_leaving_a_form_with_cancel_keeps_their_alerts_off_sms(
-    platform: FakePlatform, redis_creds: dict[str, str], db: aioredis.Redis
+BUSY = {
+    "form": (
+        {"event": "active_loop", "name": "report_issue_form"},
+        {"event": "active_loop", "name": None},
+    ),
+    "line": (  # the queue notice says 'type "cancel" to leave the line'
+        {"event": "slot", "name": "handoff_waiting", "value": True},
+        {"event": "slot", "name": "handoff_waiting", "value": False},
+    ),
+}
+
+
+@pytest.mark.parametrize("busy", list(BUSY))
+async def test_a_subscriber_leaving_a_form_or_the_line_with_cancel_keeps_their_alerts_off_sms(
+    busy: str, platform: FakePlatform, redis_creds: dict[str, str], db: aioredis.Redis
 ) -> None:
-    """A "cancel" in a 311 report is meant for the report: on Telegram it leaves the form (Rasa gets it)
-    and the citizen still gets the next alert; out of a form it stops the alerts."""
+    """A "cancel" in a 311 report or in line for a person is meant for it: on Telegram Rasa gets it
+    and the citizen still gets the next alert; out of the form or the line it stops the alerts."""
     channel = CHANNELS["telegram"]
     cid = conversation("telegram", channel.user)
     store = SubscriberStore(db)
     await store.subscribe(cid, ["water"], [ALL], "Please confirm: water alerts")
-    form = [{"event": "active_loop", "name": "report_issue_form"}]
-    await db.set(f"civic:tracker:{cid}", json.dumps({"events": form}))
+    started, ended = BUSY[busy]
+    await db.set(f"civic:tracker:{cid}", json.dumps({"events": [started]}))
     async with mounted(channel.connector(platform, redis_creds)) as harness:
         await post(channel, harness, "cancel")
         assert [m.text for m in harness.received] == ["cancel"]
         assert (await store.get(cid)).status == ACTIVE
-        done = [*form, {"event": "active_loop", "name": None}]
-        await db.set(f"civic:tracker:{cid}", json.dumps({"events": done}))
+        await db.set(f"civic:tracker:{cid}", json.dumps({"events": [started, ended]}))
         await post(channel, harness, "cancel")
         assert [m.text for m in harness.received] == ["cancel"]  # the second never reached Rasa
-    assert (await store.get(cid)).status == STOPPED
-
-
-async def test_a_subscriber_in_line_for_a_person_leaves_the_line_with_cancel_and_keeps_their_alerts(
-    platform: FakePlatform, redis_creds: dict[str, str], db: aioredis.Redis
-) -> None:
-    """The queue notice says 'type "cancel" to leave the line': while waiting, Rasa gets it."""
-    channel = CHANNELS["telegram"]
-    cid = conversation("telegram", channel.user)
-    store = SubscriberStore(db)
-    await store.subscribe(cid, ["water"], [ALL], "Please confirm: water alerts")
-    waiting = [{"event": "slot", "name": "handoff_waiting", "value": True}]
-    await db.set(f"civic:tracker:{cid}", json.dumps({"events": waiting}))
-    async with mounted(channel.connector(platform, redis_creds)) as harness:
-        await post(channel, harness, "cancel")
-        assert [m.text for m in harness.received] == ["cancel"]
-        assert (await store.get(cid)).status == ACTIVE
-        left = [*waiting, {"event": "slot", "name": "handoff_waiting", "value": False}]
-        await db.set(f"civic:tracker:{cid}", json.dumps({"events": left}))
-        await post(channel, harness, "cancel")
-        assert [m.text for m in harness.received] == ["cancel"]  # out of the line: a stop again
     assert (await store.get(cid)).status == STOPPED
 
 
