@@ -6,14 +6,15 @@ probabilistic, so the FallbackClassifier and the SafetyGuard get confidences the
 5-fold cross-validation on the training examples picked the features and `C`; how it compares
 with DIET is in docs/measurements.md.
 
-With `answer_labels`, it learns each FAQ, rumor and referral answer as a class of its own (`faq/<id>`)
-beside the other intents, and reports `faq` with the sum of its answers' probabilities. The answers
-then compete with the intents they resemble ("how do I subscribe to alerts": the alert FAQ against
-`subscribe_alerts`) instead of one broad `faq` class against them: on validation_v1 the right
-answer or intent came first for 95.7% of messages, against 91.8% for an intent classifier followed
-by a separate answer selector (docs/measurements.md). `label_weights` keeps `out_of_scope` and the
-crisis intents, single labels among some 300, from losing to the nearest answer. The answers'
-probabilities are left on the message (`ANSWER_PROBABILITIES`) for the answer selector to rank.
+With `answer_labels` (not used by config.yml: docs/measurements.md, "Tried and not shipped"), it
+learns each FAQ, rumor and referral answer as a class of its own (`faq/<id>`) beside the other
+intents, and reports `faq` with the sum of its answers' probabilities, so the answers compete with
+the intents they resemble ("how do I subscribe to alerts": the alert FAQ against `subscribe_alerts`)
+instead of one broad `faq` class against them. On validation_v1 the right answer or intent came
+first for 95.7% of messages, against 91.8%; but lookups lost to answers ("report a pothole" got the
+pothole FAQ). `label_weights` and `intent_weight` keep intents, single labels among some 300, from
+losing to the nearest answer. The answers' probabilities are left on the message
+(`ANSWER_PROBABILITIES`) for the answer selector (`from_intent_classifier`) to rank.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
             "max_iter": 3000,
             "answer_labels": False,
             "label_weights": {},  # a label's weight over the balanced one (linear_text.balanced_weights)
+            "intent_weight": 1.0,  # the same for every label that is not an answer and has none
         }
 
     def __init__(

@@ -56,20 +56,22 @@ class LinearTextModel:
     @classmethod
     def fit(cls, messages: list[Message], labels: list[str], config: dict[str, Any]) -> LinearTextModel:
         """Fit on the messages; `config` is the component's (`C`, `max_iter`, `embedding_weight`, and
-        `label_weights`: a label's weight relative to the balanced one, `balanced_weights`)."""
+        `label_weights` and `intent_weight`: a label's weight relative to the balanced one,
+        `balanced_weights`)."""
         texts = [m.get(TEXT) for m in messages]
-        boost = config.get("label_weights") or {}
+        boost, intent_weight = config.get("label_weights") or {}, float(config.get("intent_weight", 1.0))
+        weighted = bool(boost) or intent_weight != 1.0
         model = cls(
             chars=TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit(texts),
             words=TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts),
             classifier=LogisticRegression(
                 C=config["C"],
                 max_iter=config["max_iter"],
-                class_weight=None if boost else "balanced",
+                class_weight=None if weighted else "balanced",
             ),
             embedding_weight=config["embedding_weight"],
         )
-        weights = balanced_weights(labels, boost) if boost else None
+        weights = balanced_weights(labels, boost, intent_weight) if weighted else None
         model.classifier.fit(model.features(messages), labels, sample_weight=weights)
         return model
 
@@ -110,13 +112,18 @@ class LinearTextModel:
         return [[(str(labels[i]), float(row[i])) for i in np.argsort(-row)[:length]] for row in probabilities]
 
 
-def balanced_weights(labels: list[str], boost: Mapping[str, float]) -> np.ndarray:
+def balanced_weights(labels: list[str], boost: Mapping[str, float], intent_weight: float = 1.0) -> np.ndarray:
     """Per example, scikit-learn's "balanced" weight (every label the same total) times its label's
-    `boost`: in a model that learns each answer as a class, `out_of_scope` is one label of 300, and
-    its boost keeps out-of-scope questions from being pulled to the nearest answer."""
+    `boost`, or for a label that is not an answer (no "/") and has none, `intent_weight`: in a model
+    that learns each answer as a class, an intent is one label of 300, and its weight keeps its
+    questions ("is the food bank open on 12/25", out of scope ones) from going to the nearest answer."""
     counts = Counter(labels)
     total, count = len(labels), len(counts)
-    return np.array([total / (count * counts[label]) * float(boost.get(label, 1.0)) for label in labels])
+
+    def boosted(label: str) -> float:
+        return float(boost.get(label, 1.0 if "/" in label else intent_weight))
+
+    return np.array([total / (count * counts[label]) * boosted(label) for label in labels])
 
 
 def ranked(

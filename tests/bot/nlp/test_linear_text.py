@@ -159,3 +159,6 @@ def test_balanced_weights_give_each_label_the_same_total_times_its_boost() -> No
         totals[label] = totals.get(label, 0.0) + float(weight)
     assert totals["faq/a"] == pytest.approx(totals["faq/b"]) == pytest.approx(len(labels) / 3)
     assert totals["out_of_scope"] == pytest.approx(4 * totals["faq/a"])
+    greeted = ["faq/a"] * 2 + ["greet"] * 2 + ["out_of_scope"] * 4
+    weights = balanced_weights(greeted, {"out_of_scope": 12}, intent_weight=3)
+    assert [float(weights[i]) for i in (0, 2, 4)] == pytest.approx([4 / 3, 4.0, 8.0])  # 8/(3 count) x w
