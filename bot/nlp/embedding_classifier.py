@@ -20,6 +20,7 @@ losing to the nearest answer. The answers' probabilities are left on the message
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlp.linear_text import LinearTextModel, load_fitted, save_fitted
+from bot.nlp.linear_text import LinearTextModel, load_fitted, ranked, save_fitted
 
 log = logging.getLogger(__name__)
 FILE = "embedding_classifier.joblib"
@@ -66,6 +67,7 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         model: LinearTextModel | None = None,
     ) -> None:
         self.config, self._storage, self._resource, self._model = config, storage, resource, model
+        self._layout: AnswerLayout | None = None
 
     @classmethod
     def create(
@@ -103,22 +105,55 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
+        layout = self._answer_layout()
+        if layout is None:  # intents only (config.yml): the ranking is the model's own
+            for message, labels in ranked(self._model, messages, self.config["ranking_length"]):
+                self._set_ranking(message, [{"name": n, "confidence": c} for n, c in labels])
+            return messages
+        return self._process_answers(messages, layout)
+
+    def _answer_layout(self) -> AnswerLayout | None:
+        """Where the answer classes are and how they sum to intents; None for a model without any.
+        Derived once per model, not per message."""
+        if self._model is None:
+            return None
+        if self._layout is None or self._layout.model is not self._model:
+            labels = self._model.classifier.classes_
+            answers = np.array([i for i, label in enumerate(labels) if "/" in str(label)], dtype=int)
+            intents, grouping = intent_grouping(labels)
+            self._layout = AnswerLayout(self._model, labels[answers], answers, intents, grouping)
+        return self._layout if len(self._layout.columns) else None
+
+    def _process_answers(self, messages: list[Message], layout: AnswerLayout) -> list[Message]:
         targets = [m for m in messages if (m.get(TEXT) or "").strip()]
         if self._model is None or not targets:
             return messages
-        labels = self._model.classifier.classes_
-        intents, grouping = intent_grouping(labels)
-        answers = np.array([i for i, label in enumerate(labels) if "/" in str(label)], dtype=int)
         length = self.config["ranking_length"]
         for message, row in zip(targets, self._model.probabilities(targets), strict=True):
-            summed = row @ grouping
+            summed = row @ layout.grouping
             order = np.argsort(-summed)[:length]
-            ranking = [{"name": str(intents[i]), "confidence": float(summed[i])} for i in order]
-            message.set(INTENT, ranking[0], add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            if len(answers):
-                message.set(ANSWER_PROBABILITIES, (labels[answers], row[answers]))
+            self._set_ranking(
+                message, [{"name": str(layout.intents[i]), "confidence": float(summed[i])} for i in order]
+            )
+            message.set(ANSWER_PROBABILITIES, (layout.keys, row[layout.columns]))
         return messages
+
+    @staticmethod
+    def _set_ranking(message: Message, ranking: list[dict[str, Any]]) -> None:
+        message.set(INTENT, ranking[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+
+@dataclass(frozen=True)
+class AnswerLayout:
+    """A model's answer classes (`keys`, at `columns` of its labels) and the `grouping` that sums its
+    labels' probabilities into `intents`."""
+
+    model: LinearTextModel
+    keys: np.ndarray
+    columns: np.ndarray
+    intents: np.ndarray
+    grouping: np.ndarray
 
 
 def intent_grouping(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
