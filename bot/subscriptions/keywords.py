@@ -92,7 +92,7 @@ async def keyword_reply(redis: aioredis.Redis, conversation_id: str, channel: st
     if channel != SMS and current is None:
         return None
     if keyword.action == STOP and (channel != SMS or keyword.outside_forms):
-        if await form_running(redis, conversation_id):
+        if await in_form_or_line(redis, conversation_id):
             return None
     language = keyword.language or (current.language if current is not None else SOURCE_LANGUAGE)
     catalog, texts = load_catalog(language=language), load_texts(language=language)
@@ -113,7 +113,7 @@ async def keyword_reply(redis: aioredis.Redis, conversation_id: str, channel: st
     return texts.render("help", catalog)
 
 
-async def form_running(redis: aioredis.Redis, conversation_id: str) -> bool:
+async def in_form_or_line(redis: aioredis.Redis, conversation_id: str) -> bool:
     """Whether the conversation is in a form (its last `active_loop` event names one) or in line for a
     person (its last `handoff_waiting` slot is true): then "stop" or "cancelar" is meant for the
     form or the line ("type cancel to leave the line"). Not once the citizen's last message is older
