@@ -176,6 +176,7 @@ COLUMNS = [
     ("verdicts/oos_val", "oosv_verd", "{:.0f}"),
     ("lifelines/oos_val", "oosv_life", "{:.0f}"),
     ("declined/own_oos_val", "own_decl", "{:.3f}"),
+    ("declined/own_oos_v1", "v1_decl", "{:.3f}"),
     ("exact_answer/es_validation", "es_exact", "{:.3f}"),
     ("declined/es_oos_validation", "es_decl", "{:.3f}"),
     ("recall/es_crisis_validation", "es_rec", "{:.3f}"),
