@@ -126,10 +126,10 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
 
     def _process_answers(self, messages: list[Message], layout: AnswerLayout) -> list[Message]:
         targets = [m for m in messages if (m.get(TEXT) or "").strip()]
-        if self._model is None or not targets:
+        if not targets:
             return messages
         length = self.config["ranking_length"]
-        for message, row in zip(targets, self._model.probabilities(targets), strict=True):
+        for message, row in zip(targets, layout.model.probabilities(targets), strict=True):
             summed = row @ layout.grouping
             order = np.argsort(-summed)[:length]
             self._set_ranking(
