@@ -63,6 +63,12 @@ class Pipeline:
             node = next(n for n in nodes if n.startswith("run_") and n.rstrip("0123456789").endswith(name))
             self.gates[key] = self.runner._instantiated_nodes[node]._component  # type: ignore[attr-defined]
 
+    def encoder(self) -> Any:
+        """The model's sentence encoder (its featurizer's: fine-tuned when the model tuned it)."""
+        nodes = self.runner._instantiated_nodes  # type: ignore[attr-defined]
+        node = next(n for n in nodes if n.startswith("run_") and "SentenceEmbeddingFeaturizer" in n)
+        return nodes[node]._component.encoder
+
     def raw(self, texts: list[str]) -> list[Any]:
         from rasa.core.channels.channel import UserMessage
         from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
@@ -210,8 +216,6 @@ def training_vectors(pipeline: Pipeline) -> tuple[np.ndarray, list[str]]:
     from rasa.shared.importers.importer import TrainingDataImporter
     from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
 
-    from bot.nlp import minilm
-
     gate = pipeline.gates["gate"]
     importer = TrainingDataImporter.load_from_config(
         str(ROOT / "config.yml"),
@@ -222,7 +226,7 @@ def training_vectors(pipeline: Pipeline) -> tuple[np.ndarray, list[str]]:
     outside = set(gate.config["outside_intents"])
     examples = [e for e in data.intent_examples if e.get(TEXT) and e.get(INTENT) not in outside]
     labels = [str(e.get(INTENT_RESPONSE_KEY) or e.get(INTENT)) for e in examples]
-    return minilm.load().encode([e.get(TEXT) for e in examples]), labels
+    return pipeline.encoder().encode([e.get(TEXT) for e in examples]), labels
 
 
 def main() -> int:

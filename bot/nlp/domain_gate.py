@@ -51,6 +51,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
 
 from bot.content.model import ContentError, all_entries, load_content
+from bot.nlp import minilm
 from bot.nlp.evaluate import ANSWER_INTENTS, LIVE_ROUTED, RETRIEVAL, selector_prediction
 from bot.nlp.linear_text import FittedComponent, sentence_embeddings
 from bot.nlp.message_language import language_label, message_language, unlabelled
@@ -159,6 +160,8 @@ class DomainGate(FittedComponent, IntentClassifier):
     def _use(self, state: dict[str, Any]) -> None:
         self._model: DomainModel | None = state.get("model")
         self._rumors: dict[str, RumorClaim] = state.get("rumors", {})
+        if self._rumors:
+            minilm.load()  # the claims' encoder loads with the model, not on the first rumor
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
@@ -188,15 +191,15 @@ class DomainGate(FittedComponent, IntentClassifier):
             state["model"] = DomainModel.fit(
                 vectors, labels, self.config["method"], self.config["shrinkage"], self.config["neighbours"]
             )
-            state["rumors"] = self._rumor_claims(training_data, vectors, labels)
+            state["rumors"] = self._rumor_claims(examples, labels)
         return self.keep(state)
 
-    def _rumor_claims(
-        self, training_data: TrainingData, vectors: np.ndarray, labels: list[str]
-    ) -> dict[str, RumorClaim]:
-        """Each rumor's claim (content files) and training questions, by its response key."""
-        from bot.nlp import minilm
+    def _rumor_claims(self, examples: list[Message], labels: list[str]) -> dict[str, RumorClaim]:
+        """Each rumor's claim (content files) and training questions, by its response key.
 
+        In the pretrained encoder's space, not the featurizer's: a tuned encoder gathers every
+        question the selector gives a rumor around it, whether it states the claim or not.
+        """
         try:
             entries = all_entries(load_content(Path(self.config["content_dir"])))
         except (ContentError, OSError) as exc:
@@ -205,7 +208,8 @@ class DomainGate(FittedComponent, IntentClassifier):
         retrieval = self.config["retrieval_intents"][0]
         known = {unlabelled(label) for label in labels}
         rumors = [e for e in entries if e.kind == "rumor" and response_key(retrieval, e.id) in known]
-        claims = minilm.load().encode([e.claim or (e.questions[0] if e.questions else e.id) for e in rumors])
+        encoder = minilm.load()
+        claims = encoder.encode([e.claim or (e.questions[0] if e.questions else e.id) for e in rumors])
         found = {}
         for entry, claim in zip(rumors, claims, strict=True):
             key = response_key(retrieval, entry.id)
@@ -214,10 +218,10 @@ class DomainGate(FittedComponent, IntentClassifier):
             if related_key and related_key not in known:
                 log.warning("DomainGate: %s names related %r, which is not an answer; ignored", key, related)
                 related_key = ""
-            own = np.array([unlabelled(label) == key for label in labels])
+            own = [m.get(TEXT) for m, label in zip(examples, labels, strict=True) if unlabelled(label) == key]
             found[key] = RumorClaim(
                 claim=np.asarray(claim, dtype=np.float32),
-                questions=np.asarray(vectors[own], dtype=np.float32),
+                questions=encoder.encode(own),
                 related=related_key,
             )
         return found
@@ -246,7 +250,7 @@ class DomainGate(FittedComponent, IntentClassifier):
             report["unsure_far_out"] = True
             predict(message, OUT_OF_SCOPE)
         elif intent in self.config["retrieval_intents"]:
-            self._check_rumor(message, intent, vector, report)
+            self._check_rumor(message, intent, report)
         message.set(OUTPUT, report, add_to_output=True)
 
     def _rescue(self, message: Message, report: dict[str, Any]) -> None:
@@ -293,14 +297,14 @@ class DomainGate(FittedComponent, IntentClassifier):
             confidence = float((message.get(INTENT) or {}).get("confidence") or 0.0)
         return confidence < floor
 
-    def _check_rumor(self, message: Message, intent: str, vector: np.ndarray, report: dict[str, Any]) -> None:
+    def _check_rumor(self, message: Message, intent: str, report: dict[str, Any]) -> None:
         """A verdict only for a message about the claim, picked with confidence; else the related FAQ."""
         prediction = selector_prediction(message, intent)
         response = prediction.get("response") or {}
         rumor = self._rumors.get(str(response.get(INTENT_RESPONSE_KEY)))
         if rumor is None:
             return
-        similarity = rumor.similarity(vector)
+        similarity = rumor.similarity(minilm.load().encode([message.get(TEXT)])[0])
         report["claim_similarity"] = round(similarity, 4)
         threshold, floor = self.config["claim_threshold"], self.config["rumor_confidence"]
         about = threshold is None or similarity >= threshold
