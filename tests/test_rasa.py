@@ -54,7 +54,7 @@ def test_rasa_test_stories_all_pass(model_path, tmp_path):
 # queries outside city services (a verdict there is a city "fact" nobody asked for, never noise),
 # and crisis recall on the two sets the trigger patterns were written from (each of their messages
 # must get its lifeline). Measured on 2026-12-07 with the model trained from this tree
-# (20261207-154643; a fresh `make train` reproduces it: training is seeded).
+# (20261207-155301; a fresh `make train` reproduces it: training is seeded).
 BLIND_INTENT_F1_FLOOR = 0.94  # intent_f1/blind: 0.959 (target 0.95)
 BLIND_EXACT_ANSWER_FLOOR = 0.88  # exact_answer/blind: 0.895 (target 0.95)
 VALIDATION_INTENT_F1_FLOOR = 0.94  # intent_f1/validation: 0.956
@@ -70,7 +70,7 @@ CRISIS_RECALL_FLOORS = {
     "recall/sensitive_blind": 0.97,  # 0.99 (99 of 100; the target is the bound)
     "recall/blind_crisis": 0.94,  # 0.955 (84 of 88; target 0.97)
 }
-# Spanish (issue #19), measured on 2026-12-07 with the model 20261207-154643 (docs/measurements.md,
+# Spanish (issue #19), measured on 2026-12-07 with the model 20261207-155301 (docs/measurements.md,
 # "Spanish"): es/blind was written without seeing the training data; sensitive_es.yml is the set the
 # Spanish trigger patterns were written from (no margin).
 SPANISH_FLOORS = {

@@ -1,13 +1,14 @@
 """Fine-tune MiniLM's top layers on the agency's questions, so that its embedding separates the answers.
 
-The pretrained encoder places "is the tap water safe" and "can I drink from the fountain in the
-park" close together because both are about drinking water; it has never been told that the city
-answers them differently. Training the top layers (with a cosine-softmax head over the labels:
-each FAQ, rumor and referral answer, each other intent) pulls each answer's questions together and
-the answers apart, which helps the linear classifiers and the domain gate's distances alike
-(Podolskiy et al., AAAI 2021: fine-tuned features made Mahalanobis distance near perfect for out
-of domain detection on CLINC150). The lower layers stay frozen, so their output is computed once
-for every question and the training costs about two minutes on two cores (docs/measurements.md).
+The pretrained encoder knows what a question is about, not which of the agency's answers it
+needs: "is parking free on sundays" and "how much do the parking meters cost" sit close, both
+being about meters, though the city answers them with two entries. Training the top layers
+(with a cosine-softmax head over the labels: each FAQ, rumor and referral answer, each other
+intent) pulls each answer's questions together and the answers apart, which helps the linear
+classifiers and the domain gate's distances alike (Podolskiy et al., AAAI 2021: fine-tuned
+features made Mahalanobis distance near perfect for out of domain detection on CLINC150). The
+lower layers stay frozen, so their output is computed once for every question, and the training
+takes about two and a half minutes on two cores (docs/measurements.md).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +63,7 @@ def fine_tune(
         return minilm.pool(x, mask)
 
     spec = [tf.TensorSpec([None, None, minilm.WIDTH], tf.float32), tf.TensorSpec([None, None], tf.float32)]
-    start = tf.function(top, input_signature=spec)(*_batch(hidden, range(len(ids)))).numpy()
+    start = _in_chunks(tf.function(top, input_signature=spec), hidden)
     centres = np.stack([start[y == k].mean(axis=0) for k in range(len(classes))])
     head = tf.Variable((centres / np.linalg.norm(centres, axis=1, keepdims=True)).T)
     layers_opt = tf.keras.optimizers.Adam(tuning.learning_rate)
@@ -103,7 +105,6 @@ def _frozen_output(encoder: minilm.MiniLM, ids: list[list[int]], layers: int) ->
     import tensorflow as tf
 
     w = encoder.weights
-
     spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.float32)]
 
     @tf.function(input_signature=spec)
@@ -123,7 +124,17 @@ def _frozen_output(encoder: minilm.MiniLM, ids: list[list[int]], layers: int) ->
     return out
 
 
-def _batch(hidden: list[np.ndarray], chunk: range | list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _in_chunks(top: Any, hidden: list[np.ndarray], size: int = 256) -> np.ndarray:
+    """The untrained top layers' embedding of every text, a chunk of similar lengths at a time."""
+    out = np.zeros((len(hidden), minilm.WIDTH), dtype=np.float32)
+    order = sorted(range(len(hidden)), key=lambda i: len(hidden[i]))
+    for begin in range(0, len(order), size):
+        chunk = order[begin : begin + size]
+        out[chunk] = top(*_batch(hidden, chunk)).numpy()
+    return out
+
+
+def _batch(hidden: list[np.ndarray], chunk: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """The cached rows of the texts in `chunk`, padded, and their mask."""
     length = max(len(hidden[i]) for i in chunk)
     x = np.zeros((len(chunk), length, minilm.WIDTH), dtype=np.float32)
