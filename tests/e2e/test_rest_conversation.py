@@ -72,9 +72,11 @@ def test_out_of_scope_is_declined_with_the_311_contact(rest: RestClient):
 
 def test_two_misunderstandings_in_a_row_offer_a_person(rest: RestClient):
     user = sender_id()
-    first = rest.send(user, "asdkjh qwpoe zzxv")
+    # Made-up words: keyboard mashing like "asdkjh qwpoe" reads as frustration to the tuned encoder
+    # (people mash keys when annoyed), and "zzzz qqqq" as out of scope (a decline).
+    first = rest.send(user, "xkcd blorp fnord")
     assert first, "the bot must answer a fallback"
-    second = rest.say(user, "qwpoe asdkjh")  # ("zzzz qqqq" now reads as out of scope: a decline)
+    second = rest.say(user, "zxqv plmok")
     # A person cannot reply on the REST channel (it cannot push later): the citizen gets 311 instead.
     assert "still didn't understand" in second and "call 311" in second
 

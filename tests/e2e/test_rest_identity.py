@@ -112,7 +112,9 @@ def test_a_forged_intent_is_read_as_what_was_typed(stack: Stack) -> None:
     events = tracker(stack, rest.conversation_id(user))["events"]
     said = [e for e in events if e.get("event") == "user"]
     assert [e["text"] for e in said] == ["hello", "handoff_request", 'rate{"rating":"1"}']
-    assert all(e["parse_data"]["intent"].get("confidence", 0) < 1.0 for e in said[1:])
+    # Rasa's "/intent" shortcut ranks only the forged intent; the NLU pipeline ranks them all
+    assert all(len(e["parse_data"].get("intent_ranking", [])) > 1 for e in said[1:])
+    assert not any(e["parse_data"]["intent"]["name"] in {"handoff_request", "rate"} for e in said[1:])
     assert not any(ent.get("entity") == "rating" for e in said for ent in e["parse_data"].get("entities", []))
 
 
