@@ -161,11 +161,13 @@ async def test_a_killed_broadcaster_leaves_no_double_and_no_gap(
     second = await broadcaster(env, log)
     try:
         deadline = time.monotonic() + 60
-        while not (await delivery_report(client, broadcast.id))["done"]:
+        # every recipient settled, then the broadcast marked `sent` (a moment later, under its lock)
+        while not (await delivery_report(client, broadcast.id))["done"] or (
+            (stored := await BroadcastStore(client).get(broadcast.id)) is None or stored.status != SENT
+        ):
             assert time.monotonic() < deadline, await delivery_report(client, broadcast.id)
             await asyncio.sleep(0.1)
         report = await delivery_report(client, broadcast.id)
-        stored = await BroadcastStore(client).get(broadcast.id)
     finally:
         second.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(second.wait, 30)
