@@ -16,6 +16,7 @@ on a copy of each message for every combination of the thresholds given, e.g.
 
 Keys: ``gate.<DomainGate option>``, ``safety.<SafetyGuard option>``,
 ``fallback.<FallbackClassifier option>``, ``retrieval.<RetrievalGate option>``; ``none`` for None.
+A mapping option's key is reached with dots: ``retrieval.language_thresholds.es=0.2,0.3``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 
 STAGES = {
+    "language": "LanguageDetector",  # not tuned: the language the gates' per-language settings follow
     "fallback": "FallbackClassifier",
     "retrieval": "RetrievalGate",
     "gate": "DomainGate",
@@ -93,10 +95,15 @@ class Pipeline:
         built = []
         for key in STAGES:
             component = self.gates[key]
+            if key == "language":
+                built.append(component)
+                continue
             loaded = (
                 getattr(component, "config", None) or component.component_config
             )  # Rasa's own: the latter
-            config = {**loaded, **settings.get(key, {})}
+            config = copy.deepcopy(dict(loaded))
+            for option, value in settings.get(key, {}).items():
+                _set_nested(config, option.split("."), value)
             if key == "gate":
                 state = {"model": domain_model or component._model, "rumors": component._rumors}
                 built.append(DomainGate(config, component._storage, component._resource, state))
@@ -105,6 +112,14 @@ class Pipeline:
             else:
                 built.append(type(component)(config))
         return built
+
+
+def _set_nested(config: dict[str, Any], path: list[str], value: Any) -> None:
+    """``language_thresholds.es`` = 0.3 sets one key of a mapping option, keeping its others."""
+    for part in path[:-1]:
+        config[part] = dict(config.get(part) or {})
+        config = config[part]
+    config[path[-1]] = value
 
 
 def run_gates(gates: list[Any], raw: list[Any]) -> list[dict[str, Any]]:

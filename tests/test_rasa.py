@@ -54,39 +54,39 @@ def test_rasa_test_stories_all_pass(model_path, tmp_path):
 # queries outside city services (a verdict there is a city "fact" nobody asked for, never noise),
 # and crisis recall on the two sets the trigger patterns were written from (each of their messages
 # must get its lifeline). Measured on 2026-12-07 with the model trained from this tree
-# (20261207-155301; a fresh `make train` reproduces it: training is seeded).
+# (20261207-174450; a fresh `make train` reproduces it: training is seeded).
 BLIND_INTENT_F1_FLOOR = 0.94  # intent_f1/blind: 0.959 (target 0.95)
-BLIND_EXACT_ANSWER_FLOOR = 0.88  # exact_answer/blind: 0.895 (target 0.95)
-VALIDATION_INTENT_F1_FLOOR = 0.94  # intent_f1/validation: 0.956
-VALIDATION_EXACT_ANSWER_FLOOR = 0.92  # exact_answer/validation: 0.936
+BLIND_EXACT_ANSWER_FLOOR = 0.88  # exact_answer/blind: 0.897 (target 0.95)
+VALIDATION_INTENT_F1_FLOOR = 0.95  # intent_f1/validation: 0.961
+VALIDATION_EXACT_ANSWER_FLOOR = 0.94  # exact_answer/validation: 0.951
 FALSE_LIFELINE_CEILINGS = {
     "false_lifeline/blind": 0.03,  # 0.013 (6 of 456)
     "false_lifeline/validation": 0.01,  # 0.0 (0 of 375)
 }
-OWN_OOS_DECLINED_FLOOR = 0.94  # declined/own_oos: 0.957 (target 0.95)
+OWN_OOS_DECLINED_FLOOR = 0.95  # declined/own_oos: 0.96 (target 0.95, the bound)
 CRISIS_RECALL_FLOORS = {
     "recall/sensitive_paraphrases": 1.0,  # 1.0, no margin
     "recall/sensitive_tuning": 1.0,  # 1.0, no margin
     "recall/sensitive_blind": 0.97,  # 0.99 (99 of 100; the target is the bound)
     "recall/blind_crisis": 0.94,  # 0.955 (84 of 88; target 0.97)
 }
-# Spanish (issue #19), measured on 2026-12-07 with the model 20261207-155301 (docs/measurements.md,
+# Spanish (issue #19), measured on 2026-12-07 with the model 20261207-174450 (docs/measurements.md,
 # "Spanish"): es/blind was written without seeing the training data; sensitive_es.yml is the set the
 # Spanish trigger patterns were written from (no margin).
 SPANISH_FLOORS = {
-    "intent_f1/es_blind": 0.93,  # 0.962 (target 0.93)
-    "exact_answer/es_blind": 0.88,  # 0.895 (340 of 380; target 0.93)
-    "declined/es_oos": 0.90,  # 0.93 (93 of 100; the target is the bound)
+    "intent_f1/es_blind": 0.93,  # 0.966 (target 0.93)
+    "exact_answer/es_blind": 0.89,  # 0.90 (342 of 380; target 0.93)
+    "declined/es_oos": 0.90,  # 0.91 (91 of 100; the target is the bound)
     "recall/sensitive_es": 1.0,  # 1.0 (92 of 92), no margin
-    "recall/es_crisis": 0.90,  # 0.923 (48 of 52)
+    "recall/es_crisis": 0.94,  # 0.962 (50 of 52)
 }
 SPANISH_CEILINGS = {
     "false_lifeline/es_blind": 0.03,  # 0.018 (7 of 380)
     "verdicts/es_oos": 0,  # 0 of 100, no margin
 }
-OOS_TEST_ANSWERED_CEILING = 0.05  # answered/oos_test: 0.040 (target 0.03)
+OOS_TEST_ANSWERED_CEILING = 0.05  # answered/oos_test: 0.039 (target 0.03)
 OOS_TEST_VERDICTS_CEILING = 0  # verdicts/oos_test, a count: 0 of 1000, no margin (target 0)
-OOS_TEST_LIFELINE_CEILING = 0.02  # lifelines/oos_test: 0.008 (target 0.01)
+OOS_TEST_LIFELINE_CEILING = 0.02  # lifelines/oos_test: 0.007 (target 0.01)
 
 
 class Measured:

@@ -52,6 +52,7 @@ class EmbeddingIntentClassifier(GraphComponent, IntentClassifier):
         return {
             "C": 64.0,
             "embedding_weight": 2.0,
+            "extra_embeddings": {},  # other featurizers' aliases and weights (linear_text.py)
             "ranking_length": 10,
             "max_iter": 3000,
             "answer_labels": False,

@@ -60,6 +60,7 @@ class EmbeddingResponseSelector(FittedComponent):
         return {
             "C": 16.0,
             "embedding_weight": 1.0,
+            "extra_embeddings": {},  # other featurizers' aliases and weights (linear_text.py)
             "ranking_length": 10,
             "max_iter": 3000,
             "retrieval_intent": None,

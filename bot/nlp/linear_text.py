@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 
@@ -44,6 +44,16 @@ def sentence_embeddings(messages: list[Message]) -> np.ndarray:
     return minilm.load().encode([m.get(TEXT) for m in messages])
 
 
+def extra_embeddings(messages: list[Message], alias: str) -> np.ndarray:
+    """Another featurizer's sentence vectors (say the multilingual one's), zeros where it left none."""
+    found = [m.get_dense_features(TEXT, featurizers=[alias])[1] for m in messages]
+    widths = {f.features.shape[-1] for f in found if f is not None}
+    if not widths:
+        raise ValueError(f"no sentence features from a featurizer called {alias!r}: is it in the pipeline?")
+    zeros = np.zeros(widths.pop(), dtype=np.float32)
+    return np.vstack([zeros if f is None else f.features[0] for f in found])
+
+
 @dataclass
 class LinearTextModel:
     """The fitted vectorisers and classifier, pickled together."""
@@ -52,12 +62,13 @@ class LinearTextModel:
     words: TfidfVectorizer
     classifier: LogisticRegression
     embedding_weight: float
+    extra: dict[str, float] = field(default_factory=dict)  # other featurizers' aliases and weights
 
     @classmethod
     def fit(cls, messages: list[Message], labels: list[str], config: dict[str, Any]) -> LinearTextModel:
-        """Fit on the messages; `config` is the component's (`C`, `max_iter`, `embedding_weight`, and
-        `label_weights` and `intent_weight`: a label's weight relative to the balanced one,
-        `balanced_weights`)."""
+        """Fit on the messages; `config` is the component's (`C`, `max_iter`, `embedding_weight`,
+        `extra_embeddings`: other featurizers' aliases with their weights, and `label_weights` and
+        `intent_weight`: a label's weight relative to the balanced one, `balanced_weights`)."""
         texts = [m.get(TEXT) for m in messages]
         boost, intent_weight = config.get("label_weights") or {}, float(config.get("intent_weight", 1.0))
         weighted = bool(boost) or intent_weight != 1.0
@@ -70,16 +81,19 @@ class LinearTextModel:
                 class_weight=None if weighted else "balanced",
             ),
             embedding_weight=config["embedding_weight"],
+            extra={str(k): float(v) for k, v in (config.get("extra_embeddings") or {}).items()},
         )
         weights = balanced_weights(labels, boost, intent_weight) if weighted else None
         model.classifier.fit(model.features(messages), labels, sample_weight=weights)
         return model
 
     def _blocks(self, messages: list[Message]) -> list[np.ndarray | spmatrix]:
-        """The feature columns in three blocks: embedding (dense), character and word n-grams (sparse)."""
+        """The feature columns in blocks: embedding (dense), character and word n-grams (sparse), then
+        each extra embedding (dense; a model pickled before they existed has none)."""
         texts = [m.get(TEXT) for m in messages]
         embedded = sentence_embeddings(messages) * self.embedding_weight
-        return [embedded, self.chars.transform(texts), self.words.transform(texts)]
+        extra = [extra_embeddings(messages, alias) * w for alias, w in getattr(self, "extra", {}).items()]
+        return [embedded, self.chars.transform(texts), self.words.transform(texts), *extra]
 
     def features(self, messages: list[Message]) -> spmatrix:
         return hstack([csr_matrix(block) for block in self._blocks(messages)]).tocsr()
