@@ -5,9 +5,12 @@ model in the checkout's models/), warms it up with one load, then runs ROUNDS lo
 over 20 conversations and prints, per round, messages per second, p50, and the CPU seconds each
 service spent during that load. Several rounds show the run-to-run noise that one figure hides.
 
-    .venv/bin/python bench/service_cpu.py [--rounds 2] [--messages 400] [--root OTHER_CHECKOUT]
+    .venv/bin/python bench/service_cpu.py [--rounds 2] [--messages 400] [--language es] [--root DIR]
 
-`--root` measures another checkout of the project (an older commit, with its own models/ and
+`--language es` sends each entry's first Spanish training question instead of its English one (the
+multilingual encoder runs for Spanish messages only, so their cost is measured on its own).
+
+`--root DIR` measures another checkout of the project (an older commit, with its own models/ and
 build/spacy) with this venv: run it with PYTHONPATH=OTHER_CHECKOUT so its `bot` is imported.
 """
 
@@ -21,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def cpu_seconds(pid: int) -> float:
@@ -29,11 +33,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def questions(entries: list[Any], language: str) -> list[str]:
+    """Each entry's first training question in `language` (English: its own), crisis entries left out."""
+    found = []
+    for entry in (e for e in entries if not e.sensitive):
+        own = entry.questions if language == "en" else getattr(entry.translation(language), "questions", ())
+        found += list(own[:1])
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--messages", type=int, default=400, help="messages per round")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
+    parser.add_argument("--language", default="en", help="the entries' questions in this language")
     args = parser.parse_args()
     root = args.root.resolve()
     sys.path[:0] = [str(root), str(root / "bench")]
@@ -45,7 +59,7 @@ def main() -> int:
 
     stop_on_sigterm()
     os.chdir(root)
-    texts = [e.questions[0] for e in all_entries(load_content()) if not e.sensitive] + latency.OUR_EXTRA
+    texts = questions(all_entries(load_content()), args.language) + latency.OUR_EXTRA
     workdir = Path(tempfile.mkdtemp(prefix="civic-cpu-"))
     settings = Settings.from_env({
         "REDIS_PORT": str(free_port()), "RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()),
@@ -56,7 +70,8 @@ def main() -> int:
         url, token = f"http://127.0.0.1:{settings.rasa.port}", stack.settings.security.rest_token
         pids = {s.name: s.process.pid for s in stack.services if s.process}
         asyncio.run(latency.drive(url, texts, 20, 200, token))  # warm-up
-        print(f"{root}: 20 conversations, {args.messages} messages per round")
+        shown = f"{len(texts)} texts ({args.language})"
+        print(f"{root}: 20 conversations, {args.messages} messages per round, {shown}")
         for number in range(1, args.rounds + 1):
             time.sleep(2)
             before = {name: cpu_seconds(pid) for name, pid in pids.items()}
