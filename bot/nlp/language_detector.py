@@ -39,13 +39,22 @@ def load_detector(agency_file: Path = AGENCY_FILE, language_dir: Path = LANGUAGE
     return Detector(languages, {code: load_language_words(code, language_dir) for code in languages})
 
 
+# The options of a component that detects languages: where the agency's languages and words are.
+DETECTOR_DEFAULTS = {"agency_file": str(AGENCY_FILE), "language_dir": str(LANGUAGE_DIR)}
+
+
+def configured_detector(config: dict[str, Any]) -> Detector:
+    """The detector a component's `DETECTOR_DEFAULTS` options name."""
+    return load_detector(Path(config["agency_file"]), Path(config["language_dir"]))
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class LanguageDetector(GraphComponent, IntentClassifier):
     """Sets the message's language (entities `language` / `language_guess`) and spots a switch."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"agency_file": str(AGENCY_FILE), "language_dir": str(LANGUAGE_DIR)}
+        return dict(DETECTOR_DEFAULTS)
 
     def __init__(self, config: dict[str, Any], detector: Detector) -> None:
         self.config = config
@@ -59,8 +68,7 @@ class LanguageDetector(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> LanguageDetector:
-        detector = load_detector(Path(config["agency_file"]), Path(config["language_dir"]))
-        return cls(config, detector)
+        return cls(config, configured_detector(config))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -11,24 +11,22 @@ measured on the validation sets in docs/measurements.md ("Answer quality", "Late
 
 from __future__ import annotations
 
-from pathlib import Path
+from functools import partial
 from typing import Any
 
-import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.content.agency import AGENCY_FILE, SOURCE_LANGUAGE
+from bot.content.agency import SOURCE_LANGUAGE
 from bot.language.detect import Detector
-from bot.language.words import LANGUAGE_DIR
 from bot.nlp import multilingual
-from bot.nlp.language_detector import load_detector
+from bot.nlp.language_detector import DETECTOR_DEFAULTS, configured_detector
+from bot.nlp.sentence_featurizer import add_sentence_vectors
 
 ALIAS = "e5"
 
@@ -45,8 +43,7 @@ class MultilingualEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             "batch_size": 64,
             # None: every language the agency offers (data/agency.yml) but English
             "languages": None,
-            "agency_file": str(AGENCY_FILE),
-            "language_dir": str(LANGUAGE_DIR),
+            **DETECTOR_DEFAULTS,
         }
 
     def __init__(self, name: str, config: dict[str, Any], detector: Detector) -> None:
@@ -64,8 +61,7 @@ class MultilingualEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> MultilingualEmbeddingFeaturizer:
-        detector = load_detector(Path(config["agency_file"]), Path(config["language_dir"]))
-        return cls(execution_context.node_name, config, detector)
+        return cls(execution_context.node_name, config, configured_detector(config))
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
@@ -80,14 +76,8 @@ class MultilingualEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return self.detector.detect(text).best in self.languages
 
     def process(self, messages: list[Message]) -> list[Message]:
-        targets = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
-        unique = sorted({m.get(TEXT) for m in targets if self.encoded(m.get(TEXT))})
-        vectors = dict(zip(unique, multilingual.encode(unique, self._config["batch_size"]), strict=True))
-        zeros = np.zeros(multilingual.DIMENSIONS, dtype=np.float32)
-        for message in targets:
-            vector = vectors.get(message.get(TEXT), zeros)
-            self.add_features_to_message(None, vector[None, :], TEXT, message)
-        return messages
+        encode = partial(multilingual.encode, batch_size=int(self._config["batch_size"]))
+        return add_sentence_vectors(self, messages, encode, multilingual.DIMENSIONS, self.encoded)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self.process(training_data.training_examples)

@@ -13,8 +13,11 @@ for two layers). Rumor claims are still compared in the pretrained encoder's spa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -31,6 +34,25 @@ from bot.nlp.message_language import message_language
 from bot.nlp.minilm_tuning import Tuning, fine_tune
 
 TUNED_FILE = "minilm_tuned.joblib"
+
+
+def add_sentence_vectors(
+    featurizer: DenseFeaturizer,
+    messages: list[Message],
+    encode: Callable[[list[str]], np.ndarray],
+    width: int,
+    wanted: Callable[[str], bool] | None = None,
+) -> list[Message]:
+    """Each message with text gets its text's vector as sentence features, each distinct text encoded
+    once (training data repeats some); a text `wanted` turns down gets zeros (`width` of them)."""
+    targets = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
+    unique = sorted({m.get(TEXT) for m in targets if wanted is None or wanted(m.get(TEXT))})
+    vectors = dict(zip(unique, encode(unique), strict=True))
+    zeros = np.zeros(width, dtype=np.float32)
+    for message in targets:
+        vector = vectors.get(message.get(TEXT), zeros)
+        featurizer.add_features_to_message(None, vector[None, :], TEXT, message)
+    return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -123,12 +145,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return str(message.get(INTENT_RESPONSE_KEY) or message.get(INTENT))
 
     def process(self, messages: list[Message]) -> list[Message]:
-        targets = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
-        unique = sorted({m.get(TEXT) for m in targets})  # training data repeats some texts
-        vectors = dict(zip(unique, self.encoder.encode(unique, self._config["batch_size"]), strict=True))
-        for message in targets:
-            self.add_features_to_message(None, vectors[message.get(TEXT)][None, :], TEXT, message)
-        return messages
+        encode = partial(self.encoder.encode, batch_size=int(self._config["batch_size"]))
+        return add_sentence_vectors(self, messages, encode, minilm.WIDTH)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self.process(training_data.training_examples)
