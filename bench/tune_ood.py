@@ -158,6 +158,12 @@ def load_sets(datasets: Path) -> list[Any]:
             "es_validation",
             "es_oos_validation",
             "es_crisis_validation",
+            "validation_v2",
+            "own_oos_v2",
+            "crisis_v2",
+            "es_validation_v2",
+            "es_oos_validation_v2",
+            "es_crisis_validation_v2",
         ]
     )
     sets += quality.clinc_sets(datasets, keys=["oos_val"])
@@ -201,6 +207,15 @@ COLUMNS = [
     ("exact_answer/es_validation", "es_exact", "{:.3f}"),
     ("declined/es_oos_validation", "es_decl", "{:.3f}"),
     ("recall/es_crisis_validation", "es_rec", "{:.3f}"),
+    ("exact_answer/validation_v2", "exact_v2", "{:.3f}"),
+    ("declined/own_oos_v2", "v2_decl", "{:.3f}"),
+    ("recall/crisis_v2", "rec_v2", "{:.3f}"),
+    ("false_alarm/crisis_v2", "fa_v2", "{:.3f}"),
+    ("false_lifeline/validation_v2", "fll_v2", "{:.3f}"),
+    ("exact_answer/es_validation_v2", "es_exact2", "{:.3f}"),
+    ("declined/es_oos_validation_v2", "es_decl2", "{:.3f}"),
+    ("recall/es_crisis_validation_v2", "es_rec2", "{:.3f}"),
+    ("false_alarm/es_crisis_validation_v2", "es_fa2", "{:.3f}"),
     ("verdicts/rumor_near", "near_verd", "{:.0f}"),
     ("exact_answer/rumor_near", "near_exact", "{:.3f}"),
 ]

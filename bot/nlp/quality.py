@@ -154,21 +154,28 @@ def nlu_set(key: str, title: str, role: str, paths: Iterable[Path]) -> EvalSet |
 # The project's own sets: (key, title, role, files). Keys are what tests/test_rasa.py's floors name.
 # validation_v1/ is the first blind set (2026-12-05), retired the same day: the briefs for new training
 # data had been written after seeing its misses, so it is validation data now (tuning allowed).
+# validation_v2/ (2026-12-07) was written from the answers alone once the older validation sets had
+# stopped predicting the blind set (training data had been written from their misses): no training
+# data is written from it.
 def project_set_files(nlu_dir: Path = NLU_TESTS) -> list[tuple[str, str, str, list[Path]]]:
-    blind, retired = nlu_dir / "blind", nlu_dir / "validation_v1"
+    blind, retired, fresh = nlu_dir / "blind", nlu_dir / "validation_v1", nlu_dir / "validation_v2"
     return [
         ("blind", "blind/answers.yml", ANSWERS, [blind / "answers.yml"]),
         ("validation", "validation: holdout_*.yml", ANSWERS, sorted(nlu_dir.glob("holdout_*.yml"))),
         ("validation_v1", "validation: validation_v1/answers.yml", ANSWERS, [retired / "answers.yml"]),
+        ("validation_v2", "validation: validation_v2/answers.yml", ANSWERS, [fresh / "answers.yml"]),
         ("own_oos", "blind/out_of_scope.yml", OWN_OUT_OF_SCOPE, [blind / "out_of_scope.yml"]),
         ("own_oos_v1", "validation: validation_v1/out_of_scope.yml", OWN_OUT_OF_SCOPE,
          [retired / "out_of_scope.yml"]),
+        ("own_oos_v2", "validation: validation_v2/out_of_scope.yml", OWN_OUT_OF_SCOPE,
+         [fresh / "out_of_scope.yml"]),
         *(
             (name, f"{name}.yml", CRISIS, [nlu_dir / f"{name}.yml"])
             for name in ("sensitive_paraphrases", "sensitive_tuning", "sensitive_blind")
         ),
         ("blind_crisis", "blind/crisis.yml", CRISIS, [blind / "crisis.yml"]),
         ("crisis_v1", "validation: validation_v1/crisis.yml", CRISIS, [retired / "crisis.yml"]),
+        ("crisis_v2", "validation: validation_v2/crisis.yml", CRISIS, [fresh / "crisis.yml"]),
         *spanish_set_files(nlu_dir),
     ]  # fmt: skip
 
@@ -177,15 +184,21 @@ def project_set_files(nlu_dir: Path = NLU_TESTS) -> list[tuple[str, str, str, li
 # is the crisis set the Spanish keyword net was written against (recall 100% required).
 def spanish_set_files(nlu_dir: Path = NLU_TESTS) -> list[tuple[str, str, str, list[Path]]]:
     blind, validation = nlu_dir / "es" / "blind", nlu_dir / "es" / "validation"
+    fresh = nlu_dir / "es" / "validation_v2"
     return [
         ("es_blind", "es/blind/answers.yml", ANSWERS, [blind / "answers.yml"]),
         ("es_validation", "validation: es/validation/answers.yml", ANSWERS, [validation / "answers.yml"]),
+        ("es_validation_v2", "validation: es/validation_v2/answers.yml", ANSWERS, [fresh / "answers.yml"]),
         ("es_oos", "es/blind/out_of_scope.yml", OWN_OUT_OF_SCOPE, [blind / "out_of_scope.yml"]),
         ("es_oos_validation", "validation: es/validation/out_of_scope.yml", OWN_OUT_OF_SCOPE,
          [validation / "out_of_scope.yml"]),
+        ("es_oos_validation_v2", "validation: es/validation_v2/out_of_scope.yml", OWN_OUT_OF_SCOPE,
+         [fresh / "out_of_scope.yml"]),
         ("sensitive_es", "sensitive_es.yml", CRISIS, [nlu_dir / "sensitive_es.yml"]),
         ("es_crisis", "es/blind/crisis.yml", CRISIS, [blind / "crisis.yml"]),
         ("es_crisis_validation", "validation: es/validation/crisis.yml", CRISIS, [validation / "crisis.yml"]),
+        ("es_crisis_validation_v2", "validation: es/validation_v2/crisis.yml", CRISIS,
+         [fresh / "crisis.yml"]),
     ]  # fmt: skip
 
 
