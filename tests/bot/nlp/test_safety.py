@@ -71,5 +71,35 @@ def test_typical_phrasings(triggers, text, lifeline):
     assert LIFELINE[match(triggers, text) or ""] == lifeline
 
 
+@pytest.mark.parametrize(
+    "text,lifeline",
+    [
+        ("my husband took too many of his pills and he wont wake up", "911"),
+        ("the baby chewed on some of grandma's pills", "911"),
+        ("mi nieto se trago unas pastillas que estaban en la mesa", "911"),
+        ("i swallowed a whole bunch of pills", "988"),
+        ("my son took all his meds and wont answer me", "988"),
+    ],
+)
+def test_an_overdose_that_does_not_wake_or_a_child_who_swallowed_pills_gets_911(triggers, text, lifeline):
+    """Someone who does not wake, or a child who got into medicine, needs 911, not the crisis line."""
+    assert LIFELINE[match(triggers, text) or ""] == lifeline
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "got hit with a huge late fee on the water bill",
+        "locked out of my email account, can you reset it",
+        "we cleaned out the garage and i think it got thrown out",
+        "i live on a street with permit parking, how do i get a sticker",
+        "my car is on the street during the snow emergency, where do i move it",
+        "my kids took their medicine this morning, when does the pool open",
+    ],
+)
+def test_everyday_phrases_sharing_a_crisis_word_get_no_lifeline(triggers, text):
+    assert match(triggers, text) is None
+
+
 def test_fold_for_safety_squeezes_repeated_letters_and_apostrophes():
     assert fold_for_safety("PLEEEASE  I\u2019m") == "pleease i'm"
