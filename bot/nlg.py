@@ -83,7 +83,12 @@ NOTICE_LEADS = frozenset({"utter_greet"})  # responses a pinned notice comes bef
 REDIS_TIMEOUT = 0.5  # seconds: a slow Redis must not hold a greeting or an answer up
 CONTENT_ANSWER_PREFIX = "utter_faq/"  # FAQ, rumor and referral answers; lifelines are utter_sensitive_*
 UNAVAILABLE = "utter_answer_unavailable"  # for an entry retired or outside its dates (not rated)
-UNAVAILABLE_UNTIL_RETRAINED = "utter_out_of_scope"  # said instead by a model trained before it existed
+DECLINE = "utter_out_of_scope"
+UNAVAILABLE_UNTIL_RETRAINED = DECLINE  # said instead by a model trained before it existed
+# A decline of a question about a crisis topic adds the topic's resource line (data/responses/safety.yml),
+# named by the SafetyGuard's report in the parse (bot.nlp.safety_guard.SOURCE; not imported: it loads Rasa).
+RESOURCES_PREFIX = "utter_resources_"
+SAFETY_REPORT = "safety"
 _ENTITY_PAYLOAD = re.compile(r"(/[^{}\s]+)(\{.*\})", re.DOTALL)
 
 
@@ -217,6 +222,8 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         language = conversation_language(tracker.current_slot_values())
         if not kwargs.get("buttons"):  # an action's own choice buttons: not an answer to rate
             response = self.rated(utter_action, response, variant, served, language)
+        if utter_action == DECLINE and response.get("text"):
+            return self.with_resource_line(response, tracker, output_channel)
         if utter_action not in NOTICE_LEADS or not response.get("text"):
             return response
         lead = await self.notice_lead(language)
@@ -285,6 +292,22 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
             )
         log.info("nlg: %s is retired or outside its dates: said %s", utter_action, name)
         return self.say(self._responses, name, output_channel, tracker.current_slot_values(), **kwargs)
+
+    def with_resource_line(
+        self, response: dict[str, Any], tracker: DialogueStateTracker, output_channel: str
+    ) -> dict[str, Any]:
+        """A decline of a question about a crisis topic ("how many people are homeless in the US")
+        ends with where help is, calmly (``utter_resources_<lifeline intent>``): not the emergency
+        reply, which is for a person in need (bot/nlp/safety_guard.py reports the topic)."""
+        parse: dict[str, Any] = dict(tracker.latest_message.parse_data) if tracker.latest_message else {}
+        topic = (parse.get(SAFETY_REPORT) or {}).get("topic")
+        if not topic:
+            return response
+        filled = tracker.current_slot_values()
+        line = self.say(self._responses, f"{RESOURCES_PREFIX}{topic}", output_channel, filled)
+        if not line or not line.get("text"):
+            return response
+        return {**response, "text": f"{response['text']}\n\n{line['text']}"}
 
     def today(self) -> date:
         """Today in the agency's time zone: the day an entry's ``valid_from`` / ``valid_until`` mean."""

@@ -149,3 +149,16 @@ def match(triggers: Iterable[Trigger], *texts: str) -> str | None:
             if not topic_question:
                 return trigger.intent
     return None
+
+
+def topic_of(triggers: Iterable[Trigger], *texts: str) -> str | None:
+    """The sensitive topic whose bare topic words ``texts`` use ("homeless", "abuse"), or None.
+
+    For a message the keyword net let through as a general question about the topic: the decline
+    it gets still names where help is (bot/nlg.py adds the topic's resource line).
+    """
+    candidates = [v for t in texts if t for v in variants(t)]
+    for trigger in triggers:
+        if any(pattern.search(text) for pattern in trigger.topic_words for text in candidates):
+            return trigger.intent
+    return None

@@ -37,11 +37,14 @@ from bot.nlp.safety import (
     load_topic_question,
     load_triggers,
     match,
+    topic_of,
 )
 
 SENSITIVE_PREFIX = "sensitive_"
 DECLINED = "out_of_scope"
-SOURCE = "safety"  # the parse's report of which net gave the lifeline: {"net": "keywords" | "classifier"}
+# The parse's report: which net gave the lifeline, {"net": "keywords" | "classifier"}; or, for a message
+# about a crisis topic that got none, the topic's lifeline intent, {"topic": "sensitive_..."}.
+SOURCE = "safety"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -79,18 +82,28 @@ class SafetyGuard(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent, net = self._sensitive_intent(message)
+            picked = str((message.get(INTENT) or {}).get("name") or "")
             if intent:
                 predict(message, intent)
                 message.set(SOURCE, {"net": net}, add_to_output=True)
-            elif str((message.get(INTENT) or {}).get("name") or "").startswith(SENSITIVE_PREFIX):
+                continue
+            if picked.startswith(SENSITIVE_PREFIX):
                 predict(message, DECLINED)  # the classifier's lifeline, which its net held back
+            topic = self._topic(message, picked)
+            if topic:  # declined or answered, the reply adds where help is (bot/nlg.py)
+                message.set(SOURCE, {"topic": topic}, add_to_output=True)
         return messages
+
+    def _topic(self, message: Message, picked: str) -> str | None:
+        """The crisis topic a message without a lifeline is about: the classifier's held-back lifeline,
+        else the topic words it uses ("how many homeless people are there" is about homelessness)."""
+        if picked.startswith(SENSITIVE_PREFIX):
+            return picked
+        return topic_of(self.triggers, message.get(TEXT) or "", lemmas(message))
 
     def _sensitive_intent(self, message: Message) -> tuple[str | None, str]:
         text = message.get(TEXT) or ""
-        tokens = message.get(TOKENS_NAMES[TEXT]) or []
-        lemmas = " ".join(token.lemma or token.text for token in tokens)
-        found = match(self.triggers, text, lemmas)
+        found = match(self.triggers, text, lemmas(message))
         if found:
             return found, "keywords"
         if text and is_topic_question(self.topic_question, text):
@@ -117,3 +130,8 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         if confident is None or bound is None or confidence >= confident:
             return True
         return score is None or score <= bound
+
+
+def lemmas(message: Message) -> str:
+    """The message's lemmatised form ("killing" -> "kill"): the keyword net tries it too."""
+    return " ".join(token.lemma or token.text for token in message.get(TOKENS_NAMES[TEXT]) or [])

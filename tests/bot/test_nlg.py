@@ -12,7 +12,7 @@ from rasa.core.actions.action import ActionBotResponse
 from rasa.core.channels import CollectingOutputChannel
 from rasa.core.nlg import NaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -263,3 +263,49 @@ async def test_a_spanish_reader_gets_the_spanish_answer_and_rating_buttons(shipp
     assert said is not None
     assert "Más información:" in said["text"] and said["rating"]["language"] == "es"
     assert [b["title"] for b in said["buttons"]] == ["👍 Sí", "👎 No"]
+
+
+def asked(domain: Domain, parse: dict[str, Any], language: str = "en") -> DialogueStateTracker:
+    """A conversation in `language` whose last message was parsed as ``parse`` (an out-of-scope question)."""
+    message = UserUttered("a question", {"name": "out_of_scope", "confidence": 1.0}, parse_data=parse)
+    tracker = DialogueStateTracker.from_events("c1", [message], slots=domain.slots)
+    tracker.slots["language"].value = language
+    return tracker
+
+
+async def test_a_declined_question_about_a_crisis_topic_ends_with_where_help_is(shipped: Domain) -> None:
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    about = {"safety": {"topic": "sensitive_homelessness_help"}}
+    said = await nlg.generate("utter_out_of_scope", asked(shipped, about), "rest")
+    assert said is not None
+    decline, line = said["text"].split("\n\n")
+    assert decline.startswith("Sorry, I can only help with Harbor City services")
+    assert line == (
+        "If you or someone close to you needs a place to stay, the Homeless Outreach line, 555-010-5050, "
+        "answers at any time."
+    )
+    spanish = await nlg.generate("utter_out_of_scope", asked(shipped, about, "es"), "rest")
+    assert spanish is not None and spanish["text"].startswith("Lo siento")
+    assert spanish["text"].endswith("personas sin hogar, 555-010-5050, atiende a cualquier hora.")
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [{}, {"safety": {"net": "keywords"}}, {"safety": {"topic": "sensitive_not_in_the_responses"}}],
+    ids=["no report", "a lifeline's report", "a topic without a line"],
+)
+async def test_any_other_decline_is_the_decline_alone(shipped: Domain, parse: dict[str, Any]) -> None:
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    said = await nlg.generate("utter_out_of_scope", asked(shipped, parse), "rest")
+    assert said is not None and "\n\n" not in said["text"]
+
+
+async def test_only_a_decline_gets_the_line(shipped: Domain) -> None:
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    tracker = asked(shipped, {"safety": {"topic": "sensitive_mental_health_crisis"}})
+    said = await nlg.generate("utter_faq/city_hall_hours", tracker, "rest")
+    assert said is not None and "988" not in said["text"]
+    declined = await nlg.generate("utter_out_of_scope", tracker, "rest")
+    assert declined is not None and declined["text"].endswith(
+        "you can call or text 988 (Suicide and Crisis Lifeline) at any time."
+    )

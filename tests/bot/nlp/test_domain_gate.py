@@ -88,6 +88,39 @@ def test_a_question_about_a_crisis_topic_gets_no_lifeline(
 
 
 @pytest.mark.parametrize(
+    "text,topic",
+    [
+        ("how many people are homeless in this country", "sensitive_homelessness_help"),
+        ("what percentage of marriages involve domestic violence", "sensitive_abuse_help"),
+    ],
+)
+def test_a_declined_question_about_a_crisis_topic_names_its_topic(
+    parser: Parser, kinds: dict[str, str], text: str, topic: str
+) -> None:
+    """The decline then ends with the topic's resource line (bot/nlg.py, tests/bot/test_nlg.py)."""
+    [parse] = parser.parse([text])
+    assert outcome_of(parse, kinds) in quality.DECLINES, parse
+    assert parse["safety"] == {"topic": topic}
+    [ordinary] = parser.parse(["what's the weather like in paris"])
+    assert "safety" not in ordinary
+
+
+def test_a_lifeline_the_classifier_held_back_names_its_topic(parser: Parser) -> None:
+    """A lifeline the classifier picked but its net held back (a topic question) is the topic."""
+    guard = next(
+        node._component
+        for name, node in parser.agent.processor.graph_runner._instantiated_nodes.items()  # type: ignore[union-attr]
+        if name.rstrip("0123456789").endswith("SafetyGuard")
+    )
+    message = Message({"text": "what are the statistics across the nation"})
+    message.set("intent", {"name": "sensitive_mental_health_crisis", "confidence": 0.9})
+    message.set("intent_ranking", [{"name": "sensitive_mental_health_crisis", "confidence": 0.9}])
+    guard.process([message])
+    assert message.get("intent")["name"] == "out_of_scope"
+    assert message.get("safety") == {"topic": "sensitive_mental_health_crisis"}
+
+
+@pytest.mark.parametrize(
     "text,lifeline",
     [
         ("whats the point of going on", "988"),
