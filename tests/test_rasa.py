@@ -54,13 +54,13 @@ def test_rasa_test_stories_all_pass(model_path, tmp_path):
 # queries outside city services (a verdict there is a city "fact" nobody asked for, never noise),
 # and crisis recall on the two sets the trigger patterns were written from (each of their messages
 # must get its lifeline). Measured on 2026-12-07 with the model trained from this tree
-# (20261207-174450; a fresh `make train` reproduces it: training is seeded).
-BLIND_INTENT_F1_FLOOR = 0.94  # intent_f1/blind: 0.959 (target 0.95)
-BLIND_EXACT_ANSWER_FLOOR = 0.88  # exact_answer/blind: 0.897 (target 0.95)
+# (20261207-214500; a fresh `make train` reproduces it: training is seeded).
+BLIND_INTENT_F1_FLOOR = 0.95  # intent_f1/blind: 0.960 (target 0.95, the bound)
+BLIND_EXACT_ANSWER_FLOOR = 0.88  # exact_answer/blind: 0.899 (target 0.95)
 VALIDATION_INTENT_F1_FLOOR = 0.95  # intent_f1/validation: 0.961
 VALIDATION_EXACT_ANSWER_FLOOR = 0.94  # exact_answer/validation: 0.951
 FALSE_LIFELINE_CEILINGS = {
-    "false_lifeline/blind": 0.03,  # 0.013 (6 of 456)
+    "false_lifeline/blind": 0.03,  # 0.011 (5 of 456)
     "false_lifeline/validation": 0.01,  # 0.0 (0 of 375)
 }
 OWN_OOS_DECLINED_FLOOR = 0.95  # declined/own_oos: 0.96 (target 0.95, the bound)
@@ -68,7 +68,7 @@ CRISIS_RECALL_FLOORS = {
     "recall/sensitive_paraphrases": 1.0,  # 1.0, no margin
     "recall/sensitive_tuning": 1.0,  # 1.0, no margin
     "recall/sensitive_blind": 0.97,  # 0.99 (99 of 100; the target is the bound)
-    "recall/blind_crisis": 0.94,  # 0.955 (84 of 88; target 0.97)
+    "recall/blind_crisis": 0.95,  # 0.966 (85 of 88; target 0.97)
 }
 # Spanish (issue #19), measured on 2026-12-07 with the model 20261207-174450 (docs/measurements.md,
 # "Spanish"): es/blind was written without seeing the training data; sensitive_es.yml is the set the
