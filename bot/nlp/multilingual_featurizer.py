@@ -6,7 +6,8 @@ find these vectors by the alias `e5`. A message in English, or in no clear langu
 English has MiniLM (fine-tuned on its questions), and leaving it out keeps the cost (about 22 ms of
 a core per message) off the messages that gain nothing from it. Training examples and parsed
 messages are sorted by the same language detector, so the classifiers learn what they will see;
-measured on the validation sets in docs/measurements.md ("Answer quality", "Latest").
+measured on the validation sets in docs/measurements.md ("Answer quality", "A multilingual encoder
+for Spanish messages").
 """
 
 from __future__ import annotations

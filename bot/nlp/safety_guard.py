@@ -11,6 +11,10 @@ homeless people are there": `bot.nlp.safety.TopicQuestion`), and below ``confide
 it needs the message within ``max_domain_score`` of the training examples (the domain gate's
 score): weak evidence far from anything the assistant knows is no crisis. When it stays silent
 and the classifier's own pick was a lifeline, the message is declined (``out_of_scope``).
+
+A message that gets no lifeline but is about a crisis topic (the lifeline the classifier held back,
+or the topic words it uses) has that topic in the parse (``safety: {topic: ...}``): its decline then
+ends with where help is, calmly (bot/nlg.py, data/responses/safety.yml).
 """
 
 from __future__ import annotations
