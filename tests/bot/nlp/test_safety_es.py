@@ -68,6 +68,9 @@ def test_ordinary_and_about_the_topic_spanish_messages_get_no_lifeline(triggers,
         ("estoy durmiendo en el carro", "sensitive_homelessness_help"),
         ("mi esposo me pega", "sensitive_abuse_help"),
         ("tengo miedo de volver a casa", "sensitive_abuse_help"),
+        ("anoche mi pareja me dio una bofetada", "sensitive_abuse_help"),
+        ("se inundó la casa y estamos atrapados en el segundo piso", "sensitive_immediate_danger"),
+        ("la niña se tragó unas pastillas del botiquín", "sensitive_immediate_danger"),
     ],
 )
 def test_typical_phrasings_with_and_without_accents(triggers, text, intent):
@@ -88,6 +91,8 @@ def test_typical_phrasings_with_and_without_accents(triggers, text, intent):
         "¿cuántas personas sin hogar hay en el país?",
         "causas de la violencia doméstica",
         "quiero ser voluntaria en el albergue",
+        "estoy atrapado en el tráfico, ¿a qué hora cierra la alcaldía?",
+        "el caballo le dio una patada a la cerca del parque",
     ],
 )
 def test_city_questions_and_questions_about_a_topic_get_no_lifeline(triggers, text):
