@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -132,33 +132,36 @@ def is_topic_question(topic_question: TopicQuestion, text: str) -> bool:
     return topic_question.matches(strip_accents(fold_for_safety(text)))
 
 
-def match(triggers: Iterable[Trigger], *texts: str) -> str | None:
-    """The sensitive intent any of ``texts`` triggers, or None.
+class Scan(NamedTuple):
+    """What the keyword net found: the lifeline intent a message triggers, else the crisis topic whose
+    bare topic words it uses in a general question ("how many homeless people are there")."""
+
+    intent: str | None
+    topic: str | None = None
+
+
+def scan(triggers: Iterable[Trigger], *texts: str) -> Scan:
+    """The net's finding on ``texts``, in one pass over the triggers.
 
     The first text is the message itself: whether it is a general question about a topic is
-    decided on it, since the lemmas ("be", "i") would hide its wording.
+    decided on it, since the lemmas ("be", "i") would hide its wording. The topic of such a question
+    lets its decline still name where help is (bot/nlg.py adds the topic's resource line).
     """
     candidates = [v for t in texts if t for v in variants(t)]
     topic_question: bool | None = None
+    topic: str | None = None
     for trigger in triggers:
         if any(pattern.search(text) for pattern in trigger.patterns for text in candidates):
-            return trigger.intent
+            return Scan(trigger.intent)
         if any(pattern.search(text) for pattern in trigger.topic_words for text in candidates):
             if topic_question is None:
                 topic_question = bool(texts) and is_topic_question(trigger.topic_question, texts[0])
             if not topic_question:
-                return trigger.intent
-    return None
+                return Scan(trigger.intent)
+            topic = topic or trigger.intent
+    return Scan(None, topic)
 
 
-def topic_of(triggers: Iterable[Trigger], *texts: str) -> str | None:
-    """The sensitive topic whose bare topic words ``texts`` use ("homeless", "abuse"), or None.
-
-    For a message the keyword net let through as a general question about the topic: the decline
-    it gets still names where help is (bot/nlg.py adds the topic's resource line).
-    """
-    candidates = [v for t in texts if t for v in variants(t)]
-    for trigger in triggers:
-        if any(pattern.search(text) for pattern in trigger.topic_words for text in candidates):
-            return trigger.intent
-    return None
+def match(triggers: Iterable[Trigger], *texts: str) -> str | None:
+    """The sensitive intent any of ``texts`` triggers, or None (`scan`'s intent)."""
+    return scan(triggers, *texts).intent

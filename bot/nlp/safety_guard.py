@@ -40,8 +40,7 @@ from bot.nlp.safety import (
     is_topic_question,
     load_topic_question,
     load_triggers,
-    match,
-    topic_of,
+    scan,
 )
 
 SENSITIVE_PREFIX = "sensitive_"
@@ -85,7 +84,8 @@ class SafetyGuard(GraphComponent, IntentClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            intent, net = self._sensitive_intent(message)
+            keywords = scan(self.triggers, message.get(TEXT) or "", lemmas(message))
+            intent, net = self._sensitive_intent(message, keywords.intent)
             picked = str((message.get(INTENT) or {}).get("name") or "")
             if intent:
                 predict(message, intent)
@@ -93,23 +93,18 @@ class SafetyGuard(GraphComponent, IntentClassifier):
                 continue
             if picked.startswith(SENSITIVE_PREFIX):
                 predict(message, DECLINED)  # the classifier's lifeline, which its net held back
-            topic = self._topic(message, picked)
-            if topic:  # declined or answered, the reply adds where help is (bot/nlg.py)
+            # the crisis topic of a message without a lifeline: the classifier's held-back lifeline,
+            # else the topic words it uses; declined or answered, the reply adds where help is
+            topic = picked if picked.startswith(SENSITIVE_PREFIX) else keywords.topic
+            if topic:
                 message.set(SOURCE, {"topic": topic}, add_to_output=True)
         return messages
 
-    def _topic(self, message: Message, picked: str) -> str | None:
-        """The crisis topic a message without a lifeline is about: the classifier's held-back lifeline,
-        else the topic words it uses ("how many homeless people are there" is about homelessness)."""
-        if picked.startswith(SENSITIVE_PREFIX):
-            return picked
-        return topic_of(self.triggers, message.get(TEXT) or "", lemmas(message))
-
-    def _sensitive_intent(self, message: Message) -> tuple[str | None, str]:
+    def _sensitive_intent(self, message: Message, keyword_intent: str | None) -> tuple[str | None, str]:
+        """The lifeline: the keyword net's (``keyword_intent``), else the classifier's when it is sure."""
+        if keyword_intent:
+            return keyword_intent, "keywords"
         text = message.get(TEXT) or ""
-        found = match(self.triggers, text, lemmas(message))
-        if found:
-            return found, "keywords"
         if text and is_topic_question(self.topic_question, text):
             return None, ""
         score = (message.get(DOMAIN_GATE_OUTPUT) or {}).get("score")
