@@ -129,10 +129,46 @@ def stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()
+
+
+def ephemeral_ports() -> range:
+    """The ports the kernel gives outgoing connections (Linux's default when it cannot be read)."""
+    try:
+        low, high = (int(part) for part in EPHEMERAL_RANGE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port free now, outside the kernel's ephemeral range.
+
+    A port the kernel picked (bind to 0) is an ephemeral one, which any outgoing connection on the
+    machine may take before the service that was handed it binds it; ports below the range are only
+    ever taken by an explicit bind, so the gap between choosing and binding is safe from that.
+    """
+    ephemeral = ephemeral_ports()
+    below, above = range(10000, ephemeral.start), range(ephemeral.stop, 65536)
+    candidates = max(below, above, key=len)
+    if len(candidates) < 1000:  # the kernel hands out nearly every port: take one of its own
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+    rng = secrets.SystemRandom()
+    for _ in range(200):
+        port = rng.choice(candidates)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise StackError(f"no free loopback port between {candidates.start} and {candidates.stop - 1}")
 
 
 def http_ok(url: str) -> bool:
