@@ -38,7 +38,7 @@ from rasa.nlu.constants import (
     RESPONSE_SELECTOR_RANKING_KEY,
     RESPONSE_SELECTOR_UTTER_ACTION_KEY,
 )
-from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME as FALLBACK
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_RANKING_KEY,
@@ -150,6 +150,9 @@ class DomainGate(FittedComponent, IntentClassifier):
             # an out_of_scope below rescue_below whose FAQ pick reaches rescue_selector is answered
             "rescue_below": None,
             "rescue_selector": 0.8,
+            # the same for a clarification (nlu_fallback) between out_of_scope and the FAQs, whose
+            # FAQ pick reaches rescue_fallback (None: no such rescue)
+            "rescue_fallback": None,
             # a rumor's verdict needs claim similarity >= claim_threshold and the selector's
             # confidence >= rumor_confidence (None: no such check)
             "claim_threshold": None,
@@ -261,11 +264,11 @@ class DomainGate(FittedComponent, IntentClassifier):
         knows the FAQs, is sure it is hazardous waste. Both must agree, and the message must be
         in the domain.
         """
-        below, selector_floor = self.config["rescue_below"], self.config["rescue_selector"]
-        intent = message.get(INTENT) or {}
-        if below is None or report["out_of_domain"] or intent.get("name") != OUT_OF_SCOPE:
+        below = self.config["rescue_below"]
+        if below is None or report["out_of_domain"]:
             return
-        if float(intent.get("confidence") or 0.0) >= below:
+        selector_floor = self._rescue_floor(message, below)
+        if selector_floor is None:
             return
         retrieval = self.config["retrieval_intents"][0]
         response = selector_prediction(message, retrieval).get("response") or {}
@@ -277,10 +280,29 @@ class DomainGate(FittedComponent, IntentClassifier):
         message.set(INTENT, prediction, add_to_output=True)
         message.set(
             INTENT_RANKING_KEY,
-            [prediction, *[r for r in ranking if r.get("name") != retrieval]],
+            [prediction, *[r for r in ranking if r.get("name") not in (retrieval, FALLBACK)]],
             add_to_output=True,
         )
         report["rescued"] = response.get(INTENT_RESPONSE_KEY)
+
+    def _rescue_floor(self, message: Message, below: float) -> float | None:
+        """The FAQ pick's confidence that rescues this message, or None when nothing may.
+
+        An out_of_scope below ``below`` needs ``rescue_selector``. A clarification whose first
+        candidate is such an out_of_scope or the FAQs needs ``rescue_fallback``: "benefits for vets",
+        half out of scope and half FAQ, would otherwise get a "did you mean" with one sure answer.
+        """
+        intent = message.get(INTENT) or {}
+        floor = self.config["rescue_selector"]
+        if intent.get("name") == FALLBACK:
+            floor = self.config["rescue_fallback"]
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            intent = next((r for r in ranking if r.get("name") != FALLBACK), {})
+            if intent.get("name") == self.config["retrieval_intents"][0]:
+                return floor
+        if intent.get("name") == OUT_OF_SCOPE and float(intent.get("confidence") or 0.0) < below:
+            return floor
+        return None
 
     def _unsure_far_out(self, message: Message, intent: str, score: float) -> bool:
         """Farther out than ``unsure_threshold``, an answer needs a surer pick (``unsure_confidence``).
@@ -313,7 +335,7 @@ class DomainGate(FittedComponent, IntentClassifier):
             return
         report["not_about_claim"] = response.get(INTENT_RESPONSE_KEY)
         if not rumor.related:
-            predict(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
+            predict(message, FALLBACK)
             return
         _select(prediction, rumor.related)
         # the selector's output is a dict inside the message's; set it again for the output list

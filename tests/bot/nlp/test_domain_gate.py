@@ -306,3 +306,49 @@ def test_an_untrained_gate_changes_nothing(tmp_path: Path) -> None:
     message.set("intent", {"name": "faq", "confidence": 0.9})
     loaded.process([message])
     assert OUTPUT not in message.data and message.get("intent")["name"] == "faq"
+
+
+def classified(intents: list[tuple[str, float]], answer: float, embedding_of: Message) -> Message:
+    """`embedding_of`'s text and embedding, as the classifiers before the gate left it: the intent
+    ranking `intents` (the first one picked) and the water bill's answer at confidence `answer`."""
+    message = Message({"text": embedding_of.get("text")}, features=embedding_of.features)
+    ranking = [{"name": name, "confidence": confidence} for name, confidence in intents]
+    message.set("intent", ranking[0])
+    message.set("intent_ranking", ranking)
+    response = {"intent_response_key": "faq/water_bill", "confidence": answer, "responses": []}
+    message.set("response_selector", {"default": {"response": response, "ranking": [response]}})
+    return message
+
+
+@pytest.mark.parametrize(
+    "intents,answer,rescued",
+    [
+        ([("out_of_scope", 0.6), ("faq", 0.4)], 0.9, True),  # unsure outside, sure answer
+        ([("out_of_scope", 0.95), ("faq", 0.05)], 0.9, False),  # sure outside
+        ([("out_of_scope", 0.6), ("faq", 0.4)], 0.75, True),  # rescue_selector 0.7
+        # a clarification between outside and the FAQs needs a surer answer (rescue_fallback 0.8)
+        ([("nlu_fallback", 0.4), ("out_of_scope", 0.51), ("faq", 0.49)], 0.9, True),
+        ([("nlu_fallback", 0.4), ("faq", 0.38), ("out_of_scope", 0.3)], 0.9, True),
+        ([("nlu_fallback", 0.4), ("out_of_scope", 0.51), ("faq", 0.49)], 0.75, False),
+        # a clarification between two things the assistant does stays a "did you mean"
+        ([("nlu_fallback", 0.4), ("subscribe_alerts", 0.5), ("faq", 0.47)], 0.95, False),
+    ],
+)
+def test_an_unsure_decline_with_a_sure_answer_is_answered(
+    tmp_path: Path, intents: list[tuple[str, float]], answer: float, rescued: bool
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "rumors.yml").write_text(CONTENT, encoding="utf-8")
+    data = RasaYAMLReader().reads(DATA)
+    for seed, example in enumerate(data.training_examples):
+        example.features = embedded(example.get("text"), seed).features
+    (tmp_path / "model").mkdir()
+    trained = gate(LocalModelStorage(tmp_path / "model"), Resource("domain_gate"), content)
+    trained.train(data)
+    trained.config.update(rescue_below=0.8, rescue_selector=0.7, rescue_fallback=0.8)
+    [message] = trained.process([classified(intents, answer, data.training_examples[0])])
+    assert (message.get("intent")["name"] == "faq") is rescued
+    assert (message.get(OUTPUT).get("rescued") == "faq/water_bill") is rescued
+    if rescued:
+        assert [r["name"] for r in message.get("intent_ranking")].count("nlu_fallback") == 0
