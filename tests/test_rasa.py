@@ -53,8 +53,8 @@ def test_rasa_test_stories_all_pass(model_path, tmp_path):
 # past its target has the target as its bound. Two kinds of bound have no margin: rumor verdicts on
 # queries outside city services (a verdict there is a city "fact" nobody asked for, never noise),
 # and crisis recall on the two sets the trigger patterns were written from (each of their messages
-# must get its lifeline). Measured on 2026-12-07 with the model trained from this tree
-# (20261207-214500; a fresh `make train` reproduces it: training is seeded).
+# must get its lifeline). Measured on 2026-12-08 with the model trained from this tree
+# (20261208-004631; a fresh `make train` reproduces it: training is seeded).
 BLIND_INTENT_F1_FLOOR = 0.95  # intent_f1/blind: 0.960 (target 0.95, the bound)
 BLIND_EXACT_ANSWER_FLOOR = 0.88  # exact_answer/blind: 0.899 (target 0.95)
 VALIDATION_INTENT_F1_FLOOR = 0.95  # intent_f1/validation: 0.961
@@ -70,12 +70,20 @@ CRISIS_RECALL_FLOORS = {
     "recall/sensitive_blind": 0.97,  # 0.99 (99 of 100; the target is the bound)
     "recall/blind_crisis": 0.95,  # 0.966 (85 of 88; target 0.97)
 }
+# A general question about a crisis topic ("how many people die by suicide each year", "for my
+# sociology class ...") gets the decline with the resource line, not the emergency reply: the
+# lifelines such questions still get, on the blind crisis sets (measured on 2026-12-08 with the model
+# 20261208-004631 and the keyword net of that day, docs/measurements.md).
+ABOUT_THE_TOPIC_CEILINGS = {
+    "false_alarm/blind_crisis": 0.22,  # 0.20 (14 of 70)
+    "false_alarm/es_crisis": 0.10,  # 0.067 (2 of 30)
+}
 # Spanish (issue #19), measured on 2026-12-07 with the model 20261207-174450 (docs/measurements.md,
 # "Spanish"): es/blind was written without seeing the training data; sensitive_es.yml is the set the
 # Spanish trigger patterns were written from (no margin).
 SPANISH_FLOORS = {
     "intent_f1/es_blind": 0.93,  # 0.966 (target 0.93)
-    "exact_answer/es_blind": 0.89,  # 0.90 (342 of 380; target 0.93)
+    "exact_answer/es_blind": 0.89,  # 0.903 (343 of 380; target 0.93)
     "declined/es_oos": 0.90,  # 0.91 (91 of 100; the target is the bound)
     "recall/sensitive_es": 1.0,  # 1.0 (92 of 92), no margin
     "recall/es_crisis": 0.94,  # 0.962 (50 of 52)
@@ -165,6 +173,12 @@ def test_crisis_messages_get_their_lifeline_through_the_whole_pipeline(project: 
     blind/crisis.yml were written without seeing the patterns or the training data.
     """
     failed = out_of_bounds(project, CRISIS_RECALL_FLOORS)
+    assert not failed, failed
+
+
+def test_questions_about_a_crisis_topic_rarely_get_the_emergency_reply(project: Measured) -> None:
+    """Lifelines by need, not by topic: the ordinary and about-the-topic messages of the blind crisis sets."""
+    failed = out_of_bounds(project, ABOUT_THE_TOPIC_CEILINGS)
     assert not failed, failed
 
 

@@ -101,5 +101,41 @@ def test_everyday_phrases_sharing_a_crisis_word_get_no_lifeline(triggers, text):
     assert match(triggers, text) is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what share of teen deaths are suicides in this state",
+        "is self-harm more common in girls than boys? looking for statistics",
+        "for my criminology class: how is a burglary different from a home invasion",
+        "i'm writing a short story where a kidnapping goes wrong, how do detectives trace the car",
+        "im a nursing student, what are the risk factors for suicide in older adults",
+        "my civics essay is on how cities count their homeless population",
+        "when was suicide prevention awareness month first held",
+    ],
+)
+def test_a_general_question_about_a_crisis_topic_gets_no_lifeline_from_the_net(triggers, text):
+    """Its decline adds the topic's resource line, with the same number (bot/nlg.py)."""
+    assert match(triggers, text) is None
+
+
+@pytest.mark.parametrize(
+    "text,lifeline",
+    [
+        ("i keep thinking about suicide", "988"),
+        ("suicide hotline", "988"),
+        ("how many pills would it take, i'm done", "988"),
+        ("my sister texted me a suicide note", "988"),
+        ("self harm again tonight, i can't stop", "988"),
+        ("im a student and i want to kill myself", "988"),
+        ("there's an intruder downstairs", "911"),
+        ("home invasion in progress on elm st", "911"),
+        ("burglar in my garage right now", "911"),
+        ("for my class i had to write about my dad, he beats my mom every night", "911"),
+    ],
+)
+def test_the_same_words_from_a_person_in_need_still_get_the_lifeline(triggers, text, lifeline):
+    assert LIFELINE[match(triggers, text) or ""] == lifeline
+
+
 def test_fold_for_safety_squeezes_repeated_letters_and_apostrophes():
     assert fold_for_safety("PLEEEASE  I\u2019m") == "pleease i'm"

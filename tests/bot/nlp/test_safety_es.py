@@ -93,6 +93,10 @@ def test_typical_phrasings_with_and_without_accents(triggers, text, intent):
         "quiero ser voluntaria en el albergue",
         "estoy atrapado en el tráfico, ¿a qué hora cierra la alcaldía?",
         "el caballo le dio una patada a la cerca del parque",
+        "¿cuántos suicidios hubo en el estado el año pasado?",
+        "estoy escribiendo un cuento sobre un allanamiento, ¿qué hace la policía primero?",
+        "¿por qué septiembre es el mes de prevención del suicidio?",
+        "¿qué porcentaje de los jóvenes sin hogar son mujeres?",
     ],
 )
 def test_city_questions_and_questions_about_a_topic_get_no_lifeline(triggers, text):
