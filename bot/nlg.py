@@ -86,8 +86,10 @@ UNAVAILABLE = "utter_answer_unavailable"  # for an entry retired or outside its 
 DECLINE = "utter_out_of_scope"
 UNAVAILABLE_UNTIL_RETRAINED = DECLINE  # said instead by a model trained before it existed
 # A decline of a question about a crisis topic adds the topic's resource line (data/responses/safety.yml),
-# named by the SafetyGuard's report in the parse (bot.nlp.safety_guard.SOURCE; not imported: it loads Rasa).
+# and a lifeline reply those of the other needs the message names, as the SafetyGuard's report in the
+# parse has them (bot.nlp.safety_guard.SOURCE; not imported: it loads Rasa).
 RESOURCES_PREFIX = "utter_resources_"
+LIFELINE_PREFIX = "utter_sensitive_"
 SAFETY_REPORT = "safety"
 _ENTITY_PAYLOAD = re.compile(r"(/[^{}\s]+)(\{.*\})", re.DOTALL)
 
@@ -223,7 +225,9 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         if not kwargs.get("buttons"):  # an action's own choice buttons: not an answer to rate
             response = self.rated(utter_action, response, variant, served, language)
         if utter_action == DECLINE and response.get("text"):
-            return self.with_resource_line(response, tracker, output_channel)
+            return self.with_resource_lines(response, tracker, output_channel, "topic")
+        if utter_action.startswith(LIFELINE_PREFIX) and response.get("text"):
+            return self.with_resource_lines(response, tracker, output_channel, "also")
         if utter_action not in NOTICE_LEADS or not response.get("text"):
             return response
         lead = await self.notice_lead(language)
@@ -293,21 +297,24 @@ class AgencyNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         log.info("nlg: %s is retired or outside its dates: said %s", utter_action, name)
         return self.say(self._responses, name, output_channel, tracker.current_slot_values(), **kwargs)
 
-    def with_resource_line(
-        self, response: dict[str, Any], tracker: DialogueStateTracker, output_channel: str
+    def with_resource_lines(
+        self, response: dict[str, Any], tracker: DialogueStateTracker, output_channel: str, key: str
     ) -> dict[str, Any]:
-        """A decline of a question about a crisis topic ("how many people are homeless in the US")
-        ends with where help is, calmly (``utter_resources_<lifeline intent>``): not the emergency
-        reply, which is for a person in need (bot/nlp/safety_guard.py reports the topic)."""
+        """The reply ends with where help is for the crisis topics the SafetyGuard reported under
+        ``key`` (``utter_resources_<lifeline intent>``): the topic of a declined question about it
+        ("how many people are homeless in the US": calmly, not the emergency reply, which is for a
+        person in need), or the other needs of a message given a lifeline ("he hit me and threw me
+        out, nowhere to sleep tonight": the outreach line, then where to turn about the violence)."""
         parse: dict[str, Any] = dict(tracker.latest_message.parse_data) if tracker.latest_message else {}
-        topic = (parse.get(SAFETY_REPORT) or {}).get("topic")
-        if not topic:
-            return response
+        reported = (parse.get(SAFETY_REPORT) or {}).get(key) or []
         filled = tracker.current_slot_values()
-        line = self.say(self._responses, f"{RESOURCES_PREFIX}{topic}", output_channel, filled)
-        if not line or not line.get("text"):
-            return response
-        return {**response, "text": f"{response['text']}\n\n{line['text']}"}
+        lines = [
+            line["text"]
+            for topic in ([reported] if isinstance(reported, str) else reported)
+            if (line := self.say(self._responses, f"{RESOURCES_PREFIX}{topic}", output_channel, filled))
+            and line.get("text")
+        ]
+        return {**response, "text": "\n\n".join([response["text"], *lines])} if lines else response
 
     def today(self) -> date:
         """Today in the agency's time zone: the day an entry's ``valid_from`` / ``valid_until`` mean."""

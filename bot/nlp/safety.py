@@ -134,10 +134,13 @@ def is_topic_question(topic_question: TopicQuestion, text: str) -> bool:
 
 class Scan(NamedTuple):
     """What the keyword net found: the lifeline intent a message triggers, else the crisis topic whose
-    bare topic words it uses in a general question ("how many homeless people are there")."""
+    bare topic words it uses in a general question ("how many homeless people are there"); and the
+    other needs the message names, after the most urgent ("he hit me and threw me out, i have nowhere
+    to sleep tonight": a bed tonight first, then where to turn about the violence)."""
 
     intent: str | None
     topic: str | None = None
+    also: tuple[str, ...] = ()
 
 
 def scan(triggers: Iterable[Trigger], *texts: str) -> Scan:
@@ -150,15 +153,18 @@ def scan(triggers: Iterable[Trigger], *texts: str) -> Scan:
     candidates = [v for t in texts if t for v in variants(t)]
     topic_question: bool | None = None
     topic: str | None = None
+    found: list[str] = []
     for trigger in triggers:
         if any(pattern.search(text) for pattern in trigger.patterns for text in candidates):
-            return Scan(trigger.intent)
-        if any(pattern.search(text) for pattern in trigger.topic_words for text in candidates):
+            found.append(trigger.intent)
+        elif any(pattern.search(text) for pattern in trigger.topic_words for text in candidates):
             if topic_question is None:
                 topic_question = bool(texts) and is_topic_question(trigger.topic_question, texts[0])
             if not topic_question:
-                return Scan(trigger.intent)
+                found.append(trigger.intent)
             topic = topic or trigger.intent
+    if found:
+        return Scan(found[0], also=tuple(found[1:]))
     return Scan(None, topic)
 
 

@@ -12,6 +12,9 @@ it needs the message within ``max_domain_score`` of the training examples (the d
 score): weak evidence far from anything the assistant knows is no crisis. When it stays silent
 and the classifier's own pick was a lifeline, the message is declined (``out_of_scope``).
 
+A lifeline the keyword net gave a message that names more than one need lists the others
+(``safety: {net: keywords, also: [...]}``): the lifeline reply then ends with their resource lines.
+
 A message that gets no lifeline but is about a crisis topic (the lifeline the classifier held back,
 or the topic words it uses) has that topic in the parse (``safety: {topic: ...}``): its decline then
 ends with where help is, calmly (bot/nlg.py, data/responses/safety.yml).
@@ -45,8 +48,9 @@ from bot.nlp.safety import (
 
 SENSITIVE_PREFIX = "sensitive_"
 DECLINED = "out_of_scope"
-# The parse's report: which net gave the lifeline, {"net": "keywords" | "classifier"}; or, for a message
-# about a crisis topic that got none, the topic's lifeline intent, {"topic": "sensitive_..."}.
+# The parse's report: which net gave the lifeline, {"net": "keywords" | "classifier"} (and the other
+# needs the net found, "also": [...]); or, for a message about a crisis topic that got none, the topic's
+# lifeline intent, {"topic": "sensitive_..."}.
 SOURCE = "safety"
 
 
@@ -89,7 +93,8 @@ class SafetyGuard(GraphComponent, IntentClassifier):
             picked = str((message.get(INTENT) or {}).get("name") or "")
             if intent:
                 predict(message, intent)
-                message.set(SOURCE, {"net": net}, add_to_output=True)
+                also = {"also": list(keywords.also)} if net == "keywords" and keywords.also else {}
+                message.set(SOURCE, {"net": net, **also}, add_to_output=True)
                 continue
             if picked.startswith(SENSITIVE_PREFIX):
                 predict(message, DECLINED)  # the classifier's lifeline, which its net held back

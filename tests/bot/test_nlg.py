@@ -300,6 +300,28 @@ async def test_any_other_decline_is_the_decline_alone(shipped: Domain, parse: di
     assert said is not None and "\n\n" not in said["text"]
 
 
+async def test_a_lifeline_for_a_message_with_two_needs_ends_with_where_to_turn_for_the_other(
+    shipped: Domain,
+) -> None:
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    both = {"safety": {"net": "keywords", "also": ["sensitive_abuse_help"]}}
+    said = await nlg.generate("utter_sensitive_homelessness_help", asked(shipped, both), "rest")
+    assert said is not None
+    lifeline, line = said["text"].split("\n\n")
+    assert lifeline.startswith("Call the 24/7 Homeless Outreach line at 555-010-5050")
+    assert line.startswith(
+        "If you or someone close to you is being hurt, you can call the police non-emergency"
+    )
+    spanish = await nlg.generate("utter_sensitive_homelessness_help", asked(shipped, both, "es"), "rest")
+    assert spanish is not None and spanish["text"].split("\n\n")[1].startswith(
+        "Si a usted o a alguien cercano"
+    )
+    alone = await nlg.generate(
+        "utter_sensitive_homelessness_help", asked(shipped, {"safety": {"net": "keywords"}}), "rest"
+    )
+    assert alone is not None and "\n\n" not in alone["text"]
+
+
 async def test_only_a_decline_gets_the_line(shipped: Domain) -> None:
     nlg = AgencyNaturalLanguageGenerator(domain=shipped)
     tracker = asked(shipped, {"safety": {"topic": "sensitive_mental_health_crisis"}})

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.nlp.evaluate import read_examples
-from bot.nlp.safety import fold_for_safety, load_triggers, match
+from bot.nlp.safety import fold_for_safety, load_triggers, match, scan
 
 TESTS = Path(__file__).resolve().parents[2] / "nlu"
 DATA = Path(__file__).resolve().parents[3] / "data" / "nlu"
@@ -135,6 +135,30 @@ def test_a_general_question_about_a_crisis_topic_gets_no_lifeline_from_the_net(t
 )
 def test_the_same_words_from_a_person_in_need_still_get_the_lifeline(triggers, text, lifeline):
     assert LIFELINE[match(triggers, text) or ""] == lifeline
+
+
+@pytest.mark.parametrize(
+    "text,first,others",
+    [
+        (
+            "my girlfriend hit me again and changed the locks, nowhere to sleep tonight",
+            "sensitive_homelessness_help",
+            ("sensitive_abuse_help",),
+        ),
+        (
+            "been sleeping in my car for a month and i just want to die",
+            "sensitive_mental_health_crisis",
+            ("sensitive_homelessness_help",),
+        ),
+        ("i want to kill myself", "sensitive_mental_health_crisis", ()),
+    ],
+)
+def test_a_message_naming_two_needs_gets_the_most_urgent_first_and_the_other_too(
+    triggers, text, first, others
+):
+    """The lifeline reply then ends with the other needs' resource lines (bot/nlg.py)."""
+    found = scan(triggers, text)
+    assert (found.intent, found.also) == (first, others)
 
 
 def test_fold_for_safety_squeezes_repeated_letters_and_apostrophes():
