@@ -131,6 +131,8 @@ def test_a_general_question_about_a_crisis_topic_gets_no_lifeline_from_the_net(t
         ("home invasion in progress on elm st", "911"),
         ("burglar in my garage right now", "911"),
         ("for my class i had to write about my dad, he beats my mom every night", "911"),
+        ("the caregiver screams at my grandma and takes her social security money", "911"),
+        ("the aide who comes to my dad's house hits him when nobody is around", "911"),
     ],
 )
 def test_the_same_words_from_a_person_in_need_still_get_the_lifeline(triggers, text, lifeline):

@@ -71,6 +71,7 @@ def test_ordinary_and_about_the_topic_spanish_messages_get_no_lifeline(triggers,
         ("anoche mi pareja me dio una bofetada", "sensitive_abuse_help"),
         ("se inundó la casa y estamos atrapados en el segundo piso", "sensitive_immediate_danger"),
         ("la niña se tragó unas pastillas del botiquín", "sensitive_immediate_danger"),
+        ("la señora que cuida a mi abuela le pega cuando no estamos", "sensitive_abuse_help"),
     ],
 )
 def test_typical_phrasings_with_and_without_accents(triggers, text, intent):
