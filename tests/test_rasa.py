@@ -60,7 +60,7 @@ BLIND_EXACT_ANSWER_FLOOR = 0.88  # exact_answer/blind: 0.899 (target 0.95)
 VALIDATION_INTENT_F1_FLOOR = 0.95  # intent_f1/validation: 0.961
 VALIDATION_EXACT_ANSWER_FLOOR = 0.94  # exact_answer/validation: 0.951
 FALSE_LIFELINE_CEILINGS = {
-    "false_lifeline/blind": 0.03,  # 0.011 (5 of 456)
+    "false_lifeline/blind": 0.02,  # 0.009 (4 of 456)
     "false_lifeline/validation": 0.01,  # 0.0 (0 of 375)
 }
 OWN_OOS_DECLINED_FLOOR = 0.95  # declined/own_oos: 0.96 (target 0.95, the bound)

@@ -43,12 +43,15 @@ class TopicQuestion:
     marker (I, my, we, someone close, tonight, help, need). ``ignore`` is removed before
     the personal markers are tried ("can you tell me" is a way of asking, not a person).
     A message that ``offers`` help (volunteering, donating) is not asking for it either.
+    ``no_emergency``: the ways of saying nobody is hurt or in danger ("who do i call, nobody's hurt"),
+    which the classifier's lifeline respects (`says_no_emergency`; the keyword net still decides).
     """
 
     asks: tuple[re.Pattern[str], ...] = ()
     personal: tuple[re.Pattern[str], ...] = ()
     ignore: tuple[re.Pattern[str], ...] = ()
     offers: tuple[re.Pattern[str], ...] = ()
+    no_emergency: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, text: str) -> bool:
         if any(p.search(text) for p in self.offers):
@@ -76,6 +79,7 @@ def load_topic_question(path: Path = TRIGGERS_FILE) -> TopicQuestion:
         personal=_compile(spec.get("personal")),
         ignore=_compile(spec.get("ignore")),
         offers=_compile(spec.get("offers")),
+        no_emergency=_compile(spec.get("no_emergency")),
     )
 
 
@@ -130,6 +134,12 @@ def is_topic_question(topic_question: TopicQuestion, text: str) -> bool:
     without them, like the patterns; an English message has none to lose.
     """
     return topic_question.matches(strip_accents(fold_for_safety(text)))
+
+
+def says_no_emergency(topic_question: TopicQuestion, text: str) -> bool:
+    """Whether ``text`` says nobody is hurt or in danger (folded and without accents, as the patterns)."""
+    folded = strip_accents(fold_for_safety(text))
+    return any(p.search(folded) for p in topic_question.no_emergency)
 
 
 class Scan(NamedTuple):

@@ -7,7 +7,8 @@ the keyword net catches.
 Two nets. The keyword net (data/safety/triggers.yml) is authoritative: whatever it matches
 gets its lifeline. The classifier is the second net, for crises the patterns miss; it answers
 a need, not a topic, so it stays silent for a general question about a topic ("how many
-homeless people are there": `bot.nlp.safety.TopicQuestion`), and below ``confident_threshold``
+homeless people are there": `bot.nlp.safety.TopicQuestion`) and for a message that says nobody is
+hurt or in danger ("who do i call, nobody's hurt, someone dinged my car"), and below ``confident_threshold``
 it needs the message within ``max_domain_score`` of the training examples (the domain gate's
 score): weak evidence far from anything the assistant knows is no crisis. When it stays silent
 and the classifier's own pick was a lifeline, the message is declined (``out_of_scope``).
@@ -43,6 +44,7 @@ from bot.nlp.safety import (
     is_topic_question,
     load_topic_question,
     load_triggers,
+    says_no_emergency,
     scan,
 )
 
@@ -110,7 +112,9 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         if keyword_intent:
             return keyword_intent, "keywords"
         text = message.get(TEXT) or ""
-        if text and is_topic_question(self.topic_question, text):
+        if text and (
+            is_topic_question(self.topic_question, text) or says_no_emergency(self.topic_question, text)
+        ):
             return None, ""
         score = (message.get(DOMAIN_GATE_OUTPUT) or {}).get("score")
         for candidate in message.get(INTENT_RANKING_KEY) or []:

@@ -121,6 +121,23 @@ def test_a_lifeline_the_classifier_held_back_names_its_topic(parser: Parser) -> 
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "someone backed into my parked car and left, nobody is hurt, who do i call",
+        "nadie salio herido, pero alguien choco mi carro estacionado y se fue",
+    ],
+)
+def test_a_message_saying_nobody_is_in_danger_gets_no_lifeline_from_the_classifier(
+    parser: Parser, kinds: dict[str, str], text: str
+) -> None:
+    """The classifier alone would give 911 (it ranks the danger lifeline high on both); the decline
+    that replaces it still ends with "if anyone is in danger right now, call 911"."""
+    [parse] = parser.parse([text])
+    assert not quality.lifeline_reply(quality.answer(parse)), parse
+    assert (parse.get("safety") or {}).get("topic") == "sensitive_immediate_danger"
+
+
+@pytest.mark.parametrize(
     "text,lifeline",
     [
         ("whats the point of going on", "988"),

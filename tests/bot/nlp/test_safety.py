@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.nlp.evaluate import read_examples
-from bot.nlp.safety import fold_for_safety, load_triggers, match, scan
+from bot.nlp.safety import fold_for_safety, load_topic_question, load_triggers, match, says_no_emergency, scan
 
 TESTS = Path(__file__).resolve().parents[2] / "nlu"
 DATA = Path(__file__).resolve().parents[3] / "data" / "nlu"
@@ -161,6 +161,22 @@ def test_a_message_naming_two_needs_gets_the_most_urgent_first_and_the_other_too
     """The lifeline reply then ends with the other needs' resource lines (bot/nlg.py)."""
     found = scan(triggers, text)
     assert (found.intent, found.also) == (first, others)
+
+
+@pytest.mark.parametrize(
+    "text,calm",
+    [
+        ("a truck clipped my mirror, nobody got hurt, which number do i call", True),
+        ("it's not an emergency, but who handles a stray dog", True),
+        ("no es una emergencia, pero un árbol cayó en la banqueta", True),
+        ("nadie salió herido pero quiero reportar el choque", True),
+        ("what is the non-emergency police number", False),
+        ("my roommate is hurt and bleeding", False),
+    ],
+)
+def test_saying_nobody_is_hurt_or_in_danger_is_recognised(text, calm):
+    """Such a message gets no lifeline from the classifier alone (bot/nlp/safety_guard.py)."""
+    assert says_no_emergency(load_topic_question(), text) is calm
 
 
 def test_fold_for_safety_squeezes_repeated_letters_and_apostrophes():
