@@ -76,6 +76,8 @@ def test_typical_phrasings(triggers, text, lifeline):
     [
         ("my husband took too many of his pills and he wont wake up", "911"),
         ("the baby chewed on some of grandma's pills", "911"),
+        ("my brother took a bunch of pills and his lips are blue", "911"),
+        ("she overdosed and she's having a seizure", "911"),
         ("mi nieto se trago unas pastillas que estaban en la mesa", "911"),
         ("i swallowed a whole bunch of pills", "988"),
         ("my son took all his meds and wont answer me", "988"),
