@@ -97,6 +97,11 @@ def test_an_overdose_that_does_not_wake_or_a_child_who_swallowed_pills_gets_911(
         "i live on a street with permit parking, how do i get a sticker",
         "my car is on the street during the snow emergency, where do i move it",
         "my kids took their medicine this morning, when does the pool open",
+        "when does the senior discount kick in at the pool",
+        "my allergy pills finally kicked in",
+        "best way of breaking in a new baseball glove",
+        "coffee spilled all over my laptop keyboard, help!!",
+        "plans for a lean-to shelter for the kids' bikes",
     ],
 )
 def test_everyday_phrases_sharing_a_crisis_word_get_no_lifeline(triggers, text):
