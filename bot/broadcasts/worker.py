@@ -420,17 +420,19 @@ class Broadcaster:
     async def send_sms(
         self, broadcast: Broadcast, cid: str, output: TwilioOutput, *, language: str = SOURCE_LANGUAGE
     ) -> None:
-        """The short text; a subscriber's first broadcast by SMS ends with the opt-out line."""
+        """The short text; a subscriber's first broadcast by SMS ends with the opt-out line.
+
+        The first is claimed atomically (two broadcasts sent at once must not both carry it) and
+        stays this broadcast's, so a retry of its delivery still carries it.
+        """
         first_key = f"{delivery.DLV}sms_first:{cid}"
         text = broadcast.sms_text().strip()
-        first = not await self.redis.exists(first_key)
-        if first:
+        claimed = await self.redis.set(first_key, broadcast.id, nx=True)
+        if claimed or await self.redis.get(first_key) in (broadcast.id, broadcast.id.encode()):
             text = f"{text}\n\n{self.texts.in_language(language).sms_opt_out}"
         extra = {"StatusCallback": self.status_callback} if self.status_callback else {}
         for part in split_text(text, output.text_limit):
             await output.send(cid, {"Body": part, **extra}, "send SMS")
-        if first:
-            await self.redis.set(first_key, broadcast.id)
 
     async def send_direct(self, channel: str, item: dict[str, Any]) -> None:
         """A one-off push: sent once through the channel's output, counted in no broadcast."""

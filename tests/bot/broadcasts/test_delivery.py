@@ -307,6 +307,20 @@ async def test_the_sms_opt_out_line_ends_only_a_subscribers_first_broadcast(
     assert bodies[1] == "Harbor City: boil tap water before drinking."
 
 
+async def test_two_broadcasts_at_once_carry_the_opt_out_line_once(
+    platform: HeldPlatform, client: aioredis.Redis, redis_port: int
+) -> None:
+    await subscribe(client, "twilio", 1)
+    first, second = await new_broadcast(client, ("twilio",)), await new_broadcast(client, ("twilio",))
+    await start_delivery(client, first)
+    await start_delivery(client, second)
+    async with running(client, connectors(platform, redis_port)):
+        await finished(client, first.id)
+        await finished(client, second.id)
+    bodies = [h.form["Body"] for h in platform.on(TWILIO_PATH)]
+    assert len(bodies) == 2 and sum(b.endswith("Reply STOP to opt out.") for b in bodies) == 1, bodies
+
+
 async def test_the_shared_rate_limit_paces_the_sends(
     platform: HeldPlatform, client: aioredis.Redis, redis_port: int
 ) -> None:
