@@ -54,16 +54,16 @@ def test_rasa_test_stories_all_pass(model_path, tmp_path):
 # queries outside city services (a verdict there is a city "fact" nobody asked for, never noise),
 # and crisis recall on the two sets the trigger patterns were written from (each of their messages
 # must get its lifeline). Measured on 2026-12-08 with the model trained from this tree
-# (20261208-004631; a fresh `make train` reproduces it: training is seeded).
-BLIND_INTENT_F1_FLOOR = 0.95  # intent_f1/blind: 0.960 (target 0.95, the bound)
-BLIND_EXACT_ANSWER_FLOOR = 0.88  # exact_answer/blind: 0.899 (target 0.95)
-VALIDATION_INTENT_F1_FLOOR = 0.95  # intent_f1/validation: 0.961
-VALIDATION_EXACT_ANSWER_FLOOR = 0.94  # exact_answer/validation: 0.951
+# (20261208-015826; a fresh `make train` reproduces it: training is seeded).
+BLIND_INTENT_F1_FLOOR = 0.95  # intent_f1/blind: 0.961 (target 0.95, the bound)
+BLIND_EXACT_ANSWER_FLOOR = 0.89  # exact_answer/blind: 0.904 (412 of 456; target 0.95)
+VALIDATION_INTENT_F1_FLOOR = 0.95  # intent_f1/validation: 0.962
+VALIDATION_EXACT_ANSWER_FLOOR = 0.94  # exact_answer/validation: 0.955
 FALSE_LIFELINE_CEILINGS = {
     "false_lifeline/blind": 0.02,  # 0.009 (4 of 456)
     "false_lifeline/validation": 0.01,  # 0.0 (0 of 375)
 }
-OWN_OOS_DECLINED_FLOOR = 0.95  # declined/own_oos: 0.96 (target 0.95, the bound)
+OWN_OOS_DECLINED_FLOOR = 0.95  # declined/own_oos: 0.967 (target 0.95, the bound)
 CRISIS_RECALL_FLOORS = {
     "recall/sensitive_paraphrases": 1.0,  # 1.0, no margin
     "recall/sensitive_tuning": 1.0,  # 1.0, no margin
@@ -73,26 +73,26 @@ CRISIS_RECALL_FLOORS = {
 # A general question about a crisis topic ("how many people die by suicide each year", "for my
 # sociology class ...") gets the decline with the resource line, not the emergency reply: the
 # lifelines such questions still get, on the blind crisis sets (measured on 2026-12-08 with the model
-# 20261208-004631 and the keyword net of that day, docs/measurements.md).
+# 20261208-015826 and the keyword net of that day, docs/measurements.md).
 ABOUT_THE_TOPIC_CEILINGS = {
     "false_alarm/blind_crisis": 0.22,  # 0.20 (14 of 70)
     "false_alarm/es_crisis": 0.10,  # 0.067 (2 of 30)
 }
-# Spanish (issue #19), measured on 2026-12-07 with the model 20261207-174450 (docs/measurements.md,
+# Spanish (issue #19), measured on 2026-12-08 with the model 20261208-015826 (docs/measurements.md,
 # "Spanish"): es/blind was written without seeing the training data; sensitive_es.yml is the set the
 # Spanish trigger patterns were written from (no margin).
 SPANISH_FLOORS = {
-    "intent_f1/es_blind": 0.93,  # 0.966 (target 0.93)
+    "intent_f1/es_blind": 0.93,  # 0.965 (target 0.93)
     "exact_answer/es_blind": 0.89,  # 0.903 (343 of 380; target 0.93)
-    "declined/es_oos": 0.90,  # 0.91 (91 of 100; the target is the bound)
+    "declined/es_oos": 0.90,  # 0.93 (93 of 100; the target is the bound)
     "recall/sensitive_es": 1.0,  # 1.0 (92 of 92), no margin
     "recall/es_crisis": 0.94,  # 0.962 (50 of 52)
 }
 SPANISH_CEILINGS = {
-    "false_lifeline/es_blind": 0.03,  # 0.018 (7 of 380)
+    "false_lifeline/es_blind": 0.03,  # 0.016 (6 of 380)
     "verdicts/es_oos": 0,  # 0 of 100, no margin
 }
-OOS_TEST_ANSWERED_CEILING = 0.05  # answered/oos_test: 0.039 (target 0.03)
+OOS_TEST_ANSWERED_CEILING = 0.05  # answered/oos_test: 0.037 (target 0.03)
 OOS_TEST_VERDICTS_CEILING = 0  # verdicts/oos_test, a count: 0 of 1000, no margin (target 0)
 OOS_TEST_LIFELINE_CEILING = 0.02  # lifelines/oos_test: 0.007 (target 0.01)
 
