@@ -22,6 +22,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlp import quality
 from bot.nlp.domain_gate import OUTPUT, DomainGate, DomainModel
@@ -277,7 +278,8 @@ def gate(storage: LocalModelStorage, resource: Resource, content: Path, load: bo
     return DomainGate.create(config, storage, resource, context)
 
 
-def test_a_saved_and_loaded_gate_scores_the_same(tmp_path: Path) -> None:
+def trained_gate(tmp_path: Path) -> tuple[DomainGate, TrainingData, LocalModelStorage, Resource, Path]:
+    """A gate trained on DATA (random unit embeddings) with CONTENT's rumor, in `tmp_path`."""
     content = tmp_path / "content"
     content.mkdir()
     (content / "rumors.yml").write_text(CONTENT, encoding="utf-8")
@@ -288,6 +290,11 @@ def test_a_saved_and_loaded_gate_scores_the_same(tmp_path: Path) -> None:
     storage, resource = LocalModelStorage(tmp_path / "model"), Resource("domain_gate")
     trained = gate(storage, resource, content)
     trained.train(data)
+    return trained, data, storage, resource, content
+
+
+def test_a_saved_and_loaded_gate_scores_the_same(tmp_path: Path) -> None:
+    trained, _, storage, resource, content = trained_gate(tmp_path)
     loaded = gate(storage, resource, content, load=True)
 
     asked = [embedded(f"message {i}", 100 + i) for i in range(5)]
@@ -354,15 +361,7 @@ def classified(intents: list[tuple[str, float]], answer: float, embedding_of: Me
 def test_an_unsure_decline_with_a_sure_answer_is_answered(
     tmp_path: Path, intents: list[tuple[str, float]], answer: float, rescued: bool
 ) -> None:
-    content = tmp_path / "content"
-    content.mkdir()
-    (content / "rumors.yml").write_text(CONTENT, encoding="utf-8")
-    data = RasaYAMLReader().reads(DATA)
-    for seed, example in enumerate(data.training_examples):
-        example.features = embedded(example.get("text"), seed).features
-    (tmp_path / "model").mkdir()
-    trained = gate(LocalModelStorage(tmp_path / "model"), Resource("domain_gate"), content)
-    trained.train(data)
+    trained, data, *_ = trained_gate(tmp_path)
     trained.config.update(rescue_below=0.8, rescue_selector=0.7, rescue_fallback=0.8)
     [message] = trained.process([classified(intents, answer, data.training_examples[0])])
     assert (message.get("intent")["name"] == "faq") is rescued
