@@ -13,13 +13,14 @@ speaks each conversation's language, `ChannelTexts.in_language`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.channels.text import numbered_options
 from bot.content.agency import SOURCE_LANGUAGE, UnknownFactError, load_agency
 from bot.content.model import ContentError
 from bot.language.texts import localized, translated_languages
@@ -55,6 +56,22 @@ def load_texts(path: Path = TEXTS_FILE, language: str = SOURCE_LANGUAGE) -> Chan
     """The texts of `path` in `language` with the agency's facts filled in; TextsError saying what to fix."""
     raw = _read(path)
     return _texts(localized(raw, language), path, language)
+
+
+def sms_with_options(
+    text: str, titles: Sequence[str], language: str = SOURCE_LANGUAGE, path: Path = TEXTS_FILE
+) -> str:
+    """`text` as an SMS carries buttons titled `titles`: numbered lines and the options prompt in
+    `language`, as bot/channels/twilio.py sends it; for measuring and previewing a reply before it is
+    sent. With the texts file broken, the lines without the prompt (`content check` reports the file,
+    and the connector would not start)."""
+    if not titles:
+        return text
+    try:
+        prompt = load_texts(path, language).options_prompt
+    except TextsError:
+        prompt = ""
+    return numbered_options(text, titles, prompt)
 
 
 def load_texts_with_translations(path: Path = TEXTS_FILE) -> ChannelTexts:

@@ -14,6 +14,8 @@ from datetime import date
 from itertools import groupby
 from pathlib import Path
 
+import yaml
+
 from bot.analytics.savings import SETTINGS_FILE as ANALYTICS_FILE
 from bot.analytics.savings import settings_problems as analytics_problems
 from bot.content.agency import AGENCY_FILE, Agency, load_agency
@@ -23,6 +25,7 @@ from bot.content.lint import (
     Problem,
     agency_findings,
     alert_findings,
+    answer_button_findings,
     content_error,
     entry_problems,
     expanded_entry,
@@ -40,6 +43,7 @@ from bot.content.lint import (
 )
 from bot.content.model import (
     CONTENT_DIR,
+    SERVICE_ENTITY,
     SETTINGS_FILE,
     ContentError,
     Entry,
@@ -83,6 +87,8 @@ __all__ = [
 
 BIN = Path(sys.executable).parent
 CANNED_FILE = Path("data/handoff/canned_replies.yml")
+DOMAIN_FILE = Path("domain.yml")
+ENTITIES_DIR = Path("data/entities")  # the names the assistant recognises in messages, by entity
 # The texts files of the services, which citizens read (``bot.language.texts``): each is checked even
 # without a translations block, and a key with no translation in an offered language fails the check
 # there, as a response without its variation does (issue #19). Other files with a translations block
@@ -171,20 +177,58 @@ def render_settings(content_dir: Path) -> tuple[RenderSettings | None, list[Prob
         return None, [content_error(exc)]
 
 
+def domain_intents(path: Path = DOMAIN_FILE) -> frozenset[str] | None:
+    """The intents of the domain (what a button may start), or None when the file cannot be read
+    (`rasa data validate` says why)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    listed = raw.get("intents") if isinstance(raw, dict) else None
+    if not isinstance(listed, list):
+        return None
+    return frozenset(str(next(iter(i))) if isinstance(i, dict) and i else str(i) for i in listed)
+
+
+def recognised_names(
+    entity: str = SERVICE_ENTITY, entities_dir: Path = ENTITIES_DIR
+) -> frozenset[str] | None:
+    """The names of `entity` the assistant recognises in messages (data/entities/*.yml), folded for
+    comparing; None when there are no such files."""
+    paths = sorted(entities_dir.glob("*.yml"))
+    if not paths:
+        return None
+    names: set[str] = set()
+    for path in paths:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        listed = raw.get(entity) if isinstance(raw, dict) else None
+        if isinstance(listed, list):
+            names |= {str(name).casefold() for name in listed}
+    return frozenset(names)
+
+
 def content_problems(
     content_dir: Path = CONTENT_DIR, today: date | None = None, agency_file: Path = AGENCY_FILE
 ) -> list[Problem]:
     """Every finding for the content files in ``content_dir`` (no generated files, no Rasa).
 
-    Entries are checked as citizens read them, with ``agency_file``'s facts filled in.
+    Entries are checked as citizens read them, with ``agency_file``'s facts filled in. The buttons
+    after answers are checked against domain.yml's intents and data/entities' services.
     """
     topics, problems = load_checked(content_dir)
     known, found = known_facts(agency_file)
     settings, unusable = render_settings(content_dir)
     problems += found
-    problems += rule_problems(
-        topics, known, settings, str(content_dir / SETTINGS_FILE), today or date.today()
-    )
+    settings_path = str(content_dir / SETTINGS_FILE)
+    problems += rule_problems(topics, known, settings, settings_path, today or date.today())
+    if settings:
+        entries = all_entries(topics)
+        problems += answer_button_findings(
+            entries, settings, settings_path, domain_intents(), recognised_names()
+        )
     return problems + unusable
 
 

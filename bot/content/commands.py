@@ -39,9 +39,14 @@ errors (exit status 1):
   YYYY-MM-DD dates or end before they start, `retired` or `sensitive` written in quotes,
   a placeholder left in a reply ([address], <name>, {name} other than {agency.<key>},
   TBD/TBA/TODO/FIXME/XXX). Retired entries are left out of the question and menu checks.
+  buttons after answers (`answer_buttons` in _settings.yml): an item without a title, an
+  intent or `after`, two buttons for one intent, an intent not in domain.yml, an `after` id
+  that is no entry's (a retired entry may stay listed), a kind of problem that is not a
+  `service:` in data/entities/*.yml.
 warnings (shown, exit status 0):
   example questions nearly the same (similarity >= 0.9) under two entries, an SMS reply
-  (as rendered with the template and the agency's facts) longer than sms_limit, reading
+  (as rendered with the template and the agency's facts, its buttons as numbered options)
+  longer than sms_limit, a menu or answer button title over 20 characters, reading
   level above grade 9 (Flesch-Kincaid), unbalanced brackets, quotes or */_ markdown, and
   entries whose last_reviewed is over 12 months old or missing (listed by department) or in
   the future, an entry whose valid_until has passed (no longer answered), a rumor whose
@@ -51,7 +56,8 @@ translations (each language of languages_offered in data/agency.yml besides Engl
   wording for it (not the reading level, an English formula); errors: a translation without an
   answer or example question, an English response variation (per channel and condition) without
   one in each offered language, a variation in a language not offered, a translated variation
-  with other {placeholders} than the English, settings templates it cannot fill; warnings: a
+  with other {placeholders} than the English, settings templates it cannot fill, a button after
+  answers without its title in the language; warnings: a
   translation made from English that changed since (stale) or never stamped, an entry or menu
   topic title without one, fewer than 15 example questions, settings and languages_offered that
   disagree. `--translations` prints only these, by language and entry, with counts.

@@ -77,7 +77,9 @@ def entry_variations(entry: Entry, settings: RenderSettings) -> list[Variation]:
     variant also gets an SMS variation (its short answer, else its answer), so each arm can be
     served on SMS, where Rasa prefers the channel's own variations. Each translation the settings
     have a language for follows, its variations marked with the language's condition (bot/nlg.py
-    chooses among the conversation's language first); a test's variants are English only.
+    chooses among the conversation's language first); a test's variants are English only. Every
+    variation of an entry listed under ``answer_buttons`` ends with those buttons, titled in its
+    language (`answer_buttons`).
     """
     variations = _source_variations(entry, settings)
     for code, language_settings in settings.languages.items():
@@ -88,8 +90,23 @@ def entry_variations(entry: Entry, settings: RenderSettings) -> list[Variation]:
     return variations
 
 
+def answer_buttons(entry: Entry, settings: RenderSettings) -> list[dict[str, str]]:
+    """The buttons that end `entry`'s answer in the settings' language: the tasks it describes, each
+    starting its intent (with the entry's kind of problem when the settings give one)."""
+    return [{"title": b.title, "payload": b.payload(entry.id)} for b in settings.buttons_after(entry.id)]
+
+
 def _source_variations(entry: Entry, settings: RenderSettings) -> list[Variation]:
-    """The variations of one language's entry: see `entry_variations`."""
+    """The variations of one language's entry, each with the buttons after it: see `entry_variations`."""
+    buttons = answer_buttons(entry, settings)
+    variations = _texts(entry, settings)
+    if not buttons:
+        return variations
+    return [{**variation, "buttons": [dict(button) for button in buttons]} for variation in variations]
+
+
+def _texts(entry: Entry, settings: RenderSettings) -> list[Variation]:
+    """The variations' texts (and channel, variant) of one language's entry."""
     if entry.variants:
         with_sms = any(variant.short_answer for variant in entry.variants)
         variations: list[Variation] = []
@@ -132,6 +149,9 @@ def _variation_lines(variation: Variation) -> list[str]:
             f"      variant: {q(str(metadata['variant']))}",
             f"      weight: {metadata['weight']}",
         ]
+    buttons = variation.get("buttons")
+    if isinstance(buttons, list) and buttons:
+        lines += _buttons([(str(button["title"]), str(button["payload"])) for button in buttons])
     return lines
 
 

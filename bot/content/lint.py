@@ -26,7 +26,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import yaml
 
-from bot.content.agency import Agency, UnknownFactError
+from bot.channels.wording import sms_with_options
+from bot.content.agency import SOURCE_LANGUAGE, Agency, UnknownFactError
 from bot.content.generate import ALL_TOPICS, BUTTON_TITLE_LIMIT, MENU_LIMITS, menu_topics, render_answer
 from bot.content.model import (
     VERDICTS,
@@ -338,7 +339,16 @@ def placeholder_findings(entries: list[Entry]) -> list[Problem]:
     ]
 
 
-def sms_findings(entries: list[Entry], settings: RenderSettings) -> list[Problem]:
+def sms_reply(entry: Entry, settings: RenderSettings, language: str = SOURCE_LANGUAGE) -> str:
+    """What an SMS reader of `language` gets: the short reply, then the buttons after it as the SMS
+    channel numbers them (`answer_buttons` in the settings)."""
+    text = render_answer(entry, settings, short=True)
+    return sms_with_options(text, [button.title for button in settings.buttons_after(entry.id)], language)
+
+
+def sms_findings(
+    entries: list[Entry], settings: RenderSettings, language: str = SOURCE_LANGUAGE
+) -> list[Problem]:
     """Replies longer than ``sms_limit`` arrive as several texts (and cost several)."""
     problems = []
     for entry in entries:
@@ -348,10 +358,11 @@ def sms_findings(entries: list[Entry], settings: RenderSettings) -> list[Problem
             for n, v in enumerate(entry.variants)
         ]
         for name, shown, line, field in arms:
-            length = len(render_answer(shown, settings, short=True))
+            length = len(sms_reply(shown, settings, language))
             if length <= settings.sms_limit:
                 continue
-            message = f"{name}SMS reply is {length} characters, over sms_limit {settings.sms_limit}"
+            buttons = " with its buttons" if settings.buttons_after(entry.id) else ""
+            message = f"{name}SMS reply is {length} characters{buttons}, over sms_limit {settings.sms_limit}"
             hint = ": shorten the short_answer" if shown.short_answer else ": add a short_answer"
             problems.append(_at(entry, message + hint, error=False, line=line, field=field))
     return problems
@@ -377,6 +388,41 @@ def menu_findings(topics: list[Topic], settings: RenderSettings, settings_path: 
         if len(service.title) > BUTTON_TITLE_LIMIT:
             message = f"services: {service.title!r} is cut to {BUTTON_TITLE_LIMIT} characters on Messenger"
             problems.append(Problem(settings_path, 1, message, error=False))
+    return problems
+
+
+def answer_button_findings(
+    entries: list[Entry],
+    settings: RenderSettings,
+    settings_path: str,
+    intents: frozenset[str] | None,
+    services: frozenset[str] | None,
+) -> list[Problem]:
+    """Buttons after answers that would never show or would start nothing: an ``after`` that is not
+    an entry's id, an intent ``intents`` (domain.yml's) does not have, a kind of problem ``services``
+    (the names the assistant recognises, compared ignoring case) does not have; and titles Messenger
+    cuts. A retired entry may stay listed: it gets no reply, so no button. None: not known, not checked.
+    """
+    ids = {entry.id for entry in entries}
+    problems = []
+    for button in settings.answer_buttons:
+        name = f"answer_buttons: {button.title!r}"
+        if intents is not None and button.intent not in intents:
+            message = f"{name} starts {button.intent!r}, which is not an intent in domain.yml"
+            problems.append(Problem(settings_path, button.line, message))
+        if len(button.title) > BUTTON_TITLE_LIMIT:
+            message = f"{name} is cut to {BUTTON_TITLE_LIMIT} characters on Messenger"
+            problems.append(Problem(settings_path, button.line, message, error=False))
+        for entry_id, service in button.after.items():
+            if entry_id not in ids:
+                message = f"{name}: after {entry_id!r} is not the id of an entry"
+                problems.append(Problem(settings_path, button.line, message))
+            if service and services is not None and service.casefold() not in services:
+                message = (
+                    f"{name}: {entry_id}: {service!r} is not a kind of problem the assistant recognises "
+                    "(`service:` in data/entities/*.yml)"
+                )
+                problems.append(Problem(settings_path, button.line, message))
     return problems
 
 

@@ -7,6 +7,7 @@ about it is generated from these files, so this module is the one reader.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -195,12 +196,44 @@ class MenuService:
         return f"/{self.intent}"
 
 
+# The entity a button after an answer may carry (`after: {pothole: pothole}`): the report form reads
+# the kind of problem from it (actions/forms/report_issue.py), so it does not ask again.
+SERVICE_ENTITY = "service"
+
+
+@dataclass(frozen=True)
+class AnswerButton:
+    """A button that ends the answers of the entries in ``after``: it starts ``intent``, the task
+    those answers describe ("Report it through 311 or this chat"), so the citizen need not ask again.
+
+    ``after`` maps each entry id to the kind of problem (a ``service``) the task starts with, "" for
+    none. ``titled`` is False in a language whose settings give no title (the English one stands
+    in); ``line`` is where the button (in a language, its titles) is written, for messages only.
+    """
+
+    title: str
+    intent: str
+    after: Mapping[str, str] = field(default_factory=dict)
+    titled: bool = field(default=True, compare=False)
+    line: int = field(default=0, compare=False)
+
+    def payload(self, entry_id: str) -> str:
+        """Rasa's intent trigger, with the entry's service as an entity when it has one:
+        ``/report_problem{"service":"pothole"}`` (written like the menu's topic payloads)."""
+        service = self.after.get(entry_id, "")
+        if not service:
+            return f"/{self.intent}"
+        entities = json.dumps({SERVICE_ENTITY: service}, ensure_ascii=False, separators=(",", ":"))
+        return f"/{self.intent}{entities}"
+
+
 @dataclass(frozen=True)
 class RenderSettings:
     """How entries become replies; kept in ``_settings.yml`` so staff can reword it.
 
     ``services`` are the live services at the top of the menu, most used first (a channel that
-    shows fewer buttons keeps the first ones).
+    shows fewer buttons keeps the first ones). ``answer_buttons`` end the answers that describe a
+    task the chat does, with a button that starts it.
     """
 
     sms_limit: int
@@ -208,11 +241,16 @@ class RenderSettings:
     verdicts: dict[str, str]
     extra: dict[str, Any] = field(default_factory=dict)
     services: tuple[MenuService, ...] = ()
+    answer_buttons: tuple[AnswerButton, ...] = ()
     languages: Mapping[str, RenderSettings] = field(default_factory=dict)  # other languages, by code
 
     def for_language(self, language: str) -> RenderSettings:
-        """The settings in `language` (templates, verdicts and service titles; English where missing)."""
+        """The settings in `language` (templates, verdicts and button titles; English where missing)."""
         return self.languages.get(language, self)
+
+    def buttons_after(self, entry_id: str) -> list[AnswerButton]:
+        """The buttons that end `entry_id`'s answer, in the order the settings list them."""
+        return [button for button in self.answer_buttons if entry_id in button.after]
 
 
 # libyaml's parser when the wheel has it (it does on the platforms we ship): the content's YAML is
@@ -526,7 +564,72 @@ def parse_services(raw: Any, path: Path) -> tuple[MenuService, ...]:
     return tuple(services)
 
 
-SETTINGS_KEYS = frozenset({"sms_limit", "templates", "verdicts", "services", "translations"})
+ANSWER_BUTTON_KEYS = ("title", "intent", "after")
+
+
+def parse_answer_buttons(raw: Any, path: Path) -> tuple[AnswerButton, ...]:
+    """``answer_buttons:`` in the settings: a list of ``{title, intent, after}``, one button per
+    intent (its Spanish title is found by the intent, as a service's is)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ContentError(path, "answer_buttons: needs a list of {title, intent, after}")
+    buttons = [_answer_button(item, path) for item in raw]
+    seen: set[str] = set()
+    for button in buttons:
+        if button.intent in seen:
+            message = (
+                f"answer_buttons: two buttons start {button.intent}: list all their entries under one `after`"
+            )
+            raise ContentError(path, message, button.line)
+        seen.add(button.intent)
+    return tuple(buttons)
+
+
+def _answer_button(item: Any, path: Path) -> AnswerButton:
+    """One ``{title, intent, after}``, or the error naming what is wrong, at its line."""
+    line = int(item.get("__line__", 0)) if isinstance(item, dict) else None
+    needs = "answer_buttons: each needs a title, an intent such as report_problem and `after:` its entries"
+    if not isinstance(item, dict):
+        raise ContentError(path, needs, line)
+    unknown = [key for key in item if key not in ANSWER_BUTTON_KEYS and key != "__line__"]
+    if unknown:
+        message = f"answer_buttons: unknown key {unknown[0]!r} (use {', '.join(ANSWER_BUTTON_KEYS)})"
+        raise ContentError(path, message, line)
+    title, intent = _text(item, "title"), _text(item, "intent")
+    if not title or not ID_PATTERN.match(intent):
+        raise ContentError(path, needs, line)
+    after = _after(item.get("after"))
+    if after is None:
+        message = (
+            f"answer_buttons: {title!r}: after must list entry ids, [pothole, graffiti], or give each "
+            "the kind of problem the task starts with, {pothole: pothole}"
+        )
+        raise ContentError(path, message, line)
+    return AnswerButton(title=title, intent=intent, after=after, line=line or 0)
+
+
+def _after(raw: Any) -> dict[str, str] | None:
+    """``after`` as entry id -> service ("" for none); None unless a non-empty list of ids or a
+    mapping of ids to texts (or to nothing)."""
+    if isinstance(raw, list):
+        pairs = [(key, None) for key in raw]
+    elif isinstance(raw, dict):
+        pairs = [(key, value) for key, value in raw.items() if key != "__line__"]
+    else:
+        return None
+    well_formed = all(
+        isinstance(key, str) and ID_PATTERN.match(key) and (value is None or isinstance(value, str))
+        for key, value in pairs
+    )
+    if not pairs or not well_formed:
+        return None
+    return {key: (value or "").strip() for key, value in pairs}
+
+
+SETTINGS_KEYS = frozenset(
+    {"sms_limit", "templates", "verdicts", "services", "answer_buttons", "translations"}
+)
 
 
 def load_render_settings(content_dir: Path = CONTENT_DIR) -> RenderSettings:
@@ -541,7 +644,11 @@ def load_render_settings(content_dir: Path = CONTENT_DIR) -> RenderSettings:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ContentError(path, f"needs sms_limit, templates and verdicts ({exc})") from exc
-    settings = replace(settings, services=parse_services(raw.get("services"), path))
+    settings = replace(
+        settings,
+        services=parse_services(raw.get("services"), path),
+        answer_buttons=parse_answer_buttons(raw.get("answer_buttons"), path),
+    )
     settings = replace(settings, languages=_settings_translations(settings, raw.get("translations"), path))
     _check_templates(settings, path, raw.get("templates") or {})
     for code, own in settings.languages.items():
@@ -566,10 +673,14 @@ def _strings(mapping: dict[Any, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in mapping.items() if k != "__line__"}
 
 
-def _settings_translations(settings: RenderSettings, raw: Any, path: Path) -> dict[str, RenderSettings]:
-    """``translations: {es: {templates, verdicts, services}}``: each language's wording over the English.
+TRANSLATED_SETTINGS = ("templates", "verdicts", "services", "answer_buttons")
 
-    ``services`` maps a service's intent to its button title in that language.
+
+def _settings_translations(settings: RenderSettings, raw: Any, path: Path) -> dict[str, RenderSettings]:
+    """``translations: {es: {templates, verdicts, services, answer_buttons}}``: each language's
+    wording over the English.
+
+    ``services`` and ``answer_buttons`` map a button's intent to its title in that language.
     """
     if raw is None:
         return {}
@@ -582,18 +693,33 @@ def _settings_translations(settings: RenderSettings, raw: Any, path: Path) -> di
             continue
         if not isinstance(code, str) or not LANGUAGE_CODE.match(code) or not isinstance(item, dict):
             raise ContentError(path, f"translations must be a mapping such as {example}")
-        parts = {key: item.get(key) or {} for key in ("templates", "verdicts", "services")}
+        parts = {key: item.get(key) or {} for key in TRANSLATED_SETTINGS}
         if not all(isinstance(part, dict) for part in parts.values()):
-            raise ContentError(path, f"translations: {code}: templates, verdicts and services are mappings")
+            message = f"translations: {code}: templates, verdicts, services and answer_buttons are mappings"
+            raise ContentError(path, message, int(item.get("__line__", 0)))
         text = {
             key: {str(k): str(v) for k, v in part.items() if k != "__line__"} for key, part in parts.items()
         }
         titles = text["services"]
+        where = int(parts["answer_buttons"].get("__line__") or item.get("__line__") or 0)
         languages[code] = replace(
             settings,
             templates={**settings.templates, **text["templates"]},
             verdicts={**settings.verdicts, **text["verdicts"]},
             services=tuple(replace(s, title=titles.get(s.intent, s.title)) for s in settings.services),
+            answer_buttons=_answer_buttons_in(settings.answer_buttons, parts["answer_buttons"], where),
             languages={},
         )
     return languages
+
+
+def _answer_buttons_in(
+    buttons: tuple[AnswerButton, ...], titles: dict[str, Any], line: int
+) -> tuple[AnswerButton, ...]:
+    """The buttons with a language's titles (by intent); one it gives no title keeps the English,
+    marked ``titled=False`` for `content check`."""
+    given = {str(k): str(v).strip() for k, v in titles.items() if k != "__line__" and v is not None}
+    return tuple(
+        replace(b, title=given.get(b.intent) or b.title, titled=bool(given.get(b.intent)), line=line)
+        for b in buttons
+    )

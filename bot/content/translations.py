@@ -187,8 +187,9 @@ def coverage_findings(topics: list[Topic], agency: Agency) -> list[Problem]:
 
 def settings_findings(settings: RenderSettings, agency: Agency, settings_path: str) -> list[Problem]:
     """``translations:`` in the settings against the offered languages, and each language's wording:
-    templates it cannot fill (`content generate` would fail on them) are errors, wording the same
-    as the English, other placeholders than the English's and long button titles warnings."""
+    templates it cannot fill (`content generate` would fail on them) and a button after answers
+    without its title are errors, wording the same as the English, other placeholders than the
+    English's and long button titles warnings."""
     languages = other_languages(agency)
     problems: list[Problem] = []
 
@@ -213,6 +214,28 @@ def settings_findings(settings: RenderSettings, agency: Agency, settings_path: s
     for code, own in settings.languages.items():
         for message, error in _wording_problems(settings, own, code):
             add(code, message, error)
+        problems += answer_button_title_findings(own, code, settings_path)
+    return problems
+
+
+def answer_button_title_findings(own: RenderSettings, code: str, settings_path: str) -> list[Problem]:
+    """Each button after an answer needs its title in `code` (a reader of it would get an English
+    button in a reply in their language: an error), within what Messenger shows (a warning)."""
+    problems: list[Problem] = []
+    for button in own.answer_buttons:
+        if not button.titled:
+            message = (
+                f"translations: {code}: answer_buttons: no {code} title for {button.intent} "
+                f"(English {button.title!r}), so {code} readers get the English button: add "
+                f'`{button.intent}: "..."`'
+            )
+            problems.append(LanguageProblem(settings_path, button.line, message, language=code))
+        elif len(button.title) > BUTTON_TITLE_LIMIT:
+            message = (
+                f"translations: {code}: answer_buttons: {button.title!r} is cut to {BUTTON_TITLE_LIMIT} "
+                "characters on Messenger"
+            )
+            problems.append(LanguageProblem(settings_path, button.line, message, False, language=code))
     return problems
 
 
@@ -301,7 +324,7 @@ def translated_rule_findings(
             found += link_findings(shown) + placeholder_findings([shown]) + formatting_findings([shown])
             if settings:
                 try:
-                    found += sms_findings([shown], settings.for_language(code))
+                    found += sms_findings([shown], settings.for_language(code), code)
                 except (KeyError, IndexError, ValueError):
                     pass  # a template of the language's it cannot fill: `settings_findings` reports it
             own = _own_fields(entry, code)

@@ -474,6 +474,7 @@ async def _preview(
         fallback = await asyncio.to_thread(tryit.unavailable_text, responses, agency, name, language)
     return {
         "webchat": (raw["webchat"],) if raw.get("webchat") else (),
+        "buttons": tuple(raw.get("buttons") or ()),
         "sms": (raw["sms"],) if raw.get("sms") else (),
         "sms_segments": (int(raw.get("sms_segments") or 0),),
         "unavailable": why,

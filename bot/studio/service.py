@@ -411,6 +411,7 @@ class Studio:
         except EntryFieldError as exc:
             return {
                 "webchat": "",
+                "buttons": [],
                 "sms": "",
                 "sms_segments": 0,
                 "language": language,
@@ -423,6 +424,7 @@ class Studio:
         problems = self._check(candidate, topic_id)
         return {
             "webchat": web,
+            "buttons": list(shown.buttons),
             "sms": sms,
             "sms_segments": sms_length(sms).segments,
             "language": shown.language,

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from bot.channels.wording import sms_with_options
 from bot.content.agency import SOURCE_LANGUAGE, Agency
 from bot.content.generate import entry_variations
 from bot.content.model import Entry, RenderSettings
@@ -120,7 +121,9 @@ def read_parse(parse: Mapping[str, Any]) -> Reading:
 
 @dataclass(frozen=True)
 class Reply:
-    """What a citizen reads: one web chat text and one SMS text per wording.
+    """What a citizen reads: one web chat text and one SMS text per wording, and the titles of the
+    buttons after the answer (``answer_buttons`` in the settings: the same on every wording). On SMS
+    the buttons are numbered lines in the text, as the SMS channel sends them.
 
     An entry under a message test has one wording per variant (each conversation gets one).
     ``unavailable`` says why the entry is not answered today (`unavailable`; "" when it is): the
@@ -137,6 +140,7 @@ class Reply:
     valid_from: str = ""
     valid_until: str = ""
     language: str = SOURCE_LANGUAGE
+    buttons: tuple[str, ...] = ()
 
     @property
     def sms_segments(self) -> tuple[int, ...]:
@@ -176,13 +180,17 @@ def reply(
     filled in as that language's readers get them (unknown ones left as written)."""
     said, variations = in_language(list(entry_variations(entry, settings)), language)
     facts = agency.in_language(said)
-    web: list[str] = []
-    sms: list[str] = []
+    web: list[tuple[str, list[str]]] = []
+    sms: list[tuple[str, list[str]]] = []
     for variation in variations:
         text = facts.expand(str(variation["text"]), strict=False)
-        (sms if variation.get("channel") == SMS_CHANNEL else web).append(text)
+        titles = [str(button["title"]) for button in variation.get("buttons") or []]
+        (sms if variation.get("channel") == SMS_CHANNEL else web).append((text, titles))
     why = unavailable(entry, today)
-    return Reply(tuple(web), tuple(sms or web), why, fallback, entry.valid_from, entry.valid_until, said)
+    texts = tuple(text for text, _ in web)
+    by_sms = tuple(sms_with_options(text, titles, said) for text, titles in sms or web)
+    buttons = tuple(web[0][1]) if web else ()
+    return Reply(texts, by_sms, why, fallback, entry.valid_from, entry.valid_until, said, buttons)
 
 
 def unavailable_text(

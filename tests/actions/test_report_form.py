@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import pytest
 from lookup_support import Conversation, agency_env, entity
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.nlu.training_data.message import Message
 
 from actions.resources import close_resources, open_resources
 from bot.agency_config import AgencyConfig
@@ -184,6 +187,39 @@ async def test_a_photo_sent_during_the_report_is_filed_as_media_url(conversation
     await conversation.run("action_submit_report")
     (stored,) = await demo.get("/open311/v2/requests/512089.json")
     assert stored["media_url"] == photo["media_url"]
+
+
+async def tap(chat: Conversation, title: str) -> None:
+    """The citizen taps the button titled `title` of the last reply: Rasa reads its payload (intent and
+    entities) as its RegexMessageHandler does, and the turn is that."""
+    (payload,) = [b["payload"] for b in chat.buttons() if b["title"] == title]
+    tapped = YAMLStoryReader.unpack_regex_message(Message(data={"text": payload}), chat.domain)
+    chat.user(payload, tapped.get("intent")["name"], entities=tapped.get("entities") or [])
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "language", "title"),
+    [
+        ("pothole", "PW-POT", "en", "Report it here"),
+        ("streetlight", "PW-SLO", "en", "Report it here"),
+        ("graffiti", "PW-GRF", "en", "Report it here"),
+        ("water_leak", "WTR-LEAK", "en", "Report it here"),
+        ("missed_collection", "SAN-MC", "en", "Report it here"),
+        ("water_leak", "WTR-LEAK", "es", "Reportarlo aquí"),
+    ],
+)
+async def test_the_report_button_after_an_answer_starts_the_report_with_its_type_known(
+    conversation, answer, code, language, title
+):
+    """`answer_buttons` in data/content/_settings.yml: the tap on the answer's button fills the type from
+    the payload's `service`, so the form asks where it is, never what kind of problem."""
+    conversation.tracker.update(SlotSet("language", language), conversation.domain)
+    conversation.user("how do i report it", "faq")
+    await conversation.run(f"utter_faq/{answer}")
+    await tap(conversation, title)
+    asked = await conversation.run(FORM)
+    assert conversation.slot("service_code") == code
+    assert asked and asked[0].startswith("Where is it?" if language == "en" else "¿Dónde está?"), asked
 
 
 async def test_a_pin_as_entities_from_a_button_payload(conversation):

@@ -207,6 +207,29 @@ async def test_an_answer_sent_with_an_actions_own_choices_is_not_rated(shipped: 
     assert "rating" not in said
 
 
+async def test_an_answer_that_describes_a_task_keeps_its_button_before_the_rating_buttons(
+    shipped: Domain,
+) -> None:
+    """The generated responses' buttons after an answer (`answer_buttons`) pass through the NLG, on every
+    channel and in each language, with the feedback buttons after them."""
+    nlg = AgencyNaturalLanguageGenerator(domain=shipped)
+    report = {"title": "Report it here", "payload": '/report_problem{"service":"pothole"}'}
+    for channel in ("rest", "twilio"):
+        tracker = DialogueStateTracker.from_events("c1", [], slots=shipped.slots)
+        said = await nlg.generate("utter_faq/pothole", tracker, channel)
+        assert said is not None and said["text"].startswith("Report it through 311 or this chat")
+        assert said["buttons"][0] == report and len(said["buttons"]) == 3, said["buttons"]
+        assert [b["payload"].split("{")[0] for b in said["buttons"][1:]] == ["/feedback", "/feedback"]
+    tracker = DialogueStateTracker.from_events("c2", [], slots=shipped.slots)
+    tracker.slots["language"].value = "es"
+    spanish = await nlg.generate("utter_faq/alert_signup", tracker, "rest")
+    assert spanish is not None and spanish["text"].startswith(
+        "Inscríbase en HarborAlert en harborcity.example/alerts"
+    )
+    assert spanish["buttons"][0] == {"title": "Suscribirme", "payload": "/subscribe_alerts"}
+    assert [b["title"] for b in spanish["buttons"][1:]] == ["👍 Sí", "👎 No"]
+
+
 async def test_rasa_puts_the_rating_on_the_bot_event(shipped: Domain) -> None:
     """What the aggregator and the channels read: BotUttered metadata, the way Rasa builds it."""
     nlg = AgencyNaturalLanguageGenerator(domain=shipped)

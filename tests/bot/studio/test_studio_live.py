@@ -147,6 +147,19 @@ def test_the_models_wording_is_the_content_files_rendering(
         assert variations_digest(model_domain.responses[entry.response]) == model_digest(entry, settings)
 
 
+def test_the_generated_wording_with_its_buttons_is_what_rasa_reads(
+    entries: dict[str, Entry], settings: RenderSettings
+) -> None:
+    """Buttons after an answer too: Rasa's reading of the generated responses (what training packs into
+    the model) is `entry_variations`, so a publish's `known` matches the next model's wording."""
+    files = [ROOT / "domain.yml", *sorted((ROOT / "data" / "responses").glob("*.yml"))]
+    domain = Domain.load([str(path) for path in files])
+    for entry_id in ("pothole", "alert_signup"):
+        entry = entries[entry_id]
+        assert all(variation.get("buttons") for variation in domain.responses[entry.response])
+        assert variations_digest(domain.responses[entry.response]) == model_digest(entry, settings)
+
+
 async def test_publish_bumps_the_version_and_reads_back_on_either_kind_of_client(
     redis: aioredis.Redis, redis_server: int, entries: dict[str, Entry], settings: RenderSettings
 ) -> None:

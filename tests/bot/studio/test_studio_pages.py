@@ -448,6 +448,25 @@ SPANISH_ANSWER = (
 )
 
 
+def test_the_preview_shows_the_button_after_an_answer_that_describes_a_task(
+    served: Served, page: Any
+) -> None:
+    """`answer_buttons` in the settings: the pothole answer ends with "Report it here" on web chat, a
+    numbered option by SMS, in each language."""
+    sign_in(page, served.url, "erin")
+    page.goto(f"{served.url}/content/pothole")
+    expect(page.locator("#preview-webchat .reply-buttons li")).to_have_text(["Report it here"])
+    expect(page.locator("#preview-sms .sms")).to_contain_text("1. Report it here")
+    assert_no_wcag_violations(page, "a preview with a button after the answer")
+    page.goto(f"{served.url}/content/pothole?language=es")
+    expect(page.locator("#preview-webchat .reply-buttons")).to_have_attribute("lang", "es")
+    expect(page.locator("#preview-webchat .reply-buttons li")).to_have_text(["Reportarlo aquí"])
+    expect(page.locator("#preview-sms .sms")).to_contain_text("1. Reportarlo aquí")
+    page.goto(f"{served.url}/content/{HOURS}")
+    expect(page.locator("#preview-webchat .bubble")).to_be_visible()
+    expect(page.locator("#preview-webchat .reply-buttons")).to_have_count(0)
+
+
 def test_an_editor_switches_to_spanish_and_edits_checks_previews_and_publishes_it(
     served: Served, page: Any
 ) -> None:

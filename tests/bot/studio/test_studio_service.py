@@ -20,6 +20,7 @@ from bot.content.generate import entry_variations
 from bot.content.model import all_entries, load_content, load_render_settings, load_topic
 from bot.content.writer import write_topic
 from bot.events import STREAM
+from bot.sms import sms_length
 from bot.studio.drafts import Draft, Drafts
 from bot.studio.history import History, Version, changes
 from bot.studio.live import LiveContent, variations_digest
@@ -109,6 +110,24 @@ async def test_the_preview_shows_the_reply_as_citizens_read_it_on_web_chat_and_s
     unreadable = await studio.preview({"valid_from": "next week"}, "noise")
     assert (unreadable["webchat"], unreadable["problems"][0]["field"]) == ("", "valid_from")
     assert await studio.topics() == [(t.id, t.title) for t in load_content(studio.content_dir)]
+
+
+async def test_the_preview_shows_the_button_after_an_answer_on_web_chat_and_as_an_sms_option(
+    studio: Studio,
+) -> None:
+    """`answer_buttons` in the settings: the web chat preview lists the button, the SMS carries it as
+    the SMS channel sends it (a numbered line and the prompt), counted in its segments."""
+    english = await studio.preview({}, "pothole")
+    assert (
+        english["buttons"] == ["Report it here"] and "Report it" not in english["webchat"].split("More:")[1]
+    )
+    assert english["sms"].endswith("potholes\n1. Report it here\nReply with the number of your choice.")
+    spanish = await studio.preview({}, "pothole", "es")
+    assert spanish["buttons"] == ["Reportarlo aquí"]
+    assert spanish["sms"].endswith("\n1. Reportarlo aquí\nResponda con el número de su opción.")
+    assert spanish["sms_segments"] == sms_length(spanish["sms"]).segments
+    plain = await studio.preview({}, "noise")
+    assert plain["buttons"] == [] and "\n1. " not in plain["sms"]
 
 
 async def test_a_publish_is_refused_when_the_check_finds_an_error_the_save_did_not(studio: Studio) -> None:
