@@ -15,7 +15,8 @@ on a copy of each message for every combination of the thresholds given, e.g.
         [--method mahalanobis,nearest] [--show-errors]
 
 Keys: ``gate.<DomainGate option>``, ``safety.<SafetyGuard option>``,
-``fallback.<FallbackClassifier option>``, ``retrieval.<RetrievalGate option>``; ``none`` for None.
+``fallback.<FallbackClassifier option>``, ``retrieval.<RetrievalGate option>``; ``none`` for None;
+a list option's value is its names joined by ``+`` (``gate.rescue_intents=report_problem+ask_alerts``).
 A mapping option's key is reached with dots: ``retrieval.language_thresholds.es=0.2,0.3``.
 """
 
@@ -45,7 +46,13 @@ STAGES = {
 
 
 def _value(text: str) -> Any:
-    return None if text.lower() == "none" else float(text)
+    """``none`` is None, a number a float, names joined by ``+`` a list (``report_problem+ask_alerts``)."""
+    if text.lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return [name for name in text.split("+") if name]
 
 
 class Pipeline:
@@ -108,10 +115,19 @@ class Pipeline:
                 state = {"model": domain_model or component._model, "rumors": component._rumors}
                 built.append(DomainGate(config, component._storage, component._resource, state))
             elif key == "safety":
-                built.append(type(component)(config, component.triggers, component.topic_question))
+                built.append(
+                    type(component)(config, component.triggers, component.topic_question, component.rumors)
+                )
             else:
                 built.append(type(component)(config))
         return built
+
+
+def shown(value: Any) -> str:
+    """A grid value as ``--grid`` takes it: ``none``, a number, names joined by ``+``."""
+    if value is None:
+        return "none"
+    return "+".join(value) if isinstance(value, list) else str(value)
 
 
 def _set_nested(config: dict[str, Any], path: list[str], value: Any) -> None:
@@ -296,7 +312,7 @@ def main() -> int:
                 settings.setdefault(stage, {})[option] = value
             gates = pipeline.gated(settings, domain_model)
             result = score(sets, {s.key: run_gates(gates, raw[s.key]) for s in sets}, kinds)
-            cells = [f"{method:11}"] + [f"{'none' if v is None else v:>12}" for v in values]
+            cells = [f"{method:11}"] + [f"{shown(v):>12}" for v in values]
             for key, _, fmt in COLUMNS:
                 cells.append(f"{'-' if result[key] is None else fmt.format(result[key]):>10}")
             print(" ".join(cells), flush=True)

@@ -150,9 +150,15 @@ class DomainGate(FittedComponent, IntentClassifier):
             # an out_of_scope below rescue_below whose FAQ pick reaches rescue_selector is answered
             "rescue_below": None,
             "rescue_selector": 0.8,
-            # the same for a clarification (nlu_fallback) between out_of_scope and the FAQs, whose
-            # FAQ pick reaches rescue_fallback (None: no such rescue)
+            # the same for a clarification (nlu_fallback) between out_of_scope and the FAQs, or with
+            # the FAQs among its two candidates, whose FAQ pick reaches rescue_fallback (None: none)
             "rescue_fallback": None,
+            # tasks and lookups that share their words with the FAQs ("how do i report a broken
+            # streetlight"): one below rescue_below whose FAQ pick reaches rescue_task_selector is
+            # answered, and a clarification between one of them and the FAQs counts as one between
+            # the FAQs (None or []: no such rescue)
+            "rescue_intents": [],
+            "rescue_task_selector": None,
             # a rumor's verdict needs claim similarity >= claim_threshold and the selector's
             # confidence >= rumor_confidence (None: no such check)
             "claim_threshold": None,
@@ -257,7 +263,8 @@ class DomainGate(FittedComponent, IntentClassifier):
         message.set(OUTPUT, report, add_to_output=True)
 
     def _rescue(self, message: Message, report: dict[str, Any]) -> None:
-        """An unsure "out of scope" whose message the answer selector places with confidence: the FAQ.
+        """An unsure "out of scope" (or task) whose message the answer selector places with
+        confidence: the FAQ (`_rescue_floor` says how sure).
 
         The intent classifier learnt "how do i get rid of aphids" as out of scope, and then
         hesitates over "how do i get rid of leftover paint thinner"; the selector, which only
@@ -288,21 +295,31 @@ class DomainGate(FittedComponent, IntentClassifier):
     def _rescue_floor(self, message: Message, below: float) -> float | None:
         """The FAQ pick's confidence that rescues this message, or None when nothing may.
 
-        An out_of_scope below ``below`` needs ``rescue_selector``. A clarification whose first
-        candidate is such an out_of_scope or the FAQs needs ``rescue_fallback``: "benefits for vets",
-        half out of scope and half FAQ, would otherwise get a "did you mean" with one sure answer.
+        An out_of_scope below ``below`` needs ``rescue_selector``; one of ``rescue_intents`` below it
+        needs ``rescue_task_selector`` ("how do i report a broken streetlight" is the streetlight
+        FAQ, whose answer offers the report). A clarification needs ``rescue_fallback`` when its
+        first candidate is such an out_of_scope or the FAQs, or when the FAQs are its second and
+        the first is one of ``rescue_intents``: "benefits for vets", half out of scope and half FAQ,
+        would otherwise get a "did you mean" with one sure answer.
         """
         intent = message.get(INTENT) or {}
-        floor = self.config["rescue_selector"]
+        tasks = tuple(self.config["rescue_intents"] or ())
         if intent.get("name") == FALLBACK:
-            floor = self.config["rescue_fallback"]
-            ranking = message.get(INTENT_RANKING_KEY) or []
-            intent = next((r for r in ranking if r.get("name") != FALLBACK), {})
-            if intent.get("name") == self.config["retrieval_intents"][0]:
-                return floor
-        if intent.get("name") == OUT_OF_SCOPE and float(intent.get("confidence") or 0.0) < below:
-            return floor
+            candidates = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK]
+            names = [r.get("name") for r in candidates[:2]]
+            faqs = self.config["retrieval_intents"][0]
+            between_faqs = names[:1] == [faqs] or (names[:1] and names[0] in tasks and names[1:] == [faqs])
+            outside = bool(candidates) and self._unsure(candidates[0], OUT_OF_SCOPE, below)
+            return self.config["rescue_fallback"] if between_faqs or outside else None
+        if self._unsure(intent, OUT_OF_SCOPE, below):
+            return self.config["rescue_selector"]
+        if any(self._unsure(intent, task, below) for task in tasks):
+            return self.config["rescue_task_selector"]
         return None
+
+    @staticmethod
+    def _unsure(intent: dict[str, Any], name: str, below: float) -> bool:
+        return intent.get("name") == name and float(intent.get("confidence") or 0.0) < below
 
     def _unsure_far_out(self, message: Message, intent: str, score: float) -> bool:
         """Farther out than ``unsure_threshold``, an answer needs a surer pick (``unsure_confidence``).
@@ -337,7 +354,7 @@ class DomainGate(FittedComponent, IntentClassifier):
         if not rumor.related:
             predict(message, FALLBACK)
             return
-        _select(prediction, rumor.related)
+        select_answer(prediction, rumor.related)
         # the selector's output is a dict inside the message's; set it again for the output list
         selector = message.get(RESPONSE_SELECTOR_PROPERTY_NAME)
         message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)
@@ -351,7 +368,7 @@ def predict(message: Message, name: str) -> None:
     message.set(INTENT_RANKING_KEY, [prediction, *ranking], add_to_output=True)
 
 
-def _select(prediction: dict[str, Any], key: str) -> None:
+def select_answer(prediction: dict[str, Any], key: str) -> None:
     """Make ``key`` the answer selector's pick, in place, with the confidence the rumor had.
 
     ``prediction`` is the selector's output for the retrieval intent (`selector_prediction`),

@@ -11,7 +11,11 @@ homeless people are there": `bot.nlp.safety.TopicQuestion`) and for a message th
 hurt or in danger ("who do i call, nobody's hurt, someone dinged my car"), and below ``confident_threshold``
 it needs the message within ``max_domain_score`` of the training examples (the domain gate's
 score): weak evidence far from anything the assistant knows is no crisis. When it stays silent
-and the classifier's own pick was a lifeline, the message is declined (``out_of_scope``).
+and the classifier's own pick was a lifeline, the message is declined (``out_of_scope``), unless
+the answer selector is sure of an answer (``held_back_answer``) for a message in the domain: "who
+do i call for police if nobody's hurt, someone dinged my car" gets the emergency-numbers answer.
+A rumor's verdict is never given this way (it needs the DomainGate's claim check): its related
+FAQ answers, or the message is declined.
 
 A lifeline the keyword net gave a message that names more than one need lists the others
 (``safety: {net: keywords, also: [...]}``): the lifeline reply then ends with their resource lines.
@@ -23,6 +27,7 @@ ends with where help is, calmly (bot/nlg.py, data/responses/safety.yml).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +37,19 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import TOKENS_NAMES
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.content.model import ContentError, all_entries, load_content
 from bot.nlp.domain_gate import OUTPUT as DOMAIN_GATE_OUTPUT
-from bot.nlp.domain_gate import predict
+from bot.nlp.domain_gate import predict, select_answer
+from bot.nlp.evaluate import RETRIEVAL, selector_prediction
 from bot.nlp.safety import (
     TRIGGERS_FILE,
     TopicQuestion,
@@ -68,14 +81,22 @@ class SafetyGuard(GraphComponent, IntentClassifier):
             "classifier_threshold": 0.3,
             "confident_threshold": None,
             "max_domain_score": None,
+            # a held-back lifeline whose FAQ pick reaches this is answered (None: declined)
+            "held_back_answer": None,
+            "content_dir": "data/content",
         }
 
     def __init__(
-        self, config: dict[str, Any], triggers: list[Trigger], topic_question: TopicQuestion | None = None
+        self,
+        config: dict[str, Any],
+        triggers: list[Trigger],
+        topic_question: TopicQuestion | None = None,
+        rumors: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
         self.triggers = triggers
         self.topic_question = topic_question or TopicQuestion()
+        self.rumors = dict(rumors or {})  # a rumor's answer key -> its related FAQ's ("" for none)
 
     @classmethod
     def create(
@@ -86,7 +107,7 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
     ) -> SafetyGuard:
         path = Path(config["triggers_file"])
-        return cls(config, load_triggers(path), load_topic_question(path))
+        return cls(config, load_triggers(path), load_topic_question(path), rumor_related(config))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -98,7 +119,7 @@ class SafetyGuard(GraphComponent, IntentClassifier):
                 also = {"also": list(keywords.also)} if net == "keywords" and keywords.also else {}
                 message.set(SOURCE, {"net": net, **also}, add_to_output=True)
                 continue
-            if picked.startswith(SENSITIVE_PREFIX):
+            if picked.startswith(SENSITIVE_PREFIX) and not self._answered(message):
                 predict(message, DECLINED)  # the classifier's lifeline, which its net held back
             # the crisis topic of a message without a lifeline: the classifier's held-back lifeline,
             # else the topic words it uses; declined or answered, the reply adds where help is
@@ -125,6 +146,24 @@ class SafetyGuard(GraphComponent, IntentClassifier):
                 return name, "classifier"
         return None, ""
 
+    def _answered(self, message: Message) -> bool:
+        """Give a held-back lifeline's message the answer the selector is sure of, if it is in the
+        domain (``held_back_answer``); a rumor gets its related FAQ, never a verdict."""
+        floor = self.config["held_back_answer"]
+        if floor is None or (message.get(DOMAIN_GATE_OUTPUT) or {}).get("out_of_domain"):
+            return False
+        prediction = selector_prediction(message, RETRIEVAL[0])
+        response = prediction.get("response") or {}
+        key = str(response.get(INTENT_RESPONSE_KEY) or "")
+        if not key or float(response.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < floor:
+            return False
+        if key in self.rumors:
+            if not self.rumors[key]:
+                return False
+            select_answer(prediction, self.rumors[key])
+        predict(message, RETRIEVAL[0])
+        return True
+
     def _classifier_sure(self, confidence: float, score: float | None) -> bool:
         """Sure enough of a lifeline: ``confident_threshold``, or ``classifier_threshold`` in the domain.
 
@@ -138,6 +177,16 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         if confident is None or bound is None or confidence >= confident:
             return True
         return score is None or score <= bound
+
+
+def rumor_related(config: dict[str, Any]) -> dict[str, str]:
+    """Each rumor's answer key -> its related FAQ's ("" for none), from the content files."""
+    try:
+        entries = all_entries(load_content(Path(config.get("content_dir", "data/content"))))
+    except (ContentError, OSError):
+        return {}
+    rumors = [e for e in entries if e.kind == "rumor"]
+    return {e.intent: f"{RETRIEVAL[0]}/{e.related}" if e.related else "" for e in rumors}
 
 
 def lemmas(message: Message) -> str:

@@ -368,3 +368,78 @@ def test_an_unsure_decline_with_a_sure_answer_is_answered(
     assert (message.get(OUTPUT).get("rescued") == "faq/water_bill") is rescued
     if rescued:
         assert [r["name"] for r in message.get("intent_ranking")].count("nlu_fallback") == 0
+
+
+@pytest.mark.parametrize(
+    "intents,answer,rescued",
+    [
+        # "how do i report a broken streetlight": an unsure task, a sure FAQ (rescue_task_selector 0.9)
+        ([("report_problem", 0.74), ("faq", 0.26)], 0.96, True),
+        ([("report_problem", 0.74), ("faq", 0.26)], 0.85, False),
+        # "report the graffiti on the bus shelter for me": a sure task stays the task
+        ([("report_problem", 0.95), ("faq", 0.05)], 0.99, False),
+        # a task not in rescue_intents (a person asked for) is never turned into an answer
+        ([("request_human", 0.6), ("faq", 0.4)], 0.99, False),
+        # a clarification between a listed task and the FAQs is one between the FAQs (rescue_fallback)
+        ([("nlu_fallback", 0.4), ("subscribe_alerts", 0.5), ("faq", 0.47)], 0.85, True),
+        ([("nlu_fallback", 0.4), ("subscribe_alerts", 0.5), ("faq", 0.47)], 0.75, False),
+        ([("nlu_fallback", 0.4), ("request_human", 0.5), ("faq", 0.47)], 0.95, False),
+        # the FAQs third: the clarification stays
+        ([("nlu_fallback", 0.4), ("subscribe_alerts", 0.4), ("ask_alerts", 0.35), ("faq", 0.2)], 0.95, False),
+    ],
+)
+def test_an_unsure_task_with_a_sure_answer_is_answered(
+    tmp_path: Path, intents: list[tuple[str, float]], answer: float, rescued: bool
+) -> None:
+    trained, data, *_ = trained_gate(tmp_path)
+    trained.config.update(
+        rescue_below=0.9,
+        rescue_selector=0.7,
+        rescue_fallback=0.8,
+        rescue_intents=["report_problem", "subscribe_alerts"],
+        rescue_task_selector=0.9,
+    )
+    [message] = trained.process([classified(intents, answer, data.training_examples[0])])
+    assert (message.get("intent")["name"] == "faq") is rescued
+    assert (message.get(OUTPUT).get("rescued") == "faq/water_bill") is rescued
+
+
+def held_back(answer_key: str, confidence: float, out_of_domain: bool = False) -> Message:
+    """A message whose classifier picked 911 but which says nobody is hurt (the net holds it back),
+    with the answer selector's pick `answer_key` at `confidence` and the domain gate's verdict."""
+    message = Message({"text": "someone dinged my parked car, nobody is hurt, who do i call"})
+    picked = {"name": "sensitive_immediate_danger", "confidence": 0.7}
+    message.set("intent", picked)
+    message.set("intent_ranking", [picked, {"name": "faq", "confidence": 0.3}])
+    response = {"intent_response_key": answer_key, "confidence": confidence, "utter_action": "x"}
+    message.set("response_selector", {"default": {"response": response, "ranking": [response]}})
+    message.set(OUTPUT, {"score": 12.0, "out_of_domain": out_of_domain})
+    return message
+
+
+@pytest.mark.parametrize(
+    "message,answer",
+    [
+        (held_back("faq/emergency_numbers", 0.94), "faq/emergency_numbers"),
+        (held_back("faq/emergency_numbers", 0.85), None),  # not sure enough: declined
+        (held_back("faq/emergency_numbers", 0.94, out_of_domain=True), None),
+        # a rumor's verdict needs the claim check: its related FAQ answers, or the message is declined
+        (held_back("faq/crime_wave", 0.97), "faq/emergency_numbers"),
+        (held_back("faq/unrelated_rumor", 0.97), None),
+    ],
+    ids=["sure", "unsure", "out of domain", "rumor with a related FAQ", "rumor without one"],
+)
+def test_a_held_back_lifeline_gets_the_answer_the_selector_is_sure_of(
+    message: Message, answer: str | None
+) -> None:
+    from bot.nlp.safety import TRIGGERS_FILE, load_topic_question
+    from bot.nlp.safety_guard import SafetyGuard
+
+    config = {**SafetyGuard.get_default_config(), "held_back_answer": 0.9}
+    rumors = {"faq/crime_wave": "faq/emergency_numbers", "faq/unrelated_rumor": ""}
+    guard = SafetyGuard(config, load_triggers(TRIGGERS_FILE), load_topic_question(TRIGGERS_FILE), rumors)
+    guard.process([message])
+    got = quality.answer(message.as_dict())
+    assert got == (answer or "out_of_scope")
+    # declined or answered, the parse names the topic (a decline ends with its resource line)
+    assert message.get("safety") == {"topic": "sensitive_immediate_danger"}
