@@ -138,8 +138,18 @@ def is_topic_question(topic_question: TopicQuestion, text: str) -> bool:
 
 def says_no_emergency(topic_question: TopicQuestion, text: str) -> bool:
     """Whether ``text`` says nobody is hurt or in danger (folded and without accents, as the patterns)."""
-    folded = strip_accents(fold_for_safety(text))
+    return _no_emergency(topic_question, strip_accents(fold_for_safety(text)))
+
+
+def _no_emergency(topic_question: TopicQuestion, folded: str) -> bool:
     return any(p.search(folded) for p in topic_question.no_emergency)
+
+
+def classifier_stays_silent(topic_question: TopicQuestion, text: str) -> bool:
+    """A general question about a topic, or a message saying nobody is hurt or in danger: the
+    classifier's lifeline is not given (bot/nlp/safety_guard.py). The text is folded once for both."""
+    folded = strip_accents(fold_for_safety(text))
+    return topic_question.matches(folded) or _no_emergency(topic_question, folded)
 
 
 class Scan(NamedTuple):

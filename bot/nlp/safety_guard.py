@@ -54,10 +54,9 @@ from bot.nlp.safety import (
     TRIGGERS_FILE,
     TopicQuestion,
     Trigger,
-    is_topic_question,
+    classifier_stays_silent,
     load_topic_question,
     load_triggers,
-    says_no_emergency,
     scan,
 )
 
@@ -133,9 +132,7 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         if keyword_intent:
             return keyword_intent, "keywords"
         text = message.get(TEXT) or ""
-        if text and (
-            is_topic_question(self.topic_question, text) or says_no_emergency(self.topic_question, text)
-        ):
+        if text and classifier_stays_silent(self.topic_question, text):
             return None, ""
         score = (message.get(DOMAIN_GATE_OUTPUT) or {}).get("score")
         for candidate in message.get(INTENT_RANKING_KEY) or []:

@@ -118,6 +118,7 @@ def test_everyday_phrases_sharing_a_crisis_word_get_no_lifeline(triggers, text):
         "im a nursing student, what are the risk factors for suicide in older adults",
         "my civics essay is on how cities count their homeless population",
         "when was suicide prevention awareness month first held",
+        "my thesis is about elder abuse in nursing homes, where can i look for statistics",
     ],
 )
 def test_a_general_question_about_a_crisis_topic_gets_no_lifeline_from_the_net(triggers, text):
@@ -140,6 +141,7 @@ def test_a_general_question_about_a_crisis_topic_gets_no_lifeline_from_the_net(t
         ("for my class i had to write about my dad, he beats my mom every night", "911"),
         ("the caregiver screams at my grandma and takes her social security money", "911"),
         ("the aide who comes to my dad's house hits him when nobody is around", "911"),
+        ("my grandpa's caregiver is stealing from him and yelling at him, where can i look for help", "911"),
     ],
 )
 def test_the_same_words_from_a_person_in_need_still_get_the_lifeline(triggers, text, lifeline):
