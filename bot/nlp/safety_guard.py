@@ -27,6 +27,7 @@ ends with where help is, calmly (bot/nlg.py, data/responses/safety.yml).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.constants import RESPONSE_SELECTOR_PROPERTY_NAME, TOKENS_NAMES
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_RANKING_KEY,
@@ -60,6 +61,7 @@ from bot.nlp.safety import (
     scan,
 )
 
+log = logging.getLogger(__name__)
 SENSITIVE_PREFIX = "sensitive_"
 DECLINED = "out_of_scope"
 # The parse's report: which net gave the lifeline, {"net": "keywords" | "classifier"} (and the other
@@ -95,7 +97,9 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         self.config = config
         self.triggers = triggers
         self.topic_question = topic_question or TopicQuestion()
-        self.rumors = dict(rumors or {})  # a rumor's answer key -> its related FAQ's ("" for none)
+        # a rumor's answer key -> its related FAQ's ("" for none); None: the content could not be
+        # read, so no held-back lifeline is answered (a rumor's verdict must never slip through)
+        self.rumors = dict(rumors) if rumors is not None else None
 
     @classmethod
     def create(
@@ -147,7 +151,9 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         """Give a held-back lifeline's message the answer the selector is sure of, if it is in the
         domain (``held_back_answer``); a rumor gets its related FAQ, never a verdict."""
         floor = self.config["held_back_answer"]
-        if floor is None or (message.get(DOMAIN_GATE_OUTPUT) or {}).get("out_of_domain"):
+        if floor is None or self.rumors is None:
+            return False
+        if (message.get(DOMAIN_GATE_OUTPUT) or {}).get("out_of_domain"):
             return False
         prediction = selector_prediction(message, RETRIEVAL[0])
         response = prediction.get("response") or {}
@@ -158,6 +164,9 @@ class SafetyGuard(GraphComponent, IntentClassifier):
             if not self.rumors[key]:
                 return False
             select_answer(prediction, self.rumors[key])
+            # the selector's output is a dict inside the message's; set it again for the output list
+            selector = message.get(RESPONSE_SELECTOR_PROPERTY_NAME)
+            message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)
         predict(message, RETRIEVAL[0])
         return True
 
@@ -176,12 +185,17 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         return score is None or score <= bound
 
 
-def rumor_related(config: dict[str, Any]) -> dict[str, str]:
-    """Each rumor's answer key -> its related FAQ's ("" for none), from the content files."""
+def rumor_related(config: dict[str, Any]) -> dict[str, str] | None:
+    """Each rumor's answer key -> its related FAQ's ("" for none), from the content files; None
+    when they cannot be read or hold no entry."""
     try:
         entries = all_entries(load_content(Path(config.get("content_dir", "data/content"))))
-    except (ContentError, OSError):
-        return {}
+    except (ContentError, OSError) as exc:
+        log.warning("SafetyGuard: content unreadable (%s): a held-back lifeline is declined", exc)
+        return None
+    if not entries:
+        log.warning("SafetyGuard: no content entries: a held-back lifeline is declined")
+        return None
     rumors = [e for e in entries if e.kind == "rumor"]
     return {e.intent: f"{RETRIEVAL[0]}/{e.related}" if e.related else "" for e in rumors}
 

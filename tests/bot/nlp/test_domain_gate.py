@@ -443,3 +443,15 @@ def test_a_held_back_lifeline_gets_the_answer_the_selector_is_sure_of(
     assert got == (answer or "out_of_scope")
     # declined or answered, the parse names the topic (a decline ends with its resource line)
     assert message.get("safety") == {"topic": "sensitive_immediate_danger"}
+
+
+def test_without_the_content_a_held_back_lifeline_is_declined() -> None:
+    """Unreadable content means no list of rumors: answering could give a verdict without its claim check."""
+    from bot.nlp.safety import TRIGGERS_FILE, load_topic_question
+    from bot.nlp.safety_guard import SafetyGuard, rumor_related
+
+    config = {**SafetyGuard.get_default_config(), "held_back_answer": 0.9, "content_dir": "/nonexistent"}
+    assert rumor_related(config) is None
+    guard = SafetyGuard(config, load_triggers(TRIGGERS_FILE), load_topic_question(TRIGGERS_FILE), None)
+    [message] = guard.process([held_back("faq/emergency_numbers", 0.99)])
+    assert quality.answer(message.as_dict()) == "out_of_scope"
