@@ -115,9 +115,7 @@ class Pipeline:
                 state = {"model": domain_model or component._model, "rumors": component._rumors}
                 built.append(DomainGate(config, component._storage, component._resource, state))
             elif key == "safety":
-                built.append(
-                    type(component)(config, component.triggers, component.topic_question, component.rumors)
-                )
+                built.append(type(component)(config, component.triggers, component.topic_question))
             else:
                 built.append(type(component)(config))
         return built

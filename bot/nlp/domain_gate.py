@@ -58,6 +58,10 @@ from bot.nlp.message_language import language_label, message_language, unlabelle
 
 log = logging.getLogger(__name__)
 OUTPUT = "domain_gate"  # the parse's report: {"score", "out_of_domain", "claim_similarity", ...}
+# In the report of a message the claim check did not see (its intent is not an answer) whose answer
+# pick is a rumor: the rumor's related FAQ ("" for none), so that a later component that answers it
+# (the SafetyGuard, for a lifeline it holds back) never gives the verdict unchecked.
+UNCHECKED_RUMOR = "unchecked_rumor_related"
 OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -260,7 +264,16 @@ class DomainGate(FittedComponent, IntentClassifier):
             predict(message, OUT_OF_SCOPE)
         elif intent in self.config["retrieval_intents"]:
             self._check_rumor(message, intent, report)
+        else:
+            self._name_unchecked_rumor(message, report)
         message.set(OUTPUT, report, add_to_output=True)
+
+    def _name_unchecked_rumor(self, message: Message, report: dict[str, Any]) -> None:
+        """`UNCHECKED_RUMOR` for a message whose answer pick is a rumor the claim check did not see."""
+        response = selector_prediction(message, self.config["retrieval_intents"][0]).get("response") or {}
+        rumor = self._rumors.get(str(response.get(INTENT_RESPONSE_KEY) or ""))
+        if rumor is not None:
+            report[UNCHECKED_RUMOR] = rumor.related
 
     def _rescue(self, message: Message, report: dict[str, Any]) -> None:
         """An unsure "out of scope" (or task) whose message the answer selector places with

@@ -15,7 +15,7 @@ and the classifier's own pick was a lifeline, the message is declined (``out_of_
 the answer selector is sure of an answer (``held_back_answer``) for a message in the domain: "who
 do i call for police if nobody's hurt, someone dinged my car" gets the emergency-numbers answer.
 A rumor's verdict is never given this way (it needs the DomainGate's claim check): its related
-FAQ answers, or the message is declined.
+FAQ answers (the DomainGate's report names it), or the message is declined.
 
 A lifeline the keyword net gave a message that names more than one need lists the others
 (``safety: {net: keywords, also: [...]}``): the lifeline reply then ends with their resource lines.
@@ -27,8 +27,6 @@ ends with where help is, calmly (bot/nlg.py, data/responses/safety.yml).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +36,11 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import RESPONSE_SELECTOR_PROPERTY_NAME, TOKENS_NAMES
-from rasa.shared.nlu.constants import (
-    INTENT,
-    INTENT_RANKING_KEY,
-    INTENT_RESPONSE_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-    TEXT,
-)
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.content.model import ContentError, all_entries, load_content
 from bot.nlp.domain_gate import OUTPUT as DOMAIN_GATE_OUTPUT
-from bot.nlp.domain_gate import predict, select_answer
+from bot.nlp.domain_gate import UNCHECKED_RUMOR, predict, select_answer
 from bot.nlp.evaluate import RETRIEVAL, selector_prediction
 from bot.nlp.safety import (
     TRIGGERS_FILE,
@@ -61,7 +52,6 @@ from bot.nlp.safety import (
     scan,
 )
 
-log = logging.getLogger(__name__)
 SENSITIVE_PREFIX = "sensitive_"
 DECLINED = "out_of_scope"
 # The parse's report: which net gave the lifeline, {"net": "keywords" | "classifier"} (and the other
@@ -84,22 +74,14 @@ class SafetyGuard(GraphComponent, IntentClassifier):
             "max_domain_score": None,
             # a held-back lifeline whose FAQ pick reaches this is answered (None: declined)
             "held_back_answer": None,
-            "content_dir": "data/content",
         }
 
     def __init__(
-        self,
-        config: dict[str, Any],
-        triggers: list[Trigger],
-        topic_question: TopicQuestion | None = None,
-        rumors: Mapping[str, str] | None = None,
+        self, config: dict[str, Any], triggers: list[Trigger], topic_question: TopicQuestion | None = None
     ) -> None:
         self.config = config
         self.triggers = triggers
         self.topic_question = topic_question or TopicQuestion()
-        # a rumor's answer key -> its related FAQ's ("" for none); None: the content could not be
-        # read, so no held-back lifeline is answered (a rumor's verdict must never slip through)
-        self.rumors = dict(rumors) if rumors is not None else None
 
     @classmethod
     def create(
@@ -110,7 +92,7 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
     ) -> SafetyGuard:
         path = Path(config["triggers_file"])
-        return cls(config, load_triggers(path), load_topic_question(path), rumor_related(config))
+        return cls(config, load_triggers(path), load_topic_question(path))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -148,22 +130,20 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         return None, ""
 
     def _answered(self, message: Message) -> bool:
-        """Give a held-back lifeline's message the answer the selector is sure of, if it is in the
-        domain (``held_back_answer``); a rumor gets its related FAQ, never a verdict."""
-        floor = self.config["held_back_answer"]
-        if floor is None or self.rumors is None:
-            return False
-        if (message.get(DOMAIN_GATE_OUTPUT) or {}).get("out_of_domain"):
-            return False
+        """Give a held-back lifeline's message the answer the selector is sure of, if the DomainGate
+        found it in the domain (``held_back_answer``); a rumor gets its related FAQ, never a verdict."""
+        floor, report = self.config["held_back_answer"], message.get(DOMAIN_GATE_OUTPUT)
+        if floor is None or not report or report.get("out_of_domain"):
+            return False  # without the DomainGate's report, no claim check stands behind an answer
         prediction = selector_prediction(message, RETRIEVAL[0])
         response = prediction.get("response") or {}
-        key = str(response.get(INTENT_RESPONSE_KEY) or "")
-        if not key or float(response.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < floor:
+        if float(response.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < floor:
             return False
-        if key in self.rumors:
-            if not self.rumors[key]:
-                return False
-            select_answer(prediction, self.rumors[key])
+        related = report.get(UNCHECKED_RUMOR)
+        if related == "":
+            return False
+        if related:
+            select_answer(prediction, related)
             # the selector's output is a dict inside the message's; set it again for the output list
             selector = message.get(RESPONSE_SELECTOR_PROPERTY_NAME)
             message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selector, add_to_output=True)
@@ -183,21 +163,6 @@ class SafetyGuard(GraphComponent, IntentClassifier):
         if confident is None or bound is None or confidence >= confident:
             return True
         return score is None or score <= bound
-
-
-def rumor_related(config: dict[str, Any]) -> dict[str, str] | None:
-    """Each rumor's answer key -> its related FAQ's ("" for none), from the content files; None
-    when they cannot be read or hold no entry."""
-    try:
-        entries = all_entries(load_content(Path(config.get("content_dir", "data/content"))))
-    except (ContentError, OSError) as exc:
-        log.warning("SafetyGuard: content unreadable (%s): a held-back lifeline is declined", exc)
-        return None
-    if not entries:
-        log.warning("SafetyGuard: no content entries: a held-back lifeline is declined")
-        return None
-    rumors = [e for e in entries if e.kind == "rumor"]
-    return {e.intent: f"{RETRIEVAL[0]}/{e.related}" if e.related else "" for e in rumors}
 
 
 def lemmas(message: Message) -> str:

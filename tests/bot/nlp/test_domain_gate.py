@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlp import quality
-from bot.nlp.domain_gate import OUTPUT, DomainGate, DomainModel
+from bot.nlp.domain_gate import OUTPUT, UNCHECKED_RUMOR, DomainGate, DomainModel
 from bot.nlp.evaluate import Parser, read_examples
 from bot.nlp.linear_text import EMBEDDING_ALIAS
 from bot.nlp.safety import load_triggers, match
@@ -404,17 +404,31 @@ def test_an_unsure_task_with_a_sure_answer_is_answered(
     assert (message.get(OUTPUT).get("rescued") == "faq/water_bill") is rescued
 
 
-def held_back(answer_key: str, confidence: float, out_of_domain: bool = False) -> Message:
+def held_back(
+    answer_key: str, confidence: float, out_of_domain: bool = False, rumor_related: str | None = None
+) -> Message:
     """A message whose classifier picked 911 but which says nobody is hurt (the net holds it back),
-    with the answer selector's pick `answer_key` at `confidence` and the domain gate's verdict."""
+    with the answer selector's pick `answer_key` at `confidence` and the domain gate's report: its
+    verdict, and for a rumor pick the rumor's related FAQ (`UNCHECKED_RUMOR`)."""
     message = Message({"text": "someone dinged my parked car, nobody is hurt, who do i call"})
     picked = {"name": "sensitive_immediate_danger", "confidence": 0.7}
     message.set("intent", picked)
     message.set("intent_ranking", [picked, {"name": "faq", "confidence": 0.3}])
     response = {"intent_response_key": answer_key, "confidence": confidence, "utter_action": "x"}
     message.set("response_selector", {"default": {"response": response, "ranking": [response]}})
-    message.set(OUTPUT, {"score": 12.0, "out_of_domain": out_of_domain})
+    report: dict[str, Any] = {"score": 12.0, "out_of_domain": out_of_domain}
+    if rumor_related is not None:
+        report[UNCHECKED_RUMOR] = rumor_related
+    message.set(OUTPUT, report)
     return message
+
+
+def guard_answering_held_back_lifelines() -> Any:
+    from bot.nlp.safety import TRIGGERS_FILE, load_topic_question
+    from bot.nlp.safety_guard import SafetyGuard
+
+    config = {**SafetyGuard.get_default_config(), "held_back_answer": 0.9}
+    return SafetyGuard(config, load_triggers(TRIGGERS_FILE), load_topic_question(TRIGGERS_FILE))
 
 
 @pytest.mark.parametrize(
@@ -424,34 +438,36 @@ def held_back(answer_key: str, confidence: float, out_of_domain: bool = False) -
         (held_back("faq/emergency_numbers", 0.85), None),  # not sure enough: declined
         (held_back("faq/emergency_numbers", 0.94, out_of_domain=True), None),
         # a rumor's verdict needs the claim check: its related FAQ answers, or the message is declined
-        (held_back("faq/crime_wave", 0.97), "faq/emergency_numbers"),
-        (held_back("faq/unrelated_rumor", 0.97), None),
+        (held_back("faq/crime_wave", 0.97, rumor_related="faq/emergency_numbers"), "faq/emergency_numbers"),
+        (held_back("faq/unrelated_rumor", 0.97, rumor_related=""), None),
     ],
     ids=["sure", "unsure", "out of domain", "rumor with a related FAQ", "rumor without one"],
 )
 def test_a_held_back_lifeline_gets_the_answer_the_selector_is_sure_of(
     message: Message, answer: str | None
 ) -> None:
-    from bot.nlp.safety import TRIGGERS_FILE, load_topic_question
-    from bot.nlp.safety_guard import SafetyGuard
-
-    config = {**SafetyGuard.get_default_config(), "held_back_answer": 0.9}
-    rumors = {"faq/crime_wave": "faq/emergency_numbers", "faq/unrelated_rumor": ""}
-    guard = SafetyGuard(config, load_triggers(TRIGGERS_FILE), load_topic_question(TRIGGERS_FILE), rumors)
-    guard.process([message])
+    guard_answering_held_back_lifelines().process([message])
     got = quality.answer(message.as_dict())
     assert got == (answer or "out_of_scope")
     # declined or answered, the parse names the topic (a decline ends with its resource line)
     assert message.get("safety") == {"topic": "sensitive_immediate_danger"}
 
 
-def test_without_the_content_a_held_back_lifeline_is_declined() -> None:
-    """Unreadable content means no list of rumors: answering could give a verdict without its claim check."""
-    from bot.nlp.safety import TRIGGERS_FILE, load_topic_question
-    from bot.nlp.safety_guard import SafetyGuard, rumor_related
-
-    config = {**SafetyGuard.get_default_config(), "held_back_answer": 0.9, "content_dir": "/nonexistent"}
-    assert rumor_related(config) is None
-    guard = SafetyGuard(config, load_triggers(TRIGGERS_FILE), load_topic_question(TRIGGERS_FILE), None)
-    [message] = guard.process([held_back("faq/emergency_numbers", 0.99)])
+def test_without_the_gates_report_a_held_back_lifeline_is_declined() -> None:
+    """No DomainGate report means no claim check: answering could give a rumor's verdict unchecked."""
+    message = held_back("faq/emergency_numbers", 0.99)
+    message.data.pop(OUTPUT)
+    [message] = guard_answering_held_back_lifelines().process([message])
     assert quality.answer(message.as_dict()) == "out_of_scope"
+
+
+def test_the_gate_names_the_related_faq_of_a_rumor_pick_it_did_not_check(tmp_path: Path) -> None:
+    """A lifeline's message is not claim-checked; its rumor pick's related FAQ is in the report."""
+    trained, data, *_ = trained_gate(tmp_path)
+    lifeline = [("sensitive_immediate_danger", 0.7), ("faq", 0.3)]
+    [plain, rumor] = [classified(lifeline, 0.95, data.training_examples[0]) for _ in range(2)]
+    rumor.get("response_selector")["default"]["response"]["intent_response_key"] = "faq/water_shutoff_friday"
+    trained.process([plain, rumor])
+    assert UNCHECKED_RUMOR not in plain.get(OUTPUT)
+    assert rumor.get(OUTPUT)[UNCHECKED_RUMOR] == "faq/water_bill"
+    assert rumor.get("intent")["name"] == "sensitive_immediate_danger"  # the gate leaves it to the guard
