@@ -69,6 +69,7 @@ from bot.content.translations import (
 )
 from bot.content.translations import report as translation_report
 from bot.language.texts import TRANSLATIONS
+from bot.nlp.build import ENTITIES_DIR, entity_patterns
 from bot.subscriptions.catalog import CATALOG_FILE, catalog_problems
 from bot.subscriptions.texts import MESSAGES_FILE, texts_problems
 
@@ -88,7 +89,6 @@ __all__ = [
 BIN = Path(sys.executable).parent
 CANNED_FILE = Path("data/handoff/canned_replies.yml")
 DOMAIN_FILE = Path("domain.yml")
-ENTITIES_DIR = Path("data/entities")  # the names the assistant recognises in messages, by entity
 # The texts files of the services, which citizens read (``bot.language.texts``): each is checked even
 # without a translations block, and a key with no translation in an offered language fails the check
 # there, as a response without its variation does (issue #19). Other files with a translations block
@@ -193,21 +193,18 @@ def domain_intents(path: Path = DOMAIN_FILE) -> frozenset[str] | None:
 def recognised_names(
     entity: str = SERVICE_ENTITY, entities_dir: Path = ENTITIES_DIR
 ) -> frozenset[str] | None:
-    """The names of `entity` the assistant recognises in messages (data/entities/*.yml), folded for
-    comparing; None when there are no such files."""
-    paths = sorted(entities_dir.glob("*.yml"))
-    if not paths:
-        return None
-    names: set[str] = set()
-    for path in paths:
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        listed = raw.get(entity) if isinstance(raw, dict) else None
-        if isinstance(listed, list):
-            names |= {str(name).casefold() for name in listed}
-    return frozenset(names)
+    """The names of `entity` the assistant recognises in messages: the entity ruler's own patterns
+    (`bot.nlp.build.entity_patterns`, lowercase words), joined; None when there are none to read."""
+    try:
+        patterns = entity_patterns(entities_dir)
+    except (OSError, yaml.YAMLError, AttributeError, TypeError):
+        return None  # a broken entities file: `make spacy` says why
+    names = {
+        " ".join(str(token["LOWER"]) for token in pattern["pattern"])
+        for pattern in patterns
+        if pattern["label"] == entity
+    }
+    return frozenset(names) if patterns else None
 
 
 def content_problems(

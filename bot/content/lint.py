@@ -417,7 +417,7 @@ def answer_button_findings(
             if entry_id not in ids:
                 message = f"{name}: after {entry_id!r} is not the id of an entry"
                 problems.append(Problem(settings_path, button.line, message))
-            if service and services is not None and service.casefold() not in services:
+            if service and services is not None and " ".join(service.lower().split()) not in services:
                 message = (
                     f"{name}: {entry_id}: {service!r} is not a kind of problem the assistant recognises "
                     "(`service:` in data/entities/*.yml)"
